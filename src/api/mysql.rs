@@ -1,0 +1,125 @@
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::condition::Condition;
+
+/// The longest instance name whose derived names all fit: `restore-NAME-job` is also a
+/// label value (`job-name`), and label values are at most 63 characters.
+pub const MAX_NAME_LEN: usize = 51;
+
+/// Desired state of a MySQL instance. The first four fields are the course's and keep
+/// its spelling (`storage_size`), so its `cr.yml` applies unchanged.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "otus.homework",
+    version = "v1",
+    kind = "MySQL",
+    plural = "mysqls",
+    singular = "mysql",
+    shortname = "ms",
+    namespaced,
+    status = "MySQLStatus",
+    doc = "A single-server MySQL instance with its storage, Service, backups and restores.",
+    validation = Rule::new("size(self.metadata.name) <= 51").message("metadata.name must be at most 51 characters, so that restore-NAME-job fits the 63-character label limit"),
+    validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')").message("metadata.name must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter), because it also names the Service"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Image", type_ = "string", json_path = ".spec.image"),
+    printcolumn(name = "Storage", type_ = "string", json_path = ".spec.storage_size"),
+    printcolumn(name = "Last backup", type_ = "string", json_path = ".status.lastBackup.completionTime"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(validation = Rule::new("has(self.password) != has(self.passwordSecretRef)").message("set exactly one of spec.password and spec.passwordSecretRef"))]
+pub struct MySQLSpec {
+    /// Container image of a MySQL 8 compatible server, e.g. mysql:8.4.
+    #[x_kube(validation = Rule::new("self.matches('^[^\\\\s]+$')").message("spec.image must not be empty or contain spaces"))]
+    pub image: String,
+
+    /// Database created at first start; backups and restores cover it.
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9_$-]{1,64}$')").message("spec.database must be a MySQL database name of 1 to 64 characters from A-Z, a-z, 0-9, '_', '$' and '-'"))]
+    pub database: String,
+
+    /// Root password in plain text, as the course had it. Prefer passwordSecretRef.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+
+    /// The root password from a Secret in the instance's namespace.
+    #[serde(default, rename = "passwordSecretRef", skip_serializing_if = "Option::is_none")]
+    pub password_secret_ref: Option<SecretKeyRef>,
+
+    /// Size of the data volume and of the backup volume, a Kubernetes quantity (1Gi).
+    #[x_kube(validation = Rule::new("isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))").message("spec.storage_size must be a positive Kubernetes quantity such as 1Gi or 500Mi"))]
+    pub storage_size: String,
+
+    /// StorageClass for dynamic provisioning of the data volume. Without it the data
+    /// lives on a hostPath PersistentVolume, as the course did.
+    #[serde(default, rename = "storageClassName", skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+}
+
+/// A key of a Secret in the instance's namespace.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SecretKeyRef {
+    pub name: String,
+    /// Defaults to `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl SecretKeyRef {
+    pub fn key_or_default(&self) -> &str {
+        self.key.as_deref().unwrap_or("password")
+    }
+}
+
+/// Observed state, written by the operator only when it changes.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MySQLStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Where clients connect: NAME.NAMESPACE.svc:3306.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<LastBackup>,
+    /// The backup this instance was restored from, once the restore succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<String>,
+    /// A one-line summary for humans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The newest successful backup of this instance.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LastBackup {
+    /// Name of the MySQLBackup record.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<String>,
+}
+
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Creating,
+    Restoring,
+    Ready,
+    Updating,
+    BackingUp,
+    Deleting,
+    Failed,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}

@@ -1,0 +1,112 @@
+//! Client-side checks that mirror the CRD's CEL rules, so the CLI can refuse bad input
+//! with one clear line before it talks to a cluster. The API server stays the authority:
+//! these never accept something the CRD would reject.
+
+use super::mysql::MAX_NAME_LEN;
+
+pub fn instance_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "invalid name {name:?}: it must be 1 to {MAX_NAME_LEN} characters long"
+        ));
+    }
+    let bytes = name.as_bytes();
+    let valid_chars = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    if !valid_chars || !bytes[0].is_ascii_lowercase() || bytes[bytes.len() - 1] == b'-' {
+        return Err(format!(
+            "invalid name {name:?}: use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+pub fn database(database: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&database.len())
+        && database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid database {database:?}: use 1 to 64 characters from A-Z, a-z, 0-9, '_', '$' and '-'"
+        ))
+    }
+}
+
+pub fn image(image: &str) -> Result<(), String> {
+    if image.is_empty() || image.chars().any(char::is_whitespace) {
+        Err(format!(
+            "invalid image {image:?}: it must not be empty or contain spaces"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Accepts the usual forms of a positive Kubernetes quantity: a decimal number with an
+/// optional binary (Ki..Ei) or decimal (k, M..E) suffix.
+pub fn storage_size(size: &str) -> Result<(), String> {
+    const SUFFIXES: [&str; 13] = [
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E", "",
+    ];
+    let err = || {
+        Err(format!(
+            "invalid storage size {size:?}: use a positive Kubernetes quantity such as 1Gi or 500Mi"
+        ))
+    };
+    let Some(number) = SUFFIXES.iter().find_map(|s| size.strip_suffix(s)) else {
+        return err();
+    };
+    let mut parts = number.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = digits(whole) && fraction.is_none_or(digits);
+    let positive = number.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if well_formed && positive { Ok(()) } else { err() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(instance_name("mysql-instance").is_ok());
+        assert!(instance_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(instance_name(&"a".repeat(MAX_NAME_LEN + 1)).is_err());
+        for bad in ["", "1abc", "Abc", "ab_c", "abc-", "a.b"] {
+            assert!(instance_name(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn databases() {
+        assert!(database("otus-database").is_ok());
+        assert!(database("a$b_c").is_ok());
+        for bad in ["", "a b", "a`b", "a.b", "a/b", "a;drop"] {
+            assert!(database(bad).is_err(), "{bad} accepted");
+        }
+        assert!(database(&"d".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        for good in ["1Gi", "500Mi", "1.5Gi", "10G", "1073741824", "2k"] {
+            assert!(storage_size(good).is_ok(), "{good} refused");
+        }
+        for bad in ["", "Gi", "1GB", "-1Gi", "0", "0Gi", "1.Gi", "abc", "1 Gi"] {
+            assert!(storage_size(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn images() {
+        assert!(image("mysql:8.4").is_ok());
+        assert!(image("").is_err());
+        assert!(image("my sql").is_err());
+    }
+}

@@ -1,0 +1,50 @@
+use std::process::ExitCode;
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::wait::{await_condition, conditions};
+
+use super::explain;
+use crate::api;
+use crate::kubeclient::ClusterArgs;
+use crate::names::MANAGED_BY;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print the CRDs as YAML instead of applying them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format; `yaml` prints the CRDs without applying them.
+    #[arg(short = 'o', long, value_parser = ["yaml"])]
+    pub output: Option<String>,
+    /// How long to wait for the CRDs to become Established.
+    #[arg(long, default_value = "60s", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
+}
+
+pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
+    if args.dry_run || args.output.is_some() {
+        print!("{}", api::crds_yaml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let client = cluster.connect().await?.client;
+    let crds: Api<CustomResourceDefinition> = Api::all(client);
+    let params = PatchParams::apply(MANAGED_BY).force();
+    for crd in api::crds() {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        crds.patch(&name, &params, &Patch::Apply(&crd))
+            .await
+            .map_err(|e| explain(e, &format!("applying CRD {name}")))?;
+        let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
+        match tokio::time::timeout(args.timeout, established).await {
+            Ok(Ok(_)) => println!("customresourcedefinition.apiextensions.k8s.io/{name} established"),
+            Ok(Err(e)) => anyhow::bail!("waiting for CRD {name}: {e}"),
+            Err(_) => anyhow::bail!(
+                "CRD {name} was not Established within {}s",
+                args.timeout.as_secs()
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

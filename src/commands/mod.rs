@@ -1,0 +1,136 @@
+//! One module per subcommand; each is small glue over the library.
+
+pub mod backup;
+pub mod completion;
+pub mod create;
+pub mod install_crd;
+pub mod output;
+pub mod progress;
+pub mod restore;
+pub mod run_operator;
+pub mod status;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use kube::Client;
+
+use crate::cli::{Cli, Command, LogArgs, NamespaceArg};
+use crate::kubeclient::ClusterArgs;
+use crate::render::Renderer;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let renderer = || -> anyhow::Result<Renderer> {
+        Ok(match &cli.templates {
+            Some(dir) => Renderer::with_overrides(dir)?,
+            None => Renderer::embedded(),
+        })
+    };
+    match cli.command {
+        Command::InstallCrd(args) => install_crd::run(&cli.cluster, args).await,
+        Command::Create(args) => create::run(&cli.cluster, renderer()?, args).await,
+        Command::Status(args) => status::run(&cli.cluster, args).await,
+        Command::Backup(args) => backup::run(&cli.cluster, args).await,
+        Command::Restore(args) => restore::run(&cli.cluster, args).await,
+        Command::RunOperator(args) => run_operator::run(&cli.cluster, renderer()?, args).await,
+        Command::Completion(args) => completion::run(args),
+        Command::Complete(args) => completion::complete(&cli.cluster, args).await,
+        Command::Version => {
+            println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn init_logging(log: &LogArgs) {
+    let json = log.log_format == crate::cli::LogFormat::Json;
+    let default = match (log.quiet, log.verbose) {
+        (true, _) => "error",
+        (false, 0) => "info,kube=warn",
+        (false, 1) => "debug,kube=info,hyper=info,tower=info",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KUBECTL_MYSQL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Prints an error as one line on stderr and gives exit code 1.
+pub fn report(error: anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", one_line(&error));
+    ExitCode::FAILURE
+}
+
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for (i, cause) in error.chain().enumerate() {
+        let part = cause.to_string();
+        if i > 0 {
+            if text.contains(&part) {
+                continue;
+            }
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text.replace('\n', " ")
+}
+
+/// A connected client and the namespace a command acts in.
+pub struct Target {
+    pub client: Client,
+    pub namespace: String,
+}
+
+impl Target {
+    pub async fn connect(cluster: &ClusterArgs, namespace: &NamespaceArg) -> anyhow::Result<Self> {
+        let connection = cluster.connect().await?;
+        let namespace = namespace
+            .namespace
+            .clone()
+            .unwrap_or(connection.default_namespace);
+        Ok(Self {
+            client: connection.client,
+            namespace,
+        })
+    }
+}
+
+/// Turns the API errors a user can act on into a sentence that says what to do.
+pub fn explain(error: kube::Error, what: &str) -> anyhow::Error {
+    match &error {
+        kube::Error::Api(status) if status.code == 404 && status.details.as_ref().is_some_and(|d| d.kind == "mysqls" || d.kind == "mysqlbackups") && status.details.as_ref().is_some_and(|d| d.name.is_empty()) => {
+            anyhow::anyhow!("the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`")
+        }
+        kube::Error::Api(status) if status.code == 404 && status.message.contains("the server could not find the requested resource") => {
+            anyhow::anyhow!("the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`")
+        }
+        kube::Error::Api(status) if status.code == 404 => anyhow::anyhow!("{what} not found"),
+        kube::Error::Api(status) => anyhow::anyhow!("{what}: {}", status.message),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            anyhow::anyhow!("cannot reach the Kubernetes API server ({error}); is the cluster running, and are --kubeconfig/--context right?")
+        }
+        _ => anyhow::Error::new(error).context(what.to_string()),
+    }
+}
+
+/// Reads a yes/no answer when stdin is a terminal.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Write};
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+}

@@ -1,0 +1,80 @@
+//! Connecting to the cluster the way kubectl does: `--kubeconfig`, then `$KUBECONFIG`,
+//! then `~/.kube/config`; `--context`; the context's namespace, then `default`.
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+}
+
+/// A client plus the namespace to use when none was given.
+pub struct Connection {
+    pub client: Client,
+    pub default_namespace: String,
+    pub cluster_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot load the kubeconfig{}: {source}", .path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    Kubeconfig {
+        path: Option<PathBuf>,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("no cluster configured: set KUBECONFIG or pass --kubeconfig ({0})")]
+    Infer(String),
+    #[error("cannot build a client: {0}")]
+    Client(#[from] kube::Error),
+}
+
+impl ClusterArgs {
+    pub async fn config(&self) -> Result<Config, ConnectError> {
+        let options = KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
+        match &self.kubeconfig {
+            Some(path) => {
+                let kubeconfig =
+                    Kubeconfig::read_from(path).map_err(|source| ConnectError::Kubeconfig {
+                        path: Some(path.clone()),
+                        source,
+                    })?;
+                Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|source| ConnectError::Kubeconfig {
+                        path: Some(path.clone()),
+                        source,
+                    })
+            }
+            None if self.context.is_some() => Config::from_kubeconfig(&options)
+                .await
+                .map_err(|source| ConnectError::Kubeconfig { path: None, source }),
+            None => Config::infer()
+                .await
+                .map_err(|e| ConnectError::Infer(e.to_string())),
+        }
+    }
+
+    pub async fn connect(&self) -> Result<Connection, ConnectError> {
+        let config = self.config().await?;
+        let default_namespace = config.default_namespace.clone();
+        let cluster_url = config.cluster_url.to_string();
+        let client = Client::try_from(config)?;
+        Ok(Connection {
+            client,
+            default_namespace,
+            cluster_url,
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! kubectl-mysql: a kubectl plugin and an embedded operator for `mysqls.otus.homework`.
+//!
+//! The library holds everything the commands share: the API types, rendering, the
+//! reconciler. `main.rs` only parses and dispatches.
+
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod kubeclient;
+pub mod manifests;
+pub mod names;
+pub mod operator;
+pub mod render;
+
+pub use error::{Error, Result};

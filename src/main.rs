@@ -1,0 +1,18 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use kubectl_mysql::cli::Cli;
+use kubectl_mysql::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logging(&cli.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return commands::report(anyhow::anyhow!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => commands::report(e),
+    }
+}

@@ -1,0 +1,144 @@
+//! Names of everything derived from an instance. The namespaced ones are the course's
+//! (NAME, NAME-pvc, backup-NAME-pvc, backup-NAME-job, restore-NAME-job) so that its users
+//! find what they expect; PersistentVolumes are cluster-scoped and so carry the
+//! namespace, which the course's PVs did not (two namespaces collided there).
+
+use std::collections::BTreeMap;
+
+pub const MANAGED_BY: &str = "kubectl-mysql";
+/// Finalizer that holds a MySQL object until its backup is recorded.
+pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
+/// Annotation on a MySQL object: `true` deletes it without taking a backup first.
+pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-delete";
+/// Label on Jobs and backup records naming the instance they belong to.
+pub const INSTANCE_LABEL: &str = "mysqls.otus.homework/instance";
+/// Annotation on a Job naming the backup record it serves.
+pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
+/// Annotation on the password Job naming the password fingerprint it applies.
+pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password-sha256";
+/// Where hostPath volumes live on the node.
+pub const HOST_PATH_ROOT: &str = "/var/lib/kubectl-mysql";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceNames {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl InstanceNames {
+    pub fn new(name: impl Into<String>, namespace: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: namespace.into(),
+        }
+    }
+
+    pub fn deployment(&self) -> String {
+        self.name.clone()
+    }
+    pub fn service(&self) -> String {
+        self.name.clone()
+    }
+    pub fn data_pvc(&self) -> String {
+        format!("{}-pvc", self.name)
+    }
+    pub fn backup_pvc(&self) -> String {
+        format!("backup-{}-pvc", self.name)
+    }
+    pub fn data_pv(&self) -> String {
+        format!("{}-{}-pv", self.namespace, self.name)
+    }
+    pub fn backup_pv(&self) -> String {
+        format!("backup-{}-{}-pv", self.namespace, self.name)
+    }
+    pub fn data_host_path(&self) -> String {
+        format!("{HOST_PATH_ROOT}/{}/{}/data", self.namespace, self.name)
+    }
+    pub fn backup_host_path(&self) -> String {
+        format!("{HOST_PATH_ROOT}/{}/{}/backup", self.namespace, self.name)
+    }
+    pub fn backup_job(&self) -> String {
+        format!("backup-{}-job", self.name)
+    }
+    pub fn restore_job(&self) -> String {
+        format!("restore-{}-job", self.name)
+    }
+    pub fn password_job(&self) -> String {
+        format!("passwd-{}-job", self.name)
+    }
+    /// The Secret the server and the Jobs read the live root password from.
+    pub fn credentials_secret(&self) -> String {
+        format!("{}-credentials", self.name)
+    }
+    /// Holds a new password while the password Job applies it.
+    pub fn pending_credentials_secret(&self) -> String {
+        format!("{}-credentials-next", self.name)
+    }
+    pub fn endpoint(&self) -> String {
+        format!("{}.{}.svc:3306", self.name, self.namespace)
+    }
+    /// A new backup record's name: the instance and a UTC timestamp.
+    pub fn backup_record(&self, at: jiff::Timestamp) -> String {
+        format!("{}-{}", self.name, at.strftime("%Y%m%d-%H%M%S"))
+    }
+
+    /// Labels on every child. `app=NAME` is the course's selector.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("app".to_string(), self.name.clone()),
+            ("app.kubernetes.io/name".to_string(), "mysql".to_string()),
+            ("app.kubernetes.io/instance".to_string(), self.name.clone()),
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                MANAGED_BY.to_string(),
+            ),
+            (INSTANCE_LABEL.to_string(), self.name.clone()),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::validate;
+
+    #[test]
+    fn course_names() {
+        let n = InstanceNames::new("mysql-instance", "default");
+        assert_eq!(n.deployment(), "mysql-instance");
+        assert_eq!(n.data_pvc(), "mysql-instance-pvc");
+        assert_eq!(n.backup_pvc(), "backup-mysql-instance-pvc");
+        assert_eq!(n.backup_job(), "backup-mysql-instance-job");
+        assert_eq!(n.restore_job(), "restore-mysql-instance-job");
+    }
+
+    #[test]
+    fn longest_name_fits_every_limit() {
+        let name = "a".repeat(crate::api::MAX_NAME_LEN);
+        assert!(validate::instance_name(&name).is_ok());
+        let n = InstanceNames::new(name, "n".repeat(63));
+        for label_like in [
+            n.backup_job(),
+            n.restore_job(),
+            n.password_job(),
+            n.service(),
+            n.data_pvc(),
+            n.backup_pvc(),
+            n.credentials_secret(),
+        ] {
+            assert!(label_like.len() <= 63, "{label_like} is too long");
+        }
+        for subdomain in [n.data_pv(), n.backup_pv(), n.pending_credentials_secret()] {
+            assert!(subdomain.len() <= 253, "{subdomain} is too long");
+        }
+    }
+
+    #[test]
+    fn same_name_in_two_namespaces_gets_distinct_volumes() {
+        let a = InstanceNames::new("db", "team-a");
+        let b = InstanceNames::new("db", "team-b");
+        assert_ne!(a.data_pv(), b.data_pv());
+        assert_ne!(a.backup_pv(), b.backup_pv());
+        assert_ne!(a.data_host_path(), b.data_host_path());
+    }
+}

@@ -1,0 +1,607 @@
+//! Reconciling one MySQL object. Read top to bottom: validate -> password -> volumes
+//! and children -> restore -> status. Deletion: backup record -> wait -> tear down.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use kube::api::{Api, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::kube_ops::{
+    JobState, annotation, apply, create_if_absent, delete_if_present, is_owned_by, job_state,
+    set_owner,
+};
+use super::status::{self, BackupOutcome, Observed, PasswordState, RestoreState, StorageState};
+use super::{Context, MANAGER, now_rfc3339};
+use crate::api::{
+    BackupCause, BackupPhase, LastBackup, MySQL, MySQLBackup, MySQLBackupSpec, MySQLStatus,
+    validate,
+};
+use crate::manifests;
+use crate::names::{
+    BACKUP_ANNOTATION, FINALIZER, INSTANCE_LABEL, InstanceNames, PASSWORD_FINGERPRINT_ANNOTATION,
+    SKIP_BACKUP_ANNOTATION,
+};
+use crate::render::InstanceContext;
+use crate::{Error, Result};
+
+/// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.
+pub const INSTANCE_UID_ANNOTATION: &str = "mysqls.otus.homework/instance-uid";
+
+pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action> {
+    let namespace = instance.namespace().ok_or(Error::MissingField("metadata.namespace"))?;
+    let api: Api<MySQL> = Api::namespaced(ctx.client.clone(), &namespace);
+    let key = super::object_key(instance.as_ref());
+    let result = finalizer(&api, FINALIZER, instance, |event| async {
+        match event {
+            Finalizer::Apply(instance) => apply_instance(&instance, &ctx).await,
+            Finalizer::Cleanup(instance) => cleanup_instance(&instance, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)));
+    if result.is_ok() {
+        ctx.succeeded(&key);
+    }
+    result
+}
+
+pub fn error_policy(instance: Arc<MySQL>, error: &Error, ctx: Arc<Context>) -> Action {
+    super::error_policy_for(&super::object_key(instance.as_ref()), error, &ctx)
+}
+
+/// Namespaced handles for everything an instance touches.
+struct Apis {
+    secrets: Api<Secret>,
+    pvcs: Api<PersistentVolumeClaim>,
+    pvs: Api<PersistentVolume>,
+    services: Api<Service>,
+    deployments: Api<Deployment>,
+    jobs: Api<Job>,
+    backups: Api<MySQLBackup>,
+    instances: Api<MySQL>,
+}
+
+impl Apis {
+    fn new(ctx: &Context, namespace: &str) -> Self {
+        let c = ctx.client.clone();
+        Self {
+            secrets: Api::namespaced(c.clone(), namespace),
+            pvcs: Api::namespaced(c.clone(), namespace),
+            pvs: Api::all(c.clone()),
+            services: Api::namespaced(c.clone(), namespace),
+            deployments: Api::namespaced(c.clone(), namespace),
+            jobs: Api::namespaced(c.clone(), namespace),
+            backups: Api::namespaced(c.clone(), namespace),
+            instances: Api::namespaced(c, namespace),
+        }
+    }
+}
+
+fn names_of(instance: &MySQL) -> Result<InstanceNames> {
+    Ok(InstanceNames::new(
+        instance.name_any(),
+        instance.namespace().ok_or(Error::MissingField("metadata.namespace"))?,
+    ))
+}
+
+fn spec_problem(instance: &MySQL) -> Option<String> {
+    let spec = &instance.spec;
+    [
+        validate::instance_name(&instance.name_any()),
+        validate::image(&spec.image),
+        validate::database(&spec.database),
+        validate::storage_size(&spec.storage_size),
+    ]
+    .into_iter()
+    .find_map(|r| r.err())
+    .or_else(|| {
+        (spec.password.is_some() == spec.password_secret_ref.is_some())
+            .then(|| "set exactly one of spec.password and spec.passwordSecretRef".to_string())
+    })
+}
+
+async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
+    let names = names_of(instance)?;
+    let apis = Apis::new(ctx, &names.namespace);
+    let mut observed = Observed {
+        generation: instance.metadata.generation,
+        endpoint: names.endpoint(),
+        invalid_spec: None,
+        deployment_available: false,
+        restore: None,
+        password: PasswordState::Synced,
+        storage: StorageState::AsRequested,
+        latest_backup: latest_backup_outcome(&apis, &names).await?,
+        deleting: None,
+    };
+
+    if let Some(problem) = spec_problem(instance) {
+        observed.invalid_spec = Some(problem.clone());
+        write_status(instance, ctx, &apis, &observed).await?;
+        return Err(Error::InvalidSpec(problem));
+    }
+
+    let owner = instance
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingField("metadata.uid"))?;
+    let template_ctx = InstanceContext::new(instance, &names);
+
+    // The password first: the server's Secret must exist before its pod starts.
+    observed.password = match desired_password(instance, &apis).await? {
+        Err(message) => PasswordState::SecretMissing { message },
+        Ok(password) => converge_password(ctx, &apis, &names, &template_ctx, &owner, &password).await?,
+    };
+    if let PasswordState::SecretMissing { .. } = observed.password
+        && apis.secrets.get_opt(&names.credentials_secret()).await?.is_none()
+    {
+        // Without any password the server cannot start; say why and wait.
+        write_status(instance, ctx, &apis, &observed).await?;
+        return Err(Error::Blocked("the password Secret is missing".into()));
+    }
+
+    let mut children = manifests::children(&ctx.renderer, &template_ctx)?;
+    prepare_volumes(&apis, &names, &mut children, &mut observed).await?;
+
+    for obj in [&mut children.data_pvc, &mut children.backup_pvc] {
+        // The backup claim is deliberately not owned: it outlives the instance.
+        if obj.metadata.name.as_deref() == Some(&names.data_pvc()) {
+            set_owner(obj, &owner);
+        }
+    }
+    set_owner(&mut children.service, &owner);
+    set_owner(&mut children.deployment, &owner);
+
+    if let Some(pv) = &children.data_pv {
+        apply(&apis.pvs, pv).await?;
+    }
+    apply(&apis.pvs, &children.backup_pv).await?;
+    apply(&apis.pvcs, &children.data_pvc).await?;
+    apply(&apis.pvcs, &children.backup_pvc).await?;
+    apply(&apis.services, &children.service).await?;
+    let deployment = apply(&apis.deployments, &children.deployment).await?;
+    observed.deployment_available = deployment
+        .status
+        .as_ref()
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0)
+        >= 1;
+
+    observed.restore = Some(converge_restore(instance, ctx, &apis, &names, &template_ctx, &owner).await?);
+
+    write_status(instance, ctx, &apis, &observed).await?;
+    Ok(Action::requeue(Duration::from_secs(3600)))
+}
+
+/// The password the spec asks for: inline, or from the referenced Secret. The inner
+/// Err is a user-facing reason why it cannot be read.
+async fn desired_password(instance: &MySQL, apis: &Apis) -> Result<Result<String, String>> {
+    if let Some(password) = &instance.spec.password {
+        return Ok(Ok(password.clone()));
+    }
+    let Some(reference) = &instance.spec.password_secret_ref else {
+        return Ok(Err("no password given".into()));
+    };
+    let key = reference.key_or_default();
+    let Some(secret) = apis.secrets.get_opt(&reference.name).await? else {
+        return Ok(Err(format!("Secret {} not found", reference.name)));
+    };
+    Ok(secret_value(&secret, key).ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
+}
+
+fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+    if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
+        return String::from_utf8(value.0.clone()).ok();
+    }
+    secret.string_data.as_ref().and_then(|d| d.get(key)).cloned()
+}
+
+/// Keeps `NAME-credentials` (what the server and Jobs read) equal to the desired
+/// password. A change runs the password Job with the old password from that Secret and
+/// the new one from `NAME-credentials-next`; only its success swaps them.
+async fn converge_password(
+    ctx: &Context,
+    apis: &Apis,
+    names: &InstanceNames,
+    template_ctx: &InstanceContext,
+    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+    desired: &str,
+) -> Result<PasswordState> {
+    let live_name = names.credentials_secret();
+    let pending_name = names.pending_credentials_secret();
+    let live = apis.secrets.get_opt(&live_name).await?;
+    let live_password = live.as_ref().and_then(|s| secret_value(s, "password"));
+    let write_secret = |name: String, password: String| async move {
+        let mut secret = manifests::credentials_secret(&ctx.renderer, template_ctx, &name, &password)?;
+        set_owner(&mut secret, owner);
+        apply(&apis.secrets, &secret).await
+    };
+    let deployment_exists = apis.deployments.get_opt(&names.deployment()).await?.is_some();
+
+    match live_password {
+        // A first start (or a lost Secret before the server ever ran): the server
+        // initialises with whatever the Secret holds, so just write it.
+        None if !deployment_exists => {
+            write_secret(live_name, desired.to_string()).await?;
+            delete_if_present(&apis.secrets, &pending_name).await?;
+            Ok(PasswordState::Synced)
+        }
+        None => Ok(PasswordState::Failed {
+            message: format!("Secret {live_name} with the server's current password is missing; recreate it with the current password"),
+        }),
+        Some(live) if live == desired => {
+            delete_if_present(&apis.secrets, &pending_name).await?;
+            Ok(PasswordState::Synced)
+        }
+        Some(_) => {
+            let fingerprint = manifests::password_fingerprint(desired);
+            let job_name = names.password_job();
+            let job = apis.jobs.get_opt(&job_name).await?;
+            match job {
+                Some(job) if annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION) == Some(fingerprint.as_str()) => {
+                    match job_state(&job) {
+                        JobState::Running => Ok(PasswordState::Changing),
+                        JobState::Failed(message) => Ok(PasswordState::Failed { message }),
+                        JobState::Succeeded => {
+                            write_secret(live_name, desired.to_string()).await?;
+                            delete_if_present(&apis.secrets, &pending_name).await?;
+                            Ok(PasswordState::Synced)
+                        }
+                    }
+                }
+                Some(stale) => {
+                    // A Job for an earlier password: it must finish before a new one
+                    // starts, or two Jobs could race on the server.
+                    if job_state(&stale) == JobState::Running {
+                        return Ok(PasswordState::Changing);
+                    }
+                    delete_if_present(&apis.jobs, &job_name).await?;
+                    Err(Error::Waiting(format!("replacing the finished Job {job_name}")))
+                }
+                None => {
+                    write_secret(pending_name, desired.to_string()).await?;
+                    let mut job = manifests::password_job(&ctx.renderer, template_ctx, &fingerprint)?;
+                    set_owner(&mut job, owner);
+                    create_if_absent(&apis.jobs, &job).await?;
+                    Ok(PasswordState::Changing)
+                }
+            }
+        }
+    }
+}
+
+/// Makes the rendered volumes safe to apply against what exists:
+/// - waits while a previous incarnation's PV or claim is still being deleted;
+/// - frees a Released PV of ours whose claim was deleted and re-created, so it binds
+///   again without anyone deleting it by hand;
+/// - adopts a claim bound elsewhere (the course's NAME-pvc on NAME-pv) instead of
+///   fighting over immutable fields;
+/// - keeps a size the claim cannot grow to, and says why.
+async fn prepare_volumes(
+    apis: &Apis,
+    names: &InstanceNames,
+    children: &mut manifests::Children,
+    observed: &mut Observed,
+) -> Result<()> {
+    let mut volumes: Vec<&mut PersistentVolume> = vec![&mut children.backup_pv];
+    if let Some(pv) = children.data_pv.as_mut() {
+        volumes.push(pv);
+    }
+    for pv in volumes {
+        let name = pv.name_any();
+        let Some(existing) = apis.pvs.get_opt(&name).await? else { continue };
+        if existing.metadata.deletion_timestamp.is_some() {
+            return Err(Error::Waiting(format!("PersistentVolume {name} of an earlier instance is still being deleted")));
+        }
+        let released = existing.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
+        if released {
+            let patch = json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}});
+            apis.pvs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+            tracing::info!(pv = name, "freed a Released volume for its re-created claim");
+        }
+        // hostPath and capacity of an existing PV are immutable; keep what is there.
+        if let (Some(spec), Some(existing_spec)) = (pv.spec.as_mut(), existing.spec.as_ref()) {
+            spec.host_path = existing_spec.host_path.clone();
+            spec.capacity = existing_spec.capacity.clone();
+        }
+    }
+
+    let adopt = |claim: &mut PersistentVolumeClaim, existing: &PersistentVolumeClaim| {
+        let (Some(spec), Some(current)) = (claim.spec.as_mut(), existing.spec.as_ref()) else { return };
+        if current.volume_name.is_some() {
+            spec.volume_name = current.volume_name.clone();
+        }
+        spec.storage_class_name = current.storage_class_name.clone();
+    };
+    for (claim_name, is_data) in [(names.data_pvc(), true), (names.backup_pvc(), false)] {
+        let Some(existing) = apis.pvcs.get_opt(&claim_name).await? else { continue };
+        if existing.metadata.deletion_timestamp.is_some() {
+            return Err(Error::Waiting(format!("PersistentVolumeClaim {claim_name} of an earlier instance is still being deleted")));
+        }
+        let claim = if is_data { &mut children.data_pvc } else { &mut children.backup_pvc };
+        let bound_elsewhere = existing.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+            != claim.spec.as_ref().and_then(|s| s.volume_name.as_deref());
+        adopt(claim, &existing);
+        if is_data && bound_elsewhere {
+            // The claim was bound by someone else (the course's operator); our own PV
+            // for it would stay unused.
+            children.data_pv = None;
+        }
+        let current_size = requested_storage(&existing);
+        let wanted = requested_storage(claim);
+        if let (Some(current), Some(wanted)) = (current_size, wanted)
+            && current != wanted
+        {
+            let dynamic = claim.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()).is_some_and(|s| !s.is_empty());
+            if !dynamic || !is_data {
+                set_requested_storage(claim, &current);
+                if is_data {
+                    observed.storage = StorageState::CannotResize {
+                        current,
+                        message: "a statically provisioned (hostPath) volume cannot be expanded; use storageClassName with an expandable class".into(),
+                    };
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn requested_storage(claim: &PersistentVolumeClaim) -> Option<String> {
+    claim.spec.as_ref()?.resources.as_ref()?.requests.as_ref()?.get("storage").map(|q| q.0.clone())
+}
+
+fn set_requested_storage(claim: &mut PersistentVolumeClaim, size: &str) {
+    if let Some(requests) = claim
+        .spec
+        .as_mut()
+        .and_then(|s| s.resources.as_mut())
+        .and_then(|r| r.requests.as_mut())
+    {
+        requests.insert("storage".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity(size.into()));
+    }
+}
+
+/// Restore on create: once per incarnation, from the newest successful backup of an
+/// instance with this name that finished before this one was created.
+async fn converge_restore(
+    instance: &MySQL,
+    ctx: &Context,
+    apis: &Apis,
+    names: &InstanceNames,
+    template_ctx: &InstanceContext,
+    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+) -> Result<RestoreState> {
+    let uid = instance.uid().unwrap_or_default();
+    let job_name = names.restore_job();
+    let job = apis.jobs.get_opt(&job_name).await?;
+    let ours = job.as_ref().filter(|j| is_owned_by(*j, &uid));
+
+    // Decided already: keep the decision (the status is the memory across restarts).
+    if let Some(done) = decided_restore(instance.status.as_ref()) {
+        return Ok(done);
+    }
+    let backup = match ours.and_then(|j| annotation(j, BACKUP_ANNOTATION)) {
+        Some(name) => Some(name.to_string()),
+        None => restorable_backup(apis, names, instance).await?,
+    };
+    let Some(backup) = backup else {
+        return Ok(RestoreState::NothingToRestore);
+    };
+    match (ours, job) {
+        (Some(job), _) => Ok(match job_state(job) {
+            JobState::Running => RestoreState::Running { backup },
+            JobState::Succeeded => RestoreState::Succeeded { backup },
+            JobState::Failed(message) => RestoreState::Failed { backup, message },
+        }),
+        (None, Some(_leftover)) => {
+            // A restore Job of an earlier incarnation (or of the course's operator)
+            // holds the name; it must go before ours can be created.
+            delete_if_present(&apis.jobs, &job_name).await?;
+            Err(Error::Waiting(format!("removing the earlier Job {job_name}")))
+        }
+        (None, None) => {
+            let mut job = manifests::restore_job(&ctx.renderer, template_ctx, &backup)?;
+            set_owner(&mut job, owner);
+            create_if_absent(&apis.jobs, &job).await?;
+            Ok(RestoreState::Running { backup })
+        }
+    }
+}
+
+fn decided_restore(status: Option<&MySQLStatus>) -> Option<RestoreState> {
+    let condition = status?.conditions.iter().find(|c| c.type_ == status::RESTORED)?;
+    match condition.reason.as_str() {
+        "NoBackup" => Some(RestoreState::NothingToRestore),
+        "Restored" => Some(RestoreState::Succeeded {
+            backup: status?.restored_from.clone().unwrap_or_default(),
+        }),
+        _ => None,
+    }
+}
+
+async fn backups_of(apis: &Apis, names: &InstanceNames) -> Result<Vec<MySQLBackup>> {
+    let selector = format!("{INSTANCE_LABEL}={}", names.name);
+    let mut backups = apis.backups.list(&ListParams::default().labels(&selector)).await?.items;
+    backups.retain(|b| b.spec.instance == names.name);
+    Ok(backups)
+}
+
+fn completion_time(backup: &MySQLBackup) -> Option<jiff::Timestamp> {
+    backup.status.as_ref()?.completion_time.as_deref()?.parse().ok()
+}
+
+async fn restorable_backup(apis: &Apis, names: &InstanceNames, instance: &MySQL) -> Result<Option<String>> {
+    let created = instance.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let newest = backups_of(apis, names)
+        .await?
+        .into_iter()
+        .filter(|b| b.phase() == Some(BackupPhase::Succeeded))
+        .filter_map(|b| completion_time(&b).map(|t| (t, b)))
+        .filter(|(t, _)| created.is_none_or(|c| *t <= c))
+        .max_by_key(|(t, _)| *t);
+    Ok(newest.map(|(_, b)| b.name_any()))
+}
+
+async fn latest_backup_outcome(apis: &Apis, names: &InstanceNames) -> Result<Option<BackupOutcome>> {
+    let newest_finished = backups_of(apis, names)
+        .await?
+        .into_iter()
+        .filter(|b| b.phase().is_some_and(BackupPhase::is_finished))
+        .max_by_key(|b| completion_time(b));
+    Ok(newest_finished.map(|b| {
+        let status = b.status.clone().unwrap_or_default();
+        match status.phase {
+            Some(BackupPhase::Succeeded) => BackupOutcome::Succeeded(LastBackup {
+                name: b.name_any(),
+                completion_time: status.completion_time,
+            }),
+            _ => BackupOutcome::Failed {
+                name: b.name_any(),
+                message: status.message.unwrap_or_default(),
+            },
+        }
+    }))
+}
+
+/// Writes the status when it differs from what is stored, and publishes an Event for
+/// every condition that moved.
+async fn write_status(instance: &MySQL, ctx: &Context, apis: &Apis, observed: &Observed) -> Result<()> {
+    let previous = instance.status.as_ref();
+    let new = status::compute(previous, observed, &now_rfc3339());
+    if previous == Some(&new) {
+        return Ok(());
+    }
+    let patch = json!({
+        "apiVersion": MySQL::api_version(&()),
+        "kind": MySQL::kind(&()),
+        "status": new,
+    });
+    apis.instances
+        .patch_status(&instance.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
+        .await?;
+    let reference = instance.object_ref(&());
+    for notice in status::notices(previous, &new) {
+        publish(ctx, &reference, notice.type_, notice.reason, notice.message).await;
+    }
+    Ok(())
+}
+
+async fn publish(
+    ctx: &Context,
+    reference: &k8s_openapi::api::core::v1::ObjectReference,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
+    let event = KubeEvent {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: reason.into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, reference).await {
+        tracing::warn!("could not publish Event {reason}: {e}");
+    }
+}
+
+/// Deletion: take a backup (unless opted out), wait for it without blocking the loop,
+/// remove the PV we created, and let the owned children be collected.
+async fn cleanup_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
+    let names = names_of(instance)?;
+    let apis = Apis::new(ctx, &names.namespace);
+    let skip = instance.annotations().get(SKIP_BACKUP_ANNOTATION).map(String::as_str) == Some("true");
+    if !skip {
+        wait_for_final_backup(instance, ctx, &apis, &names).await?;
+    }
+    if let Some(pv) = &names_data_pv(&apis, &names).await? {
+        delete_if_present(&apis.pvs, &pv.name_any()).await?;
+    }
+    tracing::info!(instance = %super::object_key(instance), skipped_backup = skip, "deleted");
+    Ok(Action::await_change())
+}
+
+/// The data PV, if it is ours (labelled for this instance and claimed from this
+/// namespace); anything else is never deleted.
+async fn names_data_pv(apis: &Apis, names: &InstanceNames) -> Result<Option<PersistentVolume>> {
+    let Some(pv) = apis.pvs.get_opt(&names.data_pv()).await? else { return Ok(None) };
+    let labelled = pv.labels().get(INSTANCE_LABEL) == Some(&names.name);
+    let claimed_here = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.claim_ref.as_ref())
+        .is_some_and(|c| c.namespace.as_deref() == Some(&names.namespace));
+    Ok((labelled && claimed_here).then_some(pv))
+}
+
+async fn wait_for_final_backup(instance: &MySQL, ctx: &Context, apis: &Apis, names: &InstanceNames) -> Result<()> {
+    let uid = instance.uid().unwrap_or_default();
+    let existing = backups_of(apis, names).await?.into_iter().find(|b| {
+        b.spec.cause == BackupCause::OnDelete && annotation(b, INSTANCE_UID_ANNOTATION) == Some(uid.as_str())
+    });
+    let reference = instance.object_ref(&());
+    let mut observed_deleting = |message: String| Observed {
+        generation: instance.metadata.generation,
+        endpoint: names.endpoint(),
+        invalid_spec: None,
+        deployment_available: false,
+        restore: None,
+        password: PasswordState::Synced,
+        storage: StorageState::AsRequested,
+        latest_backup: None,
+        deleting: Some(message),
+    };
+    let Some(backup) = existing else {
+        let name = names.backup_record(jiff::Timestamp::now());
+        let record = MySQLBackup {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(names.namespace.clone()),
+                labels: Some(BTreeMap::from([(INSTANCE_LABEL.to_string(), names.name.clone())])),
+                annotations: Some(BTreeMap::from([(INSTANCE_UID_ANNOTATION.to_string(), uid.clone())])),
+                ..Default::default()
+            },
+            spec: MySQLBackupSpec {
+                instance: names.name.clone(),
+                cause: BackupCause::OnDelete,
+            },
+            status: None,
+        };
+        apis.backups.create(&PostParams::default(), &record).await?;
+        publish(ctx, &reference, EventType::Normal, "BackupStarted", format!("backing up before deletion: MySQLBackup {name}, Job {}", names.backup_job())).await;
+        write_status(instance, ctx, apis, &observed_deleting(format!("backing up before deletion (MySQLBackup {name})"))).await?;
+        return Err(Error::Waiting(format!("backup {name} before deletion")));
+    };
+    let name = backup.name_any();
+    match backup.phase() {
+        Some(BackupPhase::Succeeded) => {
+            publish(ctx, &reference, EventType::Normal, "BackupSucceeded", format!("backup {name} recorded; deleting")).await;
+            Ok(())
+        }
+        Some(BackupPhase::Failed) => {
+            let why = backup.status.as_ref().and_then(|s| s.message.clone()).unwrap_or_default();
+            let message = format!(
+                "deletion stopped: backup {name} failed ({why}); fix the cause and delete MySQLBackup {name} to retry, or annotate the instance {SKIP_BACKUP_ANNOTATION}=true to delete without a backup"
+            );
+            let before = instance.status.as_ref().and_then(|s| s.message.clone());
+            if before.as_deref() != Some(message.as_str()) {
+                publish(ctx, &reference, EventType::Warning, "BackupFailed", message.clone()).await;
+            }
+            write_status(instance, ctx, apis, &observed_deleting(message.clone())).await?;
+            Err(Error::Blocked(message))
+        }
+        _ => {
+            write_status(instance, ctx, apis, &observed_deleting(format!("backing up before deletion (MySQLBackup {name})"))).await?;
+            Err(Error::Waiting(format!("backup {name} before deletion")))
+        }
+    }
+}

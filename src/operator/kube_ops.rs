@@ -1,0 +1,97 @@
+//! Small API helpers: server-side apply, create-if-absent, owner references, Job state.
+
+use std::fmt::Debug;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::MANAGER;
+use crate::{Error, Result};
+
+/// Server-side apply with our field manager. `force` takes over fields that another
+/// manager (the course's kopf operator, a hand edit) set, so adopted objects converge.
+pub async fn apply<K>(api: &Api<K>, obj: &K) -> Result<K>
+where
+    K: Resource + Serialize + DeserializeOwned + Clone + Debug,
+{
+    let name = obj.meta().name.clone().ok_or(Error::MissingField("metadata.name"))?;
+    Ok(api
+        .patch(&name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj))
+        .await?)
+}
+
+/// Creates `obj` unless an object of that name exists; returns what is there now.
+/// Jobs are created, not applied: their pod template is immutable.
+pub async fn create_if_absent<K>(api: &Api<K>, obj: &K) -> Result<K>
+where
+    K: Resource + Serialize + DeserializeOwned + Clone + Debug,
+{
+    let name = obj.meta().name.clone().ok_or(Error::MissingField("metadata.name"))?;
+    match api.create(&PostParams { field_manager: Some(MANAGER.into()), ..Default::default() }, obj).await {
+        Ok(created) => Ok(created),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(api.get(&name).await?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes in the background (dependents collected by the garbage collector); a
+/// missing object is fine.
+pub async fn delete_if_present<K>(api: &Api<K>, name: &str) -> Result<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let params = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..Default::default()
+    };
+    match api.delete(name, &params).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_owner<K: Resource>(obj: &mut K, owner: &OwnerReference) {
+    obj.meta_mut().owner_references = Some(vec![owner.clone()]);
+}
+
+pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
+    obj.owner_references().iter().any(|o| o.uid == uid)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Succeeded,
+    Failed(String),
+}
+
+pub fn job_state(job: &Job) -> JobState {
+    let status = job.status.as_ref();
+    let condition = |type_: &str| {
+        status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == type_ && c.status == "True"))
+    };
+    if condition("Complete").is_some() || status.and_then(|s| s.succeeded).unwrap_or(0) > 0 {
+        JobState::Succeeded
+    } else if let Some(failed) = condition("Failed") {
+        JobState::Failed(
+            failed
+                .message
+                .clone()
+                .or_else(|| failed.reason.clone())
+                .unwrap_or_else(|| "the Job failed".into()),
+        )
+    } else {
+        JobState::Running
+    }
+}
+
+pub fn annotation<'a, K: Resource>(obj: &'a K, key: &str) -> Option<&'a str> {
+    obj.annotations().get(key).map(String::as_str)
+}

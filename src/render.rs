@@ -1,0 +1,224 @@
+//! Tera templates -> typed k8s-openapi objects. Pure: no cluster involved.
+//!
+//! The templates in `templates/` are embedded in the binary; `--templates DIR` replaces
+//! any of them by a file of the same name.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::MySQL;
+use crate::names::InstanceNames;
+
+/// The embedded templates, by file name.
+pub const TEMPLATES: [(&str, &str); 10] = [
+    ("mysql-pv.yaml.tera", include_str!("../templates/mysql-pv.yaml.tera")),
+    ("mysql-pvc.yaml.tera", include_str!("../templates/mysql-pvc.yaml.tera")),
+    ("mysql-service.yaml.tera", include_str!("../templates/mysql-service.yaml.tera")),
+    ("mysql-deployment.yaml.tera", include_str!("../templates/mysql-deployment.yaml.tera")),
+    ("backup-pv.yaml.tera", include_str!("../templates/backup-pv.yaml.tera")),
+    ("backup-pvc.yaml.tera", include_str!("../templates/backup-pvc.yaml.tera")),
+    ("backup-job.yaml.tera", include_str!("../templates/backup-job.yaml.tera")),
+    ("restore-job.yaml.tera", include_str!("../templates/restore-job.yaml.tera")),
+    ("password-job.yaml.tera", include_str!("../templates/password-job.yaml.tera")),
+    ("credentials-secret.yaml.tera", include_str!("../templates/credentials-secret.yaml.tera")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {template}: {message}")]
+    Template { template: String, message: String },
+    #[error("template {template} rendered invalid YAML: {message}")]
+    Yaml { template: String, message: String },
+    #[error("templates directory {dir}: {message}")]
+    Directory { dir: String, message: String },
+}
+
+pub struct Renderer {
+    tera: tera::Tera,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::embedded()
+    }
+}
+
+impl Renderer {
+    pub fn embedded() -> Self {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![]);
+        tera.add_raw_templates(TEMPLATES)
+            .expect("embedded templates parse (checked by unit tests)");
+        Self { tera }
+    }
+
+    /// The embedded templates, with every `*.yaml.tera` in `dir` taking the place of the
+    /// embedded template of the same name.
+    pub fn with_overrides(dir: &Path) -> Result<Self, RenderError> {
+        let dir_error = |message: String| RenderError::Directory {
+            dir: dir.display().to_string(),
+            message,
+        };
+        let mut renderer = Self::embedded();
+        let entries = std::fs::read_dir(dir).map_err(|e| dir_error(e.to_string()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| dir_error(e.to_string()))?.path();
+            let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+                continue;
+            };
+            if !file.ends_with(".yaml.tera") {
+                continue;
+            }
+            if !TEMPLATES.iter().any(|(name, _)| *name == file) {
+                return Err(dir_error(format!(
+                    "{file} does not replace any template (known: {})",
+                    TEMPLATES.map(|(name, _)| name).join(", ")
+                )));
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| dir_error(e.to_string()))?;
+            renderer
+                .tera
+                .add_raw_template(file, &text)
+                .map_err(|e| RenderError::Template {
+                    template: file.to_string(),
+                    message: error_chain(&e),
+                })?;
+        }
+        Ok(renderer)
+    }
+
+    /// Renders `template` with `context` and reads the YAML as a `T`.
+    pub fn render<T: DeserializeOwned>(
+        &self,
+        template: &str,
+        context: &impl Serialize,
+    ) -> Result<T, RenderError> {
+        let text = self.render_text(template, context)?;
+        serde_saphyr::from_str(&text).map_err(|e| RenderError::Yaml {
+            template: template.to_string(),
+            message: e.to_string().replace('\n', " "),
+        })
+    }
+
+    pub fn render_text(
+        &self,
+        template: &str,
+        context: &impl Serialize,
+    ) -> Result<String, RenderError> {
+        let template_error = |message: String| RenderError::Template {
+            template: template.to_string(),
+            message,
+        };
+        let context = tera::Context::from_serialize(context)
+            .map_err(|e| template_error(error_chain(&e)))?;
+        self.tera
+            .render(template, &context)
+            .map_err(|e| template_error(error_chain(&e)))
+    }
+}
+
+/// Tera nests the useful part of an error (the line, the missing variable) in its
+/// sources; show the whole chain on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        parts.push(e.to_string());
+        source = e.source();
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+/// Every name a template may use, precomputed so templates never build names.
+#[derive(Serialize, Clone, Debug)]
+pub struct TemplateNames {
+    pub deployment: String,
+    pub service: String,
+    pub data_pv: String,
+    pub data_pvc: String,
+    pub backup_pv: String,
+    pub backup_pvc: String,
+    pub data_host_path: String,
+    pub backup_host_path: String,
+    pub backup_job: String,
+    pub restore_job: String,
+    pub password_job: String,
+    pub credentials_secret: String,
+    pub pending_credentials_secret: String,
+}
+
+impl TemplateNames {
+    /// Each incarnation of an instance (each uid) gets a fresh data directory: a
+    /// re-created instance must start from its restore, never from the old datadir,
+    /// whose root password may differ. The old directory is left alone, not deleted.
+    pub fn for_incarnation(names: &InstanceNames, uid: Option<&str>) -> Self {
+        let mut out = Self::from(names);
+        if let Some(uid) = uid {
+            out.data_host_path = format!("{}/{uid}", out.data_host_path);
+        }
+        out
+    }
+}
+
+impl From<&InstanceNames> for TemplateNames {
+    fn from(n: &InstanceNames) -> Self {
+        Self {
+            deployment: n.deployment(),
+            service: n.service(),
+            data_pv: n.data_pv(),
+            data_pvc: n.data_pvc(),
+            backup_pv: n.backup_pv(),
+            backup_pvc: n.backup_pvc(),
+            data_host_path: n.data_host_path(),
+            backup_host_path: n.backup_host_path(),
+            backup_job: n.backup_job(),
+            restore_job: n.restore_job(),
+            password_job: n.password_job(),
+            credentials_secret: n.credentials_secret(),
+            pending_credentials_secret: n.pending_credentials_secret(),
+        }
+    }
+}
+
+/// What every template sees about the instance.
+#[derive(Serialize, Clone, Debug)]
+pub struct InstanceContext {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub database: String,
+    pub storage_size: String,
+    pub storage_class_name: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub names: TemplateNames,
+}
+
+impl InstanceContext {
+    pub fn new(instance: &MySQL, names: &InstanceNames) -> Self {
+        Self {
+            name: names.name.clone(),
+            namespace: names.namespace.clone(),
+            image: instance.spec.image.clone(),
+            database: instance.spec.database.clone(),
+            storage_size: instance.spec.storage_size.clone(),
+            storage_class_name: instance
+                .spec
+                .storage_class_name
+                .clone()
+                .filter(|s| !s.is_empty()),
+            labels: names.labels(),
+            names: TemplateNames::for_incarnation(names, instance.metadata.uid.as_deref()),
+        }
+    }
+}
+
+/// An instance's context plus a few template-specific values.
+#[derive(Serialize)]
+pub struct WithExtra<'a, E: Serialize> {
+    #[serde(flatten)]
+    pub instance: &'a InstanceContext,
+    #[serde(flatten)]
+    pub extra: E,
+}
