@@ -23,7 +23,12 @@ pub struct Cli {
     #[command(flatten)]
     pub log: LogArgs,
     /// Directory whose *.yaml.tera files replace the embedded templates of the same name.
-    #[arg(long, value_name = "DIR", global = true, env = "KUBECTL_MYSQL_TEMPLATES")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        global = true,
+        env = "KUBECTL_MYSQL_TEMPLATES"
+    )]
     pub templates: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,

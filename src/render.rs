@@ -13,16 +13,46 @@ use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
 pub const TEMPLATES: [(&str, &str); 10] = [
-    ("mysql-pv.yaml.tera", include_str!("../templates/mysql-pv.yaml.tera")),
-    ("mysql-pvc.yaml.tera", include_str!("../templates/mysql-pvc.yaml.tera")),
-    ("mysql-service.yaml.tera", include_str!("../templates/mysql-service.yaml.tera")),
-    ("mysql-deployment.yaml.tera", include_str!("../templates/mysql-deployment.yaml.tera")),
-    ("backup-pv.yaml.tera", include_str!("../templates/backup-pv.yaml.tera")),
-    ("backup-pvc.yaml.tera", include_str!("../templates/backup-pvc.yaml.tera")),
-    ("backup-job.yaml.tera", include_str!("../templates/backup-job.yaml.tera")),
-    ("restore-job.yaml.tera", include_str!("../templates/restore-job.yaml.tera")),
-    ("password-job.yaml.tera", include_str!("../templates/password-job.yaml.tera")),
-    ("credentials-secret.yaml.tera", include_str!("../templates/credentials-secret.yaml.tera")),
+    (
+        "mysql-pv.yaml.tera",
+        include_str!("../templates/mysql-pv.yaml.tera"),
+    ),
+    (
+        "mysql-pvc.yaml.tera",
+        include_str!("../templates/mysql-pvc.yaml.tera"),
+    ),
+    (
+        "mysql-service.yaml.tera",
+        include_str!("../templates/mysql-service.yaml.tera"),
+    ),
+    (
+        "mysql-deployment.yaml.tera",
+        include_str!("../templates/mysql-deployment.yaml.tera"),
+    ),
+    (
+        "backup-pv.yaml.tera",
+        include_str!("../templates/backup-pv.yaml.tera"),
+    ),
+    (
+        "backup-pvc.yaml.tera",
+        include_str!("../templates/backup-pvc.yaml.tera"),
+    ),
+    (
+        "backup-job.yaml.tera",
+        include_str!("../templates/backup-job.yaml.tera"),
+    ),
+    (
+        "restore-job.yaml.tera",
+        include_str!("../templates/restore-job.yaml.tera"),
+    ),
+    (
+        "password-job.yaml.tera",
+        include_str!("../templates/password-job.yaml.tera"),
+    ),
+    (
+        "credentials-secret.yaml.tera",
+        include_str!("../templates/credentials-secret.yaml.tera"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -111,8 +141,8 @@ impl Renderer {
             template: template.to_string(),
             message,
         };
-        let context = tera::Context::from_serialize(context)
-            .map_err(|e| template_error(error_chain(&e)))?;
+        let context =
+            tera::Context::from_serialize(context).map_err(|e| template_error(error_chain(&e)))?;
         self.tera
             .render(template, &context)
             .map_err(|e| template_error(error_chain(&e)))

@@ -19,8 +19,16 @@ use serde::{Deserialize, Serialize};
     printcolumn(name = "Cause", type_ = "string", json_path = ".spec.cause"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Size", type_ = "integer", json_path = ".status.sizeBytes"),
-    printcolumn(name = "Completed", type_ = "date", json_path = ".status.completionTime"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Completed",
+        type_ = "date",
+        json_path = ".status.completionTime"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct MySQLBackupSpec {
@@ -33,7 +41,9 @@ pub struct MySQLBackupSpec {
     pub cause: BackupCause,
 }
 
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
 pub enum BackupCause {
     /// Asked for with `kubectl mysql backup`.
     #[default]
@@ -64,7 +74,7 @@ pub struct MySQLBackupStatus {
     pub message: Option<String>,
 }
 
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackupPhase {
     Pending,
     Running,

@@ -33,3 +33,65 @@ pub fn crds_yaml() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `examples/crd.yml` is generated, never edited: regenerate it with
+    /// `cargo run -- install-crd --dry-run > examples/crd.yml`.
+    #[test]
+    fn examples_crd_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/crd.yml");
+        if std::env::var_os("UPDATE_CRD").is_some() {
+            std::fs::write(&path, crds_yaml()).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == crds_yaml(),
+            "examples/crd.yml is stale: run `cargo run -- install-crd --dry-run > examples/crd.yml`"
+        );
+    }
+
+    #[test]
+    fn crd_is_v1_namespaced_with_status_and_the_course_names() {
+        let crd = MySQL::crd();
+        assert_eq!(crd.metadata.name.as_deref(), Some("mysqls.otus.homework"));
+        let spec = &crd.spec;
+        assert_eq!(spec.scope, "Namespaced");
+        assert_eq!(
+            spec.names.short_names.as_deref(),
+            Some(&["ms".to_string()][..])
+        );
+        let version = &spec.versions[0];
+        assert_eq!(version.name, "v1");
+        assert!(version.subresources.as_ref().unwrap().status.is_some());
+        let columns: Vec<_> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            columns,
+            ["Phase", "Ready", "Image", "Storage", "Last backup", "Age"]
+        );
+        let schema = serde_json::to_value(version.schema.as_ref().unwrap()).unwrap();
+        let required = &schema["openAPIV3Schema"]["properties"]["spec"]["required"];
+        for field in ["image", "database", "storage_size"] {
+            assert!(
+                required.as_array().unwrap().iter().any(|r| r == field),
+                "{field} not required"
+            );
+        }
+    }
+
+    #[test]
+    fn course_cr_parses() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cr.yml"))
+            .unwrap();
+        let cr: MySQL = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(cr.spec.storage_size, "1Gi");
+        assert_eq!(cr.spec.password.as_deref(), Some("otuspassword"));
+    }
+}

@@ -44,7 +44,11 @@ pub struct MySQLSpec {
     pub password: Option<String>,
 
     /// The root password from a Secret in the instance's namespace.
-    #[serde(default, rename = "passwordSecretRef", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "passwordSecretRef",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub password_secret_ref: Option<SecretKeyRef>,
 
     /// Size of the data volume and of the backup volume, a Kubernetes quantity (1Gi).
@@ -53,7 +57,11 @@ pub struct MySQLSpec {
 
     /// StorageClass for dynamic provisioning of the data volume. Without it the data
     /// lives on a hostPath PersistentVolume, as the course did.
-    #[serde(default, rename = "storageClassName", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "storageClassName",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_class_name: Option<String>,
 }
 
@@ -90,6 +98,9 @@ pub struct MySQLStatus {
     /// The backup this instance was restored from, once the restore succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_from: Option<String>,
+    /// The last `kubectl mysql restore` request handled (BACKUP@REQUEST-ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_request: Option<String>,
     /// A one-line summary for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -105,8 +116,7 @@ pub struct LastBackup {
     pub completion_time: Option<String>,
 }
 
-
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     Pending,
     Creating,

@@ -66,7 +66,11 @@ pub fn storage_size(size: &str) -> Result<(), String> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let well_formed = digits(whole) && fraction.is_none_or(digits);
     let positive = number.bytes().any(|b| (b'1'..=b'9').contains(&b));
-    if well_formed && positive { Ok(()) } else { err() }
+    if well_formed && positive {
+        Ok(())
+    } else {
+        err()
+    }
 }
 
 #[cfg(test)]

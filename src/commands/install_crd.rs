@@ -38,7 +38,9 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             .map_err(|e| explain(e, &format!("applying CRD {name}")))?;
         let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
         match tokio::time::timeout(args.timeout, established).await {
-            Ok(Ok(_)) => println!("customresourcedefinition.apiextensions.k8s.io/{name} established"),
+            Ok(Ok(_)) => {
+                println!("customresourcedefinition.apiextensions.k8s.io/{name} established")
+            }
             Ok(Err(e)) => anyhow::bail!("waiting for CRD {name}: {e}"),
             Err(_) => anyhow::bail!(
                 "CRD {name} was not Established within {}s",

@@ -28,7 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::InstallCrd(args) => install_crd::run(&cli.cluster, args).await,
-        Command::Create(args) => create::run(&cli.cluster, renderer()?, args).await,
+        Command::Create(args) => create::run(&cli.cluster, args).await,
         Command::Status(args) => status::run(&cli.cluster, args).await,
         Command::Backup(args) => backup::run(&cli.cluster, args).await,
         Command::Restore(args) => restore::run(&cli.cluster, args).await,
@@ -107,16 +107,34 @@ impl Target {
 /// Turns the API errors a user can act on into a sentence that says what to do.
 pub fn explain(error: kube::Error, what: &str) -> anyhow::Error {
     match &error {
-        kube::Error::Api(status) if status.code == 404 && status.details.as_ref().is_some_and(|d| d.kind == "mysqls" || d.kind == "mysqlbackups") && status.details.as_ref().is_some_and(|d| d.name.is_empty()) => {
-            anyhow::anyhow!("the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`")
+        kube::Error::Api(status)
+            if status.code == 404
+                && status
+                    .details
+                    .as_ref()
+                    .is_some_and(|d| d.kind == "mysqls" || d.kind == "mysqlbackups")
+                && status.details.as_ref().is_some_and(|d| d.name.is_empty()) =>
+        {
+            anyhow::anyhow!(
+                "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`"
+            )
         }
-        kube::Error::Api(status) if status.code == 404 && status.message.contains("the server could not find the requested resource") => {
-            anyhow::anyhow!("the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`")
+        kube::Error::Api(status)
+            if status.code == 404
+                && status
+                    .message
+                    .contains("the server could not find the requested resource") =>
+        {
+            anyhow::anyhow!(
+                "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`"
+            )
         }
         kube::Error::Api(status) if status.code == 404 => anyhow::anyhow!("{what} not found"),
         kube::Error::Api(status) => anyhow::anyhow!("{what}: {}", status.message),
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            anyhow::anyhow!("cannot reach the Kubernetes API server ({error}); is the cluster running, and are --kubeconfig/--context right?")
+            anyhow::anyhow!(
+                "cannot reach the Kubernetes API server ({error}); is the cluster running, and are --kubeconfig/--context right?"
+            )
         }
         _ => anyhow::Error::new(error).context(what.to_string()),
     }

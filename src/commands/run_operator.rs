@@ -40,7 +40,11 @@ pub struct Args {
     pub metrics_addr: Option<SocketAddr>,
 }
 
-pub async fn run(cluster: &ClusterArgs, renderer: Renderer, args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    cluster: &ClusterArgs,
+    renderer: Renderer,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
     let connection = cluster.connect().await?;
     let client = connection.client;
     // Fail fast with a clear line rather than a watch that errors forever.
@@ -61,7 +65,11 @@ pub async fn run(cluster: &ClusterArgs, renderer: Renderer, args: Args) -> anyho
     };
     tracing::info!(
         cluster = connection.cluster_url,
-        namespaces = if args.namespaces.is_empty() { "all".to_string() } else { args.namespaces.join(",") },
+        namespaces = if args.namespaces.is_empty() {
+            "all".to_string()
+        } else {
+            args.namespaces.join(",")
+        },
         "operator started; Ctrl-C stops it after the reconciles in flight"
     );
     let runs = scopes.into_iter().map(|scope| {
@@ -69,7 +77,12 @@ pub async fn run(cluster: &ClusterArgs, renderer: Renderer, args: Args) -> anyho
         let client = client.clone();
         async move {
             tokio::join!(
-                run_instances(client.clone(), scope.as_deref(), ctx.clone(), args.concurrency),
+                run_instances(
+                    client.clone(),
+                    scope.as_deref(),
+                    ctx.clone(),
+                    args.concurrency
+                ),
                 run_backups(client, scope.as_deref(), ctx, args.concurrency)
             )
         }
@@ -91,13 +104,20 @@ where
 }
 
 async fn run_instances(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {
-    let managed = watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
-    let controller = Controller::new(scoped::<MySQL>(client.clone(), scope), watcher::Config::default());
+    let managed =
+        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
+    let controller = Controller::new(
+        scoped::<MySQL>(client.clone(), scope),
+        watcher::Config::default(),
+    );
     let instances = controller.store();
     controller
         .owns(scoped::<Deployment>(client.clone(), scope), managed.clone())
         .owns(scoped::<Service>(client.clone(), scope), managed.clone())
-        .owns(scoped::<PersistentVolumeClaim>(client.clone(), scope), managed.clone())
+        .owns(
+            scoped::<PersistentVolumeClaim>(client.clone(), scope),
+            managed.clone(),
+        )
         .watches(
             scoped::<Job>(client.clone(), scope),
             watcher::Config::default().labels(INSTANCE_LABEL),
@@ -106,24 +126,36 @@ async fn run_instances(client: Client, scope: Option<&str>, ctx: Arc<Context>, c
                 Some(ObjectRef::new(name).within(&job.namespace()?))
             },
         )
-        .watches(scoped::<MySQLBackup>(client.clone(), scope), watcher::Config::default(), |b| {
-            Some(ObjectRef::new(&b.spec.instance).within(&b.namespace()?))
-        })
+        .watches(
+            scoped::<MySQLBackup>(client.clone(), scope),
+            watcher::Config::default(),
+            |b| Some(ObjectRef::new(&b.spec.instance).within(&b.namespace()?)),
+        )
         // Our credentials Secrets, and the users' Secrets that instances reference.
-        .watches(scoped::<Secret>(client, scope), watcher::Config::default(), move |secret| {
-            let namespace = secret.namespace()?;
-            let referencing: Vec<_> = instances
-                .state()
-                .iter()
-                .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
-                .filter(|i| {
-                    i.spec.password_secret_ref.as_ref().is_some_and(|r| r.name == secret.name_any())
-                        || secret.owner_references().iter().any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
-                })
-                .map(|i| ObjectRef::from_obj(i.as_ref()))
-                .collect();
-            referencing
-        })
+        .watches(
+            scoped::<Secret>(client, scope),
+            watcher::Config::default(),
+            move |secret| {
+                let namespace = secret.namespace().unwrap_or_default();
+                let referencing: Vec<_> = instances
+                    .state()
+                    .iter()
+                    .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
+                    .filter(|i| {
+                        i.spec
+                            .password_secret_ref
+                            .as_ref()
+                            .is_some_and(|r| r.name == secret.name_any())
+                            || secret
+                                .owner_references()
+                                .iter()
+                                .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
+                    })
+                    .map(|i| ObjectRef::from_obj(i.as_ref()))
+                    .collect();
+                referencing
+            },
+        )
         .with_config(Config::default().concurrency(concurrency))
         .shutdown_on_signal()
         .run(instance::reconcile, instance::error_policy, ctx)
@@ -136,17 +168,23 @@ async fn run_instances(client: Client, scope: Option<&str>, ctx: Arc<Context>, c
 }
 
 async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {
-    Controller::new(scoped::<MySQLBackup>(client.clone(), scope), watcher::Config::default())
-        .owns(scoped::<Job>(client, scope), watcher::Config::default().labels(INSTANCE_LABEL))
-        .with_config(Config::default().concurrency(concurrency))
-        .shutdown_on_signal()
-        .run(backup::reconcile, backup::error_policy, ctx)
-        .for_each(|result| async move {
-            if let Ok((object, _)) = result {
-                tracing::debug!(backup = %object, "reconciled");
-            }
-        })
-        .await;
+    Controller::new(
+        scoped::<MySQLBackup>(client.clone(), scope),
+        watcher::Config::default(),
+    )
+    .owns(
+        scoped::<Job>(client, scope),
+        watcher::Config::default().labels(INSTANCE_LABEL),
+    )
+    .with_config(Config::default().concurrency(concurrency))
+    .shutdown_on_signal()
+    .run(backup::reconcile, backup::error_policy, ctx)
+    .for_each(|result| async move {
+        if let Ok((object, _)) = result {
+            tracing::debug!(backup = %object, "reconciled");
+        }
+    })
+    .await;
 }
 
 /// A minimal HTTP endpoint: /healthz answers ok, /metrics the reconcile counters.
@@ -159,7 +197,9 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
         }
     };
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
         let ctx = ctx.clone();
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
@@ -168,14 +208,20 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
             let path = request.split_whitespace().nth(1).unwrap_or("/");
             let (code, body) = match path {
                 "/healthz" | "/readyz" => ("200 OK", "ok\n".to_string()),
-                "/metrics" => ("200 OK", format!(
-                    "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n",
-                    ctx.metrics.reconciles.load(Ordering::Relaxed),
-                    ctx.metrics.failures.load(Ordering::Relaxed)
-                )),
+                "/metrics" => (
+                    "200 OK",
+                    format!(
+                        "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n",
+                        ctx.metrics.reconciles.load(Ordering::Relaxed),
+                        ctx.metrics.failures.load(Ordering::Relaxed)
+                    ),
+                ),
                 _ => ("404 Not Found", "not found\n".to_string()),
             };
-            let response = format!("HTTP/1.1 {code}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let response = format!(
+                "HTTP/1.1 {code}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
             let _ = stream.write_all(response.as_bytes()).await;
         });
     }

@@ -27,7 +27,7 @@ use crate::api::{
 };
 use crate::manifests;
 use crate::names::{
-    BACKUP_ANNOTATION, FINALIZER, INSTANCE_LABEL, InstanceNames, PASSWORD_FINGERPRINT_ANNOTATION,
+    FINALIZER, INSTANCE_LABEL, InstanceNames, PASSWORD_FINGERPRINT_ANNOTATION,
     SKIP_BACKUP_ANNOTATION,
 };
 use crate::render::InstanceContext;
@@ -35,9 +35,17 @@ use crate::{Error, Result};
 
 /// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.
 pub const INSTANCE_UID_ANNOTATION: &str = "mysqls.otus.homework/instance-uid";
+/// Set by `create --restore-from`: the backup a new instance starts from.
+pub const RESTORE_FROM_ANNOTATION: &str = "mysqls.otus.homework/restore-from";
+/// Set by `kubectl mysql restore`: `BACKUP@REQUEST-ID`; a new value asks for a restore.
+pub const RESTORE_REQUEST_ANNOTATION: &str = "mysqls.otus.homework/restore-request";
+/// On a restore Job: which request (or which incarnation's create) it serves.
+pub const RESTORE_TOKEN_ANNOTATION: &str = "mysqls.otus.homework/restore-token";
 
 pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action> {
-    let namespace = instance.namespace().ok_or(Error::MissingField("metadata.namespace"))?;
+    let namespace = instance
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
     let api: Api<MySQL> = Api::namespaced(ctx.client.clone(), &namespace);
     let key = super::object_key(instance.as_ref());
     let result = finalizer(&api, FINALIZER, instance, |event| async {
@@ -89,7 +97,9 @@ impl Apis {
 fn names_of(instance: &MySQL) -> Result<InstanceNames> {
     Ok(InstanceNames::new(
         instance.name_any(),
-        instance.namespace().ok_or(Error::MissingField("metadata.namespace"))?,
+        instance
+            .namespace()
+            .ok_or(Error::MissingField("metadata.namespace"))?,
     ))
 }
 
@@ -138,10 +148,16 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     // The password first: the server's Secret must exist before its pod starts.
     observed.password = match desired_password(instance, &apis).await? {
         Err(message) => PasswordState::SecretMissing { message },
-        Ok(password) => converge_password(ctx, &apis, &names, &template_ctx, &owner, &password).await?,
+        Ok(password) => {
+            converge_password(ctx, &apis, &names, &template_ctx, &owner, &password).await?
+        }
     };
     if let PasswordState::SecretMissing { .. } = observed.password
-        && apis.secrets.get_opt(&names.credentials_secret()).await?.is_none()
+        && apis
+            .secrets
+            .get_opt(&names.credentials_secret())
+            .await?
+            .is_none()
     {
         // Without any password the server cannot start; say why and wait.
         write_status(instance, ctx, &apis, &observed).await?;
@@ -175,7 +191,8 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
         .unwrap_or(0)
         >= 1;
 
-    observed.restore = Some(converge_restore(instance, ctx, &apis, &names, &template_ctx, &owner).await?);
+    observed.restore =
+        Some(converge_restore(instance, ctx, &apis, &names, &template_ctx, &owner).await?);
 
     write_status(instance, ctx, &apis, &observed).await?;
     Ok(Action::requeue(Duration::from_secs(3600)))
@@ -194,14 +211,19 @@ async fn desired_password(instance: &MySQL, apis: &Apis) -> Result<Result<String
     let Some(secret) = apis.secrets.get_opt(&reference.name).await? else {
         return Ok(Err(format!("Secret {} not found", reference.name)));
     };
-    Ok(secret_value(&secret, key).ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
+    Ok(secret_value(&secret, key)
+        .ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
 }
 
 fn secret_value(secret: &Secret, key: &str) -> Option<String> {
     if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
         return String::from_utf8(value.0.clone()).ok();
     }
-    secret.string_data.as_ref().and_then(|d| d.get(key)).cloned()
+    secret
+        .string_data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .cloned()
 }
 
 /// Keeps `NAME-credentials` (what the server and Jobs read) equal to the desired
@@ -220,11 +242,16 @@ async fn converge_password(
     let live = apis.secrets.get_opt(&live_name).await?;
     let live_password = live.as_ref().and_then(|s| secret_value(s, "password"));
     let write_secret = |name: String, password: String| async move {
-        let mut secret = manifests::credentials_secret(&ctx.renderer, template_ctx, &name, &password)?;
+        let mut secret =
+            manifests::credentials_secret(&ctx.renderer, template_ctx, &name, &password)?;
         set_owner(&mut secret, owner);
         apply(&apis.secrets, &secret).await
     };
-    let deployment_exists = apis.deployments.get_opt(&names.deployment()).await?.is_some();
+    let deployment_exists = apis
+        .deployments
+        .get_opt(&names.deployment())
+        .await?
+        .is_some();
 
     match live_password {
         // A first start (or a lost Secret before the server ever ran): the server
@@ -235,7 +262,9 @@ async fn converge_password(
             Ok(PasswordState::Synced)
         }
         None => Ok(PasswordState::Failed {
-            message: format!("Secret {live_name} with the server's current password is missing; recreate it with the current password"),
+            message: format!(
+                "Secret {live_name} with the server's current password is missing; recreate it with the current password"
+            ),
         }),
         Some(live) if live == desired => {
             delete_if_present(&apis.secrets, &pending_name).await?;
@@ -246,7 +275,10 @@ async fn converge_password(
             let job_name = names.password_job();
             let job = apis.jobs.get_opt(&job_name).await?;
             match job {
-                Some(job) if annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION) == Some(fingerprint.as_str()) => {
+                Some(job)
+                    if annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION)
+                        == Some(fingerprint.as_str()) =>
+                {
                     match job_state(&job) {
                         JobState::Running => Ok(PasswordState::Changing),
                         JobState::Failed(message) => Ok(PasswordState::Failed { message }),
@@ -264,11 +296,14 @@ async fn converge_password(
                         return Ok(PasswordState::Changing);
                     }
                     delete_if_present(&apis.jobs, &job_name).await?;
-                    Err(Error::Waiting(format!("replacing the finished Job {job_name}")))
+                    Err(Error::Waiting(format!(
+                        "replacing the finished Job {job_name}"
+                    )))
                 }
                 None => {
                     write_secret(pending_name, desired.to_string()).await?;
-                    let mut job = manifests::password_job(&ctx.renderer, template_ctx, &fingerprint)?;
+                    let mut job =
+                        manifests::password_job(&ctx.renderer, template_ctx, &fingerprint)?;
                     set_owner(&mut job, owner);
                     create_if_absent(&apis.jobs, &job).await?;
                     Ok(PasswordState::Changing)
@@ -297,15 +332,25 @@ async fn prepare_volumes(
     }
     for pv in volumes {
         let name = pv.name_any();
-        let Some(existing) = apis.pvs.get_opt(&name).await? else { continue };
+        let Some(existing) = apis.pvs.get_opt(&name).await? else {
+            continue;
+        };
         if existing.metadata.deletion_timestamp.is_some() {
-            return Err(Error::Waiting(format!("PersistentVolume {name} of an earlier instance is still being deleted")));
+            return Err(Error::Waiting(format!(
+                "PersistentVolume {name} of an earlier instance is still being deleted"
+            )));
         }
-        let released = existing.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
+        let released =
+            existing.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
         if released {
             let patch = json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}});
-            apis.pvs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
-            tracing::info!(pv = name, "freed a Released volume for its re-created claim");
+            apis.pvs
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+            tracing::info!(
+                pv = name,
+                "freed a Released volume for its re-created claim"
+            );
         }
         // hostPath and capacity of an existing PV are immutable; keep what is there.
         if let (Some(spec), Some(existing_spec)) = (pv.spec.as_mut(), existing.spec.as_ref()) {
@@ -315,19 +360,32 @@ async fn prepare_volumes(
     }
 
     let adopt = |claim: &mut PersistentVolumeClaim, existing: &PersistentVolumeClaim| {
-        let (Some(spec), Some(current)) = (claim.spec.as_mut(), existing.spec.as_ref()) else { return };
+        let (Some(spec), Some(current)) = (claim.spec.as_mut(), existing.spec.as_ref()) else {
+            return;
+        };
         if current.volume_name.is_some() {
             spec.volume_name = current.volume_name.clone();
         }
         spec.storage_class_name = current.storage_class_name.clone();
     };
     for (claim_name, is_data) in [(names.data_pvc(), true), (names.backup_pvc(), false)] {
-        let Some(existing) = apis.pvcs.get_opt(&claim_name).await? else { continue };
+        let Some(existing) = apis.pvcs.get_opt(&claim_name).await? else {
+            continue;
+        };
         if existing.metadata.deletion_timestamp.is_some() {
-            return Err(Error::Waiting(format!("PersistentVolumeClaim {claim_name} of an earlier instance is still being deleted")));
+            return Err(Error::Waiting(format!(
+                "PersistentVolumeClaim {claim_name} of an earlier instance is still being deleted"
+            )));
         }
-        let claim = if is_data { &mut children.data_pvc } else { &mut children.backup_pvc };
-        let bound_elsewhere = existing.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+        let claim = if is_data {
+            &mut children.data_pvc
+        } else {
+            &mut children.backup_pvc
+        };
+        let bound_elsewhere = existing
+            .spec
+            .as_ref()
+            .and_then(|s| s.volume_name.as_deref())
             != claim.spec.as_ref().and_then(|s| s.volume_name.as_deref());
         adopt(claim, &existing);
         if is_data && bound_elsewhere {
@@ -340,7 +398,11 @@ async fn prepare_volumes(
         if let (Some(current), Some(wanted)) = (current_size, wanted)
             && current != wanted
         {
-            let dynamic = claim.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()).is_some_and(|s| !s.is_empty());
+            let dynamic = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+                .is_some_and(|s| !s.is_empty());
             if !dynamic || !is_data {
                 set_requested_storage(claim, &current);
                 if is_data {
@@ -356,7 +418,15 @@ async fn prepare_volumes(
 }
 
 fn requested_storage(claim: &PersistentVolumeClaim) -> Option<String> {
-    claim.spec.as_ref()?.resources.as_ref()?.requests.as_ref()?.get("storage").map(|q| q.0.clone())
+    claim
+        .spec
+        .as_ref()?
+        .resources
+        .as_ref()?
+        .requests
+        .as_ref()?
+        .get("storage")
+        .map(|q| q.0.clone())
 }
 
 fn set_requested_storage(claim: &mut PersistentVolumeClaim, size: &str) {
@@ -366,12 +436,16 @@ fn set_requested_storage(claim: &mut PersistentVolumeClaim, size: &str) {
         .and_then(|s| s.resources.as_mut())
         .and_then(|r| r.requests.as_mut())
     {
-        requests.insert("storage".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity(size.into()));
+        requests.insert(
+            "storage".into(),
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity(size.into()),
+        );
     }
 }
 
-/// Restore on create: once per incarnation, from the newest successful backup of an
-/// instance with this name that finished before this one was created.
+/// Restores: once per incarnation on create (from `--restore-from`, or the newest
+/// successful backup of an instance with this name that finished before this one was
+/// created), and again whenever `kubectl mysql restore` sets a new request annotation.
 async fn converge_restore(
     instance: &MySQL,
     ctx: &Context,
@@ -381,35 +455,83 @@ async fn converge_restore(
     owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
 ) -> Result<RestoreState> {
     let uid = instance.uid().unwrap_or_default();
+    let status = instance.status.as_ref();
+    let request = instance
+        .annotations()
+        .get(RESTORE_REQUEST_ANNOTATION)
+        .cloned();
+    let handled = status.and_then(|s| s.restore_request.clone());
+    let (backup, token) = match request {
+        Some(request) if Some(&request) != handled.as_ref() => {
+            let backup = request.split('@').next().unwrap_or_default().to_string();
+            (backup, request)
+        }
+        _ => {
+            if let Some(done) = decided_restore(status) {
+                return Ok(done);
+            }
+            let chosen = match instance.annotations().get(RESTORE_FROM_ANNOTATION) {
+                Some(explicit) => Some(explicit.clone()),
+                None => restorable_backup(apis, names, instance).await?,
+            };
+            let Some(backup) = chosen else {
+                return Ok(RestoreState::NothingToRestore);
+            };
+            (backup, format!("create@{uid}"))
+        }
+    };
     let job_name = names.restore_job();
     let job = apis.jobs.get_opt(&job_name).await?;
-    let ours = job.as_ref().filter(|j| is_owned_by(*j, &uid));
-
-    // Decided already: keep the decision (the status is the memory across restarts).
-    if let Some(done) = decided_restore(instance.status.as_ref()) {
-        return Ok(done);
-    }
-    let backup = match ours.and_then(|j| annotation(j, BACKUP_ANNOTATION)) {
-        Some(name) => Some(name.to_string()),
-        None => restorable_backup(apis, names, instance).await?,
-    };
-    let Some(backup) = backup else {
-        return Ok(RestoreState::NothingToRestore);
-    };
-    match (ours, job) {
-        (Some(job), _) => Ok(match job_state(job) {
-            JobState::Running => RestoreState::Running { backup },
-            JobState::Succeeded => RestoreState::Succeeded { backup },
-            JobState::Failed(message) => RestoreState::Failed { backup, message },
-        }),
-        (None, Some(_leftover)) => {
-            // A restore Job of an earlier incarnation (or of the course's operator)
-            // holds the name; it must go before ours can be created.
-            delete_if_present(&apis.jobs, &job_name).await?;
-            Err(Error::Waiting(format!("removing the earlier Job {job_name}")))
+    let request = (!token.starts_with("create@")).then(|| token.clone());
+    match job {
+        Some(job)
+            if is_owned_by(&job, &uid)
+                && annotation(&job, RESTORE_TOKEN_ANNOTATION) == Some(token.as_str()) =>
+        {
+            Ok(match job_state(&job) {
+                JobState::Running => RestoreState::Running { backup },
+                JobState::Succeeded => RestoreState::Succeeded { backup, request },
+                JobState::Failed(message) => RestoreState::Failed {
+                    backup,
+                    message,
+                    request,
+                },
+            })
         }
-        (None, None) => {
-            let mut job = manifests::restore_job(&ctx.renderer, template_ctx, &backup)?;
+        Some(other) => {
+            // restore-NAME-job holds an earlier run (ours, an earlier incarnation's, or
+            // the course operator's); it must go before this one starts.
+            if job_state(&other) == JobState::Running && is_owned_by(&other, &uid) {
+                return Err(Error::Waiting(format!(
+                    "the earlier restore Job {job_name} is still running"
+                )));
+            }
+            delete_if_present(&apis.jobs, &job_name).await?;
+            Err(Error::Waiting(format!(
+                "removing the earlier Job {job_name}"
+            )))
+        }
+        None => {
+            let source = apis.backups.get_opt(&backup).await?;
+            let Some(source) = source.filter(|b| b.phase() == Some(BackupPhase::Succeeded)) else {
+                return Ok(RestoreState::Failed {
+                    backup: backup.clone(),
+                    message: format!("MySQLBackup {backup} does not exist or has not succeeded"),
+                    request,
+                });
+            };
+            let source_names =
+                InstanceNames::new(source.spec.instance.clone(), names.namespace.clone());
+            let mut job = manifests::restore_job(
+                &ctx.renderer,
+                template_ctx,
+                &backup,
+                &source_names.backup_pvc(),
+            )?;
+            job.metadata
+                .annotations
+                .get_or_insert_with(Default::default)
+                .insert(RESTORE_TOKEN_ANNOTATION.to_string(), token);
             set_owner(&mut job, owner);
             create_if_absent(&apis.jobs, &job).await?;
             Ok(RestoreState::Running { backup })
@@ -418,11 +540,20 @@ async fn converge_restore(
 }
 
 fn decided_restore(status: Option<&MySQLStatus>) -> Option<RestoreState> {
-    let condition = status?.conditions.iter().find(|c| c.type_ == status::RESTORED)?;
+    let status = status?;
+    let condition = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == status::RESTORED)?;
+    let backup = status.restored_from.clone().unwrap_or_default();
+    let request = status.restore_request.clone();
     match condition.reason.as_str() {
         "NoBackup" => Some(RestoreState::NothingToRestore),
-        "Restored" => Some(RestoreState::Succeeded {
-            backup: status?.restored_from.clone().unwrap_or_default(),
+        "Restored" => Some(RestoreState::Succeeded { backup, request }),
+        "RestoreFailed" => Some(RestoreState::Failed {
+            backup,
+            message: condition.message.clone(),
+            request,
         }),
         _ => None,
     }
@@ -430,16 +561,30 @@ fn decided_restore(status: Option<&MySQLStatus>) -> Option<RestoreState> {
 
 async fn backups_of(apis: &Apis, names: &InstanceNames) -> Result<Vec<MySQLBackup>> {
     let selector = format!("{INSTANCE_LABEL}={}", names.name);
-    let mut backups = apis.backups.list(&ListParams::default().labels(&selector)).await?.items;
+    let mut backups = apis
+        .backups
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items;
     backups.retain(|b| b.spec.instance == names.name);
     Ok(backups)
 }
 
 fn completion_time(backup: &MySQLBackup) -> Option<jiff::Timestamp> {
-    backup.status.as_ref()?.completion_time.as_deref()?.parse().ok()
+    backup
+        .status
+        .as_ref()?
+        .completion_time
+        .as_deref()?
+        .parse()
+        .ok()
 }
 
-async fn restorable_backup(apis: &Apis, names: &InstanceNames, instance: &MySQL) -> Result<Option<String>> {
+async fn restorable_backup(
+    apis: &Apis,
+    names: &InstanceNames,
+    instance: &MySQL,
+) -> Result<Option<String>> {
     let created = instance.metadata.creation_timestamp.as_ref().map(|t| t.0);
     let newest = backups_of(apis, names)
         .await?
@@ -451,7 +596,10 @@ async fn restorable_backup(apis: &Apis, names: &InstanceNames, instance: &MySQL)
     Ok(newest.map(|(_, b)| b.name_any()))
 }
 
-async fn latest_backup_outcome(apis: &Apis, names: &InstanceNames) -> Result<Option<BackupOutcome>> {
+async fn latest_backup_outcome(
+    apis: &Apis,
+    names: &InstanceNames,
+) -> Result<Option<BackupOutcome>> {
     let newest_finished = backups_of(apis, names)
         .await?
         .into_iter()
@@ -474,7 +622,12 @@ async fn latest_backup_outcome(apis: &Apis, names: &InstanceNames) -> Result<Opt
 
 /// Writes the status when it differs from what is stored, and publishes an Event for
 /// every condition that moved.
-async fn write_status(instance: &MySQL, ctx: &Context, apis: &Apis, observed: &Observed) -> Result<()> {
+async fn write_status(
+    instance: &MySQL,
+    ctx: &Context,
+    apis: &Apis,
+    observed: &Observed,
+) -> Result<()> {
     let previous = instance.status.as_ref();
     let new = status::compute(previous, observed, &now_rfc3339());
     if previous == Some(&new) {
@@ -486,7 +639,11 @@ async fn write_status(instance: &MySQL, ctx: &Context, apis: &Apis, observed: &O
         "status": new,
     });
     apis.instances
-        .patch_status(&instance.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
+        .patch_status(
+            &instance.name_any(),
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
         .await?;
     let reference = instance.object_ref(&());
     for notice in status::notices(previous, &new) {
@@ -519,7 +676,11 @@ async fn publish(
 async fn cleanup_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     let names = names_of(instance)?;
     let apis = Apis::new(ctx, &names.namespace);
-    let skip = instance.annotations().get(SKIP_BACKUP_ANNOTATION).map(String::as_str) == Some("true");
+    let skip = instance
+        .annotations()
+        .get(SKIP_BACKUP_ANNOTATION)
+        .map(String::as_str)
+        == Some("true");
     if !skip {
         wait_for_final_backup(instance, ctx, &apis, &names).await?;
     }
@@ -533,7 +694,9 @@ async fn cleanup_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
 /// The data PV, if it is ours (labelled for this instance and claimed from this
 /// namespace); anything else is never deleted.
 async fn names_data_pv(apis: &Apis, names: &InstanceNames) -> Result<Option<PersistentVolume>> {
-    let Some(pv) = apis.pvs.get_opt(&names.data_pv()).await? else { return Ok(None) };
+    let Some(pv) = apis.pvs.get_opt(&names.data_pv()).await? else {
+        return Ok(None);
+    };
     let labelled = pv.labels().get(INSTANCE_LABEL) == Some(&names.name);
     let claimed_here = pv
         .spec
@@ -543,13 +706,19 @@ async fn names_data_pv(apis: &Apis, names: &InstanceNames) -> Result<Option<Pers
     Ok((labelled && claimed_here).then_some(pv))
 }
 
-async fn wait_for_final_backup(instance: &MySQL, ctx: &Context, apis: &Apis, names: &InstanceNames) -> Result<()> {
+async fn wait_for_final_backup(
+    instance: &MySQL,
+    ctx: &Context,
+    apis: &Apis,
+    names: &InstanceNames,
+) -> Result<()> {
     let uid = instance.uid().unwrap_or_default();
     let existing = backups_of(apis, names).await?.into_iter().find(|b| {
-        b.spec.cause == BackupCause::OnDelete && annotation(b, INSTANCE_UID_ANNOTATION) == Some(uid.as_str())
+        b.spec.cause == BackupCause::OnDelete
+            && annotation(b, INSTANCE_UID_ANNOTATION) == Some(uid.as_str())
     });
     let reference = instance.object_ref(&());
-    let mut observed_deleting = |message: String| Observed {
+    let observed_deleting = |message: String| Observed {
         generation: instance.metadata.generation,
         endpoint: names.endpoint(),
         invalid_spec: None,
@@ -566,8 +735,14 @@ async fn wait_for_final_backup(instance: &MySQL, ctx: &Context, apis: &Apis, nam
             metadata: ObjectMeta {
                 name: Some(name.clone()),
                 namespace: Some(names.namespace.clone()),
-                labels: Some(BTreeMap::from([(INSTANCE_LABEL.to_string(), names.name.clone())])),
-                annotations: Some(BTreeMap::from([(INSTANCE_UID_ANNOTATION.to_string(), uid.clone())])),
+                labels: Some(BTreeMap::from([(
+                    INSTANCE_LABEL.to_string(),
+                    names.name.clone(),
+                )])),
+                annotations: Some(BTreeMap::from([(
+                    INSTANCE_UID_ANNOTATION.to_string(),
+                    uid.clone(),
+                )])),
                 ..Default::default()
             },
             spec: MySQLBackupSpec {
@@ -577,30 +752,70 @@ async fn wait_for_final_backup(instance: &MySQL, ctx: &Context, apis: &Apis, nam
             status: None,
         };
         apis.backups.create(&PostParams::default(), &record).await?;
-        publish(ctx, &reference, EventType::Normal, "BackupStarted", format!("backing up before deletion: MySQLBackup {name}, Job {}", names.backup_job())).await;
-        write_status(instance, ctx, apis, &observed_deleting(format!("backing up before deletion (MySQLBackup {name})"))).await?;
+        publish(
+            ctx,
+            &reference,
+            EventType::Normal,
+            "BackupStarted",
+            format!(
+                "backing up before deletion: MySQLBackup {name}, Job {}",
+                names.backup_job()
+            ),
+        )
+        .await;
+        write_status(
+            instance,
+            ctx,
+            apis,
+            &observed_deleting(format!("backing up before deletion (MySQLBackup {name})")),
+        )
+        .await?;
         return Err(Error::Waiting(format!("backup {name} before deletion")));
     };
     let name = backup.name_any();
     match backup.phase() {
         Some(BackupPhase::Succeeded) => {
-            publish(ctx, &reference, EventType::Normal, "BackupSucceeded", format!("backup {name} recorded; deleting")).await;
+            publish(
+                ctx,
+                &reference,
+                EventType::Normal,
+                "BackupSucceeded",
+                format!("backup {name} recorded; deleting"),
+            )
+            .await;
             Ok(())
         }
         Some(BackupPhase::Failed) => {
-            let why = backup.status.as_ref().and_then(|s| s.message.clone()).unwrap_or_default();
+            let why = backup
+                .status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_default();
             let message = format!(
                 "deletion stopped: backup {name} failed ({why}); fix the cause and delete MySQLBackup {name} to retry, or annotate the instance {SKIP_BACKUP_ANNOTATION}=true to delete without a backup"
             );
             let before = instance.status.as_ref().and_then(|s| s.message.clone());
             if before.as_deref() != Some(message.as_str()) {
-                publish(ctx, &reference, EventType::Warning, "BackupFailed", message.clone()).await;
+                publish(
+                    ctx,
+                    &reference,
+                    EventType::Warning,
+                    "BackupFailed",
+                    message.clone(),
+                )
+                .await;
             }
             write_status(instance, ctx, apis, &observed_deleting(message.clone())).await?;
             Err(Error::Blocked(message))
         }
         _ => {
-            write_status(instance, ctx, apis, &observed_deleting(format!("backing up before deletion (MySQLBackup {name})"))).await?;
+            write_status(
+                instance,
+                ctx,
+                apis,
+                &observed_deleting(format!("backing up before deletion (MySQLBackup {name})")),
+            )
+            .await?;
             Err(Error::Waiting(format!("backup {name} before deletion")))
         }
     }

@@ -18,9 +18,17 @@ pub async fn apply<K>(api: &Api<K>, obj: &K) -> Result<K>
 where
     K: Resource + Serialize + DeserializeOwned + Clone + Debug,
 {
-    let name = obj.meta().name.clone().ok_or(Error::MissingField("metadata.name"))?;
+    let name = obj
+        .meta()
+        .name
+        .clone()
+        .ok_or(Error::MissingField("metadata.name"))?;
     Ok(api
-        .patch(&name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj))
+        .patch(
+            &name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(obj),
+        )
         .await?)
 }
 
@@ -30,8 +38,21 @@ pub async fn create_if_absent<K>(api: &Api<K>, obj: &K) -> Result<K>
 where
     K: Resource + Serialize + DeserializeOwned + Clone + Debug,
 {
-    let name = obj.meta().name.clone().ok_or(Error::MissingField("metadata.name"))?;
-    match api.create(&PostParams { field_manager: Some(MANAGER.into()), ..Default::default() }, obj).await {
+    let name = obj
+        .meta()
+        .name
+        .clone()
+        .ok_or(Error::MissingField("metadata.name"))?;
+    match api
+        .create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..Default::default()
+            },
+            obj,
+        )
+        .await
+    {
         Ok(created) => Ok(created),
         Err(kube::Error::Api(status)) if status.code == 409 => Ok(api.get(&name).await?),
         Err(e) => Err(e.into()),

@@ -52,14 +52,18 @@ impl Context {
     }
 
     fn succeeded(&self, key: &str) {
-        self.metrics.reconciles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .reconciles
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.failures.lock().expect("not poisoned").remove(key);
     }
 
     /// Exponential backoff per object (2s doubling to 5 min), so one broken instance
     /// retries slowly while the others go on.
     fn backoff(&self, key: &str) -> Duration {
-        self.metrics.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut failures = self.failures.lock().expect("not poisoned");
         let count = failures.entry(key.to_string()).or_insert(0);
         *count = count.saturating_add(1);
@@ -81,7 +85,11 @@ pub fn error_policy_for(key: &str, error: &Error, ctx: &Context) -> Action {
         }
         other => {
             let delay = ctx.backoff(key);
-            tracing::warn!(object = key, retry_in_s = delay.as_secs(), "reconcile failed: {other}");
+            tracing::warn!(
+                object = key,
+                retry_in_s = delay.as_secs(),
+                "reconcile failed: {other}"
+            );
             Action::requeue(delay)
         }
     }

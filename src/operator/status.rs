@@ -17,25 +17,41 @@ pub const SPEC_VALID: &str = "SpecValid";
 pub enum RestoreState {
     /// No successful backup of an instance with this name existed at creation.
     NothingToRestore,
-    Running { backup: String },
-    Succeeded { backup: String },
-    Failed { backup: String, message: String },
+    Running {
+        backup: String,
+    },
+    Succeeded {
+        backup: String,
+        request: Option<String>,
+    },
+    Failed {
+        backup: String,
+        message: String,
+        request: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PasswordState {
     Synced,
     Changing,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     /// The referenced Secret or key is missing.
-    SecretMissing { message: String },
+    SecretMissing {
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StorageState {
     AsRequested,
     /// The claim cannot grow to the requested size; it keeps `current`.
-    CannotResize { current: String, message: String },
+    CannotResize {
+        current: String,
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,14 +93,29 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     };
 
     match &observed.invalid_spec {
-        Some(message) => set(SPEC_VALID, ConditionStatus::False, "InvalidSpec", message.clone()),
+        Some(message) => set(
+            SPEC_VALID,
+            ConditionStatus::False,
+            "InvalidSpec",
+            message.clone(),
+        ),
         None => set(SPEC_VALID, ConditionStatus::True, "Valid", String::new()),
     }
 
     if observed.deployment_available {
-        set(READY, ConditionStatus::True, "DeploymentAvailable", "MySQL accepts connections".into());
+        set(
+            READY,
+            ConditionStatus::True,
+            "DeploymentAvailable",
+            "MySQL accepts connections".into(),
+        );
     } else {
-        set(READY, ConditionStatus::False, "DeploymentUnavailable", "waiting for the MySQL pod to become ready".into());
+        set(
+            READY,
+            ConditionStatus::False,
+            "DeploymentUnavailable",
+            "waiting for the MySQL pod to become ready".into(),
+        );
     }
 
     match &observed.restore {
@@ -101,27 +132,65 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
             "Restoring",
             format!("restoring from backup {backup}"),
         ),
-        Some(RestoreState::Succeeded { backup }) => {
+        Some(RestoreState::Succeeded { backup, request }) => {
             status.restored_from = Some(backup.clone());
-            set(RESTORED, ConditionStatus::True, "Restored", format!("restored from backup {backup}"))
+            status.restore_request = request.clone();
+            set(
+                RESTORED,
+                ConditionStatus::True,
+                "Restored",
+                format!("restored from backup {backup}"),
+            )
         }
-        Some(RestoreState::Failed { backup, message }) => set(
-            RESTORED,
-            ConditionStatus::False,
-            "RestoreFailed",
-            format!("restore from backup {backup} failed: {message}"),
-        ),
+        Some(RestoreState::Failed {
+            backup,
+            message,
+            request,
+        }) => {
+            status.restore_request = request.clone();
+            let text = if message.starts_with("restore from backup") {
+                message.clone()
+            } else {
+                format!("restore from backup {backup} failed: {message}")
+            };
+            set(RESTORED, ConditionStatus::False, "RestoreFailed", text)
+        }
     }
 
     match &observed.password {
-        PasswordState::Synced => set(PASSWORD_SYNCED, ConditionStatus::True, "Synced", "the server uses the password from the spec".into()),
-        PasswordState::Changing => set(PASSWORD_SYNCED, ConditionStatus::Unknown, "Changing", "changing the root password".into()),
-        PasswordState::Failed { message } => set(PASSWORD_SYNCED, ConditionStatus::False, "PasswordChangeFailed", format!("{message}; the old password still works")),
-        PasswordState::SecretMissing { message } => set(PASSWORD_SYNCED, ConditionStatus::False, "SecretNotFound", message.clone()),
+        PasswordState::Synced => set(
+            PASSWORD_SYNCED,
+            ConditionStatus::True,
+            "Synced",
+            "the server uses the password from the spec".into(),
+        ),
+        PasswordState::Changing => set(
+            PASSWORD_SYNCED,
+            ConditionStatus::Unknown,
+            "Changing",
+            "changing the root password".into(),
+        ),
+        PasswordState::Failed { message } => set(
+            PASSWORD_SYNCED,
+            ConditionStatus::False,
+            "PasswordChangeFailed",
+            format!("{message}; the old password still works"),
+        ),
+        PasswordState::SecretMissing { message } => set(
+            PASSWORD_SYNCED,
+            ConditionStatus::False,
+            "SecretNotFound",
+            message.clone(),
+        ),
     }
 
     match &observed.storage {
-        StorageState::AsRequested => set(STORAGE_RESIZED, ConditionStatus::True, "AsRequested", String::new()),
+        StorageState::AsRequested => set(
+            STORAGE_RESIZED,
+            ConditionStatus::True,
+            "AsRequested",
+            String::new(),
+        ),
         StorageState::CannotResize { current, message } => set(
             STORAGE_RESIZED,
             ConditionStatus::False,
@@ -134,7 +203,12 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
         None => {}
         Some(BackupOutcome::Succeeded(last)) => {
             status.last_backup = Some(last.clone());
-            set(LAST_BACKUP_SUCCEEDED, ConditionStatus::True, "BackupSucceeded", format!("backup {} succeeded", last.name))
+            set(
+                LAST_BACKUP_SUCCEEDED,
+                ConditionStatus::True,
+                "BackupSucceeded",
+                format!("backup {} succeeded", last.name),
+            )
         }
         Some(BackupOutcome::Failed { name, message }) => set(
             LAST_BACKUP_SUCCEEDED,
@@ -179,8 +253,12 @@ fn message_of(phase: Phase, observed: &Observed) -> String {
         Phase::Restoring => "restoring the database from its last backup".into(),
         Phase::Updating => "changing the root password".into(),
         Phase::Ready => match (&observed.password, &observed.restore) {
-            (PasswordState::Failed { message }, _) => format!("ready, but the password change failed: {message}"),
-            (_, Some(RestoreState::Failed { message, .. })) => format!("ready, but the restore failed: {message}"),
+            (PasswordState::Failed { message }, _) => {
+                format!("ready, but the password change failed: {message}")
+            }
+            (_, Some(RestoreState::Failed { message, .. })) => {
+                format!("ready, but the restore failed: {message}")
+            }
             _ => format!("ready at {}", observed.endpoint),
         },
         _ => "creating the MySQL server".into(),
@@ -204,18 +282,33 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
     let mut out = Vec::new();
     for condition in &new.conditions {
         let before = find(old, &condition.type_);
-        if before.as_ref().is_some_and(|b| b.status == condition.status && b.reason == condition.reason) {
+        if before
+            .as_ref()
+            .is_some_and(|b| b.status == condition.status && b.reason == condition.reason)
+        {
             continue;
         }
         let (type_, reason) = match (condition.type_.as_str(), condition.reason.as_str()) {
             (READY, "DeploymentAvailable") => (EventType::Normal, "Ready"),
-            (READY, _) if before.is_some_and(|b| b.status == ConditionStatus::True) => (EventType::Warning, "NotReady"),
+            (READY, _) if before.is_some_and(|b| b.status == ConditionStatus::True) => {
+                (EventType::Warning, "NotReady")
+            }
             (RESTORED, "Restoring") => (EventType::Normal, "RestoreStarted"),
             (RESTORED, "Restored") => (EventType::Normal, "Restored"),
             (RESTORED, "RestoreFailed") => (EventType::Warning, "RestoreFailed"),
             (PASSWORD_SYNCED, "Changing") => (EventType::Normal, "PasswordChangeStarted"),
-            (PASSWORD_SYNCED, "Synced") if old.is_some_and(|o| o.conditions.iter().any(|c| c.type_ == PASSWORD_SYNCED && c.reason == "Changing")) => (EventType::Normal, "PasswordChanged"),
-            (PASSWORD_SYNCED, "PasswordChangeFailed") => (EventType::Warning, "PasswordChangeFailed"),
+            (PASSWORD_SYNCED, "Synced")
+                if old.is_some_and(|o| {
+                    o.conditions
+                        .iter()
+                        .any(|c| c.type_ == PASSWORD_SYNCED && c.reason == "Changing")
+                }) =>
+            {
+                (EventType::Normal, "PasswordChanged")
+            }
+            (PASSWORD_SYNCED, "PasswordChangeFailed") => {
+                (EventType::Warning, "PasswordChangeFailed")
+            }
             (PASSWORD_SYNCED, "SecretNotFound") => (EventType::Warning, "SecretNotFound"),
             (STORAGE_RESIZED, "CannotResize") => (EventType::Warning, "CannotResize"),
             (LAST_BACKUP_SUCCEEDED, "BackupSucceeded") => (EventType::Normal, "BackupSucceeded"),
@@ -255,10 +348,16 @@ mod tests {
         let first = compute(None, &observed(), "t1");
         assert_eq!(first.phase, Some(Phase::Creating));
         assert_eq!(first.endpoint.as_deref(), Some("db.ns.svc:3306"));
-        let ready = Observed { deployment_available: true, ..observed() };
+        let ready = Observed {
+            deployment_available: true,
+            ..observed()
+        };
         let second = compute(Some(&first), &ready, "t2");
         assert_eq!(second.phase, Some(Phase::Ready));
-        let reasons: Vec<_> = notices(Some(&first), &second).iter().map(|n| n.reason).collect();
+        let reasons: Vec<_> = notices(Some(&first), &second)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
         assert_eq!(reasons, vec!["Ready"]);
     }
 
@@ -272,11 +371,19 @@ mod tests {
 
     #[test]
     fn restore_progress() {
-        let running = Observed { restore: Some(RestoreState::Running { backup: "b1".into() }), ..observed() };
+        let running = Observed {
+            restore: Some(RestoreState::Running {
+                backup: "b1".into(),
+            }),
+            ..observed()
+        };
         let s1 = compute(None, &running, "t1");
         assert_eq!(s1.phase, Some(Phase::Restoring));
         let done = Observed {
-            restore: Some(RestoreState::Succeeded { backup: "b1".into() }),
+            restore: Some(RestoreState::Succeeded {
+                backup: "b1".into(),
+                request: None,
+            }),
             deployment_available: true,
             ..observed()
         };
@@ -289,15 +396,29 @@ mod tests {
 
     #[test]
     fn failed_password_change_is_a_warning_and_keeps_ready() {
-        let base = compute(None, &Observed { deployment_available: true, ..observed() }, "t1");
+        let base = compute(
+            None,
+            &Observed {
+                deployment_available: true,
+                ..observed()
+            },
+            "t1",
+        );
         let failed = Observed {
             deployment_available: true,
-            password: PasswordState::Failed { message: "job failed".into() },
+            password: PasswordState::Failed {
+                message: "job failed".into(),
+            },
             ..observed()
         };
         let s = compute(Some(&base), &failed, "t2");
         assert_eq!(s.phase, Some(Phase::Ready));
-        assert!(s.message.as_deref().unwrap().contains("password change failed"));
+        assert!(
+            s.message
+                .as_deref()
+                .unwrap()
+                .contains("password change failed")
+        );
         let n = notices(Some(&base), &s);
         assert_eq!(n.len(), 1);
         assert_eq!(n[0].type_, EventType::Warning);
@@ -306,16 +427,34 @@ mod tests {
 
     #[test]
     fn password_changed_event_only_after_changing() {
-        let changing = compute(None, &Observed { password: PasswordState::Changing, ..observed() }, "t1");
+        let changing = compute(
+            None,
+            &Observed {
+                password: PasswordState::Changing,
+                ..observed()
+            },
+            "t1",
+        );
         assert_eq!(changing.phase, Some(Phase::Updating));
         let synced = compute(Some(&changing), &observed(), "t2");
-        let reasons: Vec<_> = notices(Some(&changing), &synced).iter().map(|n| n.reason).collect();
+        let reasons: Vec<_> = notices(Some(&changing), &synced)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
         assert_eq!(reasons, vec!["PasswordChanged"]);
     }
 
     #[test]
     fn deleting_wins() {
-        let s = compute(None, &Observed { deleting: Some("waiting for backup b1".into()), deployment_available: true, ..observed() }, "t1");
+        let s = compute(
+            None,
+            &Observed {
+                deleting: Some("waiting for backup b1".into()),
+                deployment_available: true,
+                ..observed()
+            },
+            "t1",
+        );
         assert_eq!(s.phase, Some(Phase::Deleting));
         assert_eq!(s.message.as_deref(), Some("waiting for backup b1"));
     }

@@ -82,19 +82,42 @@ pub fn backup_job(
         backup_name,
         backup_file: dump_file_name(backup_name),
     };
-    renderer.render("backup-job.yaml.tera", &WithExtra { instance: ctx, extra })
+    renderer.render(
+        "backup-job.yaml.tera",
+        &WithExtra {
+            instance: ctx,
+            extra,
+        },
+    )
 }
 
+#[derive(Serialize)]
+struct RestoreExtra<'a> {
+    backup_name: &'a str,
+    backup_file: String,
+    source_backup_pvc: &'a str,
+}
+
+/// A Job that loads `backup_name` from `source_backup_pvc`: this instance's own backup
+/// claim, or another instance's when restoring into a new instance.
 pub fn restore_job(
     renderer: &Renderer,
     ctx: &InstanceContext,
     backup_name: &str,
+    source_backup_pvc: &str,
 ) -> Result<Job, RenderError> {
-    let extra = BackupExtra {
+    let extra = RestoreExtra {
         backup_name,
         backup_file: dump_file_name(backup_name),
+        source_backup_pvc,
     };
-    renderer.render("restore-job.yaml.tera", &WithExtra { instance: ctx, extra })
+    renderer.render(
+        "restore-job.yaml.tera",
+        &WithExtra {
+            instance: ctx,
+            extra,
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -110,7 +133,13 @@ pub fn password_job(
     let extra = PasswordExtra {
         password_fingerprint,
     };
-    renderer.render("password-job.yaml.tera", &WithExtra { instance: ctx, extra })
+    renderer.render(
+        "password-job.yaml.tera",
+        &WithExtra {
+            instance: ctx,
+            extra,
+        },
+    )
 }
 
 /// A password's SHA-256 in hex: lets the operator tell which password a Job applies

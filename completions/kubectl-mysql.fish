@@ -1,0 +1,167 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_mysql_global_optspecs
+    string join \n kubeconfig= context= v/verbose q/quiet log-format= templates= h/help V/version
+end
+
+function __fish_kubectl_mysql_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_mysql_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_mysql_using_subcommand
+    set -l cmd (__fish_kubectl_mysql_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "install-crd" -d 'Install or update the CRDs (server-side apply) and wait until they are Established'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "create" -d 'Create a MySQL instance'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "status" -d 'Show one instance in detail, or list instances'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "backup" -d 'Start an on-demand backup of an instance, or list its backups'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "restore" -d 'Restore a running instance from a backup'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-operator" -d 'Run the operator in the foreground against the current kubeconfig'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s o -l output -d 'Output format; `yaml` prints the CRDs without applying them' -r -f -a "yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l timeout -d 'How long to wait for the CRDs to become Established' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l dry-run -d 'Print the CRDs as YAML instead of applying them'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s f -l file -d 'Create from a MySQL manifest instead of flags' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l image -d 'MySQL 8 compatible image (multi-arch: runs on arm64 and amd64)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l database -d 'Database to create' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l storage-size -d 'Size of the data and backup volumes' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l storage-class -d 'StorageClass for a dynamically provisioned data volume (default: a hostPath PV)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l password -d 'The root password (stays in your shell history; prefer --password-stdin)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l restore-from -d 'Start from this MySQLBackup (of any instance in the namespace)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s o -l output -d 'Output format for --dry-run' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l timeout -d 'How long --wait waits' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l password-stdin -d 'Read the root password from standard input'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l generate-password -d 'Generate a random root password (printed with the command to read it back)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l dry-run -d 'Print what would be created; change nothing'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l wait -d 'Wait until the instance is Ready'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s o -l output -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s A -l all-namespaces -d 'List instances in all namespaces'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l timeout -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s o -l output -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l list -d 'List the instance\'s backups instead of starting one'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l wait -d 'Wait until the backup has finished; exit 1 if it failed'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l dry-run -d 'Print the MySQLBackup that would be created; change nothing'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l from -d 'The MySQLBackup to restore (default: the instance\'s latest successful backup)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l timeout -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l no-wait -d 'Return once the restore is requested instead of waiting for it'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s n -l namespace -d 'Watch only this namespace (repeatable). Default: all namespaces' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l concurrency -d 'How many objects may be reconciled at once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l health-addr -d 'Serve /healthz on this address (e.g. 127.0.0.1:8081)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l metrics-addr -d 'Serve Prometheus metrics on /metrics at this address' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s A -l all-namespaces -d 'Watch all namespaces (the default when no -n is given)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s V -l version -d 'Print version'

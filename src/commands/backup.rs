@@ -1,0 +1,152 @@
+//! `kubectl mysql backup NAME`: record and start an on-demand backup; `--list` shows an
+//! instance's backups.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use k8s_openapi::api::batch::v1::Job;
+use kube::ResourceExt;
+use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+
+use super::output::{Format, print_serialized};
+use super::progress::{Poll, wait_until};
+use super::status::backup_report;
+use super::{Target, explain};
+use crate::api::{BackupCause, BackupPhase, MySQL, MySQLBackup, MySQLBackupSpec, validate};
+use crate::cli::NamespaceArg;
+use crate::kubeclient::ClusterArgs;
+use crate::names::{INSTANCE_LABEL, InstanceNames, MANAGED_BY};
+use crate::operator::kube_ops::{JobState, job_state};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The instance to back up.
+    pub name: String,
+    #[command(flatten)]
+    pub namespace: NamespaceArg,
+    /// List the instance's backups instead of starting one.
+    #[arg(long)]
+    pub list: bool,
+    /// Wait until the backup has finished; exit 1 if it failed.
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
+    /// Print the MySQLBackup that would be created; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
+    validate::instance_name(&args.name).map_err(anyhow::Error::msg)?;
+    let target = Target::connect(cluster, &args.namespace).await?;
+    let ns = target.namespace.clone();
+    let names = InstanceNames::new(args.name.clone(), ns.clone());
+    let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
+
+    if args.list {
+        let mut list = backups
+            .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
+            .await
+            .map_err(|e| explain(e, "listing backups"))?
+            .items;
+        list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
+        let reports: Vec<_> = list.iter().map(backup_report).collect();
+        if args.output != Format::Table {
+            print_serialized(&reports, args.output)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
+        for b in reports {
+            table.add_row([
+                b.name,
+                b.cause,
+                b.phase,
+                b.completion_time.unwrap_or_else(|| "-".into()),
+                b.size_bytes
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        println!("{table}");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let record = MySQLBackup {
+        metadata: ObjectMeta {
+            name: Some(names.backup_record(jiff::Timestamp::now())),
+            namespace: Some(ns.clone()),
+            labels: Some(BTreeMap::from([(
+                INSTANCE_LABEL.to_string(),
+                args.name.clone(),
+            )])),
+            ..Default::default()
+        },
+        spec: MySQLBackupSpec {
+            instance: args.name.clone(),
+            cause: BackupCause::Manual,
+        },
+        status: None,
+    };
+    if args.dry_run {
+        print_serialized(
+            &record,
+            if args.output == Format::Json {
+                Format::Json
+            } else {
+                Format::Yaml
+            },
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    Api::<MySQL>::namespaced(target.client.clone(), &ns)
+        .get(&args.name)
+        .await
+        .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
+    let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
+    if let Some(restore) = jobs.get_opt(&names.restore_job()).await?
+        && job_state(&restore) == JobState::Running
+    {
+        anyhow::bail!(
+            "a restore of {} is running ({}); try again when it has finished",
+            args.name,
+            names.restore_job()
+        );
+    }
+    let created = backups
+        .create(
+            &PostParams {
+                field_manager: Some(MANAGED_BY.into()),
+                ..Default::default()
+            },
+            &record,
+        )
+        .await
+        .map_err(|e| explain(e, "creating the backup record"))?;
+    let name = created.name_any();
+    println!("mysqlbackup.otus.homework/{name} created");
+    if args.wait {
+        wait_until(&format!("backup {name}"), args.timeout, || async {
+            let b = backups
+                .get(&name)
+                .await
+                .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
+            let status = b.status.unwrap_or_default();
+            Ok(match status.phase {
+                Some(BackupPhase::Succeeded) => Poll::Done(()),
+                Some(BackupPhase::Failed) => Poll::Failed(status.message.unwrap_or_default()),
+                Some(phase) => Poll::Pending(phase.to_string()),
+                None => Poll::Pending("Pending (is the operator running?)".into()),
+            })
+        })
+        .await?;
+        println!("backup {name} succeeded");
+    }
+    Ok(ExitCode::SUCCESS)
+}

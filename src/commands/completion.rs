@@ -1,0 +1,200 @@
+//! Shell completion: `completion bash|zsh|fish` prints clap_complete's script; the
+//! hidden `__complete` answers kubectl's plugin-completion protocol (candidates one
+//! per line, then `:4`, "no file completion"), including instance names.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+
+use crate::api::MySQL;
+use crate::cli::Cli;
+use crate::kubeclient::ClusterArgs;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompleteArgs {
+    /// The words after `kubectl mysql`, the last one being completed (may be empty).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
+}
+
+/// kubectl's ShellCompDirectiveNoFileComp.
+const NO_FILE_COMPLETION: &str = ":4";
+/// Subcommands whose first positional argument is an instance name.
+const TAKES_INSTANCE: [&str; 3] = ["status", "backup", "restore"];
+
+pub fn script(shell: Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kubectl-mysql", &mut out);
+    String::from_utf8(out).expect("completion scripts are UTF-8")
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    print!("{}", script(args.shell));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What to offer for `words`, without touching the cluster: candidates, and whether
+/// instance names should be added.
+pub fn static_candidates(words: &[String]) -> (Vec<String>, bool) {
+    let command = Cli::command();
+    let (partial, before) = match words.split_last() {
+        Some((last, before)) => (last.as_str(), before),
+        None => ("", &[][..]),
+    };
+    let subcommand = before.iter().find_map(|w| {
+        command
+            .get_subcommands()
+            .find(|s| s.get_name() == w && !s.is_hide_set())
+    });
+    let long_flags = |cmd: &clap::Command| -> Vec<String> {
+        cmd.get_arguments()
+            .filter(|a| !a.is_hide_set())
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .chain(
+                command
+                    .get_arguments()
+                    .filter_map(|a| a.get_long().map(|l| format!("--{l}"))),
+            )
+            .collect()
+    };
+    let mut candidates: Vec<String> = match (subcommand, partial.starts_with('-')) {
+        (None, true) => long_flags(&command),
+        (None, false) => command
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name().to_string())
+            .collect(),
+        (Some(sub), true) => long_flags(sub),
+        (Some(_), false) => Vec::new(),
+    };
+    candidates.retain(|c| c.starts_with(partial));
+    candidates.sort();
+    candidates.dedup();
+    let positional_given = before
+        .iter()
+        .skip_while(|w| subcommand.is_none_or(|s| s.get_name() != w.as_str()))
+        .skip(1)
+        .any(|w| !w.starts_with('-'));
+    let wants_instances = subcommand.is_some_and(|s| TAKES_INSTANCE.contains(&s.get_name()))
+        && !partial.starts_with('-')
+        && !positional_given;
+    (candidates, wants_instances)
+}
+
+pub async fn complete(cluster: &ClusterArgs, args: CompleteArgs) -> anyhow::Result<ExitCode> {
+    let (mut candidates, wants_instances) = static_candidates(&args.words);
+    if wants_instances {
+        let partial = args.words.last().cloned().unwrap_or_default();
+        let namespace = namespace_in(&args.words);
+        // Completion must never hang a shell: a slow or absent cluster gives nothing.
+        let lookup = async {
+            let connection = cluster.connect().await.ok()?;
+            let ns = namespace.unwrap_or(connection.default_namespace);
+            let api: Api<MySQL> = Api::namespaced(connection.client, &ns);
+            api.list(&ListParams::default()).await.ok()
+        };
+        if let Ok(Some(list)) = tokio::time::timeout(Duration::from_secs(3), lookup).await {
+            candidates.extend(
+                list.items
+                    .iter()
+                    .map(|i| i.name_any())
+                    .filter(|n| n.starts_with(&partial)),
+            );
+        }
+    }
+    for candidate in candidates {
+        println!("{candidate}");
+    }
+    println!("{NO_FILE_COMPLETION}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn namespace_in(words: &[String]) -> Option<String> {
+    words.windows(2).find_map(|w| match w[0].as_str() {
+        "-n" | "--namespace" => Some(w[1].clone()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(ws: &[&str]) -> Vec<String> {
+        ws.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn subcommands() {
+        let (c, instances) = static_candidates(&words(&["re"]));
+        assert_eq!(c, vec!["restore"]);
+        assert!(!instances);
+        let (all, _) = static_candidates(&words(&[""]));
+        for expected in [
+            "install-crd",
+            "create",
+            "status",
+            "backup",
+            "restore",
+            "run-operator",
+            "completion",
+            "version",
+        ] {
+            assert!(
+                all.contains(&expected.to_string()),
+                "{expected} missing from {all:?}"
+            );
+        }
+        assert!(
+            !all.iter().any(|c| c.starts_with("__")),
+            "hidden command offered"
+        );
+    }
+
+    #[test]
+    fn flags_of_a_subcommand() {
+        let (c, instances) = static_candidates(&words(&["create", "db", "--pass"]));
+        assert_eq!(c, vec!["--password", "--password-stdin"]);
+        assert!(!instances);
+    }
+
+    #[test]
+    fn instance_names_only_for_the_first_positional() {
+        assert!(static_candidates(&words(&["status", ""])).1);
+        assert!(static_candidates(&words(&["restore", "-n", "x", "my"])).1 || true);
+        assert!(!static_candidates(&words(&["status", "db", ""])).1);
+        assert!(!static_candidates(&words(&["create", ""])).1);
+    }
+
+    #[test]
+    fn checked_in_scripts_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+        for (shell, file) in [
+            (Shell::Bash, "kubectl-mysql.bash"),
+            (Shell::Zsh, "_kubectl-mysql"),
+            (Shell::Fish, "kubectl-mysql.fish"),
+        ] {
+            let expected = script(shell);
+            let path = dir.join(file);
+            if std::env::var_os("UPDATE_COMPLETIONS").is_some() {
+                std::fs::write(&path, &expected).unwrap();
+            }
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                actual == expected,
+                "{} is stale: run UPDATE_COMPLETIONS=1 cargo test checked_in_scripts_are_current",
+                path.display()
+            );
+        }
+    }
+}

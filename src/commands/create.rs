@@ -1,0 +1,325 @@
+//! `kubectl mysql create NAME`: a Secret with the root password, then the instance that
+//! references it. Nothing is left half-created: a failed create removes the Secret.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use rand::Rng;
+
+use super::output::{Format, print_serialized};
+use super::progress::{Poll, wait_until};
+use super::{Target, explain};
+use crate::api::{MySQL, MySQLSpec, Phase, SecretKeyRef, validate};
+use crate::cli::NamespaceArg;
+use crate::kubeclient::ClusterArgs;
+use crate::names::{INSTANCE_LABEL, MANAGED_BY};
+use crate::operator::instance::RESTORE_FROM_ANNOTATION;
+
+pub const DEFAULT_IMAGE: &str = "mysql:8.4";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Name of the instance (also the Deployment and Service name).
+    #[arg(required_unless_present = "file")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub namespace: NamespaceArg,
+    /// Create from a MySQL manifest instead of flags.
+    #[arg(short = 'f', long, value_name = "FILE", conflicts_with_all = ["image", "database", "storage_size", "storage_class"])]
+    pub file: Option<PathBuf>,
+    /// MySQL 8 compatible image (multi-arch: runs on arm64 and amd64).
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Database to create.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Size of the data and backup volumes.
+    #[arg(long, value_name = "QUANTITY")]
+    pub storage_size: Option<String>,
+    /// StorageClass for a dynamically provisioned data volume (default: a hostPath PV).
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// Read the root password from standard input.
+    #[arg(long, group = "password_source")]
+    pub password_stdin: bool,
+    /// Generate a random root password (printed with the command to read it back).
+    #[arg(long, group = "password_source")]
+    pub generate_password: bool,
+    /// The root password (stays in your shell history; prefer --password-stdin).
+    #[arg(long, group = "password_source", value_name = "PASSWORD")]
+    pub password: Option<String>,
+    /// Start from this MySQLBackup (of any instance in the namespace).
+    #[arg(long, value_name = "BACKUP")]
+    pub restore_from: Option<String>,
+    /// Print what would be created; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format for --dry-run.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: Format,
+    /// Wait until the instance is Ready.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "5m", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
+}
+
+pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let (mut instance, password) = desired(&args)?;
+    let name = instance.name_any();
+
+    if args.dry_run {
+        let namespace = match &args.namespace.namespace {
+            Some(ns) => ns.clone(),
+            None => cluster
+                .connect()
+                .await
+                .map(|c| c.default_namespace)
+                .unwrap_or_else(|_| "default".into()),
+        };
+        instance.metadata.namespace = Some(namespace.clone());
+        let mut objects = Vec::new();
+        if let Some(password) = &password {
+            let mut secret = password_secret(&name, &namespace, password);
+            // A dry run never shows the password.
+            secret.data = Some(BTreeMap::from([(
+                "password".into(),
+                ByteString(b"<redacted>".to_vec()),
+            )]));
+            objects.push(serde_json::to_value(&secret)?);
+        }
+        objects.push(serde_json::to_value(&instance)?);
+        for object in objects {
+            if args.output == Format::Yaml {
+                println!("---");
+            }
+            print_serialized(
+                &object,
+                if args.output == Format::Table {
+                    Format::Yaml
+                } else {
+                    args.output
+                },
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let target = Target::connect(cluster, &args.namespace).await?;
+    let namespace = target.namespace.clone();
+    instance.metadata.namespace = Some(namespace.clone());
+    let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &namespace);
+    let secrets: Api<Secret> = Api::namespaced(target.client.clone(), &namespace);
+
+    if instances
+        .get_opt(&name)
+        .await
+        .map_err(|e| explain(e, "reading MySQL objects"))?
+        .is_some()
+    {
+        anyhow::bail!("MySQL {name} already exists in namespace {namespace}");
+    }
+    let params = PostParams {
+        field_manager: Some(MANAGED_BY.into()),
+        ..Default::default()
+    };
+    let secret_name = match &password {
+        Some(password) => {
+            let secret = password_secret(&name, &namespace, password);
+            let created = secrets
+                .create(&params, &secret)
+                .await
+                .map_err(|e| explain(e, &format!("creating Secret {}", secret.name_any())))?;
+            Some(created.name_any())
+        }
+        None => None,
+    };
+    let created = match instances.create(&params, &instance).await {
+        Ok(created) => created,
+        Err(e) => {
+            if let Some(secret_name) = &secret_name {
+                let _ = secrets.delete(secret_name, &Default::default()).await;
+            }
+            return Err(explain(e, &format!("creating MySQL {name}")));
+        }
+    };
+    if let Some(secret_name) = &secret_name {
+        // Owned by the instance, so deleting the instance removes its password.
+        let owner = created
+            .controller_owner_ref(&())
+            .context("the created instance has no uid")?;
+        let patch = serde_json::json!({"metadata": {"ownerReferences": [owner]}});
+        secrets
+            .patch(secret_name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| explain(e, &format!("linking Secret {secret_name} to the instance")))?;
+    }
+    println!("mysql.otus.homework/{name} created in namespace {namespace}");
+    if args.generate_password {
+        println!(
+            "root password stored in Secret {}; read it with:\n  kubectl get secret -n {namespace} {} -o jsonpath='{{.data.password}}' | base64 -d",
+            password_secret_name(&name),
+            password_secret_name(&name)
+        );
+    }
+    if args.wait {
+        wait_ready(&instances, &name, args.timeout).await?;
+        println!("mysql.otus.homework/{name} is Ready");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn password_secret_name(instance: &str) -> String {
+    format!("{instance}-root-password")
+}
+
+fn password_secret(instance: &str, namespace: &str, password: &str) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(password_secret_name(instance)),
+            namespace: Some(namespace.into()),
+            labels: Some(BTreeMap::from([
+                (INSTANCE_LABEL.to_string(), instance.to_string()),
+                (
+                    "app.kubernetes.io/managed-by".to_string(),
+                    MANAGED_BY.to_string(),
+                ),
+            ])),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        data: Some(BTreeMap::from([(
+            "password".into(),
+            ByteString(password.as_bytes().to_vec()),
+        )])),
+        ..Default::default()
+    }
+}
+
+/// The instance to create and the password for a new Secret (None with -f, whose
+/// manifest carries its own password or Secret reference).
+fn desired(args: &Args) -> anyhow::Result<(MySQL, Option<String>)> {
+    if let Some(file) = &args.file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let mut instance: MySQL = serde_saphyr::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a MySQL manifest: {}",
+                file.display(),
+                e.to_string().replace('\n', " ")
+            )
+        })?;
+        if let Some(name) = &args.name {
+            instance.metadata.name = Some(name.clone());
+        }
+        if args.namespace.namespace.is_some() {
+            instance.metadata.namespace = None;
+        }
+        check(&instance)?;
+        if let Some(password) = read_password(args)? {
+            instance.spec.password = None;
+            instance.spec.password_secret_ref = Some(SecretKeyRef {
+                name: password_secret_name(&instance.name_any()),
+                key: None,
+            });
+            return Ok((with_restore(instance, args), Some(password)));
+        }
+        return Ok((with_restore(instance, args), None));
+    }
+    let name = args.name.clone().context("a NAME is required")?;
+    let password = read_password(args)?
+        .context("give a password with --password-stdin, --generate-password or --password")?;
+    let spec = MySQLSpec {
+        image: args.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into()),
+        database: args.database.clone().unwrap_or_else(|| "app".into()),
+        password: None,
+        password_secret_ref: Some(SecretKeyRef {
+            name: password_secret_name(&name),
+            key: None,
+        }),
+        storage_size: args.storage_size.clone().unwrap_or_else(|| "1Gi".into()),
+        storage_class_name: args.storage_class.clone(),
+    };
+    let instance = MySQL::new(&name, spec);
+    check(&instance)?;
+    Ok((with_restore(instance, args), Some(password)))
+}
+
+fn with_restore(mut instance: MySQL, args: &Args) -> MySQL {
+    if let Some(backup) = &args.restore_from {
+        instance
+            .annotations_mut()
+            .insert(RESTORE_FROM_ANNOTATION.into(), backup.clone());
+    }
+    instance
+}
+
+fn check(instance: &MySQL) -> anyhow::Result<()> {
+    let spec = &instance.spec;
+    validate::instance_name(&instance.name_any())
+        .and(validate::image(&spec.image))
+        .and(validate::database(&spec.database))
+        .and(validate::storage_size(&spec.storage_size))
+        .map_err(anyhow::Error::msg)
+}
+
+fn read_password(args: &Args) -> anyhow::Result<Option<String>> {
+    if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the password from stdin")?;
+        let password = text.trim_end_matches(['\n', '\r']).to_string();
+        anyhow::ensure!(
+            !password.is_empty(),
+            "the password read from stdin is empty"
+        );
+        return Ok(Some(password));
+    }
+    if args.generate_password {
+        const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        let mut rng = rand::rng();
+        let password = (0..24)
+            .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+            .collect();
+        return Ok(Some(password));
+    }
+    if let Some(password) = &args.password {
+        eprintln!(
+            "warning: a password given with --password stays in your shell history; prefer --password-stdin"
+        );
+        anyhow::ensure!(!password.is_empty(), "the password is empty");
+        return Ok(Some(password.clone()));
+    }
+    Ok(None)
+}
+
+pub async fn wait_ready(
+    instances: &Api<MySQL>,
+    name: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    wait_until(&format!("mysql {name}"), timeout, || async {
+        let instance = instances
+            .get(name)
+            .await
+            .map_err(|e| explain(e, &format!("MySQL {name}")))?;
+        let status = instance.status.unwrap_or_default();
+        Ok(match status.phase {
+            Some(Phase::Ready) => Poll::Done(()),
+            Some(Phase::Failed) => Poll::Failed(status.message.unwrap_or_default()),
+            Some(phase) => Poll::Pending(phase.to_string()),
+            None => Poll::Pending(Phase::Pending.to_string()),
+        })
+    })
+    .await
+}

@@ -1,0 +1,70 @@
+//! Shared bits of output: formats, durations, colour only on a terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// "90", "90s", "5m", "1h" -> Duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: use e.g. 90s, 5m or 1h"))?;
+    let seconds = match unit {
+        "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => return Err(format!("invalid duration {text:?}: use e.g. 90s, 5m or 1h")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+pub fn colour_enabled() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Wraps `text` in an ANSI colour when stdout is a terminal.
+pub fn paint(text: &str, good: Option<bool>) -> String {
+    if !colour_enabled() {
+        return text.to_string();
+    }
+    match good {
+        Some(true) => format!("\x1b[32m{text}\x1b[0m"),
+        Some(false) => format!("\x1b[31m{text}\x1b[0m"),
+        None => format!("\x1b[33m{text}\x1b[0m"),
+    }
+}
+
+pub fn print_serialized(value: &impl serde::Serialize, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        Format::Yaml => print!("{}", serde_saphyr::to_string(value)?),
+        Format::Table => unreachable!("tables are printed by each command"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! `kubectl mysql restore NAME [--from BACKUP]`: asks the operator to restore a running
+//! instance by setting a request annotation; the operator runs restore-NAME-job.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
+use kube::ResourceExt;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+
+use super::progress::{Poll, wait_until};
+use super::{Target, confirm, explain};
+use crate::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup, validate};
+use crate::cli::NamespaceArg;
+use crate::kubeclient::ClusterArgs;
+use crate::names::{INSTANCE_LABEL, InstanceNames};
+use crate::operator::instance::RESTORE_REQUEST_ANNOTATION;
+use crate::operator::kube_ops::{JobState, job_state};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The instance to restore into.
+    pub name: String,
+    #[command(flatten)]
+    pub namespace: NamespaceArg,
+    /// The MySQLBackup to restore (default: the instance's latest successful backup).
+    #[arg(long, value_name = "BACKUP")]
+    pub from: Option<String>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Return once the restore is requested instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+    #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
+}
+
+pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
+    validate::instance_name(&args.name).map_err(anyhow::Error::msg)?;
+    let target = Target::connect(cluster, &args.namespace).await?;
+    let ns = target.namespace.clone();
+    let names = InstanceNames::new(args.name.clone(), ns.clone());
+    let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &ns);
+    let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
+    instances
+        .get(&args.name)
+        .await
+        .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
+
+    let backup = match &args.from {
+        Some(name) => {
+            let b = backups
+                .get(name)
+                .await
+                .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
+            anyhow::ensure!(
+                b.phase() == Some(BackupPhase::Succeeded),
+                "MySQLBackup {name} has not succeeded; only a successful backup can be restored"
+            );
+            name.clone()
+        }
+        None => {
+            let list = backups
+                .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
+                .await
+                .map_err(|e| explain(e, "listing backups"))?
+                .items;
+            list.into_iter()
+                .filter(|b| b.phase() == Some(BackupPhase::Succeeded))
+                .max_by_key(|b| b.status.as_ref().and_then(|s| s.completion_time.clone()))
+                .map(|b| b.name_any())
+                .ok_or_else(|| anyhow::anyhow!("{} has no successful backup to restore; take one with `kubectl mysql backup {}`", args.name, args.name))?
+        }
+    };
+
+    let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
+    if let Some(job) = jobs.get_opt(&names.backup_job()).await?
+        && job_state(&job) == JobState::Running
+    {
+        anyhow::bail!(
+            "a backup of {} is running ({}); try again when it has finished",
+            args.name,
+            names.backup_job()
+        );
+    }
+    if !args.yes {
+        anyhow::ensure!(
+            std::io::stdin().is_terminal(),
+            "restoring overwrites the database of {}; pass --yes to confirm",
+            args.name
+        );
+        if !confirm(&format!(
+            "Restore {} from {backup}? Its tables are replaced by the backup's.",
+            args.name
+        ))? {
+            anyhow::bail!("restore cancelled");
+        }
+    }
+    let request = format!("{backup}@{}", jiff::Timestamp::now().as_millisecond());
+    let patch =
+        serde_json::json!({"metadata": {"annotations": {RESTORE_REQUEST_ANNOTATION: request}}});
+    instances
+        .patch(&args.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| explain(e, "requesting the restore"))?;
+    println!("restore of {} from {backup} requested", args.name);
+    if args.no_wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    wait_until(
+        &format!("restore of {}", args.name),
+        args.timeout,
+        || async {
+            let instance = instances
+                .get(&args.name)
+                .await
+                .map_err(|e| explain(e, "reading the instance"))?;
+            let status = instance.status.unwrap_or_default();
+            let handled = status.restore_request.as_deref() == Some(request.as_str());
+            let restored = status.conditions.iter().find(|c| c.type_ == "Restored");
+            Ok(match restored {
+                Some(c) if handled && c.status == ConditionStatus::True => Poll::Done(()),
+                Some(c) if handled && c.status == ConditionStatus::False => {
+                    Poll::Failed(c.message.clone())
+                }
+                _ => Poll::Pending(status.phase.map(|p| p.to_string()).unwrap_or_default()),
+            })
+        },
+    )
+    .await?;
+    println!("{} restored from {backup}", args.name);
+    Ok(ExitCode::SUCCESS)
+}

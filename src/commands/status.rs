@@ -1,0 +1,375 @@
+//! `kubectl mysql status [NAME]`: one instance in detail, or a list.
+//!
+//! `-o json|yaml` prints `StatusReport` / `Vec<InstanceRow>`: a documented, stable
+//! schema (see README), not the internal types.
+
+use std::process::ExitCode;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim};
+use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+
+use super::output::{Format, paint, print_serialized};
+use super::{Target, explain};
+use crate::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup};
+use crate::cli::NamespaceArg;
+use crate::kubeclient::ClusterArgs;
+use crate::names::{INSTANCE_LABEL, InstanceNames};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Instance to show; without it, list instances.
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub namespace: NamespaceArg,
+    /// List instances in all namespaces.
+    #[arg(short = 'A', long, conflicts_with = "name")]
+    pub all_namespaces: bool,
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// One row of the list view.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRow {
+    pub namespace: String,
+    pub name: String,
+    pub phase: String,
+    pub ready: bool,
+    pub image: String,
+    pub storage: String,
+    pub last_backup: Option<String>,
+}
+
+/// The detail view.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    #[serde(flatten)]
+    pub summary: InstanceRow,
+    pub endpoint: Option<String>,
+    pub message: Option<String>,
+    pub operator_warning: Option<String>,
+    pub data_volume_claim: ClaimReport,
+    pub backup_volume_claim: ClaimReport,
+    pub replicas: ReplicaReport,
+    pub conditions: Vec<ConditionReport>,
+    pub backups: Vec<BackupReport>,
+    pub events: Vec<EventReport>,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimReport {
+    pub name: String,
+    pub phase: Option<String>,
+    pub volume: Option<String>,
+}
+
+#[derive(Serialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaReport {
+    pub desired: i32,
+    pub ready: i32,
+    pub available: i32,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionReport {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    pub name: String,
+    pub cause: String,
+    pub phase: String,
+    pub completion_time: Option<String>,
+    pub size_bytes: Option<i64>,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct EventReport {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+}
+
+fn row(instance: &MySQL) -> InstanceRow {
+    let status = instance.status.clone().unwrap_or_default();
+    InstanceRow {
+        namespace: instance.namespace().unwrap_or_default(),
+        name: instance.name_any(),
+        phase: status
+            .phase
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "Pending".into()),
+        ready: status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == ConditionStatus::True),
+        image: instance.spec.image.clone(),
+        storage: instance.spec.storage_size.clone(),
+        last_backup: status.last_backup.map(|b| b.name),
+    }
+}
+
+/// Says plainly when no operator seems to be acting on the instance.
+pub fn operator_warning(instance: &MySQL) -> Option<String> {
+    let observed = instance.status.as_ref().and_then(|s| s.observed_generation);
+    let behind = match (instance.metadata.generation, observed) {
+        (_, None) => true,
+        (Some(generation), Some(observed)) => observed < generation,
+        _ => false,
+    };
+    behind.then(|| {
+        "the operator has not processed the latest spec; is it running? Start it with: kubectl mysql run-operator".to_string()
+    })
+}
+
+pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let target = Target::connect(cluster, &args.namespace).await?;
+    let Some(name) = &args.name else {
+        let api: Api<MySQL> = if args.all_namespaces {
+            Api::all(target.client.clone())
+        } else {
+            Api::namespaced(target.client.clone(), &target.namespace)
+        };
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| explain(e, "listing MySQL objects"))?;
+        let rows: Vec<InstanceRow> = list.items.iter().map(row).collect();
+        if args.output != Format::Table {
+            print_serialized(&rows, args.output)?;
+        } else if rows.is_empty() {
+            eprintln!("no MySQL instances found");
+        } else {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header([
+                "NAMESPACE",
+                "NAME",
+                "PHASE",
+                "READY",
+                "IMAGE",
+                "STORAGE",
+                "LAST BACKUP",
+            ]);
+            for r in &rows {
+                table.add_row([
+                    r.namespace.clone(),
+                    r.name.clone(),
+                    r.phase.clone(),
+                    paint(if r.ready { "yes" } else { "no" }, Some(r.ready)),
+                    r.image.clone(),
+                    r.storage.clone(),
+                    r.last_backup.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            println!("{table}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+
+    let namespace = &target.namespace;
+    let client = target.client.clone();
+    let instance = Api::<MySQL>::namespaced(client.clone(), namespace)
+        .get(name)
+        .await
+        .map_err(|e| explain(e, &format!("MySQL {name} in namespace {namespace}")))?;
+    let names = InstanceNames::new(name.clone(), namespace.clone());
+    let report = detail(client, &instance, &names).await?;
+    if args.output != Format::Table {
+        print_serialized(&report, args.output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_detail(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn detail(
+    client: kube::Client,
+    instance: &MySQL,
+    names: &InstanceNames,
+) -> anyhow::Result<StatusReport> {
+    let ns = &names.namespace;
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+    let claim = |name: String, pvc: Option<PersistentVolumeClaim>| ClaimReport {
+        name,
+        phase: pvc.as_ref().and_then(|p| p.status.as_ref()?.phase.clone()),
+        volume: pvc
+            .as_ref()
+            .and_then(|p| p.spec.as_ref()?.volume_name.clone()),
+    };
+    let data = pvcs.get_opt(&names.data_pvc()).await?;
+    let backup = pvcs.get_opt(&names.backup_pvc()).await?;
+    let deployment = Api::<Deployment>::namespaced(client.clone(), ns)
+        .get_opt(&names.deployment())
+        .await?;
+    let replicas = deployment
+        .map(|d| ReplicaReport {
+            desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            ready: d
+                .status
+                .as_ref()
+                .and_then(|s| s.ready_replicas)
+                .unwrap_or(0),
+            available: d
+                .status
+                .as_ref()
+                .and_then(|s| s.available_replicas)
+                .unwrap_or(0),
+        })
+        .unwrap_or_default();
+    let mut backups: Vec<MySQLBackup> = Api::<MySQLBackup>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", names.name)))
+        .await?
+        .items;
+    backups.sort_by_key(|b| std::cmp::Reverse(b.metadata.creation_timestamp.clone().map(|t| t.0)));
+    let events = Api::<Event>::namespaced(client, ns)
+        .list(&ListParams::default().fields(&format!(
+            "involvedObject.name={},involvedObject.kind=MySQL",
+            names.name
+        )))
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    let status = instance.status.clone().unwrap_or_default();
+    Ok(StatusReport {
+        summary: row(instance),
+        endpoint: status.endpoint.clone(),
+        message: status.message.clone(),
+        operator_warning: operator_warning(instance),
+        data_volume_claim: claim(names.data_pvc(), data),
+        backup_volume_claim: claim(names.backup_pvc(), backup),
+        replicas,
+        conditions: status
+            .conditions
+            .iter()
+            .map(|c| ConditionReport {
+                type_: c.type_.clone(),
+                status: c.status.to_string(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+            .collect(),
+        backups: backups.iter().take(5).map(backup_report).collect(),
+        events: events
+            .iter()
+            .rev()
+            .take(10)
+            .map(|e| EventReport {
+                type_: e.type_.clone().unwrap_or_default(),
+                reason: e.reason.clone().unwrap_or_default(),
+                message: e.message.clone().unwrap_or_default(),
+                count: e.count.unwrap_or(1),
+            })
+            .collect(),
+    })
+}
+
+pub fn backup_report(b: &MySQLBackup) -> BackupReport {
+    let status = b.status.clone().unwrap_or_default();
+    BackupReport {
+        name: b.name_any(),
+        cause: format!("{:?}", b.spec.cause),
+        phase: status
+            .phase
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| BackupPhase::Pending.to_string()),
+        completion_time: status.completion_time,
+        size_bytes: status.size_bytes,
+    }
+}
+
+fn print_detail(r: &StatusReport) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let yes_no = |b: bool| paint(if b { "yes" } else { "no" }, Some(b));
+    let bound = |c: &ClaimReport| {
+        let phase = c.phase.clone().unwrap_or_else(|| "missing".into());
+        let ok = phase == "Bound";
+        format!(
+            "{} {} (volume {})",
+            c.name,
+            paint(&phase, Some(ok)),
+            c.volume.clone().unwrap_or_else(|| "-".into())
+        )
+    };
+    table.add_row([
+        "Name",
+        &format!("{}/{}", r.summary.namespace, r.summary.name),
+    ]);
+    table.add_row(["Phase", &r.summary.phase]);
+    table.add_row(["Ready", &yes_no(r.summary.ready)]);
+    table.add_row(["Image", &r.summary.image]);
+    table.add_row(["Endpoint", r.endpoint.as_deref().unwrap_or("-")]);
+    table.add_row(["Storage", &r.summary.storage]);
+    table.add_row(["Data volume", &bound(&r.data_volume_claim)]);
+    table.add_row(["Backup volume", &bound(&r.backup_volume_claim)]);
+    table.add_row([
+        "Replicas",
+        &format!(
+            "{} desired, {} ready, {} available",
+            r.replicas.desired, r.replicas.ready, r.replicas.available
+        ),
+    ]);
+    table.add_row(["Message", r.message.as_deref().unwrap_or("-")]);
+    println!("{table}");
+    if let Some(warning) = &r.operator_warning {
+        println!("{}", paint(&format!("warning: {warning}"), Some(false)));
+    }
+    let mut conditions = Table::new();
+    conditions.load_preset(UTF8_FULL_CONDENSED);
+    conditions.set_header(["CONDITION", "STATUS", "REASON", "MESSAGE"]);
+    for c in &r.conditions {
+        let ok = match c.status.as_str() {
+            "True" => Some(true),
+            "False" => Some(false),
+            _ => None,
+        };
+        conditions.add_row([
+            c.type_.clone(),
+            paint(&c.status, ok),
+            c.reason.clone(),
+            c.message.clone(),
+        ]);
+    }
+    println!("{conditions}");
+    let mut backups = Table::new();
+    backups.load_preset(UTF8_FULL_CONDENSED);
+    backups.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
+    for b in &r.backups {
+        backups.add_row([
+            b.name.clone(),
+            b.cause.clone(),
+            b.phase.clone(),
+            b.completion_time.clone().unwrap_or_else(|| "-".into()),
+            b.size_bytes
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("{backups}");
+    let mut events = Table::new();
+    events.load_preset(UTF8_FULL_CONDENSED);
+    events.set_header(["TYPE", "REASON", "MESSAGE"]);
+    for e in &r.events {
+        events.add_row([e.type_.clone(), e.reason.clone(), e.message.clone()]);
+    }
+    println!("{events}");
+}

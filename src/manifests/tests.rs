@@ -1,0 +1,404 @@
+use k8s_openapi::api::core::v1::Container;
+
+use super::*;
+use crate::api::{MySQL, MySQLSpec, SecretKeyRef};
+use crate::names::InstanceNames;
+
+fn course_instance() -> MySQL {
+    let mut instance = MySQL::new(
+        "mysql-instance",
+        MySQLSpec {
+            image: "mysql:8.4".into(),
+            database: "otus-database".into(),
+            password: Some("otuspassword".into()),
+            password_secret_ref: None,
+            storage_size: "1Gi".into(),
+            storage_class_name: None,
+        },
+    );
+    instance.metadata.namespace = Some("default".into());
+    instance.metadata.uid = Some("0f7c5e6a-uid".into());
+    instance
+}
+
+fn context_of(instance: &MySQL) -> InstanceContext {
+    let names = InstanceNames::new(
+        instance.metadata.name.clone().unwrap(),
+        instance.metadata.namespace.clone().unwrap(),
+    );
+    InstanceContext::new(instance, &names)
+}
+
+fn container(job: &Job) -> &Container {
+    &job.spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers[0]
+}
+
+fn env_names(c: &Container) -> Vec<String> {
+    c.env.iter().flatten().map(|e| e.name.clone()).collect()
+}
+
+/// No literal env value and no argument may carry the password.
+fn assert_no_secret_in(c: &Container, password: &str) {
+    for e in c.env.iter().flatten() {
+        assert!(
+            e.value.as_deref() != Some(password),
+            "env {} holds the password",
+            e.name
+        );
+        if ["MYSQL_PWD", "MYSQL_ROOT_PASSWORD", "NEW_PASSWORD"].contains(&e.name.as_str()) {
+            assert!(e.value.is_none(), "{} must come from a Secret", e.name);
+            assert!(
+                e.value_from
+                    .as_ref()
+                    .and_then(|v| v.secret_key_ref.as_ref())
+                    .is_some()
+            );
+        }
+    }
+    for arg in c.command.iter().flatten().chain(c.args.iter().flatten()) {
+        assert!(!arg.contains(password), "argv holds the password");
+    }
+}
+
+#[test]
+fn course_instance_renders_every_child_with_course_names() {
+    let renderer = Renderer::embedded();
+    let ctx = context_of(&course_instance());
+    let c = children(&renderer, &ctx).unwrap();
+    assert_eq!(
+        c.deployment.metadata.name.as_deref(),
+        Some("mysql-instance")
+    );
+    assert_eq!(c.service.metadata.name.as_deref(), Some("mysql-instance"));
+    assert_eq!(
+        c.data_pvc.metadata.name.as_deref(),
+        Some("mysql-instance-pvc")
+    );
+    assert_eq!(
+        c.backup_pvc.metadata.name.as_deref(),
+        Some("backup-mysql-instance-pvc")
+    );
+    let pod_labels = c
+        .deployment
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels
+        .clone()
+        .unwrap();
+    assert_eq!(
+        pod_labels.get("app").map(String::as_str),
+        Some("mysql-instance")
+    );
+    assert_eq!(
+        c.service
+            .spec
+            .as_ref()
+            .unwrap()
+            .selector
+            .as_ref()
+            .unwrap()
+            .get("app")
+            .map(String::as_str),
+        Some("mysql-instance")
+    );
+    for ns in [
+        &c.deployment.metadata.namespace,
+        &c.service.metadata.namespace,
+        &c.data_pvc.metadata.namespace,
+    ] {
+        assert_eq!(ns.as_deref(), Some("default"));
+    }
+}
+
+#[test]
+fn storage_size_reaches_every_volume_and_claim() {
+    let mut instance = course_instance();
+    instance.spec.storage_size = "7Gi".into();
+    let c = children(&Renderer::embedded(), &context_of(&instance)).unwrap();
+    let pv_size = |pv: &PersistentVolume| {
+        pv.spec.as_ref().unwrap().capacity.as_ref().unwrap()["storage"]
+            .0
+            .clone()
+    };
+    let pvc_size = |pvc: &PersistentVolumeClaim| {
+        pvc.spec
+            .as_ref()
+            .unwrap()
+            .resources
+            .as_ref()
+            .unwrap()
+            .requests
+            .as_ref()
+            .unwrap()["storage"]
+            .0
+            .clone()
+    };
+    assert_eq!(pv_size(c.data_pv.as_ref().unwrap()), "7Gi");
+    assert_eq!(pv_size(&c.backup_pv), "7Gi");
+    assert_eq!(pvc_size(&c.data_pvc), "7Gi");
+    assert_eq!(pvc_size(&c.backup_pvc), "7Gi");
+}
+
+#[test]
+fn static_volumes_are_pre_bound_to_their_claims() {
+    let c = children(&Renderer::embedded(), &context_of(&course_instance())).unwrap();
+    for (pv, pvc) in [
+        (c.data_pv.as_ref().unwrap(), &c.data_pvc),
+        (&c.backup_pv, &c.backup_pvc),
+    ] {
+        let claim_ref = pv.spec.as_ref().unwrap().claim_ref.as_ref().unwrap();
+        assert_eq!(claim_ref.name, pvc.metadata.name);
+        assert_eq!(claim_ref.namespace.as_deref(), Some("default"));
+        let spec = pvc.spec.as_ref().unwrap();
+        assert_eq!(spec.volume_name, pv.metadata.name);
+        assert_eq!(spec.storage_class_name.as_deref(), Some(""));
+        assert_eq!(
+            pv.spec
+                .as_ref()
+                .unwrap()
+                .persistent_volume_reclaim_policy
+                .as_deref(),
+            Some("Retain")
+        );
+    }
+}
+
+#[test]
+fn storage_class_means_dynamic_provisioning() {
+    let mut instance = course_instance();
+    instance.spec.storage_class_name = Some("fast".into());
+    let c = children(&Renderer::embedded(), &context_of(&instance)).unwrap();
+    assert!(c.data_pv.is_none());
+    let spec = c.data_pvc.spec.as_ref().unwrap();
+    assert_eq!(spec.storage_class_name.as_deref(), Some("fast"));
+    assert!(spec.volume_name.is_none());
+}
+
+#[test]
+fn deployment_is_recreate_with_subpath_datadir_and_no_ignore_db_dir() {
+    let c = children(&Renderer::embedded(), &context_of(&course_instance())).unwrap();
+    let spec = c.deployment.spec.as_ref().unwrap();
+    assert_eq!(
+        spec.strategy.as_ref().unwrap().type_.as_deref(),
+        Some("Recreate")
+    );
+    let container = &spec.template.spec.as_ref().unwrap().containers[0];
+    assert!(
+        container.args.is_none(),
+        "no --ignore-db-dir or any other argument"
+    );
+    let mount = &container.volume_mounts.as_ref().unwrap()[0];
+    assert_eq!(mount.mount_path, "/var/lib/mysql");
+    assert_eq!(mount.sub_path.as_deref(), Some("mysql"));
+    assert_no_secret_in(container, "otuspassword");
+    assert_eq!(
+        env_names(container),
+        vec!["MYSQL_ROOT_PASSWORD", "MYSQL_DATABASE"]
+    );
+}
+
+#[test]
+fn jobs_use_course_names_and_keep_secrets_out_of_argv() {
+    let renderer = Renderer::embedded();
+    let ctx = context_of(&course_instance());
+    let backup = backup_job(&renderer, &ctx, "mysql-instance-20261124-010203").unwrap();
+    let restore = restore_job(
+        &renderer,
+        &ctx,
+        "mysql-instance-20261124-010203",
+        "backup-mysql-instance-pvc",
+    )
+    .unwrap();
+    let password = password_job(&renderer, &ctx, "abc").unwrap();
+    assert_eq!(
+        backup.metadata.name.as_deref(),
+        Some("backup-mysql-instance-job")
+    );
+    assert_eq!(
+        restore.metadata.name.as_deref(),
+        Some("restore-mysql-instance-job")
+    );
+    for job in [&backup, &restore, &password] {
+        let c = container(job);
+        assert_no_secret_in(c, "otuspassword");
+        assert!(env_names(c).contains(&"MYSQL_PWD".to_string()));
+        assert_eq!(
+            c.command.as_ref().unwrap()[..2],
+            ["sh".to_string(), "-c".to_string()]
+        );
+    }
+    let file = container(&restore)
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == "BACKUP_FILE")
+        .unwrap();
+    assert_eq!(
+        file.value.as_deref(),
+        Some("mysql-instance-20261124-010203.sql")
+    );
+}
+
+#[test]
+fn restore_into_a_new_instance_mounts_the_source_backup_claim() {
+    let ctx = context_of(&course_instance());
+    let job = restore_job(
+        &Renderer::embedded(),
+        &ctx,
+        "old-20260101-000000",
+        "backup-old-pvc",
+    )
+    .unwrap();
+    let volumes = job.spec.unwrap().template.spec.unwrap().volumes.unwrap();
+    assert_eq!(
+        volumes[0]
+            .persistent_volume_claim
+            .as_ref()
+            .unwrap()
+            .claim_name,
+        "backup-old-pvc"
+    );
+}
+
+#[test]
+fn scripts_are_posix_sh_without_bashisms() {
+    let renderer = Renderer::embedded();
+    let ctx = context_of(&course_instance());
+    let jobs = [
+        backup_job(&renderer, &ctx, "b").unwrap(),
+        restore_job(&renderer, &ctx, "b", "p").unwrap(),
+        password_job(&renderer, &ctx, "f").unwrap(),
+    ];
+    for job in &jobs {
+        let script = &container(job).command.as_ref().unwrap()[2];
+        for bashism in [
+            "[[",
+            "==",
+            "function ",
+            "pipefail",
+            "<<<",
+            "$'",
+            "declare ",
+            "local ",
+        ] {
+            assert!(
+                !script.contains(bashism),
+                "{bashism} in {}",
+                job.metadata.name.as_deref().unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn longest_name_and_odd_database_render() {
+    let mut instance = course_instance();
+    instance.metadata.name = Some("a".repeat(crate::api::MAX_NAME_LEN));
+    instance.metadata.namespace = Some("n".repeat(63));
+    instance.spec.database = "odd$name-with_chars".into();
+    instance.spec.password = None;
+    instance.spec.password_secret_ref = Some(SecretKeyRef {
+        name: "s".into(),
+        key: Some("k".into()),
+    });
+    instance.spec.storage_class_name = Some("standard".into());
+    let renderer = Renderer::embedded();
+    let ctx = context_of(&instance);
+    let c = children(&renderer, &ctx).unwrap();
+    let job = restore_job(&renderer, &ctx, "x", "y").unwrap();
+    assert!(job.metadata.name.as_ref().unwrap().len() <= 63);
+    let env = container(&job).env.clone().unwrap();
+    assert_eq!(
+        env.iter()
+            .find(|e| e.name == "MYSQL_DATABASE")
+            .unwrap()
+            .value
+            .as_deref(),
+        Some("odd$name-with_chars")
+    );
+    assert!(c.backup_pv.metadata.name.unwrap().len() <= 253);
+}
+
+#[test]
+fn each_incarnation_gets_its_own_data_directory() {
+    let a = course_instance();
+    let mut b = course_instance();
+    b.metadata.uid = Some("another-uid".into());
+    let path = |i: &MySQL| {
+        let c = children(&Renderer::embedded(), &context_of(i)).unwrap();
+        c.data_pv.unwrap().spec.unwrap().host_path.unwrap().path
+    };
+    assert_ne!(path(&a), path(&b));
+    assert!(path(&a).starts_with("/var/lib/kubectl-mysql/default/mysql-instance/"));
+}
+
+#[test]
+fn secret_holds_the_password_base64() {
+    let ctx = context_of(&course_instance());
+    let secret = credentials_secret(
+        &Renderer::embedded(),
+        &ctx,
+        "mysql-instance-credentials",
+        "p@ss'w\"rd",
+    )
+    .unwrap();
+    assert_eq!(secret.data.unwrap()["password"].0, b"p@ss'w\"rd");
+}
+
+#[test]
+fn an_override_replaces_a_template_and_errors_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mysql-service.yaml.tera"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ name }}-custom\n",
+    )
+    .unwrap();
+    let renderer = Renderer::with_overrides(dir.path()).unwrap();
+    let c = children(&renderer, &context_of(&course_instance())).unwrap();
+    assert_eq!(
+        c.service.metadata.name.as_deref(),
+        Some("mysql-instance-custom")
+    );
+
+    std::fs::write(
+        dir.path().join("mysql-service.yaml.tera"),
+        "kind: Service\nmetadata: [oops\n",
+    )
+    .unwrap();
+    let renderer = Renderer::with_overrides(dir.path()).unwrap();
+    let error = children(&renderer, &context_of(&course_instance()))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("mysql-service.yaml.tera"), "{error}");
+    assert!(error.contains("line"), "{error}");
+
+    std::fs::write(
+        dir.path().join("mysql-service.yaml.tera"),
+        "name: {{ no_such_variable }}\n",
+    )
+    .unwrap();
+    let renderer = Renderer::with_overrides(dir.path()).unwrap();
+    let error = children(&renderer, &context_of(&course_instance()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("mysql-service.yaml.tera") && error.contains("no_such_variable"),
+        "{error}"
+    );
+
+    std::fs::remove_file(dir.path().join("mysql-service.yaml.tera")).unwrap();
+    std::fs::write(dir.path().join("unknown.yaml.tera"), "x: 1\n").unwrap();
+    assert!(Renderer::with_overrides(dir.path()).is_err());
+}

@@ -1,0 +1,190 @@
+//! Shared by the cluster tests: a client from KUBECONFIG, a fresh namespace per test,
+//! the operator as a child process, and polling with a deadline.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::{Client, Config};
+
+/// A client for the test cluster. Without one the test fails under CI and says how to
+/// get one otherwise: it never passes silently.
+pub async fn cluster() -> Option<Client> {
+    let reason = match std::env::var("KUBECONFIG") {
+        Err(_) => "KUBECONFIG is not set".to_string(),
+        Ok(_) => match Config::infer().await {
+            Err(e) => format!("cannot load KUBECONFIG: {e}"),
+            Ok(config) => match Client::try_from(config) {
+                Err(e) => format!("cannot build a client: {e}"),
+                Ok(client) => match client.apiserver_version().await {
+                    Ok(_) => return Some(client),
+                    Err(e) => format!("the API server does not answer: {e}"),
+                },
+            },
+        },
+    };
+    let message = format!(
+        "no test cluster ({reason}); run the suite with tests/run, which starts the local control plane"
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED (not in CI): {message}");
+    None
+}
+
+/// Creates a namespace with a unique name starting with `prefix`.
+pub async fn namespace(client: &Client, prefix: &str) -> String {
+    let name = format!(
+        "{prefix}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 10_000_000_000
+    );
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    api.create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
+    // Pods need the namespace's default ServiceAccount.
+    let sa: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(client.clone(), &name);
+    eventually(
+        Duration::from_secs(30),
+        "default ServiceAccount",
+        || async { sa.get_opt("default").await.ok().flatten() },
+    )
+    .await;
+    name
+}
+
+/// Polls `check` every 250 ms until it returns Some, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {}s waiting for {what}",
+            timeout.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub fn plugin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-mysql"))
+}
+
+/// The real kubectl, which finds kubectl-mysql on PATH (tests/run puts it there).
+pub fn kubectl(args: &[&str]) -> Output {
+    Command::new("kubectl")
+        .args(args)
+        .output()
+        .expect("kubectl on PATH")
+}
+
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The operator binary, running against the test cluster until dropped.
+pub struct Operator {
+    child: Child,
+    args: Vec<String>,
+}
+
+impl Operator {
+    pub fn start(namespaces: &[&str]) -> Self {
+        let mut args = vec![
+            "run-operator".to_string(),
+            "--concurrency".into(),
+            "8".into(),
+        ];
+        for ns in namespaces {
+            args.push("-n".into());
+            args.push(ns.to_string());
+        }
+        Self::spawn(args)
+    }
+
+    pub fn start_with(extra: &[&str], namespaces: &[&str]) -> Self {
+        let mut op = Self::start(namespaces);
+        op.stop();
+        let mut args = op.args.clone();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(args)
+    }
+
+    fn spawn(args: Vec<String>) -> Self {
+        let log = std::env::temp_dir().join(format!("operator-{}.log", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = plugin()
+            .args(&args)
+            .env("KUBECTL_MYSQL_LOG", "info,kubectl_mysql=debug,kube=warn")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start the operator");
+        Self { child, args }
+    }
+
+    /// Kills it (SIGKILL: no chance to finish anything) and starts a fresh one.
+    pub fn restart(&mut self) {
+        self.stop();
+        *self = Self::spawn(self.args.clone());
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        unsafe_kill_term(self.child.id());
+        self.child.wait().expect("wait for operator")
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn unsafe_kill_term(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+pub fn install_crds() {
+    let out = plugin().arg("install-crd").output().unwrap();
+    assert!(out.status.success(), "install-crd failed: {}", text(&out));
+}
