@@ -80,11 +80,13 @@ pub fn static_candidates(words: &[String]) -> (Vec<String>, bool) {
     candidates.retain(|c| c.starts_with(partial));
     candidates.sort();
     candidates.dedup();
-    let positional_given = before
-        .iter()
-        .skip_while(|w| subcommand.is_none_or(|s| s.get_name() != w.as_str()))
-        .skip(1)
-        .any(|w| !w.starts_with('-'));
+    let positional_given = subcommand.is_some_and(|sub| {
+        let after = before
+            .iter()
+            .skip_while(|w| w.as_str() != sub.get_name())
+            .skip(1);
+        has_positional(sub, after)
+    });
     let wants_instances = subcommand.is_some_and(|s| TAKES_INSTANCE.contains(&s.get_name()))
         && !partial.starts_with('-')
         && !positional_given;
@@ -117,6 +119,33 @@ pub async fn complete(cluster: &ClusterArgs, args: CompleteArgs) -> anyhow::Resu
     }
     println!("{NO_FILE_COMPLETION}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `words` (after the subcommand) hold a positional argument, skipping the
+/// values of flags that take one (`-n NAMESPACE`).
+fn has_positional<'a>(sub: &clap::Command, words: impl Iterator<Item = &'a String>) -> bool {
+    let mut skip_value = false;
+    for word in words {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if let Some(flag) = word.strip_prefix("--") {
+            skip_value = !flag.contains('=') && takes_value(sub, |a| a.get_long() == Some(flag));
+        } else if let Some(short) = word.strip_prefix('-') {
+            let letter = short.chars().next();
+            skip_value = short.len() == 1 && takes_value(sub, |a| a.get_short() == letter);
+        } else {
+            return true;
+        }
+    }
+    false
+}
+
+fn takes_value(sub: &clap::Command, matches: impl Fn(&clap::Arg) -> bool) -> bool {
+    sub.get_arguments()
+        .find(|a| matches(a))
+        .is_some_and(|a| a.get_action().takes_values())
 }
 
 fn namespace_in(words: &[String]) -> Option<String> {
@@ -171,7 +200,9 @@ mod tests {
     #[test]
     fn instance_names_only_for_the_first_positional() {
         assert!(static_candidates(&words(&["status", ""])).1);
-        assert!(static_candidates(&words(&["restore", "-n", "x", "my"])).1 || true);
+        assert!(static_candidates(&words(&["restore", "-n", "x", "my"])).1);
+        assert!(static_candidates(&words(&["status", "--namespace", "x", ""])).1);
+        assert!(!static_candidates(&words(&["status", "-n", "x", "db", ""])).1);
         assert!(!static_candidates(&words(&["status", "db", ""])).1);
         assert!(!static_candidates(&words(&["create", ""])).1);
     }

@@ -46,7 +46,8 @@ pub fn init_logging(log: &LogArgs) {
     let json = log.log_format == crate::cli::LogFormat::Json;
     let default = match (log.quiet, log.verbose) {
         (true, _) => "error",
-        (false, 0) => "info,kube=warn",
+        // The CLI reports errors itself; kube_client would log them a second time.
+        (false, 0) => "info,kube=warn,kube_client=off",
         (false, 1) => "debug,kube=info,hyper=info,tower=info",
         (false, _) => "trace",
     };

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
 use kube::runtime::controller::{Config, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
@@ -114,9 +114,25 @@ async fn run_instances(client: Client, scope: Option<&str>, ctx: Arc<Context>, c
     controller
         .owns(scoped::<Deployment>(client.clone(), scope), managed.clone())
         .owns(scoped::<Service>(client.clone(), scope), managed.clone())
-        .owns(
+        // Claims and volumes by label: the backup claim and the PVs are not owned by
+        // the instance, and a change to them (a deleted claim, a Released volume) must
+        // still wake it.
+        .watches(
             scoped::<PersistentVolumeClaim>(client.clone(), scope),
             managed.clone(),
+            |pvc| {
+                let name = pvc.labels().get(INSTANCE_LABEL)?;
+                Some(ObjectRef::new(name).within(&pvc.namespace()?))
+            },
+        )
+        .watches(
+            Api::<PersistentVolume>::all(client.clone()),
+            managed.clone(),
+            |pv| {
+                let name = pv.labels().get(INSTANCE_LABEL)?;
+                let namespace = pv.spec.as_ref()?.claim_ref.as_ref()?.namespace.clone()?;
+                Some(ObjectRef::new(name).within(&namespace))
+            },
         )
         .watches(
             scoped::<Job>(client.clone(), scope),
