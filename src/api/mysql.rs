@@ -1,3 +1,6 @@
+// kube-derive repeats `printcolumn(type_ = ...)`; clippy mistakes that for a duplicate.
+#![allow(clippy::duplicated_attributes)]
+
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 

@@ -604,7 +604,7 @@ async fn latest_backup_outcome(
         .await?
         .into_iter()
         .filter(|b| b.phase().is_some_and(BackupPhase::is_finished))
-        .max_by_key(|b| completion_time(b));
+        .max_by_key(completion_time);
     Ok(newest_finished.map(|b| {
         let status = b.status.clone().unwrap_or_default();
         match status.phase {

@@ -1,0 +1,430 @@
+//! The operator against the local control plane: each test has its own namespace and
+//! its own operator process.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Operator, cluster, eventually, install_crds, kubectl, namespace, plugin, text};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use kubectl_mysql::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup, Phase};
+use kubectl_mysql::names::{INSTANCE_LABEL, InstanceNames};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(90);
+
+fn course_cr(name: &str) -> MySQL {
+    serde_json::from_value(json!({
+        "apiVersion": "otus.homework/v1", "kind": "MySQL", "metadata": {"name": name},
+        "spec": {"image": "mysql:8.4", "database": "otus-database", "password": "otuspassword", "storage_size": "1Gi"}
+    }))
+    .unwrap()
+}
+
+fn condition(instance: &MySQL, type_: &str) -> Option<(ConditionStatus, String)> {
+    instance
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status, c.reason.clone()))
+}
+
+async fn wait_phase(api: &Api<MySQL>, name: &str, phase: Phase) -> MySQL {
+    eventually(WAIT, &format!("{name} to be {phase}"), || async {
+        let i = api.get(name).await.ok()?;
+        (i.status.as_ref()?.phase == Some(phase)).then_some(i)
+    })
+    .await
+}
+
+async fn wait_job_complete(jobs: &Api<Job>, name: &str) -> Job {
+    eventually(WAIT, &format!("Job {name} to complete"), || async {
+        let job = jobs.get(name).await.ok()?;
+        job.status
+            .as_ref()?
+            .conditions
+            .as_ref()?
+            .iter()
+            .any(|c| c.type_ == "Complete" && c.status == "True")
+            .then_some(job)
+    })
+    .await
+}
+
+async fn wait_gone<K>(api: &Api<K>, name: &str)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    eventually(WAIT, &format!("{name} to be gone"), || async {
+        matches!(api.get_opt(name).await, Ok(None)).then_some(())
+    })
+    .await;
+}
+
+struct Apis {
+    instances: Api<MySQL>,
+    backups: Api<MySQLBackup>,
+    jobs: Api<Job>,
+    secrets: Api<Secret>,
+    pvcs: Api<PersistentVolumeClaim>,
+    pvs: Api<PersistentVolume>,
+}
+
+fn apis(client: &Client, ns: &str) -> Apis {
+    Apis {
+        instances: Api::namespaced(client.clone(), ns),
+        backups: Api::namespaced(client.clone(), ns),
+        jobs: Api::namespaced(client.clone(), ns),
+        secrets: Api::namespaced(client.clone(), ns),
+        pvcs: Api::namespaced(client.clone(), ns),
+        pvs: Api::all(client.clone()),
+    }
+}
+
+async fn jobs_of(a: &Apis, name: &str) -> Vec<String> {
+    let mut names: Vec<String> = a
+        .jobs
+        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={name}")))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|j| j.name_any())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn full_lifecycle_survives_operator_restarts_without_duplicate_jobs() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "lifecycle").await;
+    let a = apis(&client, &ns);
+    let names = InstanceNames::new("mysql-instance", ns.clone());
+    let mut operator = Operator::start(&[&ns]);
+
+    // create: children, status, Ready.
+    a.instances
+        .create(&PostParams::default(), &course_cr("mysql-instance"))
+        .await
+        .unwrap();
+    operator.restart();
+    let ready = wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    assert_eq!(condition(&ready, "Ready").unwrap().0, ConditionStatus::True);
+    assert_eq!(condition(&ready, "Restored").unwrap().1, "NoBackup");
+    assert_eq!(
+        ready.status.as_ref().unwrap().endpoint.as_deref(),
+        Some(format!("mysql-instance.{ns}.svc:3306").as_str())
+    );
+    assert_eq!(
+        ready.status.as_ref().unwrap().observed_generation,
+        ready.metadata.generation
+    );
+    assert!(
+        jobs_of(&a, "mysql-instance").await.is_empty(),
+        "no restore Job without a backup"
+    );
+    for pvc in [names.data_pvc(), names.backup_pvc()] {
+        let claim = a.pvcs.get(&pvc).await.unwrap();
+        assert_eq!(
+            claim.status.unwrap().phase.as_deref(),
+            Some("Bound"),
+            "{pvc}"
+        );
+    }
+    let secret = a.secrets.get(&names.credentials_secret()).await.unwrap();
+    assert_eq!(secret.data.unwrap()["password"].0, b"otuspassword");
+    let rv = a
+        .instances
+        .get("mysql-instance")
+        .await
+        .unwrap()
+        .resource_version();
+    operator.restart();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        a.instances
+            .get("mysql-instance")
+            .await
+            .unwrap()
+            .resource_version(),
+        rv,
+        "a restart with nothing to do wrote the object"
+    );
+
+    // delete: backup Job, record, PV gone, finalizer removed.
+    a.instances
+        .delete("mysql-instance", &DeleteParams::default())
+        .await
+        .unwrap();
+    operator.restart();
+    wait_job_complete(&a.jobs, &names.backup_job()).await;
+    operator.restart();
+    wait_gone(&a.instances, "mysql-instance").await;
+    wait_gone(&a.pvs, &names.data_pv()).await;
+    let backups = a.backups.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(backups.len(), 1, "exactly one backup record");
+    assert_eq!(backups[0].phase(), Some(BackupPhase::Succeeded));
+    assert!(
+        a.jobs.get_opt(&names.backup_job()).await.unwrap().is_some(),
+        "backup Job stays visible"
+    );
+    assert!(
+        a.pvcs.get_opt(&names.backup_pvc()).await.unwrap().is_some(),
+        "backup claim outlives the instance"
+    );
+
+    // re-create: restore Job, Restored.
+    a.instances
+        .create(&PostParams::default(), &course_cr("mysql-instance"))
+        .await
+        .unwrap();
+    operator.restart();
+    wait_job_complete(&a.jobs, &names.restore_job()).await;
+    operator.restart();
+    let restored = eventually(WAIT, "Restored=True", || async {
+        let i = a.instances.get("mysql-instance").await.ok()?;
+        (condition(&i, "Restored")? == (ConditionStatus::True, "Restored".into())).then_some(i)
+    })
+    .await;
+    assert_eq!(
+        restored.status.unwrap().restored_from.as_deref(),
+        Some(backups[0].name_any().as_str())
+    );
+
+    // password change: Job, then the Secret holds the new password.
+    let patch = json!({"spec": {"password": "n3w-pa$$"}});
+    a.instances
+        .patch(
+            "mysql-instance",
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+    operator.restart();
+    wait_job_complete(&a.jobs, &names.password_job()).await;
+    eventually(
+        WAIT,
+        "the credentials Secret to hold the new password",
+        || async {
+            let s = a.secrets.get(&names.credentials_secret()).await.ok()?;
+            (s.data?["password"].0 == b"n3w-pa$$").then_some(())
+        },
+    )
+    .await;
+    let synced = eventually(WAIT, "PasswordSynced=True", || async {
+        let i = a.instances.get("mysql-instance").await.ok()?;
+        (condition(&i, "PasswordSynced")?.0 == ConditionStatus::True
+            && i.status.as_ref()?.observed_generation == i.metadata.generation)
+            .then_some(i)
+    })
+    .await;
+    assert_eq!(synced.status.unwrap().phase, Some(Phase::Ready));
+    assert_eq!(
+        jobs_of(&a, "mysql-instance").await,
+        vec![
+            names.backup_job(),
+            names.password_job(),
+            names.restore_job()
+        ],
+        "one Job per step, none duplicated"
+    );
+    let events = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "involvedObject.kind=MySQL",
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    let reasons = String::from_utf8_lossy(&events.stdout).to_string();
+    for reason in [
+        "Ready",
+        "BackupStarted",
+        "BackupSucceeded",
+        "RestoreStarted",
+        "Restored",
+        "PasswordChanged",
+    ] {
+        assert!(reasons.contains(reason), "no {reason} Event in {reasons}");
+    }
+    assert!(!reasons.contains("n3w-pa"), "a password reached an Event");
+    let status = plugin()
+        .args(["status", "mysql-instance", "-n", &ns, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        !text(&status).contains("n3w-pa$$") && !text(&status).contains("otuspassword"),
+        "a password reached status output"
+    );
+}
+
+#[tokio::test]
+async fn same_name_in_two_namespaces_does_not_collide() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns1 = namespace(&client, "twin-a").await;
+    let ns2 = namespace(&client, "twin-b").await;
+    let _operator = Operator::start(&[&ns1, &ns2]);
+    for ns in [&ns1, &ns2] {
+        apis(&client, ns)
+            .instances
+            .create(&PostParams::default(), &course_cr("db"))
+            .await
+            .unwrap();
+    }
+    for ns in [&ns1, &ns2] {
+        wait_phase(&apis(&client, ns).instances, "db", Phase::Ready).await;
+        let claim = apis(&client, ns).pvcs.get("db-pvc").await.unwrap();
+        assert_eq!(
+            claim.spec.unwrap().volume_name,
+            Some(InstanceNames::new("db", ns.as_str()).data_pv())
+        );
+    }
+}
+
+/// The seed's state that needed hands: a PV of the instance's name left Released by an
+/// earlier claim. The operator frees it and binds again.
+#[tokio::test]
+async fn released_leftover_volume_recovers_without_a_manual_step() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "leftover").await;
+    let a = apis(&client, &ns);
+    let names = InstanceNames::new("mysql-instance", ns.clone());
+    let _operator = Operator::start(&[&ns]);
+    a.instances
+        .create(&PostParams::default(), &course_cr("mysql-instance"))
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    // Someone deletes the backup claim: its PV goes Released, bound to a dead uid.
+    a.pvcs
+        .delete(&names.backup_pvc(), &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(
+        WAIT,
+        "the backup claim to be re-created and Bound",
+        || async {
+            let claim = a.pvcs.get(&names.backup_pvc()).await.ok()?;
+            let fresh = claim.metadata.deletion_timestamp.is_none();
+            (fresh && claim.status?.phase.as_deref() == Some("Bound")).then_some(())
+        },
+    )
+    .await;
+    let pv = a.pvs.get(&names.backup_pv()).await.unwrap();
+    assert_eq!(pv.status.unwrap().phase.as_deref(), Some("Bound"));
+    // And a re-create after deletion never meets "persistentvolumes already exists".
+    a.instances
+        .delete("mysql-instance", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "mysql-instance").await;
+    a.instances
+        .create(&PostParams::default(), &course_cr("mysql-instance"))
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+}
+
+/// A backup Job that always fails (kwok fails pods labelled for it) blocks only its own
+/// instance's deletion; another instance is backed up and deleted meanwhile.
+#[tokio::test]
+async fn a_failing_instance_does_not_delay_the_others() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "failing").await;
+    let a = apis(&client, &ns);
+    let templates = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/backup-job.yaml.tera"
+    ))
+    .unwrap();
+    let failing = original.replacen(
+        "    spec:\n      restartPolicy: Never",
+        "        {% if name is starting_with(\"broken\") %}kubectl-mysql.test/outcome: fail{% endif %}\n    spec:\n      restartPolicy: Never",
+        1,
+    );
+    assert_ne!(failing, original);
+    std::fs::write(templates.path().join("backup-job.yaml.tera"), failing).unwrap();
+    let _operator =
+        Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
+    for name in ["broken-db", "healthy-db"] {
+        a.instances
+            .create(&PostParams::default(), &course_cr(name))
+            .await
+            .unwrap();
+    }
+    for name in ["broken-db", "healthy-db"] {
+        wait_phase(&a.instances, name, Phase::Ready).await;
+        a.instances
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    wait_gone(&a.instances, "healthy-db").await;
+    let stuck = eventually(WAIT, "broken-db to report its failed backup", || async {
+        let i = a.instances.get("broken-db").await.ok()?;
+        i.status
+            .as_ref()?
+            .message
+            .as_ref()?
+            .contains("deletion stopped")
+            .then_some(i)
+    })
+    .await;
+    assert_eq!(stuck.status.as_ref().unwrap().phase, Some(Phase::Deleting));
+    let events = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "involvedObject.name=broken-db,reason=BackupFailed",
+        "-o",
+        "name",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&events.stdout).trim().is_empty(),
+        "no BackupFailed Event"
+    );
+    // The opt-out lets it go without a backup.
+    let patch = json!({"metadata": {"annotations": {"mysqls.otus.homework/skip-backup-on-delete": "true"}}});
+    a.instances
+        .patch("broken-db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "broken-db").await;
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_operator_cleanly() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "sigterm").await;
+    let mut operator = Operator::start(&[&ns]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = operator.terminate();
+    assert!(status.success(), "operator exited with {status}");
+}
