@@ -119,16 +119,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             names.restore_job()
         );
     }
-    let created = backups
-        .create(
-            &PostParams {
-                field_manager: Some(MANAGED_BY.into()),
-                ..Default::default()
-            },
-            &record,
-        )
-        .await
-        .map_err(|e| explain(e, "creating the backup record"))?;
+    let created = create_unique(&backups, record).await?;
     let name = created.name_any();
     println!("mysqlbackup.otus.homework/{name} created");
     if args.wait {
@@ -149,4 +140,29 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         println!("backup {name} succeeded");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates the record; a second backup within the same second gets `-2`, `-3`...
+async fn create_unique(
+    backups: &Api<MySQLBackup>,
+    mut record: MySQLBackup,
+) -> anyhow::Result<MySQLBackup> {
+    let base = record.name_any();
+    let params = PostParams {
+        field_manager: Some(MANAGED_BY.into()),
+        ..Default::default()
+    };
+    for attempt in 1..=10 {
+        if attempt > 1 {
+            record.metadata.name = Some(format!("{base}-{attempt}"));
+        }
+        match backups.create(&params, &record).await {
+            Err(kube::Error::Api(status)) if status.code == 409 => continue,
+            other => return other.map_err(|e| explain(e, "creating the backup record")),
+        }
+    }
+    anyhow::bail!(
+        "could not find a free name for a backup of {}",
+        record.spec.instance
+    )
 }

@@ -98,6 +98,7 @@ impl Target {
             .namespace
             .clone()
             .unwrap_or(connection.default_namespace);
+        require_crds(&connection.client).await?;
         Ok(Self {
             client: connection.client,
             namespace,
@@ -105,31 +106,24 @@ impl Target {
     }
 }
 
+/// One discovery request: tells "no cluster" and "no CRDs" apart from everything else,
+/// so that each gets its own sentence.
+pub async fn require_crds(client: &Client) -> anyhow::Result<()> {
+    let group_version = format!("{}/v1", crate::api::GROUP);
+    match client.list_api_group_resources(&group_version).await {
+        Ok(resources) if resources.resources.iter().any(|r| r.name == "mysqls") => Ok(()),
+        Ok(_) => anyhow::bail!("{CRDS_MISSING}"),
+        Err(kube::Error::Api(status)) if status.code == 404 => anyhow::bail!("{CRDS_MISSING}"),
+        Err(e) => Err(explain(e, "asking the API server for the MySQL API")),
+    }
+}
+
+const CRDS_MISSING: &str =
+    "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`";
+
 /// Turns the API errors a user can act on into a sentence that says what to do.
 pub fn explain(error: kube::Error, what: &str) -> anyhow::Error {
     match &error {
-        kube::Error::Api(status)
-            if status.code == 404
-                && status
-                    .details
-                    .as_ref()
-                    .is_some_and(|d| d.kind == "mysqls" || d.kind == "mysqlbackups")
-                && status.details.as_ref().is_some_and(|d| d.name.is_empty()) =>
-        {
-            anyhow::anyhow!(
-                "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`"
-            )
-        }
-        kube::Error::Api(status)
-            if status.code == 404
-                && status
-                    .message
-                    .contains("the server could not find the requested resource") =>
-        {
-            anyhow::anyhow!(
-                "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`"
-            )
-        }
         kube::Error::Api(status) if status.code == 404 => anyhow::anyhow!("{what} not found"),
         kube::Error::Api(status) => anyhow::anyhow!("{what}: {}", status.message),
         kube::Error::HyperError(_) | kube::Error::Service(_) => {

@@ -48,11 +48,7 @@ pub async fn run(
     let connection = cluster.connect().await?;
     let client = connection.client;
     // Fail fast with a clear line rather than a watch that errors forever.
-    let probe: Api<MySQL> = Api::all(client.clone());
-    probe
-        .list(&kube::api::ListParams::default().limit(1))
-        .await
-        .map_err(|e| super::explain(e, "listing MySQL objects"))?;
+    super::require_crds(&client).await?;
 
     let ctx = Arc::new(Context::new(client.clone(), renderer));
     for addr in [args.health_addr, args.metrics_addr].into_iter().flatten() {
