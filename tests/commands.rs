@@ -186,18 +186,8 @@ async fn create_status_backup_restore_as_a_user_types_them() {
         "{}",
         text(&restored)
     );
-    let events = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "involvedObject.name=shop,reason=Restored",
-        "-o",
-        "name",
-    ]);
     assert!(
-        !String::from_utf8_lossy(&events.stdout).trim().is_empty(),
+        common::has_event(&ns, "shop", "Restored"),
         "no Restored Event"
     );
 

@@ -393,18 +393,8 @@ async fn a_failing_instance_does_not_delay_the_others() {
     })
     .await;
     assert_eq!(stuck.status.as_ref().unwrap().phase, Some(Phase::Deleting));
-    let events = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "involvedObject.name=broken-db,reason=BackupFailed",
-        "-o",
-        "name",
-    ]);
     assert!(
-        !String::from_utf8_lossy(&events.stdout).trim().is_empty(),
+        common::has_event(&ns, "broken-db", "BackupFailed"),
         "no BackupFailed Event"
     );
     // The opt-out lets it go without a backup.

@@ -9,7 +9,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
@@ -127,9 +127,8 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
                     "Job {job_name} is dumping {}",
                     instance.spec.database
                 ));
-                publish(
-                    ctx,
-                    backup,
+                ctx.publish(
+                    &backup.object_ref(&()),
                     EventType::Normal,
                     "BackupStarted",
                     format!("Job {job_name} started"),
@@ -170,9 +169,8 @@ async fn write_status(
             Some(BackupPhase::Succeeded) => (EventType::Normal, "BackupSucceeded"),
             _ => (EventType::Warning, "BackupFailed"),
         };
-        publish(
-            ctx,
-            backup,
+        ctx.publish(
+            &backup.object_ref(&()),
             type_,
             reason,
             status.message.clone().unwrap_or_default(),
@@ -180,25 +178,6 @@ async fn write_status(
         .await;
     }
     Ok(())
-}
-
-async fn publish(
-    ctx: &Context,
-    backup: &MySQLBackup,
-    type_: EventType,
-    reason: &str,
-    note: String,
-) {
-    let event = KubeEvent {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: reason.into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &backup.object_ref(&())).await {
-        tracing::warn!("could not publish Event {reason}: {e}");
-    }
 }
 
 /// What the backup script wrote to its termination log (absent on a simulated node).

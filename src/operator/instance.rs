@@ -10,7 +10,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
 use kube::api::{Api, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -647,28 +647,10 @@ async fn write_status(
         .await?;
     let reference = instance.object_ref(&());
     for notice in status::notices(previous, &new) {
-        publish(ctx, &reference, notice.type_, notice.reason, notice.message).await;
+        ctx.publish(&reference, notice.type_, notice.reason, notice.message)
+            .await;
     }
     Ok(())
-}
-
-async fn publish(
-    ctx: &Context,
-    reference: &k8s_openapi::api::core::v1::ObjectReference,
-    type_: EventType,
-    reason: &str,
-    note: String,
-) {
-    let event = KubeEvent {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: reason.into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, reference).await {
-        tracing::warn!("could not publish Event {reason}: {e}");
-    }
 }
 
 /// Deletion: take a backup (unless opted out), wait for it without blocking the loop,
@@ -752,8 +734,7 @@ async fn wait_for_final_backup(
             status: None,
         };
         apis.backups.create(&PostParams::default(), &record).await?;
-        publish(
-            ctx,
+        ctx.publish(
             &reference,
             EventType::Normal,
             "BackupStarted",
@@ -775,8 +756,7 @@ async fn wait_for_final_backup(
     let name = backup.name_any();
     match backup.phase() {
         Some(BackupPhase::Succeeded) => {
-            publish(
-                ctx,
+            ctx.publish(
                 &reference,
                 EventType::Normal,
                 "BackupSucceeded",
@@ -796,8 +776,7 @@ async fn wait_for_final_backup(
             );
             let before = instance.status.as_ref().and_then(|s| s.message.clone());
             if before.as_deref() != Some(message.as_str()) {
-                publish(
-                    ctx,
+                ctx.publish(
                     &reference,
                     EventType::Warning,
                     "BackupFailed",

@@ -51,6 +51,26 @@ impl Context {
         }
     }
 
+    /// Publishes an Event; a failure to publish is logged, never fatal.
+    pub async fn publish(
+        &self,
+        reference: &k8s_openapi::api::core::v1::ObjectReference,
+        type_: kube::runtime::events::EventType,
+        reason: &str,
+        note: String,
+    ) {
+        let event = kube::runtime::events::Event {
+            type_,
+            reason: reason.into(),
+            note: Some(note),
+            action: reason.into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, reference).await {
+            tracing::warn!("could not publish Event {reason}: {e}");
+        }
+    }
+
     fn succeeded(&self, key: &str) {
         self.metrics
             .reconciles

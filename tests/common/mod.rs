@@ -188,3 +188,19 @@ pub fn install_crds() {
     let out = plugin().arg("install-crd").output().unwrap();
     assert!(out.status.success(), "install-crd failed: {}", text(&out));
 }
+
+/// Whether an Event with `reason` names the object `name` in `namespace`.
+pub fn has_event(namespace: &str, name: &str, reason: &str) -> bool {
+    let selector = format!("involvedObject.name={name},reason={reason}");
+    let out = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        &selector,
+        "-o",
+        "name",
+    ]);
+    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+}
