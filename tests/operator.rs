@@ -418,3 +418,124 @@ async fn sigterm_stops_the_operator_cleanly() {
     let status = operator.terminate();
     assert!(status.success(), "operator exited with {status}");
 }
+
+/// What the course's kopf operator leaves behind (its PV `NAME-pv`, a claim bound to it,
+/// a Deployment and Service of the same names, a failed restore Job) is adopted.
+#[tokio::test]
+async fn objects_left_by_the_course_operator_are_adopted() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "adopt").await;
+    let a = apis(&client, &ns);
+    let course_pv = format!("{ns}-course-pv");
+    let leftovers = format!(
+        r#"
+apiVersion: v1
+kind: PersistentVolume
+metadata: {{name: {course_pv}}}
+spec:
+  storageClassName: ""
+  capacity: {{storage: 1Gi}}
+  accessModes: [ReadWriteOnce]
+  hostPath: {{path: /mnt/data}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: mysql-instance-pvc, namespace: {ns}}}
+spec:
+  storageClassName: ""
+  volumeName: {course_pv}
+  accessModes: [ReadWriteOnce]
+  resources: {{requests: {{storage: 1Gi}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: mysql-instance, namespace: {ns}}}
+spec:
+  selector: {{matchLabels: {{app: mysql-instance}}}}
+  template:
+    metadata: {{labels: {{app: mysql-instance}}}}
+    spec:
+      containers: [{{name: mysql, image: "mysql:5.7", args: ["--ignore-db-dir=lost+found"]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: mysql-instance, namespace: {ns}}}
+spec:
+  clusterIP: None
+  selector: {{app: mysql-instance}}
+  ports: [{{port: 3306}}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: restore-mysql-instance-job, namespace: {ns}}}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {{labels: {{kubectl-mysql.test/outcome: fail}}}}
+    spec:
+      restartPolicy: Never
+      containers: [{{name: restore, image: "mysql:5.7", command: ["false"]}}]
+"#
+    );
+    let path = std::env::temp_dir().join(format!("{ns}-leftovers.yaml"));
+    std::fs::write(&path, leftovers).unwrap();
+    let out = kubectl(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    eventually(WAIT, "the course's claim to bind", || async {
+        (a.pvcs
+            .get("mysql-instance-pvc")
+            .await
+            .ok()?
+            .status?
+            .phase
+            .as_deref()
+            == Some("Bound"))
+        .then_some(())
+    })
+    .await;
+    let _operator = Operator::start(&[&ns]);
+    a.instances
+        .create(&PostParams::default(), &course_cr("mysql-instance"))
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    let claim = a.pvcs.get("mysql-instance-pvc").await.unwrap();
+    assert_eq!(
+        claim.spec.unwrap().volume_name.as_deref(),
+        Some(course_pv.as_str()),
+        "the course's data stays attached"
+    );
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    let deployment = deployments.get("mysql-instance").await.unwrap();
+    let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
+    assert_eq!(container.image.as_deref(), Some("mysql:8.4"));
+    assert!(
+        container.args.is_none(),
+        "--ignore-db-dir survived: {:?}",
+        container.args
+    );
+    assert!(
+        deployment
+            .metadata
+            .owner_references
+            .unwrap()
+            .iter()
+            .any(|o| o.kind == "MySQL")
+    );
+    assert!(
+        a.pvs
+            .get_opt(&InstanceNames::new("mysql-instance", ns.as_str()).data_pv())
+            .await
+            .unwrap()
+            .is_none(),
+        "an unused PV was created"
+    );
+    // The course's failed restore Job does not block anything: no backup, no restore.
+    let instance = a.instances.get("mysql-instance").await.unwrap();
+    assert_eq!(condition(&instance, "Restored").unwrap().1, "NoBackup");
+    let _ = a.pvs.delete(&course_pv, &DeleteParams::default()).await;
+}

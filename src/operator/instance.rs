@@ -182,6 +182,9 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     apply(&apis.pvs, &children.backup_pv).await?;
     apply(&apis.pvcs, &children.data_pvc).await?;
     apply(&apis.pvcs, &children.backup_pvc).await?;
+    let uid = owner.uid.as_str();
+    replace_foreign(&apis.services, &names.service(), uid).await?;
+    replace_foreign(&apis.deployments, &names.deployment(), uid).await?;
     apply(&apis.services, &children.service).await?;
     let deployment = apply(&apis.deployments, &children.deployment).await?;
     observed.deployment_available = deployment
@@ -196,6 +199,32 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
 
     write_status(instance, ctx, &apis, &observed).await?;
     Ok(Action::requeue(Duration::from_secs(3600)))
+}
+
+/// A Service or Deployment of our name that this instance does not own (left by the
+/// course's operator, or by an earlier incarnation) may carry fields that server-side
+/// apply would never remove, such as `--ignore-db-dir`. It holds no data, so it is
+/// deleted and created afresh rather than merged.
+async fn replace_foreign<K>(api: &Api<K>, name: &str, uid: &str) -> Result<()>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let Some(existing) = api.get_opt(name).await? else {
+        return Ok(());
+    };
+    if is_owned_by(&existing, uid) {
+        return Ok(());
+    }
+    if existing.meta().deletion_timestamp.is_none() {
+        tracing::info!(
+            object = name,
+            "replacing an object this instance does not own"
+        );
+        delete_if_present(api, name).await?;
+    }
+    Err(Error::Waiting(format!(
+        "{name} left by an earlier owner is being replaced"
+    )))
 }
 
 /// The password the spec asks for: inline, or from the referenced Secret. The inner

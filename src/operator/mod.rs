@@ -127,11 +127,13 @@ fn innermost(error: &Error) -> &Error {
     }
 }
 
+/// Now, truncated to whole seconds like the API server's own timestamps: rounding up
+/// could put a backup's completion after the creation of the instance that restores it.
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| jiff::Timestamp::now().to_string())
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string()
 }
 
 pub(crate) fn object_key<K: kube::Resource>(obj: &K) -> String {
