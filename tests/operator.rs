@@ -539,3 +539,60 @@ spec:
     assert_eq!(condition(&instance, "Restored").unwrap().1, "NoBackup");
     let _ = a.pvs.delete(&course_pv, &DeleteParams::default()).await;
 }
+
+/// Other spec changes are never silently ignored: a new image rolls out; a bigger size on
+/// a static hostPath volume cannot be applied, and a condition says why.
+#[tokio::test]
+async fn image_rolls_out_and_an_impossible_resize_is_explained() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "spec-change").await;
+    let a = apis(&client, &ns);
+    let _operator = Operator::start(&[&ns]);
+    a.instances
+        .create(&PostParams::default(), &course_cr("db"))
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let patch = json!({"spec": {"image": "mysql:8.4.3", "storage_size": "2Gi"}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    eventually(WAIT, "the new image in the Deployment", || async {
+        let d = deployments.get("db").await.ok()?;
+        (d.spec?.template.spec?.containers[0].image.as_deref() == Some("mysql:8.4.3")).then_some(())
+    })
+    .await;
+    let instance = eventually(WAIT, "StorageResized=False", || async {
+        let i = a.instances.get("db").await.ok()?;
+        (condition(&i, "StorageResized")? == (ConditionStatus::False, "CannotResize".into()))
+            .then_some(i)
+    })
+    .await;
+    let message = &instance
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "StorageResized")
+        .unwrap()
+        .message;
+    assert!(
+        message.contains("stays at 1Gi") && message.contains("storageClassName"),
+        "{message}"
+    );
+    let claim = a.pvcs.get("db-pvc").await.unwrap();
+    assert_eq!(
+        claim.spec.unwrap().resources.unwrap().requests.unwrap()["storage"].0,
+        "1Gi"
+    );
+    assert!(
+        common::has_event(&ns, "db", "CannotResize"),
+        "no CannotResize Event"
+    );
+}
