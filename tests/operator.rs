@@ -413,8 +413,52 @@ async fn sigterm_stops_the_operator_cleanly() {
     };
     install_crds();
     let ns = namespace(&client, "sigterm").await;
-    let mut operator = Operator::start(&[&ns]);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let port = |_: ()| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (health, metrics) = (port(()), port(()));
+    let health_addr = format!("127.0.0.1:{health}");
+    let metrics_addr = format!("127.0.0.1:{metrics}");
+    let mut operator = Operator::start_with(
+        &[
+            "--health-addr",
+            &health_addr,
+            "--metrics-addr",
+            &metrics_addr,
+        ],
+        &[&ns],
+    );
+    let get = |addr: String, path: &'static str| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.ok()?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .ok()?;
+        let mut body = String::new();
+        stream.read_to_string(&mut body).await.ok()?;
+        Some(body)
+    };
+    let healthz = eventually(Duration::from_secs(30), "/healthz", || {
+        get(health_addr.clone(), "/healthz")
+    })
+    .await;
+    assert!(
+        healthz.starts_with("HTTP/1.1 200") && healthz.ends_with("ok\n"),
+        "{healthz}"
+    );
+    let scraped = eventually(Duration::from_secs(30), "/metrics", || {
+        get(metrics_addr.clone(), "/metrics")
+    })
+    .await;
+    assert!(
+        scraped.contains("kubectl_mysql_reconciles_total"),
+        "{scraped}"
+    );
     let status = operator.terminate();
     assert!(status.success(), "operator exited with {status}");
 }
