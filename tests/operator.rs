@@ -66,6 +66,16 @@ where
     .await;
 }
 
+/// A client, a fresh namespace with the CRDs installed, and its APIs; None only outside CI
+/// without a cluster.
+async fn setup(prefix: &str) -> Option<(Client, String, Apis)> {
+    let client = cluster().await?;
+    install_crds();
+    let ns = namespace(&client, prefix).await;
+    let a = apis(&client, &ns);
+    Some((client, ns, a))
+}
+
 struct Apis {
     instances: Api<MySQL>,
     backups: Api<MySQLBackup>,
@@ -102,12 +112,9 @@ async fn jobs_of(a: &Apis, name: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn full_lifecycle_survives_operator_restarts_without_duplicate_jobs() {
-    let Some(client) = cluster().await else {
+    let Some((_, ns, a)) = setup("lifecycle").await else {
         return;
     };
-    install_crds();
-    let ns = namespace(&client, "lifecycle").await;
-    let a = apis(&client, &ns);
     let names = InstanceNames::new("mysql-instance", ns.clone());
     let mut operator = Operator::start(&[&ns]);
 
@@ -300,12 +307,9 @@ async fn same_name_in_two_namespaces_does_not_collide() {
 /// earlier claim. The operator frees it and binds again.
 #[tokio::test]
 async fn released_leftover_volume_recovers_without_a_manual_step() {
-    let Some(client) = cluster().await else {
+    let Some((_, ns, a)) = setup("leftover").await else {
         return;
     };
-    install_crds();
-    let ns = namespace(&client, "leftover").await;
-    let a = apis(&client, &ns);
     let names = InstanceNames::new("mysql-instance", ns.clone());
     let _operator = Operator::start(&[&ns]);
     a.instances
@@ -347,12 +351,9 @@ async fn released_leftover_volume_recovers_without_a_manual_step() {
 /// instance's deletion; another instance is backed up and deleted meanwhile.
 #[tokio::test]
 async fn a_failing_instance_does_not_delay_the_others() {
-    let Some(client) = cluster().await else {
+    let Some((_, ns, a)) = setup("failing").await else {
         return;
     };
-    install_crds();
-    let ns = namespace(&client, "failing").await;
-    let a = apis(&client, &ns);
     let templates = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -467,12 +468,9 @@ async fn sigterm_stops_the_operator_cleanly() {
 /// a Deployment and Service of the same names, a failed restore Job) is adopted.
 #[tokio::test]
 async fn objects_left_by_the_course_operator_are_adopted() {
-    let Some(client) = cluster().await else {
+    let Some((client, ns, a)) = setup("adopt").await else {
         return;
     };
-    install_crds();
-    let ns = namespace(&client, "adopt").await;
-    let a = apis(&client, &ns);
     let course_pv = format!("{ns}-course-pv");
     let leftovers = format!(
         r#"
@@ -588,12 +586,9 @@ spec:
 /// a static hostPath volume cannot be applied, and a condition says why.
 #[tokio::test]
 async fn image_rolls_out_and_an_impossible_resize_is_explained() {
-    let Some(client) = cluster().await else {
+    let Some((client, ns, a)) = setup("spec-change").await else {
         return;
     };
-    install_crds();
-    let ns = namespace(&client, "spec-change").await;
-    let a = apis(&client, &ns);
     let _operator = Operator::start(&[&ns]);
     a.instances
         .create(&PostParams::default(), &course_cr("db"))

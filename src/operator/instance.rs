@@ -740,50 +740,49 @@ async fn wait_for_final_backup(
         latest_backup: None,
         deleting: Some(message),
     };
-    let Some(backup) = existing else {
-        let name = names.backup_record(jiff::Timestamp::now());
-        let record = MySQLBackup {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                namespace: Some(names.namespace.clone()),
-                labels: Some(BTreeMap::from([(
-                    INSTANCE_LABEL.to_string(),
-                    names.name.clone(),
-                )])),
-                annotations: Some(BTreeMap::from([(
-                    INSTANCE_UID_ANNOTATION.to_string(),
-                    uid.clone(),
-                )])),
-                ..Default::default()
-            },
-            spec: MySQLBackupSpec {
-                instance: names.name.clone(),
-                cause: BackupCause::OnDelete,
-            },
-            status: None,
-        };
-        apis.backups.create(&PostParams::default(), &record).await?;
-        ctx.publish(
-            &reference,
-            EventType::Normal,
-            "BackupStarted",
-            format!(
-                "backing up before deletion: MySQLBackup {name}, Job {}",
-                names.backup_job()
-            ),
-        )
-        .await;
-        write_status(
-            instance,
-            ctx,
-            apis,
-            &observed_deleting(format!("backing up before deletion (MySQLBackup {name})")),
-        )
-        .await?;
-        return Err(Error::Waiting(format!("backup {name} before deletion")));
+    let (name, phase, why) = match existing {
+        Some(backup) => (
+            backup.name_any(),
+            backup.phase(),
+            backup.status.and_then(|s| s.message).unwrap_or_default(),
+        ),
+        None => {
+            let name = names.backup_record(jiff::Timestamp::now());
+            let record = MySQLBackup {
+                metadata: ObjectMeta {
+                    name: Some(name.clone()),
+                    namespace: Some(names.namespace.clone()),
+                    labels: Some(BTreeMap::from([(
+                        INSTANCE_LABEL.to_string(),
+                        names.name.clone(),
+                    )])),
+                    annotations: Some(BTreeMap::from([(
+                        INSTANCE_UID_ANNOTATION.to_string(),
+                        uid.clone(),
+                    )])),
+                    ..Default::default()
+                },
+                spec: MySQLBackupSpec {
+                    instance: names.name.clone(),
+                    cause: BackupCause::OnDelete,
+                },
+                status: None,
+            };
+            apis.backups.create(&PostParams::default(), &record).await?;
+            ctx.publish(
+                &reference,
+                EventType::Normal,
+                "BackupStarted",
+                format!(
+                    "backing up before deletion: MySQLBackup {name}, Job {}",
+                    names.backup_job()
+                ),
+            )
+            .await;
+            (name, None, String::new())
+        }
     };
-    let name = backup.name_any();
-    match backup.phase() {
+    match phase {
         Some(BackupPhase::Succeeded) => {
             ctx.publish(
                 &reference,
@@ -795,11 +794,6 @@ async fn wait_for_final_backup(
             Ok(())
         }
         Some(BackupPhase::Failed) => {
-            let why = backup
-                .status
-                .as_ref()
-                .and_then(|s| s.message.clone())
-                .unwrap_or_default();
             let message = format!(
                 "deletion stopped: backup {name} failed ({why}); fix the cause and delete MySQLBackup {name} to retry, or annotate the instance {SKIP_BACKUP_ANNOTATION}=true to delete without a backup"
             );
@@ -817,13 +811,8 @@ async fn wait_for_final_backup(
             Err(Error::Blocked(message))
         }
         _ => {
-            write_status(
-                instance,
-                ctx,
-                apis,
-                &observed_deleting(format!("backing up before deletion (MySQLBackup {name})")),
-            )
-            .await?;
+            let message = format!("backing up before deletion (MySQLBackup {name})");
+            write_status(instance, ctx, apis, &observed_deleting(message)).await?;
             Err(Error::Waiting(format!("backup {name} before deletion")))
         }
     }
