@@ -2,9 +2,12 @@
 //! then `~/.kube/config`; `--context`; the context's namespace, then `default`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+
+use crate::operator::requests::RequestCounter;
 
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ClusterArgs {
@@ -68,9 +71,29 @@ impl ClusterArgs {
 
     pub async fn connect(&self) -> Result<Connection, ConnectError> {
         let config = self.config().await?;
+        Self::connection(config.clone(), Client::try_from(config)?)
+    }
+
+    /// Like `connect`, with every request counted by verb in `counter`.
+    pub async fn connect_counted(
+        &self,
+        counter: Arc<RequestCounter>,
+    ) -> Result<Connection, ConnectError> {
+        let config = self.config().await?;
+        let count =
+            tower::util::MapRequestLayer::new(move |request: http::Request<kube::client::Body>| {
+                counter.record(&request);
+                request
+            });
+        let client = kube::client::ClientBuilder::try_from(config.clone())?
+            .with_layer(&count)
+            .build();
+        Self::connection(config, client)
+    }
+
+    fn connection(config: Config, client: Client) -> Result<Connection, ConnectError> {
         let default_namespace = config.default_namespace.clone();
         let cluster_url = config.cluster_url.to_string();
-        let client = Client::try_from(config)?;
         Ok(Connection {
             client,
             default_namespace,

@@ -45,12 +45,13 @@ pub async fn run(
     renderer: Renderer,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let connection = cluster.connect().await?;
+    let requests = Arc::new(crate::operator::requests::RequestCounter::default());
+    let connection = cluster.connect_counted(requests.clone()).await?;
     let client = connection.client;
     // Fail fast with a clear line rather than a watch that errors forever.
     super::require_crds(&client).await?;
 
-    let ctx = Arc::new(Context::new(client.clone(), renderer));
+    let ctx = Arc::new(Context::new(client.clone(), renderer, requests));
     for addr in [args.health_addr, args.metrics_addr].into_iter().flatten() {
         tokio::spawn(serve_http(addr, ctx.clone()));
     }
@@ -220,14 +221,7 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
             let path = request.split_whitespace().nth(1).unwrap_or("/");
             let (code, body) = match path {
                 "/healthz" | "/readyz" => ("200 OK", "ok\n".to_string()),
-                "/metrics" => (
-                    "200 OK",
-                    format!(
-                        "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n",
-                        ctx.metrics.reconciles.load(Ordering::Relaxed),
-                        ctx.metrics.failures.load(Ordering::Relaxed)
-                    ),
-                ),
+                "/metrics" => ("200 OK", metrics_text(&ctx)),
                 _ => ("404 Not Found", "not found\n".to_string()),
             };
             let response = format!(
@@ -237,4 +231,18 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
             let _ = stream.write_all(response.as_bytes()).await;
         });
     }
+}
+
+fn metrics_text(ctx: &Context) -> String {
+    let mut out = format!(
+        "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n# TYPE kubectl_mysql_api_requests_total counter\n",
+        ctx.metrics.reconciles.load(Ordering::Relaxed),
+        ctx.metrics.failures.load(Ordering::Relaxed)
+    );
+    for (verb, count) in ctx.metrics.requests.snapshot() {
+        out.push_str(&format!(
+            "kubectl_mysql_api_requests_total{{verb=\"{verb}\"}} {count}\n"
+        ));
+    }
+    out
 }

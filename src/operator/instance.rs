@@ -16,8 +16,8 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::kube_ops::{
-    JobState, annotation, apply, create_if_absent, delete_if_present, is_owned_by, job_state,
-    set_owner,
+    JobState, annotation, apply, apply_if_changed, create_if_absent, delete_if_present,
+    is_owned_by, job_state, set_owner,
 };
 use super::status::{self, BackupOutcome, Observed, PasswordState, RestoreState, StorageState};
 use super::{Context, MANAGER, now_rfc3339};
@@ -165,28 +165,45 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     }
 
     let mut children = manifests::children(&ctx.renderer, &template_ctx)?;
-    prepare_volumes(&apis, &names, &mut children, &mut observed).await?;
+    let live = prepare_volumes(&apis, &names, &mut children, &mut observed).await?;
 
-    for obj in [&mut children.data_pvc, &mut children.backup_pvc] {
-        // The backup claim is deliberately not owned: it outlives the instance.
-        if obj.metadata.name.as_deref() == Some(&names.data_pvc()) {
-            set_owner(obj, &owner);
-        }
-    }
+    // The backup claim is deliberately not owned: it outlives the instance.
+    set_owner(&mut children.data_pvc, &owner);
     set_owner(&mut children.service, &owner);
     set_owner(&mut children.deployment, &owner);
 
+    let memo = &ctx.applied;
     if let Some(pv) = &children.data_pv {
-        apply(&apis.pvs, pv).await?;
+        apply_if_changed(&apis.pvs, pv, live.pvs.get(&pv.name_any()), memo).await?;
     }
-    apply(&apis.pvs, &children.backup_pv).await?;
-    apply(&apis.pvcs, &children.data_pvc).await?;
-    apply(&apis.pvcs, &children.backup_pvc).await?;
+    let backup_pv = &children.backup_pv;
+    apply_if_changed(
+        &apis.pvs,
+        backup_pv,
+        live.pvs.get(&backup_pv.name_any()),
+        memo,
+    )
+    .await?;
+    for claim in [&children.data_pvc, &children.backup_pvc] {
+        apply_if_changed(&apis.pvcs, claim, live.pvcs.get(&claim.name_any()), memo).await?;
+    }
     let uid = owner.uid.as_str();
-    replace_foreign(&apis.services, &names.service(), uid).await?;
-    replace_foreign(&apis.deployments, &names.deployment(), uid).await?;
-    apply(&apis.services, &children.service).await?;
-    let deployment = apply(&apis.deployments, &children.deployment).await?;
+    let live_service = owned_or_replace(&apis.services, &names.service(), uid).await?;
+    let live_deployment = owned_or_replace(&apis.deployments, &names.deployment(), uid).await?;
+    apply_if_changed(
+        &apis.services,
+        &children.service,
+        live_service.as_ref(),
+        memo,
+    )
+    .await?;
+    let deployment = apply_if_changed(
+        &apis.deployments,
+        &children.deployment,
+        live_deployment.as_ref(),
+        memo,
+    )
+    .await?;
     observed.deployment_available = deployment
         .status
         .as_ref()
@@ -204,16 +221,16 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
 /// A Service or Deployment of our name that this instance does not own (left by the
 /// course's operator, or by an earlier incarnation) may carry fields that server-side
 /// apply would never remove, such as `--ignore-db-dir`. It holds no data, so it is
-/// deleted and created afresh rather than merged.
-async fn replace_foreign<K>(api: &Api<K>, name: &str, uid: &str) -> Result<()>
+/// deleted and created afresh rather than merged. Returns the live object when ours.
+async fn owned_or_replace<K>(api: &Api<K>, name: &str, uid: &str) -> Result<Option<K>>
 where
     K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let Some(existing) = api.get_opt(name).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if is_owned_by(&existing, uid) {
-        return Ok(());
+        return Ok(Some(existing));
     }
     if existing.meta().deletion_timestamp.is_none() {
         tracing::info!(
@@ -276,18 +293,16 @@ async fn converge_password(
         set_owner(&mut secret, owner);
         apply(&apis.secrets, &secret).await
     };
-    let deployment_exists = apis
-        .deployments
-        .get_opt(&names.deployment())
-        .await?
-        .is_some();
-
     match live_password {
         // A first start (or a lost Secret before the server ever ran): the server
         // initialises with whatever the Secret holds, so just write it.
-        None if !deployment_exists => {
+        None if apis
+            .deployments
+            .get_opt(&names.deployment())
+            .await?
+            .is_none() =>
+        {
             write_secret(live_name, desired.to_string()).await?;
-            delete_if_present(&apis.secrets, &pending_name).await?;
             Ok(PasswordState::Synced)
         }
         None => Ok(PasswordState::Failed {
@@ -296,7 +311,10 @@ async fn converge_password(
             ),
         }),
         Some(live) if live == desired => {
-            delete_if_present(&apis.secrets, &pending_name).await?;
+            // A change given up half-way (the spec went back) leaves the pending Secret.
+            if apis.secrets.get_opt(&pending_name).await?.is_some() {
+                delete_if_present(&apis.secrets, &pending_name).await?;
+            }
             Ok(PasswordState::Synced)
         }
         Some(_) => {
@@ -342,6 +360,13 @@ async fn converge_password(
     }
 }
 
+/// The volumes and claims as they were before this reconcile applied anything.
+#[derive(Default)]
+struct LiveVolumes {
+    pvs: std::collections::HashMap<String, PersistentVolume>,
+    pvcs: std::collections::HashMap<String, PersistentVolumeClaim>,
+}
+
 /// Makes the rendered volumes safe to apply against what exists:
 /// - waits while a previous incarnation's PV or claim is still being deleted;
 /// - frees a Released PV of ours whose claim was deleted and re-created, so it binds
@@ -354,7 +379,8 @@ async fn prepare_volumes(
     names: &InstanceNames,
     children: &mut manifests::Children,
     observed: &mut Observed,
-) -> Result<()> {
+) -> Result<LiveVolumes> {
+    let mut live = LiveVolumes::default();
     let mut volumes: Vec<&mut PersistentVolume> = vec![&mut children.backup_pv];
     if let Some(pv) = children.data_pv.as_mut() {
         volumes.push(pv);
@@ -371,7 +397,9 @@ async fn prepare_volumes(
         }
         let released =
             existing.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
-        if released {
+        if !released {
+            live.pvs.insert(name.clone(), existing.clone());
+        } else {
             let patch = json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}});
             apis.pvs
                 .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -406,6 +434,7 @@ async fn prepare_volumes(
                 "PersistentVolumeClaim {claim_name} of an earlier instance is still being deleted"
             )));
         }
+        live.pvcs.insert(claim_name.clone(), existing.clone());
         let claim = if is_data {
             &mut children.data_pvc
         } else {
@@ -443,7 +472,7 @@ async fn prepare_volumes(
             }
         }
     }
-    Ok(())
+    Ok(live)
 }
 
 fn requested_storage(claim: &PersistentVolumeClaim) -> Option<String> {

@@ -32,6 +32,78 @@ where
         .await?)
 }
 
+/// What our last apply of each object produced: the desired object's hash and the
+/// resourceVersion the server returned. While the live object still has that version
+/// and the desired object that hash, applying again would change nothing, so it is
+/// skipped: a resync or a child's status update costs reads, not writes. Any change by
+/// anyone moves the version, so drift is still corrected. Empty after a restart, which
+/// costs one apply per object.
+#[derive(Default)]
+pub struct AppliedMemo {
+    applied: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
+}
+
+impl AppliedMemo {
+    fn key<K: Resource>(obj: &K) -> String
+    where
+        K::DynamicType: Default,
+    {
+        format!(
+            "{}/{}/{}",
+            K::kind(&K::DynamicType::default()),
+            obj.meta().namespace.as_deref().unwrap_or_default(),
+            obj.meta().name.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+fn hash_of(obj: &impl Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(obj).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `apply`, unless the memo shows that `live` is exactly what our last apply of the
+/// same desired object left.
+pub async fn apply_if_changed<K>(
+    api: &Api<K>,
+    obj: &K,
+    live: Option<&K>,
+    memo: &AppliedMemo,
+) -> Result<K>
+where
+    K: Resource + Serialize + DeserializeOwned + Clone + Debug,
+    K::DynamicType: Default,
+{
+    let key = AppliedMemo::key(obj);
+    let hash = hash_of(obj);
+    if let Some(live) = live {
+        let unchanged = memo
+            .applied
+            .lock()
+            .expect("not poisoned")
+            .get(&key)
+            .is_some_and(|(h, rv)| {
+                *h == hash && live.meta().resource_version.as_deref() == Some(rv.as_str())
+            });
+        if unchanged {
+            return Ok(live.clone());
+        }
+    }
+    let applied = apply(api, obj).await?;
+    if let Some(rv) = applied.meta().resource_version.clone() {
+        memo.applied
+            .lock()
+            .expect("not poisoned")
+            .insert(key, (hash, rv));
+    }
+    Ok(applied)
+}
+
 /// Creates `obj` unless an object of that name exists; returns what is there now.
 /// Jobs are created, not applied: their pod template is immutable.
 pub async fn create_if_absent<K>(api: &Api<K>, obj: &K) -> Result<K>

@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod instance;
 pub mod kube_ops;
+pub mod requests;
 pub mod status;
 
 use std::collections::HashMap;
@@ -28,16 +29,22 @@ pub struct Context {
     pub recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
     pub metrics: Metrics,
+    pub applied: kube_ops::AppliedMemo,
 }
 
 #[derive(Default)]
 pub struct Metrics {
     pub reconciles: std::sync::atomic::AtomicU64,
     pub failures: std::sync::atomic::AtomicU64,
+    pub requests: Arc<requests::RequestCounter>,
 }
 
 impl Context {
-    pub fn new(client: Client, renderer: Renderer) -> Self {
+    pub fn new(
+        client: Client,
+        renderer: Renderer,
+        requests: Arc<requests::RequestCounter>,
+    ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
             instance: std::env::var("POD_NAME").ok(),
@@ -47,7 +54,11 @@ impl Context {
             client,
             renderer,
             failures: Mutex::default(),
-            metrics: Metrics::default(),
+            applied: kube_ops::AppliedMemo::default(),
+            metrics: Metrics {
+                requests,
+                ..Metrics::default()
+            },
         }
     }
 

@@ -1,0 +1,533 @@
+//! The operator's cost on the current cluster (the local control plane by default):
+//! latency for single instances, bursts of N, API requests by verb, steady-state
+//! writes, peak RSS and CPU of the operator process, and the raw server-side-apply
+//! bound. Run it with `examples/bench.sh`; it prints a table and writes JSON.
+//!
+//!   cargo run --release --example bench -- [--sizes 100,1000] [--samples 20]
+//!       [--steady-seconds 30] [--out FILE]
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+use kubectl_mysql::api::{self, MySQL, MySQLSpec, Phase};
+use kubectl_mysql::names::SKIP_BACKUP_ANNOTATION;
+use serde::Serialize;
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+struct Options {
+    sizes: Vec<usize>,
+    samples: usize,
+    steady_seconds: u64,
+    out: String,
+    concurrency: u16,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        sizes: vec![100, 1000],
+        samples: 20,
+        steady_seconds: 30,
+        out: "bench-results.json".into(),
+        concurrency: 16,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let value = pair.get(1).cloned().unwrap_or_default();
+        match pair[0].as_str() {
+            "--sizes" => {
+                o.sizes = value
+                    .split(',')
+                    .map(|s| s.parse().expect("--sizes takes numbers"))
+                    .collect()
+            }
+            "--samples" => o.samples = value.parse().expect("--samples takes a number"),
+            "--steady-seconds" => {
+                o.steady_seconds = value.parse().expect("--steady-seconds takes a number")
+            }
+            "--out" => o.out = value,
+            "--concurrency" => o.concurrency = value.parse().expect("--concurrency takes a number"),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+/// When each instance was first seen reconciled (status written) and Ready.
+#[derive(Default)]
+struct Seen {
+    reconciled: HashMap<String, Instant>,
+    ready: HashMap<String, Instant>,
+}
+
+fn spawn_observer(client: Client, ns: &str) -> Arc<Mutex<Seen>> {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let api: Api<MySQL> = Api::namespaced(client, ns);
+    let out = seen.clone();
+    tokio::spawn(async move {
+        let mut stream = watcher(api, watcher::Config::default()).boxed();
+        while let Ok(Some(event)) = stream.try_next().await {
+            let objects = match event {
+                watcher::Event::Apply(o) | watcher::Event::InitApply(o) => vec![o],
+                _ => continue,
+            };
+            let now = Instant::now();
+            let mut seen = out.lock().unwrap();
+            for o in objects {
+                let status = o.status.clone().unwrap_or_default();
+                if status.observed_generation.is_some() {
+                    seen.reconciled.entry(o.name_any()).or_insert(now);
+                }
+                if status.phase == Some(Phase::Ready) {
+                    seen.ready.entry(o.name_any()).or_insert(now);
+                }
+            }
+        }
+    });
+    seen
+}
+
+struct OperatorProcess {
+    child: Child,
+    metrics: String,
+    started: Instant,
+}
+
+impl OperatorProcess {
+    async fn start(ns: &str, concurrency: u16) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("kubectl-mysql");
+        let child = Command::new(&binary)
+            .args([
+                "run-operator",
+                "-n",
+                ns,
+                "--concurrency",
+                &concurrency.to_string(),
+                "--metrics-addr",
+                &format!("127.0.0.1:{port}"),
+                "-q",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let me = Self {
+            child,
+            metrics: format!("127.0.0.1:{port}"),
+            started: Instant::now(),
+        };
+        for _ in 0..100 {
+            if me.requests().await.is_some() {
+                return me;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the operator did not serve /metrics");
+    }
+
+    async fn requests(&self) -> Option<BTreeMap<String, u64>> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&self.metrics).await.ok()?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .ok()?;
+        let mut body = String::new();
+        stream.read_to_string(&mut body).await.ok()?;
+        Some(
+            body.lines()
+                .filter_map(|l| l.strip_prefix("kubectl_mysql_api_requests_total{verb=\""))
+                .filter_map(|l| {
+                    let (verb, count) = l.split_once("\"} ")?;
+                    Some((verb.to_string(), count.parse().ok()?))
+                })
+                .collect(),
+        )
+    }
+
+    /// Peak RSS (MiB) and CPU seconds so far, from /proc.
+    fn cost(&self) -> (f64, f64) {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let hwm_kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = fields
+            .get(11)
+            .and_then(|u| u.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            + fields
+                .get(12)
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(0.0);
+        (hwm_kib / 1024.0, ticks / 100.0)
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .collect()
+}
+
+fn writes(requests: &BTreeMap<String, u64>) -> u64 {
+    ["create", "update", "patch", "delete"]
+        .iter()
+        .map(|v| requests.get(*v).copied().unwrap_or(0))
+        .sum()
+}
+
+fn instance(name: &str) -> MySQL {
+    let mut i = MySQL::new(
+        name,
+        MySQLSpec {
+            image: "mysql:8.4".into(),
+            database: "bench".into(),
+            password: Some("bench-password".into()),
+            password_secret_ref: None,
+            storage_size: "1Gi".into(),
+            storage_class_name: None,
+        },
+    );
+    // Benchmark instances go without a final backup when their namespace is deleted.
+    i.annotations_mut()
+        .insert(SKIP_BACKUP_ANNOTATION.into(), "true".into());
+    i
+}
+
+async fn namespace(client: &Client, prefix: &str) -> Result<String, AnyError> {
+    let name = format!("kubectl-mysql-bench-{prefix}-{}", std::process::id());
+    let api: Api<Namespace> = Api::all(client.clone());
+    api.create(
+        &PostParams::default(),
+        &Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await?;
+    let sa: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(client.clone(), &name);
+    while sa.get_opt("default").await?.is_none() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(name)
+}
+
+async fn wait_all(
+    seen: &Arc<Mutex<Seen>>,
+    names: &[String],
+    ready: bool,
+    timeout: Duration,
+) -> Result<(), AnyError> {
+    let start = Instant::now();
+    loop {
+        {
+            let s = seen.lock().unwrap();
+            let map = if ready { &s.ready } else { &s.reconciled };
+            if names.iter().all(|n| map.contains_key(n)) {
+                return Ok(());
+            }
+        }
+        if start.elapsed() > timeout {
+            return Err(format!(
+                "timed out waiting for {} instances to be {}",
+                names.len(),
+                if ready { "Ready" } else { "reconciled" }
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+#[derive(Serialize)]
+struct LatencyReport {
+    samples: usize,
+    reconciled_ms_median: f64,
+    reconciled_ms_p99: f64,
+    ready_ms_median: f64,
+    ready_ms_p99: f64,
+    requests_per_instance: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+struct BurstReport {
+    instances: usize,
+    reconciled_s: f64,
+    ready_s: f64,
+    requests_per_instance: BTreeMap<String, f64>,
+    writes_per_instance: f64,
+    steady_seconds: u64,
+    steady_requests: BTreeMap<String, u64>,
+    steady_writes: u64,
+    operator_peak_rss_mib: f64,
+    operator_cpu_s: f64,
+    raw_applies: u64,
+    raw_apply_s: f64,
+    reconciled_over_raw: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    kubernetes: String,
+    concurrency: u16,
+    request_source: &'static str,
+    latency: LatencyReport,
+    bursts: Vec<BurstReport>,
+}
+
+async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError> {
+    let ns = namespace(client, "latency").await?;
+    let seen = spawn_observer(client.clone(), &ns);
+    let operator = OperatorProcess::start(&ns, o.concurrency).await;
+    let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
+    let before = operator.requests().await.unwrap_or_default();
+    let (mut reconciled, mut ready) = (Vec::new(), Vec::new());
+    for i in 0..o.samples {
+        let name = format!("lat-{i}");
+        let t0 = Instant::now();
+        api.create(&PostParams::default(), &instance(&name)).await?;
+        wait_all(
+            &seen,
+            std::slice::from_ref(&name),
+            true,
+            Duration::from_secs(60),
+        )
+        .await?;
+        let s = seen.lock().unwrap();
+        reconciled.push(s.reconciled[&name].duration_since(t0).as_secs_f64() * 1000.0);
+        ready.push(s.ready[&name].duration_since(t0).as_secs_f64() * 1000.0);
+    }
+    let requests = diff(&operator.requests().await.unwrap_or_default(), &before);
+    operator.stop();
+    reconciled.sort_by(f64::total_cmp);
+    ready.sort_by(f64::total_cmp);
+    Ok(LatencyReport {
+        samples: o.samples,
+        reconciled_ms_median: percentile(&reconciled, 50.0),
+        reconciled_ms_p99: percentile(&reconciled, 99.0),
+        ready_ms_median: percentile(&ready, 50.0),
+        ready_ms_p99: percentile(&ready, 99.0),
+        requests_per_instance: requests
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / o.samples as f64))
+            .collect(),
+    })
+}
+
+async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, AnyError> {
+    let ns = namespace(client, &format!("burst{n}")).await?;
+    let seen = spawn_observer(client.clone(), &ns);
+    let operator = OperatorProcess::start(&ns, o.concurrency).await;
+    let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
+    let names: Vec<String> = (0..n).map(|i| format!("burst-{i}")).collect();
+    let before = operator.requests().await.unwrap_or_default();
+    let t0 = Instant::now();
+    futures::stream::iter(names.iter().map(|name| {
+        let api = api.clone();
+        async move { api.create(&PostParams::default(), &instance(name)).await }
+    }))
+    .buffer_unordered(64)
+    .try_collect::<Vec<_>>()
+    .await?;
+    wait_all(&seen, &names, false, Duration::from_secs(1800)).await?;
+    let reconciled_s = {
+        let s = seen.lock().unwrap();
+        names
+            .iter()
+            .map(|n| s.reconciled[n])
+            .max()
+            .unwrap()
+            .duration_since(t0)
+            .as_secs_f64()
+    };
+    wait_all(&seen, &names, true, Duration::from_secs(1800)).await?;
+    let ready_s = {
+        let s = seen.lock().unwrap();
+        names
+            .iter()
+            .map(|n| s.ready[n])
+            .max()
+            .unwrap()
+            .duration_since(t0)
+            .as_secs_f64()
+    };
+    // Let the last status writes and Events land before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = operator.requests().await.unwrap_or_default();
+    let creation = diff(&after, &before);
+    tokio::time::sleep(Duration::from_secs(o.steady_seconds)).await;
+    let steady = diff(&operator.requests().await.unwrap_or_default(), &after);
+    let (rss, cpu) = operator.cost();
+    let _ = operator.started;
+    operator.stop();
+
+    let writes_per_instance = writes(&creation) as f64 / n as f64;
+    let raw_applies = writes(&creation);
+    let raw_apply_s = raw_bound(client, &ns, raw_applies, o.concurrency).await?;
+    Ok(BurstReport {
+        instances: n,
+        reconciled_s,
+        ready_s,
+        requests_per_instance: creation
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / n as f64))
+            .collect(),
+        writes_per_instance,
+        steady_seconds: o.steady_seconds,
+        steady_writes: writes(&steady),
+        steady_requests: steady,
+        operator_peak_rss_mib: rss,
+        operator_cpu_s: cpu,
+        raw_applies,
+        raw_apply_s,
+        reconciled_over_raw: reconciled_s / raw_apply_s,
+    })
+}
+
+/// The physical reference: a bare client server-side-applies as many small objects as
+/// the operator wrote, with the operator's concurrency.
+async fn raw_bound(
+    client: &Client,
+    ns: &str,
+    applies: u64,
+    concurrency: u16,
+) -> Result<f64, AnyError> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let params = PatchParams::apply("kubectl-mysql-bench").force();
+    let t0 = Instant::now();
+    futures::stream::iter((0..applies).map(|i| {
+        let api = api.clone();
+        let params = params.clone();
+        async move {
+            let name = format!("raw-{i}");
+            let cm = ConfigMap {
+                metadata: ObjectMeta {
+                    name: Some(name.clone()),
+                    labels: Some(BTreeMap::from([("app".into(), format!("raw-{}", i / 8))])),
+                    ..Default::default()
+                },
+                data: Some(BTreeMap::from([("payload".into(), "x".repeat(512))])),
+                ..Default::default()
+            };
+            api.patch(&name, &params, &Patch::Apply(&cm)).await
+        }
+    }))
+    .buffer_unordered(concurrency as usize)
+    .try_collect::<Vec<_>>()
+    .await?;
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), AnyError> {
+    let o = options();
+    let client = Client::try_default().await?;
+    let kubernetes = client.apiserver_version().await?.git_version;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in api::crds() {
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("kubectl-mysql").force(),
+            &Patch::Apply(&crd),
+        )
+        .await?;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    eprintln!("latency: {} instances, one at a time", o.samples);
+    let latency = latency(&client, &o).await?;
+    let mut bursts = Vec::new();
+    for &n in &o.sizes {
+        eprintln!("burst: {n} instances at once");
+        bursts.push(burst(&client, n, &o).await?);
+    }
+    let report = Report {
+        kubernetes,
+        concurrency: o.concurrency,
+        request_source: "client-side counters in the operator (kubectl_mysql_api_requests_total on its /metrics)",
+        latency,
+        bursts,
+    };
+
+    println!(
+        "kubectl-mysql benchmark on Kubernetes {} (operator concurrency {})",
+        report.kubernetes, report.concurrency
+    );
+    let l = &report.latency;
+    println!(
+        "single instance x{}: reconciled median {:.0} ms, p99 {:.0} ms; Ready median {:.0} ms, p99 {:.0} ms; requests/instance {:?}",
+        l.samples,
+        l.reconciled_ms_median,
+        l.reconciled_ms_p99,
+        l.ready_ms_median,
+        l.ready_ms_p99,
+        l.requests_per_instance
+    );
+    for b in &report.bursts {
+        println!(
+            "burst {}: reconciled {:.1} s, Ready {:.1} s; raw bound {} applies in {:.1} s (ratio {:.2}); writes/instance {:.1}; requests/instance {:?}; steady {} s: {} writes {:?}; operator peak RSS {:.1} MiB, CPU {:.1} s",
+            b.instances,
+            b.reconciled_s,
+            b.ready_s,
+            b.raw_applies,
+            b.raw_apply_s,
+            b.reconciled_over_raw,
+            b.writes_per_instance,
+            b.requests_per_instance,
+            b.steady_seconds,
+            b.steady_writes,
+            b.steady_requests,
+            b.operator_peak_rss_mib,
+            b.operator_cpu_s
+        );
+    }
+    std::fs::write(&o.out, serde_json::to_string_pretty(&report)?)?;
+    println!("figures written to {}", o.out);
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Counts the operator's own API requests by verb (a tower layer on its client), so its
+//! cost can be read from its /metrics without the API server's totals, which mix in
+//! every other client.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const VERBS: [&str; 7] = [
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
+
+#[derive(Default)]
+pub struct RequestCounter {
+    counts: [AtomicU64; 7],
+}
+
+impl RequestCounter {
+    pub fn record<B>(&self, request: &http::Request<B>) {
+        let verb = verb_of(
+            request.method(),
+            request.uri().path(),
+            request.uri().query(),
+        );
+        if let Some(i) = VERBS.iter().position(|v| *v == verb) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        VERBS
+            .iter()
+            .zip(&self.counts)
+            .map(|(v, c)| (*v, c.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+/// The Kubernetes verb of a request: GETs are told apart by `watch=` and by whether
+/// the path names one object or a collection.
+pub fn verb_of(method: &http::Method, path: &str, query: Option<&str>) -> &'static str {
+    match *method {
+        http::Method::POST => "create",
+        http::Method::PUT => "update",
+        http::Method::PATCH => "patch",
+        http::Method::DELETE => "delete",
+        _ if query.is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1")) => {
+            "watch"
+        }
+        _ => {
+            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+            // /api/v1/... or /apis/GROUP/VERSION/...
+            let rest = match segments.first() {
+                Some(&"api") => segments.get(2..),
+                Some(&"apis") => segments.get(3..),
+                _ => None,
+            }
+            .unwrap_or_default();
+            let rest = match rest {
+                ["namespaces", _, tail @ ..] if !tail.is_empty() => tail,
+                other => other,
+            };
+            if rest.len() == 1 { "list" } else { "get" }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Method;
+
+    #[test]
+    fn verbs() {
+        let get = Method::GET;
+        assert_eq!(
+            verb_of(&get, "/api/v1/namespaces/ns/secrets/s", None),
+            "get"
+        );
+        assert_eq!(
+            verb_of(
+                &get,
+                "/api/v1/namespaces/ns/secrets",
+                Some("labelSelector=a")
+            ),
+            "list"
+        );
+        assert_eq!(
+            verb_of(
+                &get,
+                "/apis/otus.homework/v1/mysqls",
+                Some("watch=true&resourceVersion=1")
+            ),
+            "watch"
+        );
+        assert_eq!(verb_of(&get, "/api/v1/persistentvolumes/pv", None), "get");
+        assert_eq!(verb_of(&get, "/api/v1/persistentvolumes", None), "list");
+        assert_eq!(verb_of(&get, "/api/v1/namespaces", None), "list");
+        assert_eq!(verb_of(&get, "/api/v1/namespaces/default", None), "get");
+        assert_eq!(
+            verb_of(
+                &Method::PATCH,
+                "/apis/otus.homework/v1/namespaces/n/mysqls/a/status",
+                None
+            ),
+            "patch"
+        );
+        assert_eq!(
+            verb_of(&Method::POST, "/apis/batch/v1/namespaces/n/jobs", None),
+            "create"
+        );
+    }
+}
