@@ -15,4 +15,4 @@ if [ -z "${KUBECONFIG:-}" ]; then
   cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-mysql-bench.XXXXXX")
   eval "$(tests/cluster/up "$cluster_dir")"
 fi
-"$CARGO_TARGET_DIR/release/examples/bench" --out "$repo/bench-results.json" "$@"
+"$CARGO_TARGET_DIR/release/examples/bench" --out "$repo/examples/bench-results.json" "$@"

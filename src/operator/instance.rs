@@ -146,10 +146,16 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     let template_ctx = InstanceContext::new(instance, &names);
 
     // The password first: the server's Secret must exist before its pod starts.
+    let already_synced = instance.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == status::PASSWORD_SYNCED && c.reason == "Synced")
+    });
     observed.password = match desired_password(instance, &apis).await? {
         Err(message) => PasswordState::SecretMissing { message },
         Ok(password) => {
-            converge_password(ctx, &apis, &names, &template_ctx, &owner, &password).await?
+            let synced = already_synced;
+            converge_password(ctx, &apis, &names, &template_ctx, &owner, &password, synced).await?
         }
     };
     if let PasswordState::SecretMissing { .. } = observed.password
@@ -282,6 +288,7 @@ async fn converge_password(
     template_ctx: &InstanceContext,
     owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
     desired: &str,
+    already_synced: bool,
 ) -> Result<PasswordState> {
     let live_name = names.credentials_secret();
     let pending_name = names.pending_credentials_secret();
@@ -311,8 +318,9 @@ async fn converge_password(
             ),
         }),
         Some(live) if live == desired => {
-            // A change given up half-way (the spec went back) leaves the pending Secret.
-            if apis.secrets.get_opt(&pending_name).await?.is_some() {
+            // A change given up half-way (the spec went back) leaves the pending Secret;
+            // once the status says Synced there is none to look for.
+            if !already_synced && apis.secrets.get_opt(&pending_name).await?.is_some() {
                 delete_if_present(&apis.secrets, &pending_name).await?;
             }
             Ok(PasswordState::Synced)

@@ -32,12 +32,12 @@ where
         .await?)
 }
 
-/// What our last apply of each object produced: the desired object's hash and the
-/// resourceVersion the server returned. While the live object still has that version
-/// and the desired object that hash, applying again would change nothing, so it is
-/// skipped: a resync or a child's status update costs reads, not writes. Any change by
-/// anyone moves the version, so drift is still corrected. Empty after a restart, which
-/// costs one apply per object.
+/// What our last apply of each object produced: the desired object's hash and a
+/// fingerprint of the fields it sets as the server returned them. While the live object
+/// still has that fingerprint and the desired object that hash, applying again would
+/// change nothing, so it is skipped: a resync or a child's status update costs a read,
+/// not a write. A change by anyone to a field we set moves the fingerprint, so drift is
+/// still corrected. Empty after a restart, which costs one apply per object.
 #[derive(Default)]
 pub struct AppliedMemo {
     applied: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
@@ -57,14 +57,39 @@ impl AppliedMemo {
     }
 }
 
-fn hash_of(obj: &impl Serialize) -> String {
+fn hash_of(value: &impl Serialize) -> String {
     use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(obj).unwrap_or_default();
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
     Sha256::digest(&bytes)
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The live object seen through the desired one: only the fields our apply sets, so
+/// that what other controllers add (a PV's claimRef uid, a claim's bind annotations, a
+/// Deployment's revision, any status) does not look like drift.
+fn project(desired: &serde_json::Value, live: &serde_json::Value) -> serde_json::Value {
+    match (desired, live) {
+        (serde_json::Value::Object(want), serde_json::Value::Object(have)) => want
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    project(v, have.get(k).unwrap_or(&serde_json::Value::Null)),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        _ => live.clone(),
+    }
+}
+
+fn fingerprint(desired: &impl Serialize, live: &impl Serialize) -> String {
+    let desired = serde_json::to_value(desired).unwrap_or_default();
+    let live = serde_json::to_value(live).unwrap_or_default();
+    hash_of(&project(&desired, &live))
 }
 
 /// `apply`, unless the memo shows that `live` is exactly what our last apply of the
@@ -80,27 +105,27 @@ where
     K::DynamicType: Default,
 {
     let key = AppliedMemo::key(obj);
-    let hash = hash_of(obj);
+    let desired = hash_of(obj);
     if let Some(live) = live {
         let unchanged = memo
             .applied
             .lock()
             .expect("not poisoned")
             .get(&key)
-            .is_some_and(|(h, rv)| {
-                *h == hash && live.meta().resource_version.as_deref() == Some(rv.as_str())
+            .is_some_and(|(d, f)| {
+                *d == desired
+                    && *f == fingerprint(obj, live)
+                    && live.meta().deletion_timestamp.is_none()
             });
         if unchanged {
             return Ok(live.clone());
         }
     }
     let applied = apply(api, obj).await?;
-    if let Some(rv) = applied.meta().resource_version.clone() {
-        memo.applied
-            .lock()
-            .expect("not poisoned")
-            .insert(key, (hash, rv));
-    }
+    memo.applied
+        .lock()
+        .expect("not poisoned")
+        .insert(key, (desired, fingerprint(obj, &applied)));
     Ok(applied)
 }
 
@@ -187,4 +212,31 @@ pub fn job_state(job: &Job) -> JobState {
 
 pub fn annotation<'a, K: Resource>(obj: &'a K, key: &str) -> Option<&'a str> {
     obj.annotations().get(key).map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn projection_ignores_fields_others_add_but_sees_drift_in_ours() {
+        let desired = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}});
+        let bound = json!({"spec": {"claimRef": {"name": "c", "namespace": "n", "uid": "u1"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Bound"}});
+        let applied = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Available"}});
+        assert_eq!(
+            fingerprint(&desired, &bound),
+            fingerprint(&desired, &applied)
+        );
+        let drifted = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "5Gi"}}});
+        assert_ne!(
+            fingerprint(&desired, &drifted),
+            fingerprint(&desired, &applied)
+        );
+        let missing = json!({"spec": {"capacity": {"storage": "1Gi"}}});
+        assert_ne!(
+            fingerprint(&desired, &missing),
+            fingerprint(&desired, &applied)
+        );
+    }
 }
