@@ -635,3 +635,39 @@ async fn image_rolls_out_and_an_impossible_resize_is_explained() {
         "no CannotResize Event"
     );
 }
+
+/// Skipping unchanged applies must not skip drift: a child edited or deleted by hand is
+/// put back.
+#[tokio::test]
+async fn hand_edits_and_deleted_children_are_put_back() {
+    let Some((client, ns, a)) = setup("drift").await else {
+        return;
+    };
+    let _operator = Operator::start(&[&ns]);
+    a.instances
+        .create(&PostParams::default(), &course_cr("db"))
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    let edit = json!({"spec": {"template": {"spec": {"containers": [{"name": "mysql", "image": "mysql:5.7"}]}}}});
+    deployments
+        .patch("db", &PatchParams::default(), &Patch::Strategic(&edit))
+        .await
+        .unwrap();
+    services
+        .delete("db", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(WAIT, "the image to be put back", || async {
+        let d = deployments.get("db").await.ok()?;
+        (d.spec?.template.spec?.containers[0].image.as_deref() == Some("mysql:8.4")).then_some(())
+    })
+    .await;
+    eventually(WAIT, "the Service to be re-created", || async {
+        services.get_opt("db").await.ok()?.map(|_| ())
+    })
+    .await;
+}
