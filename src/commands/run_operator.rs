@@ -11,14 +11,15 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
 use kube::runtime::controller::{Config, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::api::{MySQL, MySQLBackup};
 use crate::kubeclient::ClusterArgs;
 use crate::names::{INSTANCE_LABEL, MANAGED_BY};
-use crate::operator::{Context, backup, instance};
+use crate::operator::{Caches, Context, Metrics, backup, instance};
 use crate::render::Renderer;
 
 #[derive(clap::Args, Debug)]
@@ -45,15 +46,14 @@ pub async fn run(
     renderer: Renderer,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let requests = Arc::new(crate::operator::requests::RequestCounter::default());
-    let connection = cluster.connect_counted(requests.clone()).await?;
+    let metrics = Arc::new(Metrics::default());
+    let connection = cluster.connect_counted(metrics.requests.clone()).await?;
     let client = connection.client;
     // Fail fast with a clear line rather than a watch that errors forever.
     super::require_crds(&client).await?;
 
-    let ctx = Arc::new(Context::new(client.clone(), renderer, requests));
     for addr in [args.health_addr, args.metrics_addr].into_iter().flatten() {
-        tokio::spawn(serve_http(addr, ctx.clone()));
+        tokio::spawn(serve_http(addr, metrics.clone()));
     }
     let scopes: Vec<Option<String>> = if args.namespaces.is_empty() {
         vec![None]
@@ -69,8 +69,15 @@ pub async fn run(
         },
         "operator started; Ctrl-C stops it after the reconciles in flight"
     );
+    let renderer = Arc::new(renderer);
     let runs = scopes.into_iter().map(|scope| {
-        let ctx = ctx.clone();
+        let (caches, triggers) = watch_children(&client, scope.as_deref());
+        let ctx = Arc::new(Context::new(
+            client.clone(),
+            renderer.clone(),
+            metrics.clone(),
+            caches,
+        ));
         let client = client.clone();
         async move {
             tokio::join!(
@@ -78,6 +85,7 @@ pub async fn run(
                     client.clone(),
                     scope.as_deref(),
                     ctx.clone(),
+                    triggers,
                     args.concurrency
                 ),
                 run_backups(client, scope.as_deref(), ctx, args.concurrency)
@@ -87,6 +95,77 @@ pub async fn run(
     futures::future::join_all(runs).await;
     tracing::info!("operator stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+type Trigger<K> = futures::stream::BoxStream<'static, Result<K, watcher::Error>>;
+
+/// The watch streams that both fill the caches and wake the instances.
+struct Triggers {
+    pvs: Trigger<PersistentVolume>,
+    pvcs: Trigger<PersistentVolumeClaim>,
+    services: Trigger<Service>,
+    deployments: Trigger<Deployment>,
+    backups: Trigger<MySQLBackup>,
+}
+
+/// One watch per kind, reflected into a cache; managedFields are dropped first, since
+/// nothing reads them and they are half of an object's size.
+fn reflected<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Trigger<K>)
+where
+    K: kube::Resource
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(|o: &mut K| o.meta_mut().managed_fields = None)
+        .reflect(writer)
+        .touched_objects()
+        .boxed();
+    (reader, stream)
+}
+
+fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
+    let managed =
+        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
+    let (pvs, pv_trigger) = reflected(
+        Api::<PersistentVolume>::all(client.clone()),
+        managed.clone(),
+    );
+    let (pvcs, pvc_trigger) = reflected(
+        scoped::<PersistentVolumeClaim>(client.clone(), scope),
+        managed.clone(),
+    );
+    let (services, service_trigger) =
+        reflected(scoped::<Service>(client.clone(), scope), managed.clone());
+    let (deployments, deployment_trigger) =
+        reflected(scoped::<Deployment>(client.clone(), scope), managed);
+    let (backups, backup_trigger) = reflected(
+        scoped::<MySQLBackup>(client.clone(), scope),
+        watcher::Config::default(),
+    );
+    (
+        Caches {
+            pvs,
+            pvcs,
+            services,
+            deployments,
+            backups,
+        },
+        Triggers {
+            pvs: pv_trigger,
+            pvcs: pvc_trigger,
+            services: service_trigger,
+            deployments: deployment_trigger,
+            backups: backup_trigger,
+        },
+    )
 }
 
 fn scoped<K>(client: Client, scope: Option<&str>) -> Api<K>
@@ -100,49 +179,46 @@ where
     }
 }
 
-async fn run_instances(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {
-    let managed =
-        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
+fn by_instance_label<K: kube::Resource>(
+    obj: &K,
+    namespace: Option<String>,
+) -> Option<ObjectRef<MySQL>> {
+    let name = obj.labels().get(INSTANCE_LABEL)?;
+    Some(ObjectRef::new(name).within(&namespace?))
+}
+
+async fn run_instances(
+    client: Client,
+    scope: Option<&str>,
+    ctx: Arc<Context>,
+    triggers: Triggers,
+    concurrency: u16,
+) {
     let controller = Controller::new(
         scoped::<MySQL>(client.clone(), scope),
         watcher::Config::default(),
     );
     let instances = controller.store();
     controller
-        .owns(scoped::<Deployment>(client.clone(), scope), managed.clone())
-        .owns(scoped::<Service>(client.clone(), scope), managed.clone())
+        .owns_stream(triggers.deployments)
+        .owns_stream(triggers.services)
         // Claims and volumes by label: the backup claim and the PVs are not owned by
         // the instance, and a change to them (a deleted claim, a Released volume) must
         // still wake it.
-        .watches(
-            scoped::<PersistentVolumeClaim>(client.clone(), scope),
-            managed.clone(),
-            |pvc| {
-                let name = pvc.labels().get(INSTANCE_LABEL)?;
-                Some(ObjectRef::new(name).within(&pvc.namespace()?))
-            },
-        )
-        .watches(
-            Api::<PersistentVolume>::all(client.clone()),
-            managed.clone(),
-            |pv| {
-                let name = pv.labels().get(INSTANCE_LABEL)?;
-                let namespace = pv.spec.as_ref()?.claim_ref.as_ref()?.namespace.clone()?;
-                Some(ObjectRef::new(name).within(&namespace))
-            },
-        )
+        .watches_stream(triggers.pvcs, |pvc| {
+            by_instance_label(&pvc, pvc.namespace())
+        })
+        .watches_stream(triggers.pvs, |pv| {
+            let namespace = pv.spec.as_ref()?.claim_ref.as_ref()?.namespace.clone();
+            by_instance_label(&pv, namespace)
+        })
+        .watches_stream(triggers.backups, |b| {
+            Some(ObjectRef::new(&b.spec.instance).within(&b.namespace()?))
+        })
         .watches(
             scoped::<Job>(client.clone(), scope),
             watcher::Config::default().labels(INSTANCE_LABEL),
-            |job| {
-                let name = job.labels().get(INSTANCE_LABEL)?;
-                Some(ObjectRef::new(name).within(&job.namespace()?))
-            },
-        )
-        .watches(
-            scoped::<MySQLBackup>(client.clone(), scope),
-            watcher::Config::default(),
-            |b| Some(ObjectRef::new(&b.spec.instance).within(&b.namespace()?)),
+            |job| by_instance_label(&job, job.namespace()),
         )
         // Our credentials Secrets, and the users' Secrets that instances reference.
         .watches(
@@ -201,7 +277,7 @@ async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, con
 }
 
 /// A minimal HTTP endpoint: /healthz answers ok, /metrics the reconcile counters.
-async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
+async fn serve_http(addr: SocketAddr, metrics: Arc<Metrics>) {
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -213,7 +289,7 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
         };
-        let ctx = ctx.clone();
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
             let n = stream.read(&mut buf).await.unwrap_or(0);
@@ -221,7 +297,7 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
             let path = request.split_whitespace().nth(1).unwrap_or("/");
             let (code, body) = match path {
                 "/healthz" | "/readyz" => ("200 OK", "ok\n".to_string()),
-                "/metrics" => ("200 OK", metrics_text(&ctx)),
+                "/metrics" => ("200 OK", metrics_text(&metrics)),
                 _ => ("404 Not Found", "not found\n".to_string()),
             };
             let response = format!(
@@ -233,13 +309,13 @@ async fn serve_http(addr: SocketAddr, ctx: Arc<Context>) {
     }
 }
 
-fn metrics_text(ctx: &Context) -> String {
+fn metrics_text(metrics: &Metrics) -> String {
     let mut out = format!(
         "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n# TYPE kubectl_mysql_api_requests_total counter\n",
-        ctx.metrics.reconciles.load(Ordering::Relaxed),
-        ctx.metrics.failures.load(Ordering::Relaxed)
+        metrics.reconciles.load(Ordering::Relaxed),
+        metrics.failures.load(Ordering::Relaxed)
     );
-    for (verb, count) in ctx.metrics.requests.snapshot() {
+    for (verb, count) in metrics.requests.snapshot() {
         out.push_str(&format!(
             "kubectl_mysql_api_requests_total{{verb=\"{verb}\"}} {count}\n"
         ));

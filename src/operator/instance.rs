@@ -20,7 +20,7 @@ use super::kube_ops::{
     is_owned_by, job_state, set_owner,
 };
 use super::status::{self, BackupOutcome, Observed, PasswordState, RestoreState, StorageState};
-use super::{Context, MANAGER, now_rfc3339};
+use super::{Caches, Context, MANAGER, lookup, now_rfc3339};
 use crate::api::{
     BackupCause, BackupPhase, LastBackup, MySQL, MySQLBackup, MySQLBackupSpec, MySQLStatus,
     validate,
@@ -32,6 +32,7 @@ use crate::names::{
 };
 use crate::render::InstanceContext;
 use crate::{Error, Result};
+use kube::runtime::reflector::Store;
 
 /// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.
 pub const INSTANCE_UID_ANNOTATION: &str = "mysqls.otus.homework/instance-uid";
@@ -120,6 +121,7 @@ fn spec_problem(instance: &MySQL) -> Option<String> {
 }
 
 async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
+    ctx.caches.ready().await?;
     let names = names_of(instance)?;
     let apis = Apis::new(ctx, &names.namespace);
     let mut observed = Observed {
@@ -130,7 +132,7 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
         restore: None,
         password: PasswordState::Synced,
         storage: StorageState::AsRequested,
-        latest_backup: latest_backup_outcome(&apis, &names).await?,
+        latest_backup: latest_backup_outcome(&ctx.caches, &names),
         deleting: None,
     };
 
@@ -171,7 +173,7 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
     }
 
     let mut children = manifests::children(&ctx.renderer, &template_ctx)?;
-    let live = prepare_volumes(&apis, &names, &mut children, &mut observed).await?;
+    let live = prepare_volumes(&apis, &ctx.caches, &names, &mut children, &mut observed).await?;
 
     // The backup claim is deliberately not owned: it outlives the instance.
     set_owner(&mut children.data_pvc, &owner);
@@ -194,8 +196,18 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
         apply_if_changed(&apis.pvcs, claim, live.pvcs.get(&claim.name_any()), memo).await?;
     }
     let uid = owner.uid.as_str();
-    let live_service = owned_or_replace(&apis.services, &names.service(), uid).await?;
-    let live_deployment = owned_or_replace(&apis.deployments, &names.deployment(), uid).await?;
+    let ns = names.namespace.as_str();
+    let caches = &ctx.caches;
+    let live_service =
+        owned_or_replace(&apis.services, &caches.services, ns, &names.service(), uid).await?;
+    let live_deployment = owned_or_replace(
+        &apis.deployments,
+        &caches.deployments,
+        ns,
+        &names.deployment(),
+        uid,
+    )
+    .await?;
     apply_if_changed(
         &apis.services,
         &children.service,
@@ -228,11 +240,18 @@ async fn apply_instance(instance: &MySQL, ctx: &Context) -> Result<Action> {
 /// course's operator, or by an earlier incarnation) may carry fields that server-side
 /// apply would never remove, such as `--ignore-db-dir`. It holds no data, so it is
 /// deleted and created afresh rather than merged. Returns the live object when ours.
-async fn owned_or_replace<K>(api: &Api<K>, name: &str, uid: &str) -> Result<Option<K>>
+async fn owned_or_replace<K>(
+    api: &Api<K>,
+    store: &Store<K>,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+) -> Result<Option<K>>
 where
     K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
-    let Some(existing) = api.get_opt(name).await? else {
+    let Some(existing) = lookup(store, api, Some(namespace), name).await? else {
         return Ok(None);
     };
     if is_owned_by(&existing, uid) {
@@ -384,6 +403,7 @@ struct LiveVolumes {
 /// - keeps a size the claim cannot grow to, and says why.
 async fn prepare_volumes(
     apis: &Apis,
+    caches: &Caches,
     names: &InstanceNames,
     children: &mut manifests::Children,
     observed: &mut Observed,
@@ -395,7 +415,7 @@ async fn prepare_volumes(
     }
     for pv in volumes {
         let name = pv.name_any();
-        let Some(existing) = apis.pvs.get_opt(&name).await? else {
+        let Some(existing) = lookup(&caches.pvs, &apis.pvs, None, &name).await? else {
             continue;
         };
         if existing.metadata.deletion_timestamp.is_some() {
@@ -434,7 +454,14 @@ async fn prepare_volumes(
         spec.storage_class_name = current.storage_class_name.clone();
     };
     for (claim_name, is_data) in [(names.data_pvc(), true), (names.backup_pvc(), false)] {
-        let Some(existing) = apis.pvcs.get_opt(&claim_name).await? else {
+        let Some(existing) = lookup(
+            &caches.pvcs,
+            &apis.pvcs,
+            Some(&names.namespace),
+            &claim_name,
+        )
+        .await?
+        else {
             continue;
         };
         if existing.metadata.deletion_timestamp.is_some() {
@@ -538,7 +565,7 @@ async fn converge_restore(
             }
             let chosen = match instance.annotations().get(RESTORE_FROM_ANNOTATION) {
                 Some(explicit) => Some(explicit.clone()),
-                None => restorable_backup(apis, names, instance).await?,
+                None => restorable_backup(&ctx.caches, names, instance),
             };
             let Some(backup) = chosen else {
                 return Ok(RestoreState::NothingToRestore);
@@ -625,6 +652,8 @@ fn decided_restore(status: Option<&MySQLStatus>) -> Option<RestoreState> {
     }
 }
 
+/// The instance's backup records as the API server has them now. Used where a stale
+/// answer could start a second backup (deletion).
 async fn backups_of(apis: &Apis, names: &InstanceNames) -> Result<Vec<MySQLBackup>> {
     let selector = format!("{INSTANCE_LABEL}={}", names.name);
     let mut backups = apis
@@ -634,6 +663,19 @@ async fn backups_of(apis: &Apis, names: &InstanceNames) -> Result<Vec<MySQLBacku
         .items;
     backups.retain(|b| b.spec.instance == names.name);
     Ok(backups)
+}
+
+/// The instance's backup records from the watch cache: for status and restore
+/// decisions, where a moment's lag changes nothing.
+fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {
+    caches
+        .backups
+        .state_filter(|b| {
+            b.spec.instance == names.name && b.namespace().as_deref() == Some(&names.namespace)
+        })
+        .into_iter()
+        .map(|b| (*b).clone())
+        .collect()
 }
 
 fn completion_time(backup: &MySQLBackup) -> Option<jiff::Timestamp> {
@@ -646,32 +688,23 @@ fn completion_time(backup: &MySQLBackup) -> Option<jiff::Timestamp> {
         .ok()
 }
 
-async fn restorable_backup(
-    apis: &Apis,
-    names: &InstanceNames,
-    instance: &MySQL,
-) -> Result<Option<String>> {
+fn restorable_backup(caches: &Caches, names: &InstanceNames, instance: &MySQL) -> Option<String> {
     let created = instance.metadata.creation_timestamp.as_ref().map(|t| t.0);
-    let newest = backups_of(apis, names)
-        .await?
+    let newest = cached_backups_of(caches, names)
         .into_iter()
         .filter(|b| b.phase() == Some(BackupPhase::Succeeded))
         .filter_map(|b| completion_time(&b).map(|t| (t, b)))
         .filter(|(t, _)| created.is_none_or(|c| *t <= c))
         .max_by_key(|(t, _)| *t);
-    Ok(newest.map(|(_, b)| b.name_any()))
+    newest.map(|(_, b)| b.name_any())
 }
 
-async fn latest_backup_outcome(
-    apis: &Apis,
-    names: &InstanceNames,
-) -> Result<Option<BackupOutcome>> {
-    let newest_finished = backups_of(apis, names)
-        .await?
+fn latest_backup_outcome(caches: &Caches, names: &InstanceNames) -> Option<BackupOutcome> {
+    let newest_finished = cached_backups_of(caches, names)
         .into_iter()
         .filter(|b| b.phase().is_some_and(BackupPhase::is_finished))
         .max_by_key(completion_time);
-    Ok(newest_finished.map(|b| {
+    newest_finished.map(|b| {
         let status = b.status.clone().unwrap_or_default();
         match status.phase {
             Some(BackupPhase::Succeeded) => BackupOutcome::Succeeded(LastBackup {
@@ -683,7 +716,7 @@ async fn latest_backup_outcome(
                 message: status.message.unwrap_or_default(),
             },
         }
-    }))
+    })
 }
 
 /// Writes the status when it differs from what is stored, and publishes an Event for

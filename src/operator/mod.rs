@@ -13,23 +13,93 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Service};
 use kube::Client;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::Error;
 use crate::render::Renderer;
 
 pub const MANAGER: &str = crate::names::MANAGED_BY;
 
-/// Shared by every reconcile.
+/// Shared by every reconcile of one watch scope.
 pub struct Context {
     pub client: Client,
-    pub renderer: Renderer,
+    pub renderer: Arc<Renderer>,
     pub recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub applied: kube_ops::AppliedMemo,
+    pub caches: Caches,
+}
+
+/// Children as the operator's own watches last saw them: reconciles read these instead
+/// of asking the API server, which made most of an instance's requests (BENCHMARKS.md).
+/// A cache can lag our own writes by a moment; every use tolerates that (an apply that
+/// turns out unnecessary is a no-op).
+#[derive(Clone)]
+pub struct Caches {
+    pub pvs: Store<PersistentVolume>,
+    pub pvcs: Store<PersistentVolumeClaim>,
+    pub services: Store<Service>,
+    pub deployments: Store<Deployment>,
+    pub backups: Store<crate::api::MySQLBackup>,
+}
+
+impl Caches {
+    /// Waits (briefly) for the first full list of every cache, so that a reconcile right
+    /// after a start never takes "not listed yet" for "absent".
+    pub async fn ready(&self) -> crate::Result<()> {
+        let all = async {
+            let _ = tokio::join!(
+                self.pvs.wait_until_ready(),
+                self.pvcs.wait_until_ready(),
+                self.services.wait_until_ready(),
+                self.deployments.wait_until_ready(),
+                self.backups.wait_until_ready(),
+            );
+        };
+        tokio::time::timeout(Duration::from_secs(30), all)
+            .await
+            .map_err(|_| Error::Waiting("the watch caches are not filled yet".into()))
+    }
+}
+
+/// The object `name` from the cache, or from the API server when the cache has none:
+/// the cache only holds what carries our label, and an unlabelled object of our name
+/// (left by the course's operator) must still be seen. On the hot path every object
+/// exists and is labelled, so this costs no request.
+pub async fn lookup<K>(
+    store: &Store<K>,
+    api: &kube::Api<K>,
+    namespace: Option<&str>,
+    name: &str,
+) -> crate::Result<Option<K>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    match cached(store, namespace, name) {
+        Some(found) => Ok(Some(found)),
+        None => Ok(api.get_opt(name).await?),
+    }
+}
+
+/// The cached object `name` (in `namespace`, for namespaced kinds).
+pub fn cached<K>(store: &Store<K>, namespace: Option<&str>, name: &str) -> Option<K>
+where
+    K: kube::Resource + Clone,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let key = ObjectRef::new(name);
+    let key = match namespace {
+        Some(ns) => key.within(ns),
+        None => key,
+    };
+    store.get(&key).map(|o| (*o).clone())
 }
 
 #[derive(Default)]
@@ -42,8 +112,9 @@ pub struct Metrics {
 impl Context {
     pub fn new(
         client: Client,
-        renderer: Renderer,
-        requests: Arc<requests::RequestCounter>,
+        renderer: Arc<Renderer>,
+        metrics: Arc<Metrics>,
+        caches: Caches,
     ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
@@ -55,10 +126,8 @@ impl Context {
             renderer,
             failures: Mutex::default(),
             applied: kube_ops::AppliedMemo::default(),
-            metrics: Metrics {
-                requests,
-                ..Metrics::default()
-            },
+            metrics,
+            caches,
         }
     }
 
