@@ -787,6 +787,51 @@ async fn names_data_pv(apis: &Apis, names: &InstanceNames) -> Result<Option<Pers
     Ok((labelled && claimed_here).then_some(pv))
 }
 
+/// The final backup reads the password from `NAME-credentials`, so that Secret must hold
+/// the one the server has. A password Job still running is waited for; one that
+/// succeeded before a reconcile could swap the Secrets (a delete right after a password
+/// change) is finished here; a failed one left the server on the live password.
+async fn settle_password_before_backup(apis: &Apis, names: &InstanceNames) -> Result<()> {
+    let Some(job) = apis.jobs.get_opt(&names.password_job()).await? else {
+        return Ok(());
+    };
+    let pending_name = names.pending_credentials_secret();
+    let Some(pending) = apis.secrets.get_opt(&pending_name).await? else {
+        return Ok(());
+    };
+    let pending_password = secret_value(&pending, "password");
+    let job_is_for_pending = pending_password.as_deref().is_some_and(|p| {
+        annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION)
+            == Some(manifests::password_fingerprint(p).as_str())
+    });
+    if !job_is_for_pending {
+        return Ok(());
+    }
+    match job_state(&job) {
+        JobState::Running => Err(Error::Waiting(format!(
+            "the password Job {} before the final backup",
+            names.password_job()
+        ))),
+        JobState::Failed(_) => Ok(()),
+        JobState::Succeeded => {
+            let password = pending
+                .data
+                .as_ref()
+                .and_then(|d| d.get("password"))
+                .cloned();
+            apis.secrets
+                .patch(
+                    &names.credentials_secret(),
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "data": { "password": password } })),
+                )
+                .await?;
+            delete_if_present(&apis.secrets, &pending_name).await?;
+            Ok(())
+        }
+    }
+}
+
 async fn wait_for_final_backup(
     instance: &MySQL,
     ctx: &Context,
@@ -817,6 +862,7 @@ async fn wait_for_final_backup(
             backup.status.and_then(|s| s.message).unwrap_or_default(),
         ),
         None => {
+            settle_password_before_backup(apis, names).await?;
             let name = names.backup_record(jiff::Timestamp::now());
             let record = MySQLBackup {
                 metadata: ObjectMeta {
