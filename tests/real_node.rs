@@ -293,6 +293,11 @@ async fn real_node_course_check_with_real_data() {
         ]),
         "delete after the password change",
     );
-    let _ = kubectl(&["delete", "namespace", &ns, "--wait=false"]);
-    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
+    // The server may still be stopping: its files go only once its pod has.
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=180s"]),
+        "delete the test namespace",
+    );
+    let host_dir = format!("/var/lib/kubectl-mysql/{ns}");
+    std::fs::remove_dir_all(&host_dir).unwrap_or_else(|e| panic!("remove {host_dir}: {e}"));
 }
