@@ -9,7 +9,7 @@ real_node_name=real-node-0
 
 need_host_tools() {
   local missing=() tool
-  for tool in containerd containerd-shim-runc-v2 ctr runc ip mount umount; do
+  for tool in containerd containerd-shim-runc-v2 ctr runc ip mount umount debootstrap; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -x /usr/lib/cni/bridge ] || missing+=("/usr/lib/cni/bridge")
@@ -59,12 +59,13 @@ start_real_node() {
   log "pod network: bridge $bridge, 10.244.$third.0/24, DNS and node at $gateway"
   ip link add "$bridge" type bridge || fail "could not create the bridge $bridge"
   echo "$bridge" > "$node_dir/bridge"
+  echo "kubectl-mysql-$third" > "$node_dir/cni-network"
   ip addr add "$gateway/24" dev "$bridge" || fail "could not address the bridge $bridge"
   ip link set "$bridge" up || fail "could not bring up the bridge $bridge"
   cat > "$cni_dir/net.d/10-kubectl-mysql.conflist" <<CNI
 {
   "cniVersion": "1.0.0",
-  "name": "kubectl-mysql",
+  "name": "kubectl-mysql-$third",
   "plugins": [{
     "type": "bridge",
     "bridge": "$bridge",
@@ -177,6 +178,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "1Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 localStorageCapacityIsolation: false
+podLogsDir: $node_dir/pod-logs
 serializeImagePulls: false
 fileCheckFrequency: 5s
 syncFrequency: 10s
@@ -242,5 +244,14 @@ release_real_node_host_state() {
   for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
   if [ -f "$dir/node/bridge" ]; then
     ip link del "$(cat "$dir/node/bridge")" 2>/dev/null
+  fi
+  # Paths the kubelet and libcni don't let us move: the kubelet's links to our pod logs,
+  # and the CNI result cache of our network.
+  local link
+  for link in /var/log/containers/*.log; do
+    case "$(readlink "$link" 2>/dev/null)" in "$dir"/*) rm -f "$link" ;; esac
+  done
+  if [ -f "$dir/node/cni-network" ]; then
+    rm -f /var/lib/cni/results/"$(cat "$dir/node/cni-network")"-*
   fi
 }
