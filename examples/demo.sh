@@ -27,7 +27,7 @@ finish() {
     # they belonged to is gone.
     if [ "$real_node" = true ]; then
       rm -rf /var/lib/kubectl-mysql/default/mysql-instance
-      rmdir /var/lib/kubectl-mysql/default /var/lib/kubectl-mysql 2>/dev/null
+      rmdir /var/lib/kubectl-mysql/default /var/lib/kubectl-mysql 2>/dev/null || true
     fi
   fi
   return 0
