@@ -9,6 +9,8 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Operator, kubectl, text};
@@ -83,6 +85,58 @@ fn mysql_exec(namespace: &str, password: &str, sql: &str) -> Output {
         sql,
         DATABASE,
     ])
+}
+
+/// Every process on this host, the containers' included (they are host processes under
+/// runc), is checked for the secrets in its argv until dropped.
+struct ArgvScan {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<(Vec<String>, bool)>>,
+}
+
+impl ArgvScan {
+    fn start(secrets: &[&str]) -> Self {
+        let secrets: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut found = Vec::new();
+            let mut saw_server = false;
+            while !flag.load(Ordering::Relaxed) {
+                for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                    let Ok(argv) = std::fs::read(entry.path().join("cmdline")) else {
+                        continue;
+                    };
+                    let argv = String::from_utf8_lossy(&argv).replace('\0', " ");
+                    saw_server |= argv.starts_with("mariadbd ");
+                    if secrets.iter().any(|s| argv.contains(s.as_str())) && !found.contains(&argv) {
+                        found.push(argv);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (found, saw_server)
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops scanning and fails if any process showed a secret, or if the scan never saw
+    /// the MySQL server's own process (it would not be looking inside the containers).
+    fn assert_clean(mut self, phase: &str) {
+        self.stop.store(true, Ordering::Relaxed);
+        let (found, saw_server) = self.thread.take().unwrap().join().unwrap();
+        assert!(
+            found.is_empty(),
+            "a secret in argv during {phase}: {found:#?}"
+        );
+        assert!(
+            saw_server,
+            "the argv scan never saw mariadbd during {phase}"
+        );
+    }
 }
 
 fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
@@ -200,6 +254,10 @@ async fn real_node_course_check_with_real_data() {
         "insert rows",
     );
 
+    // From here until the password change, no command of the test's own carries a
+    // password: whatever shows one in argv is the operator's or its pods'.
+    let scan = ArgvScan::start(&["otuspassword"]);
+
     // 3. Delete: the backup Job dumps the database before anything goes.
     ok(
         kubectl(&[
@@ -233,6 +291,8 @@ async fn real_node_course_check_with_real_data() {
     wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
     wait_ready(&ns);
 
+    scan.assert_clean("delete with backup and re-create with restore");
+
     // 5. The course's check.
     let count = ok(
         mysql_exec(
@@ -245,8 +305,36 @@ async fn real_node_course_check_with_real_data() {
     let rows: Vec<&str> = count.lines().map(str::trim).collect();
     assert_eq!(rows, vec!["count(*)", "2"], "restored rows: {count}");
 
-    // Then a password change: the old one is refused and the new one accepted.
+    // The everyday commands on the running instance: an on-demand backup, a lost table,
+    // and a restore that brings it back.
+    let scan = ArgvScan::start(&["otuspassword"]);
     ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
+        "kubectl mysql backup --wait",
+    );
+    scan.assert_clean("kubectl mysql backup");
+    ok(
+        mysql_exec(&ns, "otuspassword", "DROP TABLE test"),
+        "drop the table",
+    );
+    let scan = ArgvScan::start(&["otuspassword"]);
+    ok(
+        kubectl(&["mysql", "restore", INSTANCE, "-n", &ns, "--yes"]),
+        "kubectl mysql restore --yes",
+    );
+    scan.assert_clean("kubectl mysql restore");
+    let count = ok(
+        mysql_exec(&ns, "otuspassword", "select count(*) from test"),
+        "count after kubectl mysql restore",
+    );
+    assert!(count.lines().any(|l| l.trim() == "2"), "{count}");
+
+    // Then a password change: the old one is refused and the new one accepted. The new
+    // password goes in a patch file, so the scan holds for the whole change.
+    let patch = std::env::temp_dir().join(format!("{ns}-password-patch.json"));
+    std::fs::write(&patch, r#"{"spec":{"password":"new-otuspassword"}}"#).unwrap();
+    let scan = ArgvScan::start(&["otuspassword"]);
+    let generation = ok(
         kubectl(&[
             "patch",
             "-n",
@@ -254,11 +342,37 @@ async fn real_node_course_check_with_real_data() {
             &format!("mysqls.otus.homework/{INSTANCE}"),
             "--type",
             "merge",
-            "-p",
-            r#"{"spec":{"password":"new-otuspassword"}}"#,
+            "--patch-file",
+            patch.to_str().unwrap(),
+            "-o",
+            "jsonpath={.metadata.generation}",
         ]),
         "change the password",
     );
+    std::fs::remove_file(&patch).unwrap();
+    ok(
+        kubectl(&[
+            "wait",
+            "-n",
+            &ns,
+            &format!("mysqls.otus.homework/{INSTANCE}"),
+            &format!("--for=jsonpath={{.status.observedGeneration}}={generation}"),
+            "--timeout=60s",
+        ]),
+        "the operator to see the new password",
+    );
+    ok(
+        kubectl(&[
+            "wait",
+            "-n",
+            &ns,
+            &format!("mysqls.otus.homework/{INSTANCE}"),
+            "--for=condition=PasswordSynced",
+            "--timeout=180s",
+        ]),
+        "the password change",
+    );
+    scan.assert_clean("the password change");
     wait_until(
         Duration::from_secs(180),
         "the new password to be accepted",
@@ -280,9 +394,25 @@ async fn real_node_course_check_with_real_data() {
     );
     assert!(count.lines().any(|l| l.trim() == "2"), "{count}");
 
-    // Delete again: the operator holds the deletion until the backup Job succeeds, so
-    // this also proves the backup runs with the new password. Then leave the node as we
-    // found it.
+    // A password change and a delete at once. The operator holds a deletion until its
+    // backup succeeds, so this passes only if the final backup uses the password the
+    // server has at that moment, whichever way the two interleave.
+    std::fs::write(&patch, r#"{"spec":{"password":"third-otuspassword"}}"#).unwrap();
+    let scan = ArgvScan::start(&["otuspassword"]);
+    ok(
+        kubectl(&[
+            "patch",
+            "-n",
+            &ns,
+            &format!("mysqls.otus.homework/{INSTANCE}"),
+            "--type",
+            "merge",
+            "--patch-file",
+            patch.to_str().unwrap(),
+        ]),
+        "change the password again",
+    );
+    std::fs::remove_file(&patch).unwrap();
     ok(
         kubectl(&[
             "delete",
@@ -291,8 +421,10 @@ async fn real_node_course_check_with_real_data() {
             &format!("mysqls.otus.homework/{INSTANCE}"),
             "--timeout=300s",
         ]),
-        "delete after the password change",
+        "delete during a password change",
     );
+    scan.assert_clean("a delete during a password change");
+
     // The server may still be stopping: its files go only once its pod has.
     ok(
         kubectl(&["delete", "namespace", &ns, "--timeout=180s"]),
