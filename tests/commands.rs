@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::{Operator, cluster, install_crds, kubectl, namespace, text};
+use common::{Operator, cluster, install_crds, kubectl, kubectl_with_stdin, namespace, text};
 
 fn mysql(args: &[&str]) -> Output {
     let mut all = vec!["mysql"];
@@ -15,21 +14,9 @@ fn mysql(args: &[&str]) -> Output {
 }
 
 fn mysql_with_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new("kubectl")
-        .arg("mysql")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut all = vec!["mysql"];
+    all.extend_from_slice(args);
+    kubectl_with_stdin(&all, input)
 }
 
 fn json(out: &Output) -> serde_json::Value {

@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Operator, kubectl, text};
+use common::{Operator, kubectl, kubectl_with_stdin, text};
 
 /// The image `tests/cluster/images/build` makes and `up --real-node` imports.
 const LOCAL_IMAGE: &str = "kubectl-mysql.local/mariadb:10.11";
@@ -40,23 +39,6 @@ fn real_node_requested() -> bool {
 fn ok(output: Output, what: &str) -> String {
     assert!(output.status.success(), "{what} failed: {}", text(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn kubectl_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new("kubectl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl on PATH");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// examples/cr.yml as the user has it, with only the image pointed at the local one.
@@ -182,15 +164,46 @@ fn wait_for_job(namespace: &str, job: &str) {
     }
 }
 
-fn wait_ready(namespace: &str) {
-    let out = kubectl(&[
-        "wait",
-        "-n",
+/// `kubectl VERB -n NAMESPACE mysqls.otus.homework/mysql-instance ARGS...`
+fn on_instance(verb: &str, namespace: &str, args: &[&str]) -> Output {
+    let instance = format!("mysqls.otus.homework/{INSTANCE}");
+    let mut all = vec![verb, "-n", namespace, instance.as_str()];
+    all.extend_from_slice(args);
+    kubectl(&all)
+}
+
+/// Deletes the instance and waits until it is gone, which the operator allows only once
+/// its backup on delete has succeeded.
+fn delete_instance(namespace: &str, what: &str) {
+    ok(on_instance("delete", namespace, &["--timeout=300s"]), what);
+}
+
+/// Sets a new password through a patch file (never argv); returns the new generation.
+fn change_password(namespace: &str, password: &str) -> String {
+    let patch = std::env::temp_dir().join(format!("{namespace}-password-patch.json"));
+    std::fs::write(&patch, format!(r#"{{"spec":{{"password":"{password}"}}}}"#)).unwrap();
+    let out = on_instance(
+        "patch",
         namespace,
-        &format!("mysqls.otus.homework/{INSTANCE}"),
-        "--for=condition=Ready",
-        "--timeout=240s",
-    ]);
+        &[
+            "--type",
+            "merge",
+            "--patch-file",
+            patch.to_str().unwrap(),
+            "-o",
+            "jsonpath={.metadata.generation}",
+        ],
+    );
+    std::fs::remove_file(&patch).unwrap();
+    ok(out, "change the password")
+}
+
+fn wait_ready(namespace: &str) {
+    let out = on_instance(
+        "wait",
+        namespace,
+        &["--for=condition=Ready", "--timeout=240s"],
+    );
     if !out.status.success() {
         let pods = kubectl(&["get", "pods", "-n", namespace, "-o", "wide"]);
         let logs = kubectl(&["logs", "-n", namespace, &format!("deploy/{INSTANCE}")]);
@@ -229,7 +242,7 @@ async fn real_node_course_check_with_real_data() {
     let _operator = Operator::start(&[&ns]);
     let cr = course_cr();
     ok(
-        kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "kubectl apply -f examples/cr.yml",
     );
     wait_ready(&ns);
@@ -259,16 +272,7 @@ async fn real_node_course_check_with_real_data() {
     let scan = ArgvScan::start(&["otuspassword"]);
 
     // 3. Delete: the backup Job dumps the database before anything goes.
-    ok(
-        kubectl(&[
-            "delete",
-            "-n",
-            &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            "--timeout=300s",
-        ]),
-        "kubectl delete mysql",
-    );
+    delete_instance(&ns, "kubectl delete mysql");
     wait_for_job(&ns, &format!("backup-{INSTANCE}-job"));
     // Its children go with it (the garbage collector removes them just after).
     wait_until(
@@ -285,7 +289,7 @@ async fn real_node_course_check_with_real_data() {
 
     // 4. Apply again: the restore Job loads the dump into a fresh datadir.
     ok(
-        kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "kubectl apply -f examples/cr.yml (again)",
     );
     wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
@@ -331,45 +335,25 @@ async fn real_node_course_check_with_real_data() {
 
     // Then a password change: the old one is refused and the new one accepted. The new
     // password goes in a patch file, so the scan holds for the whole change.
-    let patch = std::env::temp_dir().join(format!("{ns}-password-patch.json"));
-    std::fs::write(&patch, r#"{"spec":{"password":"new-otuspassword"}}"#).unwrap();
     let scan = ArgvScan::start(&["otuspassword"]);
-    let generation = ok(
-        kubectl(&[
-            "patch",
-            "-n",
-            &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            "--type",
-            "merge",
-            "--patch-file",
-            patch.to_str().unwrap(),
-            "-o",
-            "jsonpath={.metadata.generation}",
-        ]),
-        "change the password",
-    );
-    std::fs::remove_file(&patch).unwrap();
+    let generation = change_password(&ns, "new-otuspassword");
     ok(
-        kubectl(&[
+        on_instance(
             "wait",
-            "-n",
             &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            &format!("--for=jsonpath={{.status.observedGeneration}}={generation}"),
-            "--timeout=60s",
-        ]),
+            &[
+                &format!("--for=jsonpath={{.status.observedGeneration}}={generation}"),
+                "--timeout=60s",
+            ],
+        ),
         "the operator to see the new password",
     );
     ok(
-        kubectl(&[
+        on_instance(
             "wait",
-            "-n",
             &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            "--for=condition=PasswordSynced",
-            "--timeout=180s",
-        ]),
+            &["--for=condition=PasswordSynced", "--timeout=180s"],
+        ),
         "the password change",
     );
     scan.assert_clean("the password change");
@@ -397,32 +381,9 @@ async fn real_node_course_check_with_real_data() {
     // A password change and a delete at once. The operator holds a deletion until its
     // backup succeeds, so this passes only if the final backup uses the password the
     // server has at that moment, whichever way the two interleave.
-    std::fs::write(&patch, r#"{"spec":{"password":"third-otuspassword"}}"#).unwrap();
     let scan = ArgvScan::start(&["otuspassword"]);
-    ok(
-        kubectl(&[
-            "patch",
-            "-n",
-            &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            "--type",
-            "merge",
-            "--patch-file",
-            patch.to_str().unwrap(),
-        ]),
-        "change the password again",
-    );
-    std::fs::remove_file(&patch).unwrap();
-    ok(
-        kubectl(&[
-            "delete",
-            "-n",
-            &ns,
-            &format!("mysqls.otus.homework/{INSTANCE}"),
-            "--timeout=300s",
-        ]),
-        "delete during a password change",
-    );
+    change_password(&ns, "third-otuspassword");
+    delete_instance(&ns, "delete during a password change");
     scan.assert_clean("a delete during a password change");
 
     // The server may still be stopping: its files go only once its pod has.

@@ -101,6 +101,25 @@ pub fn kubectl(args: &[&str]) -> Output {
         .expect("kubectl on PATH")
 }
 
+/// The real kubectl with `input` on its standard input.
+pub fn kubectl_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl on PATH");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 pub fn text(output: &Output) -> String {
     format!(
         "{}{}",
