@@ -24,17 +24,21 @@ need_host_tools() {
     || fail "could not install containerd, runc and the CNI plugins"
 }
 
-# A /24 of 10.244.0.0/16 that no interface on this machine uses yet, so two clusters
-# (or a CI run beside a developer's) never share a bridge.
-pick_pod_subnet() {
+# Takes a /24 of 10.244.0.0/16 that no interface on this machine uses yet and creates
+# its bridge, kmysqlX for 10.244.X.0/24. Creating the bridge is what claims X, so two
+# clusters starting at once (a CI run beside a developer's) never share one. Sets
+# pod_third.
+create_pod_bridge() {
   local third
   for third in $(seq 100 199); do
-    if ! ip -4 addr show | grep -q "inet 10\.244\.$third\."; then
-      echo "$third"
+    ip -4 addr show | grep -q "inet 10\.244\.$third\." && continue
+    if ip link add "kmysql$third" type bridge 2>/dev/null; then
+      pod_third=$third
+      echo "kmysql$third" > "$dir/node/bridge"
       return 0
     fi
   done
-  fail "no free 10.244.X.0/24 for the pod bridge"
+  fail "no free 10.244.X.0/24 for the pod bridge (or no permission to create a bridge)"
 }
 
 start_real_node() {
@@ -43,22 +47,18 @@ start_real_node() {
   local images
   images=$("$here/images/build") || fail "could not build the node images"
 
-  local third bridge gateway node_dir ctr_dir cni_dir sock
-  third=$(pick_pod_subnet)
-  bridge="kmysql$third"
-  gateway="10.244.$third.1"
-  node_dir=$dir/node
-  ctr_dir=$node_dir/containerd
-  cni_dir=$node_dir/cni
-  sock=$ctr_dir/containerd.sock
+  local node_dir=$dir/node
+  local ctr_dir=$node_dir/containerd cni_dir=$node_dir/cni
+  local sock=$ctr_dir/containerd.sock
   mkdir -p "$ctr_dir" "$cni_dir/net.d" "$cni_dir/ipam" "$node_dir/kubelet" "$node_dir/coredns"
 
   # The bridge is made here, not by the CNI plugin, so CoreDNS can listen on its address
   # before the first pod. Pods get no default route: they reach each other and the DNS
   # server on the bridge and nothing else.
+  create_pod_bridge
+  local third=$pod_third
+  local bridge="kmysql$third" gateway="10.244.$third.1"
   log "pod network: bridge $bridge, 10.244.$third.0/24, DNS and node at $gateway"
-  ip link add "$bridge" type bridge || fail "could not create the bridge $bridge"
-  echo "$bridge" > "$node_dir/bridge"
   echo "kubectl-mysql-$third" > "$node_dir/cni-network"
   ip addr add "$gateway/24" dev "$bridge" || fail "could not address the bridge $bridge"
   ip link set "$bridge" up || fail "could not bring up the bridge $bridge"
