@@ -102,7 +102,20 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
         None => set(SPEC_VALID, ConditionStatus::True, "Valid", String::new()),
     }
 
-    if observed.deployment_available {
+    let restoring_from = match &observed.restore {
+        Some(RestoreState::Running { backup }) => Some(backup),
+        _ => None,
+    };
+    if let (true, Some(backup)) = (observed.deployment_available, restoring_from) {
+        // The server answers, but what a client reads now is about to be replaced:
+        // `kubectl wait --for=condition=Ready` must not return before the data is back.
+        set(
+            READY,
+            ConditionStatus::False,
+            "Restoring",
+            format!("MySQL is up but still restoring from backup {backup}"),
+        );
+    } else if observed.deployment_available {
         set(
             READY,
             ConditionStatus::True,
@@ -290,6 +303,8 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
         }
         let (type_, reason) = match (condition.type_.as_str(), condition.reason.as_str()) {
             (READY, "DeploymentAvailable") => (EventType::Normal, "Ready"),
+            // RestoreStarted already says why.
+            (READY, "Restoring") => continue,
             (READY, _) if before.is_some_and(|b| b.status == ConditionStatus::True) => {
                 (EventType::Warning, "NotReady")
             }
@@ -343,6 +358,14 @@ mod tests {
         }
     }
 
+    fn observed_with(deployment_available: bool, restore: Option<RestoreState>) -> Observed {
+        Observed {
+            deployment_available,
+            restore: restore.or(Some(RestoreState::NothingToRestore)),
+            ..observed()
+        }
+    }
+
     #[test]
     fn creating_then_ready() {
         let first = compute(None, &observed(), "t1");
@@ -392,6 +415,45 @@ mod tests {
         assert_eq!(s2.restored_from.as_deref(), Some("b1"));
         let reasons: Vec<_> = notices(Some(&s1), &s2).iter().map(|n| n.reason).collect();
         assert!(reasons.contains(&"Restored"), "{reasons:?}");
+    }
+
+    #[test]
+    fn not_ready_until_the_restore_is_done() {
+        let ready = compute(None, &observed_with(true, None), "t0");
+        let running = RestoreState::Running {
+            backup: "b1".into(),
+        };
+        let restoring = compute(Some(&ready), &observed_with(true, Some(running)), "t1");
+        let condition = |s: &MySQLStatus| {
+            s.conditions
+                .iter()
+                .find(|c| c.type_ == READY)
+                .map(|c| (c.status.clone(), c.reason.clone()))
+                .unwrap()
+        };
+        assert_eq!(
+            condition(&restoring),
+            (ConditionStatus::False, "Restoring".to_string())
+        );
+        assert_eq!(restoring.phase, Some(Phase::Restoring));
+        let reasons: Vec<_> = notices(Some(&ready), &restoring)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
+        assert_eq!(
+            reasons,
+            vec!["RestoreStarted"],
+            "no NotReady warning for a restore"
+        );
+        let done = RestoreState::Succeeded {
+            backup: "b1".into(),
+            request: None,
+        };
+        let restored = compute(Some(&restoring), &observed_with(true, Some(done)), "t2");
+        assert_eq!(
+            condition(&restored),
+            (ConditionStatus::True, "DeploymentAvailable".to_string())
+        );
     }
 
     #[test]
