@@ -428,7 +428,7 @@ mod tests {
             s.conditions
                 .iter()
                 .find(|c| c.type_ == READY)
-                .map(|c| (c.status.clone(), c.reason.clone()))
+                .map(|c| (c.status, c.reason.clone()))
                 .unwrap()
         };
         assert_eq!(
