@@ -204,7 +204,9 @@ ctr_in() { ctr --address "$dir/node/containerd/containerd.sock" -n k8s.io "$@"; 
 stop_real_node_pods() {
   local kubectl=() node bin
   node=$(cat "$dir/node/node-name" 2>/dev/null || echo "$real_node_name")
-  if [ -f "$dir/kubeconfig" ] && bin=$("$here/build" 2>/dev/null); then
+  # The binaries up used, from its record.
+  bin=$(cat "$dir/bin-path" 2>/dev/null) || bin=""
+  if [ -f "$dir/kubeconfig" ] && [ -x "$bin/kubectl" ]; then
     kubectl=("$bin/kubectl" --kubeconfig "$dir/kubeconfig" --request-timeout=5s)
     if "${kubectl[@]}" cordon "$node" >/dev/null 2>&1; then
       "${kubectl[@]}" delete pods --all --all-namespaces --grace-period=1 --wait=false >/dev/null 2>&1
