@@ -378,11 +378,20 @@ async fn real_node_course_check_with_real_data() {
     );
     assert!(count.lines().any(|l| l.trim() == "2"), "{count}");
 
-    // A password change and a delete at once. The operator holds a deletion until its
-    // backup succeeds, so this passes only if the final backup uses the password the
-    // server has at that moment, whichever way the two interleave.
+    // A delete in the middle of a password change. The operator holds a deletion until
+    // its backup succeeds, so this passes only if the final backup uses the password the
+    // server has by then.
     let scan = ArgvScan::start(&["otuspassword"]);
     change_password(&ns, "third-otuspassword");
+    // PasswordSynced=Unknown means the password Job is running: the delete lands mid-change.
+    ok(
+        on_instance(
+            "wait",
+            &ns,
+            &["--for=condition=PasswordSynced=Unknown", "--timeout=60s"],
+        ),
+        "the second password change to start",
+    );
     delete_instance(&ns, "delete during a password change");
     scan.assert_clean("a delete during a password change");
 
