@@ -357,8 +357,7 @@ async fn converge_password(
                         JobState::Running => Ok(PasswordState::Changing),
                         JobState::Failed(message) => Ok(PasswordState::Failed { message }),
                         JobState::Succeeded => {
-                            write_secret(live_name, desired.to_string()).await?;
-                            delete_if_present(&apis.secrets, &pending_name).await?;
+                            finish_password_change(apis, names, desired).await?;
                             Ok(PasswordState::Synced)
                         }
                     }
@@ -799,12 +798,12 @@ async fn settle_password_before_backup(apis: &Apis, names: &InstanceNames) -> Re
     let Some(pending) = apis.secrets.get_opt(&pending_name).await? else {
         return Ok(());
     };
-    let pending_password = secret_value(&pending, "password");
-    let job_is_for_pending = pending_password.as_deref().is_some_and(|p| {
-        annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION)
-            == Some(manifests::password_fingerprint(p).as_str())
-    });
-    if !job_is_for_pending {
+    let Some(pending_password) = secret_value(&pending, "password") else {
+        return Ok(());
+    };
+    if annotation(&job, PASSWORD_FINGERPRINT_ANNOTATION)
+        != Some(manifests::password_fingerprint(&pending_password).as_str())
+    {
         return Ok(());
     }
     match job_state(&job) {
@@ -813,23 +812,22 @@ async fn settle_password_before_backup(apis: &Apis, names: &InstanceNames) -> Re
             names.password_job()
         ))),
         JobState::Failed(_) => Ok(()),
-        JobState::Succeeded => {
-            let password = pending
-                .data
-                .as_ref()
-                .and_then(|d| d.get("password"))
-                .cloned();
-            apis.secrets
-                .patch(
-                    &names.credentials_secret(),
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({ "data": { "password": password } })),
-                )
-                .await?;
-            delete_if_present(&apis.secrets, &pending_name).await?;
-            Ok(())
-        }
+        JobState::Succeeded => finish_password_change(apis, names, &pending_password).await,
     }
+}
+
+/// After a successful password Job: `NAME-credentials` takes the password the Job set
+/// (the caller checked it against the Job's fingerprint) and `NAME-credentials-next` goes.
+async fn finish_password_change(apis: &Apis, names: &InstanceNames, password: &str) -> Result<()> {
+    let password = k8s_openapi::ByteString(password.as_bytes().to_vec());
+    apis.secrets
+        .patch(
+            &names.credentials_secret(),
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "data": { "password": password } })),
+        )
+        .await?;
+    delete_if_present(&apis.secrets, &names.pending_credentials_secret()).await
 }
 
 async fn wait_for_final_backup(

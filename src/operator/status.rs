@@ -102,33 +102,27 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
         None => set(SPEC_VALID, ConditionStatus::True, "Valid", String::new()),
     }
 
-    let restoring_from = match &observed.restore {
-        Some(RestoreState::Running { backup }) => Some(backup),
-        _ => None,
-    };
-    if let (true, Some(backup)) = (observed.deployment_available, restoring_from) {
+    match (observed.deployment_available, &observed.restore) {
         // The server answers, but what a client reads now is about to be replaced:
         // `kubectl wait --for=condition=Ready` must not return before the data is back.
-        set(
+        (true, Some(RestoreState::Running { backup })) => set(
             READY,
             ConditionStatus::False,
             "Restoring",
             format!("MySQL is up but still restoring from backup {backup}"),
-        );
-    } else if observed.deployment_available {
-        set(
+        ),
+        (true, _) => set(
             READY,
             ConditionStatus::True,
             "DeploymentAvailable",
             "MySQL accepts connections".into(),
-        );
-    } else {
-        set(
+        ),
+        (false, _) => set(
             READY,
             ConditionStatus::False,
             "DeploymentUnavailable",
             "waiting for the MySQL pod to become ready".into(),
-        );
+        ),
     }
 
     match &observed.restore {
