@@ -42,6 +42,14 @@ async fn wait_phase(api: &Api<MySQL>, name: &str, phase: Phase) -> MySQL {
     .await
 }
 
+/// Creates the course's CR as `name` and waits until it is Ready.
+async fn create_ready(api: &Api<MySQL>, name: &str) -> MySQL {
+    api.create(&PostParams::default(), &course_cr(name))
+        .await
+        .unwrap();
+    wait_phase(api, name, Phase::Ready).await
+}
+
 async fn wait_job_complete(jobs: &Api<Job>, name: &str) -> Job {
     eventually(WAIT, &format!("Job {name} to complete"), || async {
         let job = jobs.get(name).await.ok()?;
@@ -312,11 +320,7 @@ async fn released_leftover_volume_recovers_without_a_manual_step() {
     };
     let names = InstanceNames::new("mysql-instance", ns.clone());
     let _operator = Operator::start(&[&ns]);
-    a.instances
-        .create(&PostParams::default(), &course_cr("mysql-instance"))
-        .await
-        .unwrap();
-    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    create_ready(&a.instances, "mysql-instance").await;
     // Someone deletes the backup claim: its PV goes Released, bound to a dead uid.
     a.pvcs
         .delete(&names.backup_pvc(), &DeleteParams::default())
@@ -340,11 +344,7 @@ async fn released_leftover_volume_recovers_without_a_manual_step() {
         .await
         .unwrap();
     wait_gone(&a.instances, "mysql-instance").await;
-    a.instances
-        .create(&PostParams::default(), &course_cr("mysql-instance"))
-        .await
-        .unwrap();
-    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    create_ready(&a.instances, "mysql-instance").await;
 }
 
 /// A backup Job that always fails (kwok fails pods labelled for it) blocks only its own
@@ -539,11 +539,7 @@ spec:
     })
     .await;
     let _operator = Operator::start(&[&ns]);
-    a.instances
-        .create(&PostParams::default(), &course_cr("mysql-instance"))
-        .await
-        .unwrap();
-    wait_phase(&a.instances, "mysql-instance", Phase::Ready).await;
+    create_ready(&a.instances, "mysql-instance").await;
     let claim = a.pvcs.get("mysql-instance-pvc").await.unwrap();
     assert_eq!(
         claim.spec.unwrap().volume_name.as_deref(),
@@ -590,11 +586,7 @@ async fn image_rolls_out_and_an_impossible_resize_is_explained() {
         return;
     };
     let _operator = Operator::start(&[&ns]);
-    a.instances
-        .create(&PostParams::default(), &course_cr("db"))
-        .await
-        .unwrap();
-    wait_phase(&a.instances, "db", Phase::Ready).await;
+    create_ready(&a.instances, "db").await;
     let patch = json!({"spec": {"image": "mysql:8.4.3", "storage_size": "2Gi"}});
     a.instances
         .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
@@ -644,11 +636,7 @@ async fn hand_edits_and_deleted_children_are_put_back() {
         return;
     };
     let _operator = Operator::start(&[&ns]);
-    a.instances
-        .create(&PostParams::default(), &course_cr("db"))
-        .await
-        .unwrap();
-    wait_phase(&a.instances, "db", Phase::Ready).await;
+    create_ready(&a.instances, "db").await;
     let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
         Api::namespaced(client.clone(), &ns);
     let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
