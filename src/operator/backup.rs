@@ -151,17 +151,8 @@ async fn write_status(
     }
     let api: Api<MySQLBackup> =
         Api::namespaced(ctx.client.clone(), &backup.namespace().unwrap_or_default());
-    let patch = json!({
-        "apiVersion": MySQLBackup::api_version(&()),
-        "kind": MySQLBackup::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        &backup.name_any(),
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    // Events before the status, as for instances: a kill in between repeats the Event
+    // rather than losing it.
     let finished_now = status.phase.is_some_and(BackupPhase::is_finished)
         && !backup.phase().is_some_and(BackupPhase::is_finished);
     if finished_now {
@@ -177,6 +168,17 @@ async fn write_status(
         )
         .await;
     }
+    let patch = json!({
+        "apiVersion": MySQLBackup::api_version(&()),
+        "kind": MySQLBackup::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &backup.name_any(),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
     Ok(())
 }
 

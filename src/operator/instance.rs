@@ -731,6 +731,14 @@ async fn write_status(
     if previous == Some(&new) {
         return Ok(());
     }
+    // Events first: an operator killed between the two repeats them after its restart
+    // (the recorder folds a repeat into a count), where the other order would lose them
+    // for good once the status already shows the change.
+    let reference = instance.object_ref(&());
+    for notice in status::notices(previous, &new) {
+        ctx.publish(&reference, notice.type_, notice.reason, notice.message)
+            .await;
+    }
     let patch = json!({
         "apiVersion": MySQL::api_version(&()),
         "kind": MySQL::kind(&()),
@@ -743,11 +751,6 @@ async fn write_status(
             &Patch::Apply(&patch),
         )
         .await?;
-    let reference = instance.object_ref(&());
-    for notice in status::notices(previous, &new) {
-        ctx.publish(&reference, notice.type_, notice.reason, notice.message)
-            .await;
-    }
     Ok(())
 }
 
