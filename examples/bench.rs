@@ -17,8 +17,8 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
+use kubectl_mysql::api::keys::SKIP_BACKUP_ANNOTATION;
 use kubectl_mysql::api::{self, MySQL, MySQLSpec, Phase};
-use kubectl_mysql::names::SKIP_BACKUP_ANNOTATION;
 use serde::Serialize;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,12 +1,16 @@
-//! The command line: clap types only. Flags every subcommand shares live in flattened
-//! structs (`ClusterArgs`, `NamespaceArg`, `LogArgs`).
+//! The command line: the only place that names every subcommand, and the dispatch to
+//! them. Flags that subcommands share live in `commands::flags` (`NamespaceArg`,
+//! `LogArgs`) and `kubeclient` (`ClusterArgs`).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::commands;
+use crate::commands::flags::LogArgs;
+use crate::commands::{backup, completion, create, install_crd, restore, run_operator, status};
 use crate::kubeclient::ClusterArgs;
+use crate::render::Renderer;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,53 +38,133 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Args, Debug, Clone, Default)]
-pub struct LogArgs {
-    /// More log output (-v debug, -vv trace).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
-    /// Only errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// Log format on stderr.
-    #[arg(long, value_enum, global = true, default_value = "text")]
-    pub log_format: LogFormat,
-}
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-/// `-n/--namespace` for commands that act in one namespace.
-#[derive(Args, Debug, Clone, Default)]
-pub struct NamespaceArg {
-    /// Namespace (default: the context's namespace, then `default`).
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Install or update the CRDs (server-side apply) and wait until they are Established.
-    InstallCrd(commands::install_crd::Args),
+    InstallCrd(install_crd::Args),
     /// Create a MySQL instance.
-    Create(commands::create::Args),
+    Create(create::Args),
     /// Show one instance in detail, or list instances.
-    Status(commands::status::Args),
+    Status(status::Args),
     /// Start an on-demand backup of an instance, or list its backups.
-    Backup(commands::backup::Args),
+    Backup(backup::Args),
     /// Restore a running instance from a backup.
-    Restore(commands::restore::Args),
+    Restore(restore::Args),
     /// Run the operator in the foreground against the current kubeconfig.
-    RunOperator(commands::run_operator::Args),
+    RunOperator(run_operator::Args),
     /// Print a shell completion script (bash, zsh or fish).
-    Completion(commands::completion::Args),
+    Completion(completion::Args),
     /// Print the version.
     Version,
     /// Answer kubectl's plugin completion protocol (used by completions/kubectl_complete-mysql).
     #[command(name = "__complete", hide = true)]
-    Complete(commands::completion::CompleteArgs),
+    Complete(completion::CompleteArgs),
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        let cluster = &self.cluster;
+        match self.command {
+            Command::InstallCrd(args) => install_crd::run(cluster, args).await,
+            Command::Create(args) => create::run(cluster, args).await,
+            Command::Status(args) => status::run(cluster, args).await,
+            Command::Backup(args) => backup::run(cluster, args).await,
+            Command::Restore(args) => restore::run(cluster, args).await,
+            Command::RunOperator(args) => {
+                let renderer = match &self.templates {
+                    Some(dir) => Renderer::with_overrides(dir)?,
+                    None => Renderer::embedded(),
+                };
+                run_operator::run(cluster, renderer, args).await
+            }
+            Command::Completion(args) => completion::run(args, Cli::command()),
+            Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
+            Command::Version => {
+                println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::completion::{script, static_candidates};
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+
+    fn candidates(words: &[String]) -> (Vec<String>, bool) {
+        static_candidates(words, &Cli::command())
+    }
+
+    fn words(ws: &[&str]) -> Vec<String> {
+        ws.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn subcommands() {
+        let (c, instances) = candidates(&words(&["re"]));
+        assert_eq!(c, vec!["restore"]);
+        assert!(!instances);
+        let (all, _) = candidates(&words(&[""]));
+        for expected in [
+            "install-crd",
+            "create",
+            "status",
+            "backup",
+            "restore",
+            "run-operator",
+            "completion",
+            "version",
+        ] {
+            assert!(
+                all.contains(&expected.to_string()),
+                "{expected} missing from {all:?}"
+            );
+        }
+        assert!(
+            !all.iter().any(|c| c.starts_with("__")),
+            "hidden command offered"
+        );
+    }
+
+    #[test]
+    fn flags_of_a_subcommand() {
+        let (c, instances) = candidates(&words(&["create", "db", "--pass"]));
+        assert_eq!(c, vec!["--password", "--password-stdin"]);
+        assert!(!instances);
+    }
+
+    #[test]
+    fn instance_names_only_for_the_first_positional() {
+        assert!(candidates(&words(&["status", ""])).1);
+        assert!(candidates(&words(&["restore", "-n", "x", "my"])).1);
+        assert!(candidates(&words(&["status", "--namespace", "x", ""])).1);
+        assert!(!candidates(&words(&["status", "-n", "x", "db", ""])).1);
+        assert!(!candidates(&words(&["status", "db", ""])).1);
+        assert!(!candidates(&words(&["create", ""])).1);
+    }
+
+    #[test]
+    fn checked_in_scripts_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+        for (shell, file) in [
+            (Shell::Bash, "kubectl-mysql.bash"),
+            (Shell::Zsh, "_kubectl-mysql"),
+            (Shell::Fish, "kubectl-mysql.fish"),
+        ] {
+            let expected = script(shell, Cli::command());
+            let path = dir.join(file);
+            if std::env::var_os("UPDATE_COMPLETIONS").is_some() {
+                std::fs::write(&path, &expected).unwrap();
+            }
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                actual == expected,
+                "{} is stale: run UPDATE_COMPLETIONS=1 cargo test checked_in_scripts_are_current",
+                path.display()
+            );
+        }
+    }
 }

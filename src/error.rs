@@ -1,32 +1,60 @@
 use crate::render::RenderError;
 
-/// Errors of the reconcile library. The CLI turns them into one line with anyhow.
+/// Failures of the reconcile library, one variant per step. An expected wait (a Job
+/// running, a deletion under way) is never an error: the plan says when to look again.
+/// The CLI turns these into one line with anyhow.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("Kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
+    /// Reading the cluster failed (observe).
+    #[error("reading {what}: {source}")]
+    Observe {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
 
+    /// A template did not render (plan).
     #[error(transparent)]
     Render(#[from] RenderError),
 
-    /// The finalizer helper embeds our own error, hence the box.
-    #[error("{0}")]
-    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// A write of the plan failed (apply).
+    #[error("writing {what}: {source}")]
+    Apply {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
 
-    /// The object's spec cannot be acted on until someone changes it.
-    #[error("invalid spec: {0}")]
-    InvalidSpec(String),
+    /// Writing the status subresource failed.
+    #[error("writing the status of {what}: {source}")]
+    Status {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
 
-    /// Not an failure: a step is still under way (a Job, a deletion); try again soon.
-    #[error("waiting: {0}")]
-    Waiting(String),
-
-    /// A step failed for a reason the operator cannot fix itself; it retries slowly.
-    #[error("{0}")]
-    Blocked(String),
+    /// Adding or removing our finalizer failed.
+    #[error("updating the finalizer of {what}: {source}")]
+    Finalizer {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
 
     #[error("object has no {0}")]
     MissingField(&'static str),
+}
+
+impl Error {
+    pub fn observe(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Self {
+        let what = what.into();
+        move |source| Error::Observe { what, source }
+    }
+
+    pub fn apply(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Self {
+        let what = what.into();
+        move |source| Error::Apply { what, source }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::operator::requests::RequestCounter;
+use crate::reconcile::requests::RequestCounter;
 
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ClusterArgs {

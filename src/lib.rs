@@ -10,7 +10,7 @@ pub mod error;
 pub mod kubeclient;
 pub mod manifests;
 pub mod names;
-pub mod operator;
+pub mod reconcile;
 pub mod render;
 
 pub use error::{Error, Result};

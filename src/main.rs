@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return commands::report(anyhow::anyhow!("cannot start the runtime: {e}")),
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(cli.run()) {
         Ok(code) => code,
         Err(e) => commands::report(e),
     }

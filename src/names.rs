@@ -5,17 +5,8 @@
 
 use std::collections::BTreeMap;
 
-pub const MANAGED_BY: &str = "kubectl-mysql";
-/// Finalizer that holds a MySQL object until its backup is recorded.
-pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
-/// Annotation on a MySQL object: `true` deletes it without taking a backup first.
-pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-delete";
-/// Label on Jobs and backup records naming the instance they belong to.
-pub const INSTANCE_LABEL: &str = "mysqls.otus.homework/instance";
-/// Annotation on a Job naming the backup record it serves.
-pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
-/// Annotation on the password Job naming the password fingerprint it applies.
-pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password-sha256";
+use crate::api::keys::operator_labels;
+
 /// Where hostPath volumes live on the node.
 pub const HOST_PATH_ROOT: &str = "/var/lib/kubectl-mysql";
 
@@ -84,16 +75,21 @@ impl InstanceNames {
 
     /// Labels on every child. `app=NAME` is the course's selector.
     pub fn labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        let mut labels = BTreeMap::from([
             ("app".to_string(), self.name.clone()),
             ("app.kubernetes.io/name".to_string(), "mysql".to_string()),
             ("app.kubernetes.io/instance".to_string(), self.name.clone()),
-            (
-                "app.kubernetes.io/managed-by".to_string(),
-                MANAGED_BY.to_string(),
-            ),
-            (INSTANCE_LABEL.to_string(), self.name.clone()),
-        ])
+        ]);
+        labels.extend(operator_labels(&self.name));
+        labels
+    }
+
+    /// Labels on Jobs and their pods: all of `labels` but `app`, so that the course's
+    /// `kubectl get pods -l app=NAME` finds the server's pod and nothing else.
+    pub fn job_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.labels();
+        labels.remove("app");
+        labels
     }
 }
 

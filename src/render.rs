@@ -12,7 +12,8 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 10] = [
+pub const TEMPLATES: [(&str, &str); 11] = [
+    ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
         include_str!("../templates/mysql-pv.yaml.tera"),
@@ -84,7 +85,7 @@ impl Renderer {
         Self { tera }
     }
 
-    /// The embedded templates, with every `*.yaml.tera` in `dir` taking the place of the
+    /// The embedded templates, with every `*.tera` in `dir` taking the place of the
     /// embedded template of the same name.
     pub fn with_overrides(dir: &Path) -> Result<Self, RenderError> {
         let dir_error = |message: String| RenderError::Directory {
@@ -98,7 +99,7 @@ impl Renderer {
             let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
                 continue;
             };
-            if !file.ends_with(".yaml.tera") {
+            if !file.ends_with(".tera") {
                 continue;
             }
             if !TEMPLATES.iter().any(|(name, _)| *name == file) {
@@ -222,6 +223,9 @@ pub struct InstanceContext {
     pub storage_size: String,
     pub storage_class_name: Option<String>,
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The labels of Jobs and their pods: without the course's `app=NAME`, which
+    /// selects the server's pod alone (`kubectl exec` on `-l app=NAME`).
+    pub job_labels: std::collections::BTreeMap<String, String>,
     pub names: TemplateNames,
 }
 
@@ -233,12 +237,9 @@ impl InstanceContext {
             image: instance.spec.image.clone(),
             database: instance.spec.database.clone(),
             storage_size: instance.spec.storage_size.clone(),
-            storage_class_name: instance
-                .spec
-                .storage_class_name
-                .clone()
-                .filter(|s| !s.is_empty()),
+            storage_class_name: instance.spec.storage_class().map(str::to_string),
             labels: names.labels(),
+            job_labels: names.job_labels(),
             names: TemplateNames::for_incarnation(names, instance.metadata.uid.as_deref()),
         }
     }

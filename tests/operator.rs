@@ -10,8 +10,9 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
+use kubectl_mysql::api::keys::INSTANCE_LABEL;
 use kubectl_mysql::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup, Phase};
-use kubectl_mysql::names::{INSTANCE_LABEL, InstanceNames};
+use kubectl_mysql::names::InstanceNames;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(90);

@@ -1,8 +1,13 @@
 // kube-derive repeats `printcolumn(type_ = ...)`; clippy mistakes that for a duplicate.
 #![allow(clippy::duplicated_attributes)]
 
-use kube::{CustomResource, KubeSchema};
+use std::collections::BTreeMap;
+
+use kube::api::ObjectMeta;
+use kube::{CustomResource, KubeSchema, ResourceExt};
 use serde::{Deserialize, Serialize};
+
+use super::keys;
 
 /// A backup of one MySQL instance: a dump file on the instance's backup volume. The
 /// record is not owned by the instance, so it outlives it and a re-created instance
@@ -98,7 +103,78 @@ impl std::fmt::Display for BackupPhase {
 }
 
 impl MySQLBackup {
+    /// A new record for a backup of `instance`, named `name`. An on-delete record also
+    /// carries the uid of the incarnation it belongs to, so a re-created instance of the
+    /// same name never mistakes it for its own.
+    pub fn record(
+        name: String,
+        namespace: &str,
+        instance: &str,
+        cause: BackupCause,
+        incarnation: Option<&str>,
+    ) -> Self {
+        let annotations = incarnation.map(|uid| {
+            BTreeMap::from([(keys::INSTANCE_UID_ANNOTATION.to_string(), uid.to_string())])
+        });
+        MySQLBackup {
+            metadata: ObjectMeta {
+                name: Some(name),
+                namespace: Some(namespace.to_string()),
+                labels: Some(BTreeMap::from([(
+                    keys::INSTANCE_LABEL.to_string(),
+                    instance.to_string(),
+                )])),
+                annotations,
+                ..Default::default()
+            },
+            spec: MySQLBackupSpec {
+                instance: instance.to_string(),
+                cause,
+            },
+            status: None,
+        }
+    }
+
     pub fn phase(&self) -> Option<BackupPhase> {
         self.status.as_ref().and_then(|s| s.phase)
     }
+
+    pub fn succeeded(&self) -> bool {
+        self.phase() == Some(BackupPhase::Succeeded)
+    }
+
+    /// When the backup finished, as a time (not as text: text compares wrongly across
+    /// formats).
+    pub fn completion_time(&self) -> Option<jiff::Timestamp> {
+        self.status
+            .as_ref()?
+            .completion_time
+            .as_deref()?
+            .parse()
+            .ok()
+    }
+
+    /// The on-delete backup of the incarnation with this uid.
+    pub fn is_final_backup_of(&self, incarnation: &str) -> bool {
+        self.spec.cause == BackupCause::OnDelete
+            && keys::annotation(&self.metadata, keys::INSTANCE_UID_ANNOTATION) == Some(incarnation)
+    }
+
+    pub fn belongs_to(&self, instance: &str, namespace: &str) -> bool {
+        self.spec.instance == instance && self.namespace().as_deref() == Some(namespace)
+    }
+}
+
+/// The newest successful backup among `backups` that finished no later than `until`.
+pub fn newest_succeeded<'a>(
+    backups: impl IntoIterator<Item = &'a MySQLBackup>,
+    until: Option<jiff::Timestamp>,
+) -> Option<&'a MySQLBackup> {
+    backups
+        .into_iter()
+        .filter(|b| b.succeeded())
+        .filter_map(|b| b.completion_time().map(|t| (t, b)))
+        .filter(|(t, _)| until.is_none_or(|u| *t <= u))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, b)| b)
 }

@@ -34,6 +34,133 @@ impl std::fmt::Display for ConditionStatus {
     }
 }
 
+/// The conditions an instance reports. On the wire they are the strings of `as_str`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionType {
+    SpecValid,
+    Ready,
+    Restored,
+    PasswordSynced,
+    StorageResized,
+    LastBackupSucceeded,
+}
+
+impl ConditionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::SpecValid => "SpecValid",
+            ConditionType::Ready => "Ready",
+            ConditionType::Restored => "Restored",
+            ConditionType::PasswordSynced => "PasswordSynced",
+            ConditionType::StorageResized => "StorageResized",
+            ConditionType::LastBackupSucceeded => "LastBackupSucceeded",
+        }
+    }
+}
+
+/// Why a condition has its status. On the wire they are the strings of `as_str`; the
+/// operator reads some back (a decided restore, a synced password), so each is parsed
+/// in one place, never compared as a literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Valid,
+    InvalidSpec,
+    DeploymentAvailable,
+    DeploymentUnavailable,
+    Restoring,
+    NoBackup,
+    Restored,
+    RestoreFailed,
+    Synced,
+    Changing,
+    PasswordChangeFailed,
+    SecretNotFound,
+    AsRequested,
+    CannotResize,
+    BackupSucceeded,
+    BackupFailed,
+}
+
+impl Reason {
+    const ALL: [Reason; 16] = [
+        Reason::Valid,
+        Reason::InvalidSpec,
+        Reason::DeploymentAvailable,
+        Reason::DeploymentUnavailable,
+        Reason::Restoring,
+        Reason::NoBackup,
+        Reason::Restored,
+        Reason::RestoreFailed,
+        Reason::Synced,
+        Reason::Changing,
+        Reason::PasswordChangeFailed,
+        Reason::SecretNotFound,
+        Reason::AsRequested,
+        Reason::CannotResize,
+        Reason::BackupSucceeded,
+        Reason::BackupFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Valid => "Valid",
+            Reason::InvalidSpec => "InvalidSpec",
+            Reason::DeploymentAvailable => "DeploymentAvailable",
+            Reason::DeploymentUnavailable => "DeploymentUnavailable",
+            Reason::Restoring => "Restoring",
+            Reason::NoBackup => "NoBackup",
+            Reason::Restored => "Restored",
+            Reason::RestoreFailed => "RestoreFailed",
+            Reason::Synced => "Synced",
+            Reason::Changing => "Changing",
+            Reason::PasswordChangeFailed => "PasswordChangeFailed",
+            Reason::SecretNotFound => "SecretNotFound",
+            Reason::AsRequested => "AsRequested",
+            Reason::CannotResize => "CannotResize",
+            Reason::BackupSucceeded => "BackupSucceeded",
+            Reason::BackupFailed => "BackupFailed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl Condition {
+    pub fn new(
+        type_: ConditionType,
+        status: ConditionStatus,
+        reason: Reason,
+        message: String,
+        now: &str,
+        observed_generation: Option<i64>,
+    ) -> Self {
+        Self {
+            type_: type_.as_str().to_string(),
+            status,
+            reason: reason.as_str().to_string(),
+            message,
+            last_transition_time: now.to_string(),
+            observed_generation,
+        }
+    }
+
+    pub fn is(&self, type_: ConditionType) -> bool {
+        self.type_ == type_.as_str()
+    }
+
+    /// The typed reason; None for a reason this version does not write.
+    pub fn reason(&self) -> Option<Reason> {
+        Reason::parse(&self.reason)
+    }
+}
+
+/// The condition of `type_` in a list of conditions.
+pub fn find_condition(conditions: &[Condition], type_: ConditionType) -> Option<&Condition> {
+    conditions.iter().find(|c| c.is(type_))
+}
+
 /// Sets a condition in `conditions`, keeping `lastTransitionTime` unless the status
 /// really changes, so that recomputing the same state writes nothing new.
 pub fn set_condition(conditions: &mut Vec<Condition>, mut new: Condition) {
@@ -61,6 +188,14 @@ mod tests {
             last_transition_time: at.into(),
             observed_generation: Some(1),
         }
+    }
+
+    #[test]
+    fn every_reason_parses_back_from_its_wire_string() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(Reason::parse("NoSuchReason"), None);
     }
 
     #[test]

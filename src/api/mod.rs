@@ -4,12 +4,21 @@
 
 mod backup;
 mod condition;
+mod job;
+pub mod keys;
 mod mysql;
 pub mod validate;
 
-pub use backup::{BackupCause, BackupPhase, MySQLBackup, MySQLBackupSpec, MySQLBackupStatus};
-pub use condition::{Condition, ConditionStatus, set_condition};
-pub use mysql::{LastBackup, MAX_NAME_LEN, MySQL, MySQLSpec, MySQLStatus, Phase, SecretKeyRef};
+pub use backup::{
+    BackupCause, BackupPhase, MySQLBackup, MySQLBackupSpec, MySQLBackupStatus, newest_succeeded,
+};
+pub use condition::{
+    Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,
+};
+pub use job::JobState;
+pub use mysql::{
+    LastBackup, MAX_NAME_LEN, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef,
+};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;

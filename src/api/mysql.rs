@@ -4,7 +4,11 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::condition::Condition;
+use kube::ResourceExt;
+
+use super::condition::{Condition, ConditionType, find_condition};
+use super::keys;
+use super::validate;
 
 /// The longest instance name whose derived names all fit: `restore-NAME-job` is also a
 /// label value (`job-name`), and label values are at most 63 characters.
@@ -68,6 +72,13 @@ pub struct MySQLSpec {
     pub storage_class_name: Option<String>,
 }
 
+impl MySQLSpec {
+    /// The StorageClass of a dynamically provisioned data volume; None for hostPath.
+    pub fn storage_class(&self) -> Option<&str> {
+        self.storage_class_name.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
 /// A key of a Secret in the instance's namespace.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SecretKeyRef {
@@ -126,7 +137,6 @@ pub enum Phase {
     Restoring,
     Ready,
     Updating,
-    BackingUp,
     Deleting,
     Failed,
 }
@@ -134,5 +144,73 @@ pub enum Phase {
 impl std::fmt::Display for Phase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl MySQL {
+    /// Why this spec cannot be acted on, in the words of the CRD's own rules; None when
+    /// it can. The API server enforces the same rules at admission; this is the copy the
+    /// CLI checks before it talks to a cluster and the operator checks objects admitted
+    /// before a rule existed.
+    pub fn spec_problem(&self) -> Option<String> {
+        let spec = &self.spec;
+        [
+            validate::instance_name(&self.name_any()),
+            validate::image(&spec.image),
+            validate::database(&spec.database),
+            validate::storage_size(&spec.storage_size),
+        ]
+        .into_iter()
+        .find_map(|r| r.err())
+        .or_else(|| {
+            (spec.password.is_some() == spec.password_secret_ref.is_some())
+                .then(|| "set exactly one of spec.password and spec.passwordSecretRef".to_string())
+        })
+    }
+
+    /// Deleting this instance skips the final backup.
+    pub fn skips_backup_on_delete(&self) -> bool {
+        keys::annotation(&self.metadata, keys::SKIP_BACKUP_ANNOTATION) == Some("true")
+    }
+
+    /// The backup `create --restore-from` named.
+    pub fn restore_from(&self) -> Option<&str> {
+        keys::annotation(&self.metadata, keys::RESTORE_FROM_ANNOTATION)
+    }
+
+    /// A `kubectl mysql restore` request that the operator has not handled yet.
+    pub fn pending_restore_request(&self) -> Option<RestoreRequest> {
+        let value = keys::annotation(&self.metadata, keys::RESTORE_REQUEST_ANNOTATION)?;
+        let handled = self
+            .status
+            .as_ref()
+            .and_then(|s| s.restore_request.as_deref());
+        (handled != Some(value)).then(|| RestoreRequest::parse(value))
+    }
+
+    pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {
+        find_condition(&self.status.as_ref()?.conditions, type_)
+    }
+}
+
+/// A request to restore a running instance: the annotation value `BACKUP@REQUEST-ID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreRequest {
+    pub backup: String,
+    /// The whole annotation value; recorded in status once handled.
+    pub token: String,
+}
+
+impl RestoreRequest {
+    /// A new request for `backup`, unique by the time it was made.
+    pub fn new(backup: &str, at: jiff::Timestamp) -> Self {
+        Self::parse(&format!("{backup}@{}", at.as_millisecond()))
+    }
+
+    pub fn parse(value: &str) -> Self {
+        Self {
+            backup: value.split('@').next().unwrap_or_default().to_string(),
+            token: value.to_string(),
+        }
     }
 }

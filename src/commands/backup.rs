@@ -1,24 +1,23 @@
 //! `kubectl mysql backup NAME`: record and start an on-demand backup; `--list` shows an
 //! instance's backups.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
-use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 
+use super::flags::NamespaceArg;
 use super::output::{Format, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::status::backup_report;
 use super::{Target, explain};
-use crate::api::{BackupCause, BackupPhase, MySQL, MySQLBackup, MySQLBackupSpec, validate};
-use crate::cli::NamespaceArg;
+use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY};
+use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup, validate};
 use crate::kubeclient::ClusterArgs;
-use crate::names::{INSTANCE_LABEL, InstanceNames, MANAGED_BY};
-use crate::operator::kube_ops::{JobState, job_state};
+use crate::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -78,22 +77,13 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
 
-    let record = MySQLBackup {
-        metadata: ObjectMeta {
-            name: Some(names.backup_record(jiff::Timestamp::now())),
-            namespace: Some(ns.clone()),
-            labels: Some(BTreeMap::from([(
-                INSTANCE_LABEL.to_string(),
-                args.name.clone(),
-            )])),
-            ..Default::default()
-        },
-        spec: MySQLBackupSpec {
-            instance: args.name.clone(),
-            cause: BackupCause::Manual,
-        },
-        status: None,
-    };
+    let record = MySQLBackup::record(
+        names.backup_record(jiff::Timestamp::now()),
+        &ns,
+        &args.name,
+        BackupCause::Manual,
+        None,
+    );
     if args.dry_run {
         print_serialized(
             &record,
@@ -111,7 +101,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
     let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
     if let Some(restore) = jobs.get_opt(&names.restore_job()).await?
-        && job_state(&restore) == JobState::Running
+        && JobState::is_running(&restore)
     {
         anyhow::bail!(
             "a restore of {} is running ({}); try again when it has finished",

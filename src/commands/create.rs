@@ -14,14 +14,13 @@ use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 use rand::Rng;
 
+use super::flags::NamespaceArg;
 use super::output::{Format, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
-use crate::api::{MySQL, MySQLSpec, Phase, SecretKeyRef, validate};
-use crate::cli::NamespaceArg;
+use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION};
+use crate::api::{MySQL, MySQLSpec, Phase, SecretKeyRef};
 use crate::kubeclient::ClusterArgs;
-use crate::names::{INSTANCE_LABEL, MANAGED_BY};
-use crate::operator::instance::RESTORE_FROM_ANNOTATION;
 
 pub const DEFAULT_IMAGE: &str = "mysql:8.4";
 
@@ -189,10 +188,7 @@ fn password_secret(instance: &str, namespace: &str, password: &str) -> Secret {
             namespace: Some(namespace.into()),
             labels: Some(BTreeMap::from([
                 (INSTANCE_LABEL.to_string(), instance.to_string()),
-                (
-                    "app.kubernetes.io/managed-by".to_string(),
-                    MANAGED_BY.to_string(),
-                ),
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
             ])),
             ..Default::default()
         },
@@ -224,16 +220,16 @@ fn desired(args: &Args) -> anyhow::Result<(MySQL, Option<String>)> {
         if args.namespace.namespace.is_some() {
             instance.metadata.namespace = None;
         }
-        check(&instance)?;
-        if let Some(password) = read_password(args)? {
+        let password = read_password(args)?;
+        if password.is_some() {
             instance.spec.password = None;
             instance.spec.password_secret_ref = Some(SecretKeyRef {
                 name: password_secret_name(&instance.name_any()),
                 key: None,
             });
-            return Ok((with_restore(instance, args), Some(password)));
         }
-        return Ok((with_restore(instance, args), None));
+        check(&instance)?;
+        return Ok((with_restore(instance, args), password));
     }
     let name = args.name.clone().context("a NAME is required")?;
     let password = read_password(args)?
@@ -264,12 +260,10 @@ fn with_restore(mut instance: MySQL, args: &Args) -> MySQL {
 }
 
 fn check(instance: &MySQL) -> anyhow::Result<()> {
-    let spec = &instance.spec;
-    validate::instance_name(&instance.name_any())
-        .and(validate::image(&spec.image))
-        .and(validate::database(&spec.database))
-        .and(validate::storage_size(&spec.storage_size))
-        .map_err(anyhow::Error::msg)
+    match instance.spec_problem() {
+        Some(problem) => Err(anyhow::Error::msg(problem)),
+        None => Ok(()),
+    }
 }
 
 fn read_password(args: &Args) -> anyhow::Result<Option<String>> {

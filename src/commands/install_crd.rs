@@ -7,8 +7,8 @@ use kube::runtime::wait::{await_condition, conditions};
 
 use super::explain;
 use crate::api;
+use crate::api::keys::MANAGED_BY;
 use crate::kubeclient::ClusterArgs;
-use crate::names::MANAGED_BY;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

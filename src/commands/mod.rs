@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod completion;
 pub mod create;
+pub mod flags;
 pub mod install_crd;
 pub mod output;
 pub mod progress;
@@ -15,35 +16,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use kube::Client;
 
-use crate::cli::{Cli, Command, LogArgs, NamespaceArg};
+use self::flags::{LogArgs, LogFormat, NamespaceArg};
 use crate::kubeclient::ClusterArgs;
-use crate::render::Renderer;
-
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let renderer = || -> anyhow::Result<Renderer> {
-        Ok(match &cli.templates {
-            Some(dir) => Renderer::with_overrides(dir)?,
-            None => Renderer::embedded(),
-        })
-    };
-    match cli.command {
-        Command::InstallCrd(args) => install_crd::run(&cli.cluster, args).await,
-        Command::Create(args) => create::run(&cli.cluster, args).await,
-        Command::Status(args) => status::run(&cli.cluster, args).await,
-        Command::Backup(args) => backup::run(&cli.cluster, args).await,
-        Command::Restore(args) => restore::run(&cli.cluster, args).await,
-        Command::RunOperator(args) => run_operator::run(&cli.cluster, renderer()?, args).await,
-        Command::Completion(args) => completion::run(args),
-        Command::Complete(args) => completion::complete(&cli.cluster, args).await,
-        Command::Version => {
-            println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
 
 pub fn init_logging(log: &LogArgs) {
-    let json = log.log_format == crate::cli::LogFormat::Json;
+    let json = log.log_format == LogFormat::Json;
     let default = match (log.quiet, log.verbose) {
         (true, _) => "error",
         // The CLI reports errors itself; kube_client would log them a second time.

@@ -9,14 +9,16 @@ use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
+use super::flags::NamespaceArg;
 use super::progress::{Poll, wait_until};
 use super::{Target, confirm, explain};
-use crate::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup, validate};
-use crate::cli::NamespaceArg;
+use crate::api::keys::{INSTANCE_LABEL, RESTORE_REQUEST_ANNOTATION};
+use crate::api::{
+    ConditionStatus, ConditionType, JobState, MySQL, MySQLBackup, RestoreRequest, newest_succeeded,
+    validate,
+};
 use crate::kubeclient::ClusterArgs;
-use crate::names::{INSTANCE_LABEL, InstanceNames};
-use crate::operator::instance::RESTORE_REQUEST_ANNOTATION;
-use crate::operator::kube_ops::{JobState, job_state};
+use crate::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -56,7 +58,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
                 .await
                 .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
             anyhow::ensure!(
-                b.phase() == Some(BackupPhase::Succeeded),
+                b.succeeded(),
                 "MySQLBackup {name} has not succeeded; only a successful backup can be restored"
             );
             name.clone()
@@ -67,9 +69,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
                 .await
                 .map_err(|e| explain(e, "listing backups"))?
                 .items;
-            list.into_iter()
-                .filter(|b| b.phase() == Some(BackupPhase::Succeeded))
-                .max_by_key(|b| b.status.as_ref().and_then(|s| s.completion_time.clone()))
+            newest_succeeded(&list, None)
                 .map(|b| b.name_any())
                 .ok_or_else(|| anyhow::anyhow!("{} has no successful backup to restore; take one with `kubectl mysql backup {}`", args.name, args.name))?
         }
@@ -77,7 +77,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
 
     let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
     if let Some(job) = jobs.get_opt(&names.backup_job()).await?
-        && job_state(&job) == JobState::Running
+        && JobState::is_running(&job)
     {
         anyhow::bail!(
             "a backup of {} is running ({}); try again when it has finished",
@@ -98,7 +98,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             anyhow::bail!("restore cancelled");
         }
     }
-    let request = format!("{backup}@{}", jiff::Timestamp::now().as_millisecond());
+    let request = RestoreRequest::new(&backup, jiff::Timestamp::now()).token;
     let patch =
         serde_json::json!({"metadata": {"annotations": {RESTORE_REQUEST_ANNOTATION: request}}});
     instances
@@ -117,9 +117,9 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
                 .get(&args.name)
                 .await
                 .map_err(|e| explain(e, "reading the instance"))?;
-            let status = instance.status.unwrap_or_default();
+            let status = instance.status.clone().unwrap_or_default();
             let handled = status.restore_request.as_deref() == Some(request.as_str());
-            let restored = status.conditions.iter().find(|c| c.type_ == "Restored");
+            let restored = instance.condition(ConditionType::Restored);
             Ok(match restored {
                 Some(c) if handled && c.status == ConditionStatus::True => Poll::Done(()),
                 Some(c) if handled && c.status == ConditionStatus::False => {

@@ -12,12 +12,13 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
+use super::flags::NamespaceArg;
 use super::output::{Format, paint, print_serialized};
 use super::{Target, explain};
+use crate::api::keys::INSTANCE_LABEL;
 use crate::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup};
-use crate::cli::NamespaceArg;
 use crate::kubeclient::ClusterArgs;
-use crate::names::{INSTANCE_LABEL, InstanceNames};
+use crate::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

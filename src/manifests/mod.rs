@@ -4,9 +4,30 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use kube::Resource;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use crate::api::keys::{
+    BACKUP_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION, stamp_annotation, stamp_instance_labels,
+};
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
+
+/// Renders `template` and stamps the labels the operator finds its objects by, so an
+/// override that drops them from a template cannot hide an object from the operator.
+fn render<K>(
+    renderer: &Renderer,
+    template: &str,
+    ctx: &InstanceContext,
+    context: &impl Serialize,
+) -> Result<K, RenderError>
+where
+    K: Resource + DeserializeOwned,
+{
+    let mut obj: K = renderer.render(template, context)?;
+    stamp_instance_labels(obj.meta_mut(), &ctx.name);
+    Ok(obj)
+}
 
 /// The long-lived objects of one instance.
 #[derive(Clone, Debug)]
@@ -23,15 +44,15 @@ pub struct Children {
 pub fn children(renderer: &Renderer, ctx: &InstanceContext) -> Result<Children, RenderError> {
     let data_pv = match ctx.storage_class_name {
         Some(_) => None,
-        None => Some(renderer.render("mysql-pv.yaml.tera", ctx)?),
+        None => Some(render(renderer, "mysql-pv.yaml.tera", ctx, ctx)?),
     };
     Ok(Children {
         data_pv,
-        data_pvc: renderer.render("mysql-pvc.yaml.tera", ctx)?,
-        backup_pv: renderer.render("backup-pv.yaml.tera", ctx)?,
-        backup_pvc: renderer.render("backup-pvc.yaml.tera", ctx)?,
-        service: renderer.render("mysql-service.yaml.tera", ctx)?,
-        deployment: renderer.render("mysql-deployment.yaml.tera", ctx)?,
+        data_pvc: render(renderer, "mysql-pvc.yaml.tera", ctx, ctx)?,
+        backup_pv: render(renderer, "backup-pv.yaml.tera", ctx, ctx)?,
+        backup_pvc: render(renderer, "backup-pvc.yaml.tera", ctx, ctx)?,
+        service: render(renderer, "mysql-service.yaml.tera", ctx, ctx)?,
+        deployment: render(renderer, "mysql-deployment.yaml.tera", ctx, ctx)?,
     })
 }
 
@@ -53,8 +74,10 @@ pub fn credentials_secret(
         secret_name,
         password_base64: base64::engine::general_purpose::STANDARD.encode(password.as_bytes()),
     };
-    renderer.render(
+    render(
+        renderer,
         "credentials-secret.yaml.tera",
+        ctx,
         &WithExtra {
             instance: ctx,
             extra,
@@ -82,13 +105,17 @@ pub fn backup_job(
         backup_name,
         backup_file: dump_file_name(backup_name),
     };
-    renderer.render(
+    let mut job: Job = render(
+        renderer,
         "backup-job.yaml.tera",
+        ctx,
         &WithExtra {
             instance: ctx,
             extra,
         },
-    )
+    )?;
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    Ok(job)
 }
 
 #[derive(Serialize)]
@@ -111,13 +138,17 @@ pub fn restore_job(
         backup_file: dump_file_name(backup_name),
         source_backup_pvc,
     };
-    renderer.render(
+    let mut job: Job = render(
+        renderer,
         "restore-job.yaml.tera",
+        ctx,
         &WithExtra {
             instance: ctx,
             extra,
         },
-    )
+    )?;
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    Ok(job)
 }
 
 #[derive(Serialize)]
@@ -133,21 +164,36 @@ pub fn password_job(
     let extra = PasswordExtra {
         password_fingerprint,
     };
-    renderer.render(
+    let mut job: Job = render(
+        renderer,
         "password-job.yaml.tera",
+        ctx,
         &WithExtra {
             instance: ctx,
             extra,
         },
-    )
+    )?;
+    stamp_annotation(
+        &mut job.metadata,
+        PASSWORD_FINGERPRINT_ANNOTATION,
+        password_fingerprint,
+    );
+    Ok(job)
 }
 
 /// A password's SHA-256 in hex: lets the operator tell which password a Job applies
 /// without putting the password itself in an annotation.
 pub fn password_fingerprint(password: &str) -> String {
+    sha256_hex(password.as_bytes())
+}
+
+/// SHA-256 in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(password.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

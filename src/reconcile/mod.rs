@@ -1,29 +1,41 @@
-//! The operator: two kube-runtime controllers sharing one context.
+//! The operator: two kube-runtime controllers sharing one context. Each reconcile reads
+//! (observe), decides in pure functions (plan), then writes (apply).
 //! - `instance`: MySQL objects -> their children, restore on create, password changes,
 //!   backup before delete (finalizer), status and Events.
 //! - `backup`: MySQLBackup records -> backup Jobs -> recorded results.
+//! - `controller`: the watches, caches and wiring; `http`: health and metrics.
 
 pub mod backup;
+pub mod controller;
+pub mod http;
 pub mod instance;
 pub mod kube_ops;
 pub mod requests;
-pub mod status;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Service};
 use kube::Client;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::Error;
 use crate::render::Renderer;
+use crate::{Error, Result};
 
-pub const MANAGER: &str = crate::names::MANAGED_BY;
+pub const MANAGER: &str = crate::api::keys::MANAGED_BY;
+
+/// How soon to look again while something we started is under way (a Job, a deletion).
+pub const SHORT_WAIT: Duration = Duration::from_secs(3);
+/// How soon to look again at something only a person can unblock; a change to the
+/// objects involved wakes the reconcile sooner.
+pub const BLOCKED_WAIT: Duration = Duration::from_secs(60);
+/// The resync of a settled object.
+pub const SETTLED_WAIT: Duration = Duration::from_secs(3600);
 
 /// Shared by every reconcile of one watch scope.
 pub struct Context {
@@ -47,12 +59,15 @@ pub struct Caches {
     pub services: Store<Service>,
     pub deployments: Store<Deployment>,
     pub backups: Store<crate::api::MySQLBackup>,
+    /// Jobs carrying our instance label (backup, restore and password Jobs).
+    pub jobs: Store<Job>,
 }
 
 impl Caches {
     /// Waits (briefly) for the first full list of every cache, so that a reconcile right
-    /// after a start never takes "not listed yet" for "absent".
-    pub async fn ready(&self) -> crate::Result<()> {
+    /// after a start never takes "not listed yet" for "absent". False if they are not
+    /// filled in time.
+    pub async fn ready(&self) -> bool {
         let all = async {
             let _ = tokio::join!(
                 self.pvs.wait_until_ready(),
@@ -60,11 +75,12 @@ impl Caches {
                 self.services.wait_until_ready(),
                 self.deployments.wait_until_ready(),
                 self.backups.wait_until_ready(),
+                self.jobs.wait_until_ready(),
             );
         };
         tokio::time::timeout(Duration::from_secs(30), all)
             .await
-            .map_err(|_| Error::Waiting("the watch caches are not filled yet".into()))
+            .is_ok()
     }
 }
 
@@ -77,14 +93,19 @@ pub async fn lookup<K>(
     api: &kube::Api<K>,
     namespace: Option<&str>,
     name: &str,
-) -> crate::Result<Option<K>>
+) -> Result<Option<K>>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     match cached(store, namespace, name) {
         Some(found) => Ok(Some(found)),
-        None => Ok(api.get_opt(name).await?),
+        None => {
+            let kind = K::kind(&K::DynamicType::default()).to_string();
+            api.get_opt(name)
+                .await
+                .map_err(Error::observe(format!("{kind} {name}")))
+        }
     }
 }
 
@@ -151,7 +172,7 @@ impl Context {
         }
     }
 
-    fn succeeded(&self, key: &str) {
+    pub(crate) fn succeeded(&self, key: &str) {
         self.metrics
             .reconciles
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -160,7 +181,7 @@ impl Context {
 
     /// Exponential backoff per object (2s doubling to 5 min), so one broken instance
     /// retries slowly while the others go on.
-    fn backoff(&self, key: &str) -> Duration {
+    pub(crate) fn backoff(&self, key: &str) -> Duration {
         self.metrics
             .failures
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -171,48 +192,63 @@ impl Context {
     }
 }
 
-/// Maps a reconcile error to what happens next. Waiting is normal progress (a Job or a
-/// deletion under way): a short requeue, no warning. Everything else backs off.
+/// A failure backs off per object; expected waits never reach here (the plan returns
+/// them as an Action).
 pub fn error_policy_for(key: &str, error: &Error, ctx: &Context) -> Action {
-    match innermost(error) {
-        Error::Waiting(what) => {
-            tracing::debug!(object = key, "waiting: {what}");
-            Action::requeue(Duration::from_secs(3))
-        }
-        Error::InvalidSpec(message) => {
-            tracing::warn!(object = key, "invalid spec: {message}");
-            Action::await_change()
-        }
-        other => {
-            let delay = ctx.backoff(key);
-            tracing::warn!(
-                object = key,
-                retry_in_s = delay.as_secs(),
-                "reconcile failed: {other}"
-            );
-            Action::requeue(delay)
-        }
-    }
+    let delay = ctx.backoff(key);
+    tracing::warn!(
+        object = key,
+        retry_in_s = delay.as_secs(),
+        "reconcile failed: {error}"
+    );
+    Action::requeue(delay)
 }
 
-/// The reconciler's own error inside the finalizer helper's wrapper.
-fn innermost(error: &Error) -> &Error {
-    use kube::runtime::finalizer::Error as F;
-    match error {
-        Error::Finalizer(boxed) => match boxed.as_ref() {
-            F::ApplyFailed(inner) | F::CleanupFailed(inner) => innermost(inner),
-            _ => error,
-        },
-        _ => error,
+/// Where a reconcile stops, for the log and the next look.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing under way: the periodic resync.
+    Settled,
+    /// Something we started is under way.
+    Wait(String),
+    /// Only a person can move this on; what they should do.
+    Blocked(String),
+    /// The spec cannot be acted on until it changes.
+    AwaitChange(String),
+    /// The object is finished with (its deletion released).
+    Done,
+}
+
+impl Next {
+    pub fn action(&self, key: &str) -> Action {
+        match self {
+            Next::Settled => Action::requeue(SETTLED_WAIT),
+            Next::Wait(what) => {
+                tracing::debug!(object = key, "waiting: {what}");
+                Action::requeue(SHORT_WAIT)
+            }
+            Next::Blocked(why) => {
+                tracing::warn!(object = key, "blocked: {why}");
+                Action::requeue(BLOCKED_WAIT)
+            }
+            Next::AwaitChange(why) => {
+                tracing::warn!(object = key, "invalid spec: {why}");
+                Action::await_change()
+            }
+            Next::Done => Action::await_change(),
+        }
     }
 }
 
 /// Now, truncated to whole seconds like the API server's own timestamps: rounding up
 /// could put a backup's completion after the creation of the instance that restores it.
 pub fn now_rfc3339() -> String {
-    let now = jiff::Timestamp::now();
-    jiff::Timestamp::from_second(now.as_second())
-        .unwrap_or(now)
+    rfc3339(jiff::Timestamp::now())
+}
+
+pub fn rfc3339(at: jiff::Timestamp) -> String {
+    jiff::Timestamp::from_second(at.as_second())
+        .unwrap_or(at)
         .to_string()
 }
 

@@ -1,35 +1,33 @@
-//! Small API helpers: server-side apply, create-if-absent, owner references, Job state.
+//! Small API helpers: server-side apply (with a skip-if-unchanged memo), create if
+//! absent, delete if present, status and finalizer patches. They return kube's own
+//! error; the apply step says which write it was.
 
 use std::fmt::Debug;
 
-use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::json;
 
 use super::MANAGER;
-use crate::{Error, Result};
+use crate::manifests::sha256_hex;
+
+type KubeResult<T> = std::result::Result<T, kube::Error>;
 
 /// Server-side apply with our field manager. `force` takes over fields that another
 /// manager (the course's kopf operator, a hand edit) set, so adopted objects converge.
-pub async fn apply<K>(api: &Api<K>, obj: &K) -> Result<K>
+pub async fn apply<K>(api: &Api<K>, obj: &K) -> KubeResult<K>
 where
     K: Resource + Serialize + DeserializeOwned + Clone + Debug,
 {
-    let name = obj
-        .meta()
-        .name
-        .clone()
-        .ok_or(Error::MissingField("metadata.name"))?;
-    Ok(api
-        .patch(
-            &name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(obj),
-        )
-        .await?)
+    api.patch(
+        &obj.name_any(),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(obj),
+    )
+    .await
 }
 
 /// What our last apply of each object produced: the desired object's hash and a
@@ -58,13 +56,7 @@ impl AppliedMemo {
 }
 
 fn hash_of(value: &impl Serialize) -> String {
-    use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
 }
 
 /// The live object seen through the desired one: only the fields our apply sets, so
@@ -99,7 +91,7 @@ pub async fn apply_if_changed<K>(
     obj: &K,
     live: Option<&K>,
     memo: &AppliedMemo,
-) -> Result<K>
+) -> KubeResult<K>
 where
     K: Resource + Serialize + DeserializeOwned + Clone + Debug,
     K::DynamicType: Default,
@@ -131,15 +123,11 @@ where
 
 /// Creates `obj` unless an object of that name exists; returns what is there now.
 /// Jobs are created, not applied: their pod template is immutable.
-pub async fn create_if_absent<K>(api: &Api<K>, obj: &K) -> Result<K>
+pub async fn create_if_absent<K>(api: &Api<K>, obj: &K) -> KubeResult<K>
 where
     K: Resource + Serialize + DeserializeOwned + Clone + Debug,
 {
-    let name = obj
-        .meta()
-        .name
-        .clone()
-        .ok_or(Error::MissingField("metadata.name"))?;
+    let name = obj.name_any();
     match api
         .create(
             &PostParams {
@@ -151,14 +139,14 @@ where
         .await
     {
         Ok(created) => Ok(created),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(api.get(&name).await?),
-        Err(e) => Err(e.into()),
+        Err(kube::Error::Api(status)) if status.code == 409 => api.get(&name).await,
+        Err(e) => Err(e),
     }
 }
 
 /// Deletes in the background (dependents collected by the garbage collector); a
 /// missing object is fine.
-pub async fn delete_if_present<K>(api: &Api<K>, name: &str) -> Result<()>
+pub async fn delete_if_present<K>(api: &Api<K>, name: &str) -> KubeResult<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
@@ -169,7 +157,7 @@ where
     match api.delete(name, &params).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -181,37 +169,44 @@ pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
     obj.owner_references().iter().any(|o| o.uid == uid)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JobState {
-    Running,
-    Succeeded,
-    Failed(String),
+/// Server-side applies `status` to the status subresource of `name`.
+pub async fn patch_status<K>(api: &Api<K>, name: &str, status: &impl Serialize) -> KubeResult<()>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map(|_| ())
 }
 
-pub fn job_state(job: &Job) -> JobState {
-    let status = job.status.as_ref();
-    let condition = |type_: &str| {
-        status
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| c.type_ == type_ && c.status == "True"))
-    };
-    if condition("Complete").is_some() || status.and_then(|s| s.succeeded).unwrap_or(0) > 0 {
-        JobState::Succeeded
-    } else if let Some(failed) = condition("Failed") {
-        JobState::Failed(
-            failed
-                .message
-                .clone()
-                .or_else(|| failed.reason.clone())
-                .unwrap_or_else(|| "the Job failed".into()),
-        )
-    } else {
-        JobState::Running
-    }
-}
-
-pub fn annotation<'a, K: Resource>(obj: &'a K, key: &str) -> Option<&'a str> {
-    obj.annotations().get(key).map(String::as_str)
+/// Sets `finalizers` on `obj`, failing with a conflict if the object changed since it
+/// was read: another writer's finalizer list is never overwritten with a stale one.
+pub async fn set_finalizers<K>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> KubeResult<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let patch = json!({
+        "metadata": {
+            "finalizers": finalizers,
+            "resourceVersion": obj.resource_version(),
+        }
+    });
+    api.patch(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]

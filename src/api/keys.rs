@@ -1,0 +1,58 @@
+//! Every label, annotation and finalizer key the operator matches objects by. The
+//! operator stamps these onto rendered objects itself (`stamp_instance_labels`), so a
+//! user's template override can change what a server looks like but never how the
+//! operator finds its objects.
+
+use std::collections::BTreeMap;
+
+use kube::api::ObjectMeta;
+
+/// Our field manager, and the `app.kubernetes.io/managed-by` value on every child.
+pub const MANAGED_BY: &str = "kubectl-mysql";
+/// The label key whose value is [`MANAGED_BY`]; the operator's caches select by it.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Finalizer that holds a MySQL object until its backup is recorded.
+pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
+/// Annotation on a MySQL object: `true` deletes it without taking a backup first.
+pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-delete";
+/// Label on children, Jobs and backup records naming the instance they belong to.
+pub const INSTANCE_LABEL: &str = "mysqls.otus.homework/instance";
+/// Annotation on a backup or restore Job naming the backup record it serves.
+pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
+/// Annotation on the password Job naming the password fingerprint it applies.
+pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password-sha256";
+/// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.
+pub const INSTANCE_UID_ANNOTATION: &str = "mysqls.otus.homework/instance-uid";
+/// Set by `create --restore-from`: the backup a new instance starts from.
+pub const RESTORE_FROM_ANNOTATION: &str = "mysqls.otus.homework/restore-from";
+/// Set by `kubectl mysql restore`: `BACKUP@REQUEST-ID`; a new value asks for a restore.
+pub const RESTORE_REQUEST_ANNOTATION: &str = "mysqls.otus.homework/restore-request";
+/// On a restore Job: which request (or which incarnation's create) it serves.
+pub const RESTORE_TOKEN_ANNOTATION: &str = "mysqls.otus.homework/restore-token";
+
+/// The labels the operator's watches select by: managed-by and the instance.
+pub fn operator_labels(instance: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+        (INSTANCE_LABEL.to_string(), instance.to_string()),
+    ])
+}
+
+/// Adds [`operator_labels`] to an object's metadata, whatever the template wrote.
+pub fn stamp_instance_labels(meta: &mut ObjectMeta, instance: &str) {
+    meta.labels
+        .get_or_insert_with(Default::default)
+        .extend(operator_labels(instance));
+}
+
+/// Sets one annotation on an object's metadata.
+pub fn stamp_annotation(meta: &mut ObjectMeta, key: &str, value: impl Into<String>) {
+    meta.annotations
+        .get_or_insert_with(Default::default)
+        .insert(key.to_string(), value.into());
+}
+
+/// One annotation's value.
+pub fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations.as_ref()?.get(key).map(String::as_str)
+}

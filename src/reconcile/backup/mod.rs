@@ -1,0 +1,117 @@
+//! Reconciling MySQLBackup records: one backup Job per instance at a time, named
+//! backup-NAME-job as in the course, owned by the record (not by the instance) so it
+//! stays visible after the instance is gone. Observe -> plan (pure) -> apply.
+
+pub mod plan;
+
+use std::sync::Arc;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+
+use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
+use super::kube_ops::{create_if_absent, delete_if_present, patch_status};
+use super::{Context, error_policy_for, now_rfc3339, object_key};
+use crate::api::{BackupPhase, JobState, MySQL, MySQLBackup};
+use crate::names::InstanceNames;
+use crate::{Error, Result};
+
+pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Action> {
+    if backup.phase().is_some_and(BackupPhase::is_finished) {
+        return Ok(Action::await_change());
+    }
+    let key = object_key(backup.as_ref());
+    let snapshot = observe(&backup, &ctx).await?;
+    let plan = plan::plan(&backup, &snapshot, &ctx.renderer, &now_rfc3339())?;
+    apply(&backup, &plan, &ctx).await?;
+    ctx.succeeded(&key);
+    Ok(plan.next)
+}
+
+pub fn error_policy(backup: Arc<MySQLBackup>, error: &Error, ctx: Arc<Context>) -> Action {
+    error_policy_for(&object_key(backup.as_ref()), error, &ctx)
+}
+
+async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> {
+    let namespace = backup
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
+    let names = InstanceNames::new(backup.spec.instance.clone(), namespace.clone());
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &namespace);
+    let get_job = |name: String| {
+        let jobs = jobs.clone();
+        let what = format!("Job {namespace}/{name}");
+        async move { jobs.get_opt(&name).await.map_err(Error::observe(what)) }
+    };
+    let job = get_job(names.backup_job()).await?;
+    let mut snapshot = BackupSnapshot::default();
+    match &job {
+        Some(job) if plan::serves(job, backup) && !JobState::is_running(job) => {
+            snapshot.job_pods = job_pods(ctx, &names).await?;
+        }
+        Some(_) => {}
+        None => {
+            let instances: Api<MySQL> = Api::namespaced(ctx.client.clone(), &names.namespace);
+            snapshot.instance = instances
+                .get_opt(&names.name)
+                .await
+                .map_err(Error::observe(format!("MySQL {}", names.name)))?;
+            snapshot.restore_job = get_job(names.restore_job()).await?;
+        }
+    }
+    snapshot.job = job;
+    Ok(snapshot)
+}
+
+async fn job_pods(ctx: &Context, names: &InstanceNames) -> Result<Vec<Pod>> {
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &names.namespace);
+    let selector = format!("job-name={}", names.backup_job());
+    Ok(pods
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(Error::observe(format!(
+            "the pods of Job {}",
+            names.backup_job()
+        )))?
+        .items)
+}
+
+/// Writes, then Events, then the status (the order the instance's apply explains).
+async fn apply(backup: &MySQLBackup, plan: &BackupPlan, ctx: &Context) -> Result<()> {
+    let namespace = backup.namespace().unwrap_or_default();
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &namespace);
+    for write in &plan.writes {
+        match write {
+            BackupWrite::CreateJob(job) => create_if_absent(&jobs, job)
+                .await
+                .map(drop)
+                .map_err(Error::apply(format!("Job {namespace}/{}", job.name_any())))?,
+            BackupWrite::DeleteJob(name) => delete_if_present(&jobs, name)
+                .await
+                .map_err(Error::apply(format!("deleting Job {namespace}/{name}")))?,
+        }
+    }
+    let reference = backup.object_ref(&());
+    for notice in &plan.events {
+        ctx.publish(
+            &reference,
+            notice.type_,
+            notice.reason,
+            notice.message.clone(),
+        )
+        .await;
+    }
+    if let Some(status) = &plan.status {
+        let api: Api<MySQLBackup> = Api::namespaced(ctx.client.clone(), &namespace);
+        patch_status(&api, &backup.name_any(), status)
+            .await
+            .map_err(|source| Error::Status {
+                what: format!("MySQLBackup {namespace}/{}", backup.name_any()),
+                source,
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! Plan for a MySQLBackup record: pure, from the record and what observe read.
+
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+
+use crate::api::keys::{BACKUP_ANNOTATION, annotation};
+use crate::api::{BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus};
+use crate::manifests;
+use crate::names::InstanceNames;
+use crate::reconcile::SHORT_WAIT;
+use crate::reconcile::instance::plan::set_owner;
+use crate::reconcile::instance::status::Notice;
+use crate::render::{InstanceContext, Renderer};
+use crate::{Error, Result};
+
+/// A running backup is also woken by its Job's changes; this is the safety net.
+const RUNNING_RECHECK: Duration = Duration::from_secs(60);
+
+/// What the backup reconcile reads.
+#[derive(Clone, Debug, Default)]
+pub struct BackupSnapshot {
+    /// `backup-NAME-job`, whichever backup it serves.
+    pub job: Option<Job>,
+    /// The pods of that Job, read once it has finished and serves this backup.
+    pub job_pods: Vec<Pod>,
+    /// Read only when no Job exists yet.
+    pub instance: Option<MySQL>,
+    /// Read only when no Job exists yet: a backup waits for a running restore.
+    pub restore_job: Option<Job>,
+}
+
+// A plan lives for one reconcile and holds a handful of writes; boxing would only
+// add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum BackupWrite {
+    CreateJob(Job),
+    DeleteJob(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupPlan {
+    pub writes: Vec<BackupWrite>,
+    pub events: Vec<Notice>,
+    /// The new status; None when it would not change.
+    pub status: Option<MySQLBackupStatus>,
+    pub next: Action,
+}
+
+/// `job` runs this backup (rather than an earlier one).
+pub fn serves(job: &Job, backup: &MySQLBackup) -> bool {
+    annotation(&job.metadata, BACKUP_ANNOTATION) == Some(backup.name_any().as_str())
+}
+
+pub fn plan(
+    backup: &MySQLBackup,
+    snapshot: &BackupSnapshot,
+    renderer: &Renderer,
+    now: &str,
+) -> Result<BackupPlan> {
+    let mut status = backup.status.clone().unwrap_or_default();
+    let mut writes = Vec::new();
+    let mut events = Vec::new();
+    let namespace = backup
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
+    let names = InstanceNames::new(backup.spec.instance.clone(), namespace);
+    let job_name = names.backup_job();
+    let next = match &snapshot.job {
+        Some(job) if serves(job, backup) => {
+            status.job_name = Some(job_name);
+            let outcome = Outcome {
+                job,
+                pods: &snapshot.job_pods,
+                backup_name: &backup.name_any(),
+                now,
+            };
+            outcome.record(&mut status)
+        }
+        // backup-NAME-job still holds the previous backup's run.
+        Some(other) => {
+            status.phase = Some(BackupPhase::Pending);
+            status.message = Some(if JobState::is_running(other) {
+                format!("waiting for the running Job {job_name} to finish")
+            } else {
+                writes.push(BackupWrite::DeleteJob(job_name.clone()));
+                format!("replacing the finished Job {job_name}")
+            });
+            Action::requeue(SHORT_WAIT)
+        }
+        None => match (&snapshot.instance, &snapshot.restore_job) {
+            (None, _) => {
+                status.phase = Some(BackupPhase::Failed);
+                status.message = Some(format!("MySQL instance {} not found", names.name));
+                Action::await_change()
+            }
+            (Some(_), Some(restore)) if JobState::is_running(restore) => {
+                status.phase = Some(BackupPhase::Pending);
+                status.message = Some("waiting for the running restore to finish".into());
+                Action::requeue(SHORT_WAIT)
+            }
+            (Some(instance), _) => {
+                let template_ctx = InstanceContext::new(instance, &names);
+                let mut job = manifests::backup_job(renderer, &template_ctx, &backup.name_any())?;
+                let owner = backup
+                    .controller_owner_ref(&())
+                    .ok_or(Error::MissingField("metadata.uid"))?;
+                set_owner(&mut job, &owner);
+                writes.push(BackupWrite::CreateJob(job));
+                status.phase = Some(BackupPhase::Running);
+                status.start_time = Some(now.to_string());
+                status.message = Some(format!(
+                    "Job {job_name} is dumping {}",
+                    instance.spec.database
+                ));
+                events.push(Notice::normal(
+                    "BackupStarted",
+                    format!("Job {job_name} started"),
+                ));
+                status.job_name = Some(job_name);
+                Action::requeue(RUNNING_RECHECK)
+            }
+        },
+    };
+    let changed = backup.status.as_ref() != Some(&status);
+    if changed && let Some(finished) = finish_notice(backup, &status) {
+        events.push(finished);
+    }
+    Ok(BackupPlan {
+        writes,
+        events,
+        status: changed.then_some(status),
+        next,
+    })
+}
+
+/// The backup's own Job and what its pods reported.
+struct Outcome<'a> {
+    job: &'a Job,
+    pods: &'a [Pod],
+    backup_name: &'a str,
+    now: &'a str,
+}
+
+impl Outcome<'_> {
+    /// Records what the Job came to.
+    fn record(&self, status: &mut MySQLBackupStatus) -> Action {
+        match JobState::of(self.job) {
+            JobState::Running => {
+                status.phase = Some(BackupPhase::Running);
+                return Action::requeue(RUNNING_RECHECK);
+            }
+            JobState::Succeeded => {
+                let report = termination_report(self.pods).unwrap_or_default();
+                status.phase = Some(BackupPhase::Succeeded);
+                status.file = Some(report.file.unwrap_or_else(|| {
+                    format!("/backup/{}", manifests::dump_file_name(self.backup_name))
+                }));
+                status.size_bytes = report.size_bytes;
+                status.sha256 = report.sha256;
+                status.message = Some("backup completed".into());
+            }
+            JobState::Failed(message) => {
+                status.phase = Some(BackupPhase::Failed);
+                status.message = Some(match pod_failure(self.pods) {
+                    Some(detail) => format!("{message}: {detail}"),
+                    None => message,
+                });
+            }
+        }
+        status.completion_time = Some(self.now.to_string());
+        Action::await_change()
+    }
+}
+
+/// The Event of a backup that finishes with this status.
+fn finish_notice(backup: &MySQLBackup, status: &MySQLBackupStatus) -> Option<Notice> {
+    let finished_now = status.phase.is_some_and(BackupPhase::is_finished)
+        && !backup.phase().is_some_and(BackupPhase::is_finished);
+    if !finished_now {
+        return None;
+    }
+    let message = status.message.clone().unwrap_or_default();
+    Some(match status.phase {
+        Some(BackupPhase::Succeeded) => Notice::normal("BackupSucceeded", message),
+        _ => Notice::warning("BackupFailed", message),
+    })
+}
+
+/// What the backup script wrote to its termination log (absent on a simulated node).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TerminationReport {
+    file: Option<String>,
+    size_bytes: Option<i64>,
+    sha256: Option<String>,
+}
+
+fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    pods.iter()
+        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref())
+        .flatten()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
+        .map(|t| (t.reason.clone().unwrap_or_default(), t.message.clone()))
+}
+
+fn termination_report(pods: &[Pod]) -> Option<TerminationReport> {
+    terminated_messages(pods)
+        .filter_map(|(_, message)| serde_json::from_str(message.as_deref()?).ok())
+        .next()
+}
+
+fn pod_failure(pods: &[Pod]) -> Option<String> {
+    terminated_messages(pods)
+        .find(|(reason, _)| reason != "Completed")
+        .map(|(reason, message)| match message {
+            Some(m) => format!("{reason}: {m}"),
+            None => reason,
+        })
+}

@@ -1,0 +1,245 @@
+//! The controllers' wiring: one watch per kind, reflected into the caches the
+//! reconciles read, and the triggers that wake an instance when a child changes.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use kube::runtime::controller::{Config, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+
+use super::{Caches, Context, Metrics, backup, instance};
+use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
+use crate::api::{MySQL, MySQLBackup};
+use crate::render::Renderer;
+
+/// What the controllers watch and how hard they work.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// Namespaces to watch; empty for all.
+    pub namespaces: Vec<String>,
+    /// How many objects of each kind may be reconciled at once.
+    pub concurrency: u16,
+}
+
+/// Runs both controllers in every watched namespace until a signal stops them.
+pub async fn run(client: Client, renderer: Renderer, metrics: Arc<Metrics>, scope: Scope) {
+    let scopes: Vec<Option<String>> = if scope.namespaces.is_empty() {
+        vec![None]
+    } else {
+        scope.namespaces.iter().cloned().map(Some).collect()
+    };
+    let concurrency = scope.concurrency;
+    let renderer = Arc::new(renderer);
+    let runs = scopes.into_iter().map(|scope| {
+        let (caches, triggers) = watch_children(&client, scope.as_deref());
+        let ctx = Arc::new(Context::new(
+            client.clone(),
+            renderer.clone(),
+            metrics.clone(),
+            caches,
+        ));
+        let client = client.clone();
+        async move {
+            tokio::join!(
+                run_instances(
+                    client.clone(),
+                    scope.as_deref(),
+                    ctx.clone(),
+                    triggers,
+                    concurrency
+                ),
+                run_backups(client, scope.as_deref(), ctx, concurrency)
+            )
+        }
+    });
+    futures::future::join_all(runs).await;
+}
+
+type Trigger<K> = futures::stream::BoxStream<'static, Result<K, watcher::Error>>;
+
+/// The watch streams that both fill the caches and wake the instances.
+struct Triggers {
+    pvs: Trigger<PersistentVolume>,
+    pvcs: Trigger<PersistentVolumeClaim>,
+    services: Trigger<Service>,
+    deployments: Trigger<Deployment>,
+    backups: Trigger<MySQLBackup>,
+    jobs: Trigger<Job>,
+}
+
+/// One watch per kind, reflected into a cache; managedFields are dropped first, since
+/// nothing reads them and they are half of an object's size.
+fn reflected<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Trigger<K>)
+where
+    K: kube::Resource
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(|o: &mut K| o.meta_mut().managed_fields = None)
+        .reflect(writer)
+        .touched_objects()
+        .boxed();
+    (reader, stream)
+}
+
+fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
+    let managed = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
+    let (pvs, pv_trigger) = reflected(
+        Api::<PersistentVolume>::all(client.clone()),
+        managed.clone(),
+    );
+    let (pvcs, pvc_trigger) = reflected(
+        scoped::<PersistentVolumeClaim>(client.clone(), scope),
+        managed.clone(),
+    );
+    let (services, service_trigger) =
+        reflected(scoped::<Service>(client.clone(), scope), managed.clone());
+    let (deployments, deployment_trigger) =
+        reflected(scoped::<Deployment>(client.clone(), scope), managed);
+    let (backups, backup_trigger) = reflected(
+        scoped::<MySQLBackup>(client.clone(), scope),
+        watcher::Config::default(),
+    );
+    let (jobs, job_trigger) = reflected(
+        scoped::<Job>(client.clone(), scope),
+        watcher::Config::default().labels(INSTANCE_LABEL),
+    );
+    (
+        Caches {
+            pvs,
+            pvcs,
+            services,
+            deployments,
+            backups,
+            jobs,
+        },
+        Triggers {
+            pvs: pv_trigger,
+            pvcs: pvc_trigger,
+            services: service_trigger,
+            deployments: deployment_trigger,
+            backups: backup_trigger,
+            jobs: job_trigger,
+        },
+    )
+}
+
+fn scoped<K>(client: Client, scope: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match scope {
+        Some(ns) => Api::namespaced(client, ns),
+        None => Api::all(client),
+    }
+}
+
+fn by_instance_label<K: kube::Resource>(
+    obj: &K,
+    namespace: Option<String>,
+) -> Option<ObjectRef<MySQL>> {
+    let name = obj.labels().get(INSTANCE_LABEL)?;
+    Some(ObjectRef::new(name).within(&namespace?))
+}
+
+async fn run_instances(
+    client: Client,
+    scope: Option<&str>,
+    ctx: Arc<Context>,
+    triggers: Triggers,
+    concurrency: u16,
+) {
+    let controller = Controller::new(
+        scoped::<MySQL>(client.clone(), scope),
+        watcher::Config::default(),
+    );
+    let instances = controller.store();
+    controller
+        .owns_stream(triggers.deployments)
+        .owns_stream(triggers.services)
+        // Claims and volumes by label: the backup claim and the PVs are not owned by
+        // the instance, and a change to them (a deleted claim, a Released volume) must
+        // still wake it.
+        .watches_stream(triggers.pvcs, |pvc| {
+            by_instance_label(&pvc, pvc.namespace())
+        })
+        .watches_stream(triggers.pvs, |pv| {
+            let namespace = pv.spec.as_ref()?.claim_ref.as_ref()?.namespace.clone();
+            by_instance_label(&pv, namespace)
+        })
+        .watches_stream(triggers.backups, |b| {
+            Some(ObjectRef::new(&b.spec.instance).within(&b.namespace()?))
+        })
+        .watches_stream(triggers.jobs, |job| {
+            by_instance_label(&job, job.namespace())
+        })
+        // Our credentials Secrets, and the users' Secrets that instances reference.
+        .watches(
+            scoped::<Secret>(client, scope),
+            watcher::Config::default(),
+            move |secret| {
+                let namespace = secret.namespace().unwrap_or_default();
+                let referencing: Vec<_> = instances
+                    .state()
+                    .iter()
+                    .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
+                    .filter(|i| {
+                        i.spec
+                            .password_secret_ref
+                            .as_ref()
+                            .is_some_and(|r| r.name == secret.name_any())
+                            || secret
+                                .owner_references()
+                                .iter()
+                                .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
+                    })
+                    .map(|i| ObjectRef::from_obj(i.as_ref()))
+                    .collect();
+                referencing
+            },
+        )
+        .with_config(Config::default().concurrency(concurrency))
+        .shutdown_on_signal()
+        .run(instance::reconcile, instance::error_policy, ctx)
+        .for_each(|result| async move {
+            if let Ok((object, _)) = result {
+                tracing::debug!(instance = %object, "reconciled");
+            }
+        })
+        .await;
+}
+
+async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {
+    Controller::new(
+        scoped::<MySQLBackup>(client.clone(), scope),
+        watcher::Config::default(),
+    )
+    .owns(
+        scoped::<Job>(client, scope),
+        watcher::Config::default().labels(INSTANCE_LABEL),
+    )
+    .with_config(Config::default().concurrency(concurrency))
+    .shutdown_on_signal()
+    .run(backup::reconcile, backup::error_policy, ctx)
+    .for_each(|result| async move {
+        if let Ok((object, _)) = result {
+            tracing::debug!(backup = %object, "reconciled");
+        }
+    })
+    .await;
+}

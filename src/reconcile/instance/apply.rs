@@ -1,0 +1,215 @@
+//! Apply: executes a plan, writes only, in its order: the finalizer when it is added,
+//! the writes, the Events, the status, and the finalizer when it is removed. Events go
+//! before the status: an operator killed in between repeats them after its restart
+//! (the recorder folds a repeat into a count), where the other order would lose them
+//! for good once the status already shows the change.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::observe::names_of;
+use super::plan::{FinalizerChange, Kind, Plan, Write};
+use crate::api::keys::FINALIZER;
+use crate::api::{MySQL, MySQLBackup};
+use crate::names::InstanceNames;
+use crate::reconcile::Context;
+use crate::reconcile::kube_ops::{
+    self, apply_if_changed, create_if_absent, delete_if_present, patch_status, set_finalizers,
+};
+use crate::{Error, Result};
+
+/// Namespaced handles for everything an instance touches.
+struct Apis {
+    secrets: Api<Secret>,
+    pvcs: Api<PersistentVolumeClaim>,
+    pvs: Api<PersistentVolume>,
+    services: Api<Service>,
+    deployments: Api<Deployment>,
+    jobs: Api<Job>,
+    backups: Api<MySQLBackup>,
+    instances: Api<MySQL>,
+}
+
+impl Apis {
+    fn new(ctx: &Context, namespace: &str) -> Self {
+        let c = ctx.client.clone();
+        Self {
+            secrets: Api::namespaced(c.clone(), namespace),
+            pvcs: Api::namespaced(c.clone(), namespace),
+            pvs: Api::all(c.clone()),
+            services: Api::namespaced(c.clone(), namespace),
+            deployments: Api::namespaced(c.clone(), namespace),
+            jobs: Api::namespaced(c.clone(), namespace),
+            backups: Api::namespaced(c.clone(), namespace),
+            instances: Api::namespaced(c, namespace),
+        }
+    }
+}
+
+pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
+    let names = names_of(instance)?;
+    let namespace = names.namespace.clone();
+    let apis = Apis::new(ctx, &namespace);
+    let what = || format!("MySQL {namespace}/{}", instance.name_any());
+    if plan.finalizer == FinalizerChange::Add {
+        let mut finalizers = instance.finalizers().to_vec();
+        finalizers.push(FINALIZER.to_string());
+        set_finalizers(&apis.instances, instance, finalizers)
+            .await
+            .map_err(|source| Error::Finalizer {
+                what: what(),
+                source,
+            })?;
+    }
+    for write in &plan.writes {
+        execute(write, &apis, ctx, &names).await?;
+    }
+    let reference = instance.object_ref(&());
+    for notice in &plan.events {
+        ctx.publish(
+            &reference,
+            notice.type_,
+            notice.reason,
+            notice.message.clone(),
+        )
+        .await;
+    }
+    if let Some(status) = &plan.status {
+        patch_status(&apis.instances, &instance.name_any(), status)
+            .await
+            .map_err(|source| Error::Status {
+                what: what(),
+                source,
+            })?;
+    }
+    if plan.finalizer == FinalizerChange::Remove {
+        let finalizers = instance
+            .finalizers()
+            .iter()
+            .filter(|f| *f != FINALIZER)
+            .cloned()
+            .collect();
+        set_finalizers(&apis.instances, instance, finalizers)
+            .await
+            .map_err(|source| Error::Finalizer {
+                what: what(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceNames) -> Result<()> {
+    let memo = &ctx.applied;
+    let namespace = names.namespace.as_str();
+    let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
+    match write {
+        Write::ApplySecret(secret) => kube_ops::apply(&apis.secrets, secret)
+            .await
+            .map(drop)
+            .map_err(Error::apply(named("Secret", secret.name_any()))),
+        Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)
+            .await
+            .map(drop)
+            .map_err(Error::apply(format!("PersistentVolume {}", pv.name_any()))),
+        Write::ApplyClaim(claim, live) => apply_if_changed(&apis.pvcs, claim, live.as_ref(), memo)
+            .await
+            .map(drop)
+            .map_err(Error::apply(named(
+                "PersistentVolumeClaim",
+                claim.name_any(),
+            ))),
+        Write::ApplyService(service, live) => {
+            apply_if_changed(&apis.services, service, live.as_ref(), memo)
+                .await
+                .map(drop)
+                .map_err(Error::apply(named("Service", service.name_any())))
+        }
+        Write::ApplyDeployment(deployment, live) => {
+            apply_if_changed(&apis.deployments, deployment, live.as_ref(), memo)
+                .await
+                .map(drop)
+                .map_err(Error::apply(named("Deployment", deployment.name_any())))
+        }
+        Write::CreateJob(job) => create_if_absent(&apis.jobs, job)
+            .await
+            .map(drop)
+            .map_err(Error::apply(named("Job", job.name_any()))),
+        Write::CreateBackupRecord(record) => apis
+            .backups
+            .create(&PostParams::default(), record)
+            .await
+            .map(drop)
+            .map_err(Error::apply(named("MySQLBackup", record.name_any()))),
+        Write::Delete(kind, name) => {
+            delete(apis, *kind, name)
+                .await
+                .map_err(Error::apply(format!(
+                    "deleting {kind:?} {namespace}/{name}"
+                )))
+        }
+        Write::FreeReleasedVolume(name) => {
+            let patch = json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}});
+            apis.pvs
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(Error::apply(format!("PersistentVolume {name}")))?;
+            tracing::info!(
+                pv = name,
+                "freed a Released volume for its re-created claim"
+            );
+            Ok(())
+        }
+        Write::FinishPasswordChange(password) => {
+            finish_password_change(apis, names, &password.0).await
+        }
+    }
+}
+
+async fn delete(apis: &Apis, kind: Kind, name: &str) -> Result<(), kube::Error> {
+    match kind {
+        Kind::Job => delete_if_present(&apis.jobs, name).await,
+        Kind::Secret => delete_if_present(&apis.secrets, name).await,
+        Kind::Service => {
+            tracing::info!(
+                object = name,
+                "replacing an object this instance does not own"
+            );
+            delete_if_present(&apis.services, name).await
+        }
+        Kind::Deployment => {
+            tracing::info!(
+                object = name,
+                "replacing an object this instance does not own"
+            );
+            delete_if_present(&apis.deployments, name).await
+        }
+        Kind::PersistentVolume => delete_if_present(&apis.pvs, name).await,
+    }
+}
+
+/// `NAME-credentials` takes the password the Job set (the plan checked it against the
+/// Job's fingerprint) and `NAME-credentials-next` goes.
+async fn finish_password_change(apis: &Apis, names: &InstanceNames, password: &str) -> Result<()> {
+    let live = names.credentials_secret();
+    let pending = names.pending_credentials_secret();
+    let password = k8s_openapi::ByteString(password.as_bytes().to_vec());
+    apis.secrets
+        .patch(
+            &live,
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "data": { "password": password } })),
+        )
+        .await
+        .map_err(Error::apply(format!("Secret {}/{live}", names.namespace)))?;
+    delete_if_present(&apis.secrets, &pending)
+        .await
+        .map_err(Error::apply(format!(
+            "Secret {}/{pending}",
+            names.namespace
+        )))
+}

@@ -1,0 +1,275 @@
+//! Observe: the only reads of an instance's reconcile. Everything a decision needs is
+//! gathered into a snapshot; the caches answer where they can, and the API server only
+//! where a cache cannot (objects of ours the course's operator left unlabelled, Secrets,
+//! which are never cached, and anything where a stale answer could start a second Job).
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+
+use super::plan::{self, RestoreWanted};
+use crate::api::keys::INSTANCE_LABEL;
+use crate::api::{MySQL, MySQLBackup};
+use crate::names::InstanceNames;
+use crate::reconcile::{Caches, Context, cached, lookup};
+use crate::{Error, Result};
+
+/// A password as read from a Secret. Its Debug output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// The volumes and claims as they were before this reconcile applied anything.
+#[derive(Clone, Debug, Default)]
+pub struct LiveVolumes {
+    pub data_pv: Option<PersistentVolume>,
+    pub backup_pv: Option<PersistentVolume>,
+    pub data_pvc: Option<PersistentVolumeClaim>,
+    pub backup_pvc: Option<PersistentVolumeClaim>,
+}
+
+/// What the instance's reconcile decides from, besides the instance itself.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub names: InstanceNames,
+    /// The password the spec asks for, or why it cannot be read.
+    pub desired_password: Result<Password, String>,
+    /// `NAME-credentials`: the password the server has.
+    pub credentials: Option<Password>,
+    /// `NAME-credentials-next`, read only while the status is not settled on Synced.
+    pub pending_credentials: Option<Password>,
+    pub password_job: Option<Job>,
+    /// `restore-NAME-job`, read only while a restore is wanted.
+    pub restore_job: Option<Job>,
+    /// The backup a wanted restore loads, read only before its Job exists.
+    pub restore_source: Option<MySQLBackup>,
+    pub volumes: LiveVolumes,
+    pub service: Option<Service>,
+    pub deployment: Option<Deployment>,
+    /// This instance's backup records.
+    pub backups: Vec<MySQLBackup>,
+}
+
+/// What the deletion of an instance decides from.
+#[derive(Clone, Debug)]
+pub struct DeletionSnapshot {
+    pub names: InstanceNames,
+    /// The on-delete backup of this incarnation, read from the API server: a stale
+    /// answer here could start a second one.
+    pub final_backup: Option<MySQLBackup>,
+    pub password_job: Option<Job>,
+    pub pending_credentials: Option<Password>,
+    /// The data PV, if it is ours (labelled for this instance and claimed from this
+    /// namespace); anything else is never deleted.
+    pub data_pv: Option<PersistentVolume>,
+}
+
+pub fn names_of(instance: &MySQL) -> Result<InstanceNames> {
+    Ok(InstanceNames::new(
+        instance.name_any(),
+        instance
+            .namespace()
+            .ok_or(Error::MissingField("metadata.namespace"))?,
+    ))
+}
+
+pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
+    let names = names_of(instance)?;
+    let ns = names.namespace.as_str();
+    let client = &ctx.client;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let caches = &ctx.caches;
+    let backups = cached_backups_of(caches, &names);
+    let pending_credentials = if plan::password_settled(instance) {
+        None
+    } else {
+        read_password(&secrets, &names.pending_credentials_secret()).await?
+    };
+    let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
+    Ok(Snapshot {
+        desired_password: desired_password(instance, &secrets).await?,
+        credentials: read_password(&secrets, &names.credentials_secret()).await?,
+        pending_credentials,
+        password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
+        restore_job,
+        restore_source,
+        volumes: live_volumes(instance, ctx, &names).await?,
+        service: lookup(
+            &caches.services,
+            &Api::namespaced(client.clone(), ns),
+            Some(ns),
+            &names.service(),
+        )
+        .await?,
+        deployment: lookup(
+            &caches.deployments,
+            &Api::namespaced(client.clone(), ns),
+            Some(ns),
+            &names.deployment(),
+        )
+        .await?,
+        backups,
+        names,
+    })
+}
+
+pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapshot> {
+    let names = names_of(instance)?;
+    let ns = names.namespace.as_str();
+    let backups: Api<MySQLBackup> = Api::namespaced(ctx.client.clone(), ns);
+    let uid = instance.uid().unwrap_or_default();
+    let selector = format!("{INSTANCE_LABEL}={}", names.name);
+    let final_backup = backups
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(Error::observe("the instance's backup records"))?
+        .items
+        .into_iter()
+        .find(|b| b.spec.instance == names.name && b.is_final_backup_of(&uid));
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
+    let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
+    let data_pv = pvs
+        .get_opt(&names.data_pv())
+        .await
+        .map_err(Error::observe(format!(
+            "PersistentVolume {}",
+            names.data_pv()
+        )))?
+        .filter(|pv| is_data_volume_of(pv, &names));
+    Ok(DeletionSnapshot {
+        final_backup,
+        password_job: jobs
+            .get_opt(&names.password_job())
+            .await
+            .map_err(Error::observe(format!("Job {}", names.password_job())))?,
+        pending_credentials: read_password(&secrets, &names.pending_credentials_secret()).await?,
+        data_pv,
+        names,
+    })
+}
+
+fn is_data_volume_of(pv: &PersistentVolume, names: &InstanceNames) -> bool {
+    let labelled = pv.labels().get(INSTANCE_LABEL) == Some(&names.name);
+    let claimed_here = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.claim_ref.as_ref())
+        .is_some_and(|c| c.namespace.as_deref() == Some(&names.namespace));
+    labelled && claimed_here
+}
+
+/// The restore Job and the backup it would load, read only while a restore is wanted.
+/// The Job falls back to the API server: the course's operator left its restore Job
+/// unlabelled, and it must be seen to be replaced.
+async fn restore_inputs(
+    instance: &MySQL,
+    ctx: &Context,
+    names: &InstanceNames,
+    backups: &[MySQLBackup],
+) -> Result<(Option<Job>, Option<MySQLBackup>)> {
+    let RestoreWanted::Run { backup, .. } = plan::wanted_restore(instance, backups) else {
+        return Ok((None, None));
+    };
+    let ns = names.namespace.as_str();
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
+    let job = lookup(&ctx.caches.jobs, &jobs, Some(ns), &names.restore_job()).await?;
+    if job.is_some() {
+        return Ok((job, None));
+    }
+    // A backup that just finished may not be in the cache as Succeeded yet; a stale
+    // "not succeeded" here would fail the restore for good, so ask the server.
+    let source = match cached(&ctx.caches.backups, Some(ns), &backup) {
+        Some(found) if found.succeeded() => Some(found),
+        _ => Api::<MySQLBackup>::namespaced(ctx.client.clone(), ns)
+            .get_opt(&backup)
+            .await
+            .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
+    };
+    Ok((None, source))
+}
+
+async fn live_volumes(
+    instance: &MySQL,
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<LiveVolumes> {
+    let caches = &ctx.caches;
+    let ns = names.namespace.as_str();
+    let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), ns);
+    let data_pv = if instance.spec.storage_class().is_some() {
+        None
+    } else {
+        lookup(&caches.pvs, &pvs, None, &names.data_pv()).await?
+    };
+    Ok(LiveVolumes {
+        data_pv,
+        backup_pv: lookup(&caches.pvs, &pvs, None, &names.backup_pv()).await?,
+        data_pvc: lookup(&caches.pvcs, &pvcs, Some(ns), &names.data_pvc()).await?,
+        backup_pvc: lookup(&caches.pvcs, &pvcs, Some(ns), &names.backup_pvc()).await?,
+    })
+}
+
+/// The password the spec asks for: inline, or from the referenced Secret. The inner
+/// Err is a user-facing reason why it cannot be read.
+async fn desired_password(
+    instance: &MySQL,
+    secrets: &Api<Secret>,
+) -> Result<Result<Password, String>> {
+    if let Some(password) = &instance.spec.password {
+        return Ok(Ok(Password(password.clone())));
+    }
+    let Some(reference) = &instance.spec.password_secret_ref else {
+        return Ok(Err("no password given".into()));
+    };
+    let key = reference.key_or_default();
+    let secret = secrets
+        .get_opt(&reference.name)
+        .await
+        .map_err(Error::observe(format!("Secret {}", reference.name)))?;
+    let Some(secret) = secret else {
+        return Ok(Err(format!("Secret {} not found", reference.name)));
+    };
+    Ok(secret_value(&secret, key)
+        .map(Password)
+        .ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
+}
+
+/// The `password` key of one of our credentials Secrets; None if it does not exist.
+async fn read_password(secrets: &Api<Secret>, name: &str) -> Result<Option<Password>> {
+    let secret = secrets
+        .get_opt(name)
+        .await
+        .map_err(Error::observe(format!("Secret {name}")))?;
+    Ok(secret.and_then(|s| secret_value(&s, "password").map(Password)))
+}
+
+fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+    if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
+        return String::from_utf8(value.0.clone()).ok();
+    }
+    secret
+        .string_data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .cloned()
+}
+
+/// The instance's backup records from the watch cache: for status and restore
+/// decisions, where a moment's lag changes nothing.
+fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {
+    caches
+        .backups
+        .state_filter(|b| b.belongs_to(&names.name, &names.namespace))
+        .into_iter()
+        .map(|b| (*b).clone())
+        .collect()
+}

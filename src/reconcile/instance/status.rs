@@ -1,0 +1,599 @@
+//! Status computation: pure functions from what the reconciler observed to the status
+//! it should write, and the Events that a change of status deserves.
+
+use kube::runtime::events::EventType;
+
+use crate::api::{
+    Condition, ConditionStatus, ConditionType, LastBackup, MySQL, MySQLStatus, Phase, Reason,
+    set_condition,
+};
+use crate::names::InstanceNames;
+
+/// What became of restoring this incarnation from an earlier backup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreState {
+    /// No successful backup of an instance with this name existed at creation.
+    NothingToRestore,
+    Running {
+        backup: String,
+    },
+    Succeeded {
+        backup: String,
+        request: Option<String>,
+    },
+    Failed {
+        backup: String,
+        message: String,
+        request: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordState {
+    Synced,
+    Changing,
+    Failed {
+        message: String,
+    },
+    /// The referenced Secret or key is missing.
+    SecretMissing {
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageState {
+    AsRequested,
+    /// The claim cannot grow to the requested size; it keeps `current`.
+    CannotResize {
+        current: String,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupOutcome {
+    Succeeded(LastBackup),
+    Failed { name: String, message: String },
+}
+
+/// Everything `compute` needs; gathered by the reconciler.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub generation: Option<i64>,
+    pub endpoint: String,
+    pub invalid_spec: Option<String>,
+    pub deployment_available: bool,
+    pub restore: Option<RestoreState>,
+    pub password: PasswordState,
+    pub storage: StorageState,
+    pub latest_backup: Option<BackupOutcome>,
+    /// Set while the instance is being deleted: what the deletion waits for.
+    pub deleting: Option<String>,
+}
+
+impl Observed {
+    /// A live instance before anything is known about its parts.
+    pub fn for_instance(
+        generation: Option<i64>,
+        names: &InstanceNames,
+        latest_backup: Option<BackupOutcome>,
+    ) -> Self {
+        Observed {
+            generation,
+            endpoint: names.endpoint(),
+            invalid_spec: None,
+            deployment_available: false,
+            restore: None,
+            password: PasswordState::Synced,
+            storage: StorageState::AsRequested,
+            latest_backup,
+            deleting: None,
+        }
+    }
+
+    /// An instance being deleted, and what its deletion waits for.
+    pub fn deleting(instance: &MySQL, names: &InstanceNames, message: String) -> Self {
+        Observed {
+            deleting: Some(message),
+            ..Self::for_instance(instance.metadata.generation, names, None)
+        }
+    }
+}
+
+pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -> MySQLStatus {
+    let mut status = previous.cloned().unwrap_or_default();
+    let mut conditions = Conditions {
+        list: std::mem::take(&mut status.conditions),
+        now,
+        generation: observed.generation,
+    };
+    conditions.spec_valid(observed);
+    conditions.ready(observed);
+    conditions.restored(observed, &mut status);
+    conditions.password(observed);
+    conditions.storage(observed);
+    conditions.last_backup(observed, &mut status);
+    status.conditions = conditions.list;
+    let phase = phase_of(observed);
+    status.phase = Some(phase);
+    status.observed_generation = observed.generation;
+    status.endpoint = Some(observed.endpoint.clone());
+    status.message = Some(message_of(phase, observed));
+    status
+}
+
+/// The conditions being computed, with what every one of them is stamped with.
+struct Conditions<'a> {
+    list: Vec<Condition>,
+    now: &'a str,
+    generation: Option<i64>,
+}
+
+impl Conditions<'_> {
+    fn set(
+        &mut self,
+        type_: ConditionType,
+        state: ConditionStatus,
+        reason: Reason,
+        message: String,
+    ) {
+        let condition = Condition::new(type_, state, reason, message, self.now, self.generation);
+        set_condition(&mut self.list, condition);
+    }
+
+    fn spec_valid(&mut self, observed: &Observed) {
+        match &observed.invalid_spec {
+            Some(message) => self.set(
+                ConditionType::SpecValid,
+                ConditionStatus::False,
+                Reason::InvalidSpec,
+                message.clone(),
+            ),
+            None => self.set(
+                ConditionType::SpecValid,
+                ConditionStatus::True,
+                Reason::Valid,
+                String::new(),
+            ),
+        }
+    }
+
+    fn ready(&mut self, observed: &Observed) {
+        let (state, reason, message) = match (observed.deployment_available, &observed.restore) {
+            // The server answers, but what a client reads now is about to be replaced:
+            // `kubectl wait --for=condition=Ready` must not return before the data is back.
+            (true, Some(RestoreState::Running { backup })) => (
+                ConditionStatus::False,
+                Reason::Restoring,
+                format!("MySQL is up but still restoring from backup {backup}"),
+            ),
+            (true, _) => (
+                ConditionStatus::True,
+                Reason::DeploymentAvailable,
+                "MySQL accepts connections".into(),
+            ),
+            (false, _) => (
+                ConditionStatus::False,
+                Reason::DeploymentUnavailable,
+                "waiting for the MySQL pod to become ready".into(),
+            ),
+        };
+        self.set(ConditionType::Ready, state, reason, message);
+    }
+
+    fn restored(&mut self, observed: &Observed, status: &mut MySQLStatus) {
+        let (state, reason, message) = match &observed.restore {
+            None => return,
+            Some(RestoreState::NothingToRestore) => (
+                ConditionStatus::False,
+                Reason::NoBackup,
+                "no earlier backup of this instance; started empty".into(),
+            ),
+            Some(RestoreState::Running { backup }) => (
+                ConditionStatus::Unknown,
+                Reason::Restoring,
+                format!("restoring from backup {backup}"),
+            ),
+            Some(RestoreState::Succeeded { backup, request }) => {
+                status.restored_from = Some(backup.clone());
+                status.restore_request = request.clone();
+                (
+                    ConditionStatus::True,
+                    Reason::Restored,
+                    format!("restored from backup {backup}"),
+                )
+            }
+            Some(RestoreState::Failed {
+                backup,
+                message,
+                request,
+            }) => {
+                status.restore_request = request.clone();
+                let text = if message.starts_with("restore from backup") {
+                    message.clone()
+                } else {
+                    format!("restore from backup {backup} failed: {message}")
+                };
+                (ConditionStatus::False, Reason::RestoreFailed, text)
+            }
+        };
+        self.set(ConditionType::Restored, state, reason, message);
+    }
+
+    fn password(&mut self, observed: &Observed) {
+        let (state, reason, message) = match &observed.password {
+            PasswordState::Synced => (
+                ConditionStatus::True,
+                Reason::Synced,
+                "the server uses the password from the spec".into(),
+            ),
+            PasswordState::Changing => (
+                ConditionStatus::Unknown,
+                Reason::Changing,
+                "changing the root password".into(),
+            ),
+            PasswordState::Failed { message } => (
+                ConditionStatus::False,
+                Reason::PasswordChangeFailed,
+                format!("{message}; the old password still works"),
+            ),
+            PasswordState::SecretMissing { message } => (
+                ConditionStatus::False,
+                Reason::SecretNotFound,
+                message.clone(),
+            ),
+        };
+        self.set(ConditionType::PasswordSynced, state, reason, message);
+    }
+
+    fn storage(&mut self, observed: &Observed) {
+        let (state, reason, message) = match &observed.storage {
+            StorageState::AsRequested => {
+                (ConditionStatus::True, Reason::AsRequested, String::new())
+            }
+            StorageState::CannotResize { current, message } => (
+                ConditionStatus::False,
+                Reason::CannotResize,
+                format!("the data volume stays at {current}: {message}"),
+            ),
+        };
+        self.set(ConditionType::StorageResized, state, reason, message);
+    }
+
+    fn last_backup(&mut self, observed: &Observed, status: &mut MySQLStatus) {
+        let (state, reason, message) = match &observed.latest_backup {
+            None => return,
+            Some(BackupOutcome::Succeeded(last)) => {
+                status.last_backup = Some(last.clone());
+                (
+                    ConditionStatus::True,
+                    Reason::BackupSucceeded,
+                    format!("backup {} succeeded", last.name),
+                )
+            }
+            Some(BackupOutcome::Failed { name, message }) => (
+                ConditionStatus::False,
+                Reason::BackupFailed,
+                format!("backup {name} failed: {message}"),
+            ),
+        };
+        self.set(ConditionType::LastBackupSucceeded, state, reason, message);
+    }
+}
+
+fn phase_of(observed: &Observed) -> Phase {
+    if observed.deleting.is_some() {
+        return Phase::Deleting;
+    }
+    if observed.invalid_spec.is_some() {
+        return Phase::Failed;
+    }
+    if matches!(observed.restore, Some(RestoreState::Running { .. })) {
+        return Phase::Restoring;
+    }
+    if observed.password == PasswordState::Changing {
+        return Phase::Updating;
+    }
+    if observed.deployment_available {
+        Phase::Ready
+    } else {
+        Phase::Creating
+    }
+}
+
+fn message_of(phase: Phase, observed: &Observed) -> String {
+    match phase {
+        Phase::Deleting => observed.deleting.clone().unwrap_or_default(),
+        Phase::Failed => observed.invalid_spec.clone().unwrap_or_default(),
+        Phase::Restoring => "restoring the database from its last backup".into(),
+        Phase::Updating => "changing the root password".into(),
+        Phase::Ready => match (&observed.password, &observed.restore) {
+            (PasswordState::Failed { message }, _) => {
+                format!("ready, but the password change failed: {message}")
+            }
+            (_, Some(RestoreState::Failed { message, .. })) => {
+                format!("ready, but the restore failed: {message}")
+            }
+            _ => format!("ready at {}", observed.endpoint),
+        },
+        _ => "creating the MySQL server".into(),
+    }
+}
+
+/// An Event to publish on the instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub type_: EventType,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Notice {
+    pub fn normal(reason: &'static str, message: String) -> Self {
+        Notice {
+            type_: EventType::Normal,
+            reason,
+            message,
+        }
+    }
+
+    pub fn warning(reason: &'static str, message: String) -> Self {
+        Notice {
+            type_: EventType::Warning,
+            reason,
+            message,
+        }
+    }
+}
+
+/// The Events a change from `old` to `new` deserves: one per condition that moved.
+/// Derived from the status, so a restarted operator does not repeat them.
+pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
+    let before_of = |condition: &Condition| {
+        old.and_then(|s| s.conditions.iter().find(|c| c.type_ == condition.type_))
+    };
+    new.conditions
+        .iter()
+        .filter(|condition| {
+            !before_of(condition)
+                .is_some_and(|b| b.status == condition.status && b.reason == condition.reason)
+        })
+        .filter_map(|condition| {
+            let was_true = before_of(condition).is_some_and(|b| b.status == ConditionStatus::True);
+            let (type_, reason) = notice_for(condition, was_true, old)?;
+            Some(Notice {
+                type_,
+                reason,
+                message: condition.message.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The Event a condition that moved deserves, if any.
+fn notice_for(
+    condition: &Condition,
+    was_true: bool,
+    old: Option<&MySQLStatus>,
+) -> Option<(EventType, &'static str)> {
+    use ConditionType as T;
+    let type_ = [
+        T::Ready,
+        T::Restored,
+        T::PasswordSynced,
+        T::StorageResized,
+        T::LastBackupSucceeded,
+        T::SpecValid,
+    ]
+    .into_iter()
+    .find(|t| condition.is(*t))?;
+    let was_changing = || {
+        old.and_then(|o| crate::api::find_condition(&o.conditions, T::PasswordSynced))
+            .is_some_and(|c| c.reason() == Some(Reason::Changing))
+    };
+    Some(match (type_, condition.reason()?) {
+        (T::Ready, Reason::DeploymentAvailable) => (EventType::Normal, "Ready"),
+        // RestoreStarted already says why.
+        (T::Ready, Reason::Restoring) => return None,
+        (T::Ready, _) if was_true => (EventType::Warning, "NotReady"),
+        (T::Restored, Reason::Restoring) => (EventType::Normal, "RestoreStarted"),
+        (T::Restored, Reason::Restored) => (EventType::Normal, "Restored"),
+        (T::Restored, Reason::RestoreFailed) => (EventType::Warning, "RestoreFailed"),
+        (T::PasswordSynced, Reason::Changing) => (EventType::Normal, "PasswordChangeStarted"),
+        (T::PasswordSynced, Reason::Synced) if was_changing() => {
+            (EventType::Normal, "PasswordChanged")
+        }
+        (T::PasswordSynced, Reason::PasswordChangeFailed) => {
+            (EventType::Warning, "PasswordChangeFailed")
+        }
+        (T::PasswordSynced, Reason::SecretNotFound) => (EventType::Warning, "SecretNotFound"),
+        (T::StorageResized, Reason::CannotResize) => (EventType::Warning, "CannotResize"),
+        (T::LastBackupSucceeded, Reason::BackupSucceeded) => (EventType::Normal, "BackupSucceeded"),
+        (T::LastBackupSucceeded, Reason::BackupFailed) => (EventType::Warning, "BackupFailed"),
+        (T::SpecValid, Reason::InvalidSpec) => (EventType::Warning, "InvalidSpec"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed() -> Observed {
+        Observed {
+            generation: Some(1),
+            endpoint: "db.ns.svc:3306".into(),
+            invalid_spec: None,
+            deployment_available: false,
+            restore: Some(RestoreState::NothingToRestore),
+            password: PasswordState::Synced,
+            storage: StorageState::AsRequested,
+            latest_backup: None,
+            deleting: None,
+        }
+    }
+
+    fn observed_with(deployment_available: bool, restore: Option<RestoreState>) -> Observed {
+        Observed {
+            deployment_available,
+            restore: restore.or(Some(RestoreState::NothingToRestore)),
+            ..observed()
+        }
+    }
+
+    #[test]
+    fn creating_then_ready() {
+        let first = compute(None, &observed(), "t1");
+        assert_eq!(first.phase, Some(Phase::Creating));
+        assert_eq!(first.endpoint.as_deref(), Some("db.ns.svc:3306"));
+        let ready = Observed {
+            deployment_available: true,
+            ..observed()
+        };
+        let second = compute(Some(&first), &ready, "t2");
+        assert_eq!(second.phase, Some(Phase::Ready));
+        let reasons: Vec<_> = notices(Some(&first), &second)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
+        assert_eq!(reasons, vec!["Ready"]);
+    }
+
+    #[test]
+    fn recomputing_the_same_state_changes_nothing() {
+        let first = compute(None, &observed(), "t1");
+        let again = compute(Some(&first), &observed(), "t2");
+        assert_eq!(first, again, "a resync must not produce a status write");
+        assert!(notices(Some(&first), &again).is_empty());
+    }
+
+    #[test]
+    fn restore_progress() {
+        let running = Observed {
+            restore: Some(RestoreState::Running {
+                backup: "b1".into(),
+            }),
+            ..observed()
+        };
+        let s1 = compute(None, &running, "t1");
+        assert_eq!(s1.phase, Some(Phase::Restoring));
+        let done = Observed {
+            restore: Some(RestoreState::Succeeded {
+                backup: "b1".into(),
+                request: None,
+            }),
+            deployment_available: true,
+            ..observed()
+        };
+        let s2 = compute(Some(&s1), &done, "t2");
+        assert_eq!(s2.phase, Some(Phase::Ready));
+        assert_eq!(s2.restored_from.as_deref(), Some("b1"));
+        let reasons: Vec<_> = notices(Some(&s1), &s2).iter().map(|n| n.reason).collect();
+        assert!(reasons.contains(&"Restored"), "{reasons:?}");
+    }
+
+    #[test]
+    fn not_ready_until_the_restore_is_done() {
+        let ready = compute(None, &observed_with(true, None), "t0");
+        let running = RestoreState::Running {
+            backup: "b1".into(),
+        };
+        let restoring = compute(Some(&ready), &observed_with(true, Some(running)), "t1");
+        let condition = |s: &MySQLStatus| {
+            s.conditions
+                .iter()
+                .find(|c| c.is(ConditionType::Ready))
+                .map(|c| (c.status, c.reason.clone()))
+                .unwrap()
+        };
+        assert_eq!(
+            condition(&restoring),
+            (ConditionStatus::False, "Restoring".to_string())
+        );
+        assert_eq!(restoring.phase, Some(Phase::Restoring));
+        let reasons: Vec<_> = notices(Some(&ready), &restoring)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
+        assert_eq!(
+            reasons,
+            vec!["RestoreStarted"],
+            "no NotReady warning for a restore"
+        );
+        let done = RestoreState::Succeeded {
+            backup: "b1".into(),
+            request: None,
+        };
+        let restored = compute(Some(&restoring), &observed_with(true, Some(done)), "t2");
+        assert_eq!(
+            condition(&restored),
+            (ConditionStatus::True, "DeploymentAvailable".to_string())
+        );
+    }
+
+    #[test]
+    fn failed_password_change_is_a_warning_and_keeps_ready() {
+        let base = compute(
+            None,
+            &Observed {
+                deployment_available: true,
+                ..observed()
+            },
+            "t1",
+        );
+        let failed = Observed {
+            deployment_available: true,
+            password: PasswordState::Failed {
+                message: "job failed".into(),
+            },
+            ..observed()
+        };
+        let s = compute(Some(&base), &failed, "t2");
+        assert_eq!(s.phase, Some(Phase::Ready));
+        assert!(
+            s.message
+                .as_deref()
+                .unwrap()
+                .contains("password change failed")
+        );
+        let n = notices(Some(&base), &s);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].type_, EventType::Warning);
+        assert_eq!(n[0].reason, "PasswordChangeFailed");
+    }
+
+    #[test]
+    fn password_changed_event_only_after_changing() {
+        let changing = compute(
+            None,
+            &Observed {
+                password: PasswordState::Changing,
+                ..observed()
+            },
+            "t1",
+        );
+        assert_eq!(changing.phase, Some(Phase::Updating));
+        let synced = compute(Some(&changing), &observed(), "t2");
+        let reasons: Vec<_> = notices(Some(&changing), &synced)
+            .iter()
+            .map(|n| n.reason)
+            .collect();
+        assert_eq!(reasons, vec!["PasswordChanged"]);
+    }
+
+    #[test]
+    fn deleting_wins() {
+        let s = compute(
+            None,
+            &Observed {
+                deleting: Some("waiting for backup b1".into()),
+                deployment_available: true,
+                ..observed()
+            },
+            "t1",
+        );
+        assert_eq!(s.phase, Some(Phase::Deleting));
+        assert_eq!(s.message.as_deref(), Some("waiting for backup b1"));
+    }
+}
