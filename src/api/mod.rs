@@ -16,9 +16,8 @@ pub use condition::{
     Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,
 };
 pub use job::JobState;
-pub use mysql::{
-    LastBackup, MAX_NAME_LEN, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef,
-};
+pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
+pub use validate::MAX_NAME_LEN;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;

@@ -10,10 +10,6 @@ use super::condition::{Condition, ConditionType, find_condition};
 use super::keys;
 use super::validate;
 
-/// The longest instance name whose derived names all fit: `restore-NAME-job` is also a
-/// label value (`job-name`), and label values are at most 63 characters.
-pub const MAX_NAME_LEN: usize = 51;
-
 /// Desired state of a MySQL instance. The first four fields are the course's and keep
 /// its spelling (`storage_size`), so its `cr.yml` applies unchanged.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -2,7 +2,9 @@
 //! with one clear line before it talks to a cluster. The API server stays the authority:
 //! these never accept something the CRD would reject.
 
-use super::mysql::MAX_NAME_LEN;
+/// The longest instance name whose derived names all fit: `restore-NAME-job` is also a
+/// label value (`job-name`), and label values are at most 63 characters.
+pub const MAX_NAME_LEN: usize = 51;
 
 pub fn instance_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {

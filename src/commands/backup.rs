@@ -4,15 +4,13 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
 
 use super::flags::NamespaceArg;
-use super::output::{Format, print_serialized};
+use super::output::{Format, backup_report, backup_table, print_serialized};
 use super::progress::{Poll, wait_until};
-use super::status::backup_report;
 use super::{Target, explain};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY};
 use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup, validate};
@@ -48,35 +46,8 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
 
     if args.list {
-        let mut list = backups
-            .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
-            .await
-            .map_err(|e| explain(e, "listing backups"))?
-            .items;
-        list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
-        let reports: Vec<_> = list.iter().map(backup_report).collect();
-        if args.output != Format::Table {
-            print_serialized(&reports, args.output)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED);
-        table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
-        for b in reports {
-            table.add_row([
-                b.name,
-                b.cause,
-                b.phase,
-                b.completion_time.unwrap_or_else(|| "-".into()),
-                b.size_bytes
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "-".into()),
-            ]);
-        }
-        println!("{table}");
-        return Ok(ExitCode::SUCCESS);
+        return list(&backups, &args).await;
     }
-
     let record = MySQLBackup::record(
         names.backup_record(jiff::Timestamp::now()),
         &ns,
@@ -128,6 +99,23 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         })
         .await?;
         println!("backup {name} succeeded");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--list`: the instance's backups, oldest first.
+async fn list(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::Result<ExitCode> {
+    let mut list = backups
+        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
+        .await
+        .map_err(|e| explain(e, "listing backups"))?
+        .items;
+    list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
+    let reports: Vec<_> = list.iter().map(backup_report).collect();
+    if args.output == Format::Table {
+        println!("{}", backup_table(&reports));
+    } else {
+        print_serialized(&reports, args.output)?;
     }
     Ok(ExitCode::SUCCESS)
 }

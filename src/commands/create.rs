@@ -77,40 +77,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let name = instance.name_any();
 
     if args.dry_run {
-        let namespace = match &args.namespace.namespace {
-            Some(ns) => ns.clone(),
-            None => cluster
-                .connect()
-                .await
-                .map(|c| c.default_namespace)
-                .unwrap_or_else(|_| "default".into()),
-        };
-        instance.metadata.namespace = Some(namespace.clone());
-        let mut objects = Vec::new();
-        if let Some(password) = &password {
-            let mut secret = password_secret(&name, &namespace, password);
-            // A dry run never shows the password.
-            secret.data = Some(BTreeMap::from([(
-                "password".into(),
-                ByteString(b"<redacted>".to_vec()),
-            )]));
-            objects.push(serde_json::to_value(&secret)?);
-        }
-        objects.push(serde_json::to_value(&instance)?);
-        for object in objects {
-            if args.output == Format::Yaml {
-                println!("---");
-            }
-            print_serialized(
-                &object,
-                if args.output == Format::Table {
-                    Format::Yaml
-                } else {
-                    args.output
-                },
-            )?;
-        }
-        return Ok(ExitCode::SUCCESS);
+        return print_dry_run(cluster, &args, instance, password.as_deref()).await;
     }
 
     let target = Target::connect(cluster, &args.namespace).await?;
@@ -316,4 +283,48 @@ pub async fn wait_ready(
         })
     })
     .await
+}
+
+/// `--dry-run`: what would be created, the password redacted.
+async fn print_dry_run(
+    cluster: &ClusterArgs,
+    args: &Args,
+    mut instance: MySQL,
+    password: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let name = instance.name_any();
+    let namespace = match &args.namespace.namespace {
+        Some(ns) => ns.clone(),
+        None => cluster
+            .connect()
+            .await
+            .map(|c| c.default_namespace)
+            .unwrap_or_else(|_| "default".into()),
+    };
+    instance.metadata.namespace = Some(namespace.clone());
+    let mut objects = Vec::new();
+    if let Some(password) = password {
+        let mut secret = password_secret(&name, &namespace, password);
+        // A dry run never shows the password.
+        secret.data = Some(BTreeMap::from([(
+            "password".into(),
+            ByteString(b"<redacted>".to_vec()),
+        )]));
+        objects.push(serde_json::to_value(&secret)?);
+    }
+    objects.push(serde_json::to_value(&instance)?);
+    for object in objects {
+        if args.output == Format::Yaml {
+            println!("---");
+        }
+        print_serialized(
+            &object,
+            if args.output == Format::Table {
+                Format::Yaml
+            } else {
+                args.output
+            },
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,12 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use kube::ResourceExt;
+use serde::Serialize;
+
+use crate::api::{BackupPhase, MySQLBackup};
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -51,6 +57,49 @@ pub fn print_serialized(value: &impl serde::Serialize, format: Format) -> anyhow
         Format::Table => unreachable!("tables are printed by each command"),
     }
     Ok(())
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    pub name: String,
+    pub cause: String,
+    pub phase: String,
+    pub completion_time: Option<String>,
+    pub size_bytes: Option<i64>,
+}
+
+pub fn backup_report(b: &MySQLBackup) -> BackupReport {
+    let status = b.status.clone().unwrap_or_default();
+    BackupReport {
+        name: b.name_any(),
+        cause: format!("{:?}", b.spec.cause),
+        phase: status
+            .phase
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| BackupPhase::Pending.to_string()),
+        completion_time: status.completion_time,
+        size_bytes: status.size_bytes,
+    }
+}
+
+/// The backups of one instance as a table (status and `backup --list` alike).
+pub fn backup_table(reports: &[BackupReport]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
+    for b in reports {
+        table.add_row([
+            b.name.clone(),
+            b.cause.clone(),
+            b.phase.clone(),
+            b.completion_time.clone().unwrap_or_else(|| "-".into()),
+            b.size_bytes
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    table
 }
 
 #[cfg(test)]

@@ -51,29 +51,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         .await
         .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
 
-    let backup = match &args.from {
-        Some(name) => {
-            let b = backups
-                .get(name)
-                .await
-                .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
-            anyhow::ensure!(
-                b.succeeded(),
-                "MySQLBackup {name} has not succeeded; only a successful backup can be restored"
-            );
-            name.clone()
-        }
-        None => {
-            let list = backups
-                .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
-                .await
-                .map_err(|e| explain(e, "listing backups"))?
-                .items;
-            newest_succeeded(&list, None)
-                .map(|b| b.name_any())
-                .ok_or_else(|| anyhow::anyhow!("{} has no successful backup to restore; take one with `kubectl mysql backup {}`", args.name, args.name))?
-        }
-    };
+    let backup = backup_to_restore(&backups, &args).await?;
 
     let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
     if let Some(job) = jobs.get_opt(&names.backup_job()).await?
@@ -132,4 +110,31 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     .await?;
     println!("{} restored from {backup}", args.name);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--from`, checked; or the newest successful backup of the instance.
+async fn backup_to_restore(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::Result<String> {
+    Ok(match &args.from {
+        Some(name) => {
+            let b = backups
+                .get(name)
+                .await
+                .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
+            anyhow::ensure!(
+                b.succeeded(),
+                "MySQLBackup {name} has not succeeded; only a successful backup can be restored"
+            );
+            name.clone()
+        }
+        None => {
+            let list = backups
+                .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
+                .await
+                .map_err(|e| explain(e, "listing backups"))?
+                .items;
+            newest_succeeded(&list, None)
+                .map(|b| b.name_any())
+                .ok_or_else(|| anyhow::anyhow!("{} has no successful backup to restore; take one with `kubectl mysql backup {}`", args.name, args.name))?
+        }
+    })
 }

@@ -13,10 +13,10 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use super::flags::NamespaceArg;
-use super::output::{Format, paint, print_serialized};
+use super::output::{BackupReport, Format, backup_report, backup_table, paint, print_serialized};
 use super::{Target, explain};
 use crate::api::keys::INSTANCE_LABEL;
-use crate::api::{BackupPhase, ConditionStatus, MySQL, MySQLBackup};
+use crate::api::{ConditionStatus, MySQL, MySQLBackup};
 use crate::kubeclient::ClusterArgs;
 use crate::names::InstanceNames;
 
@@ -87,16 +87,6 @@ pub struct ConditionReport {
     pub status: String,
     pub reason: String,
     pub message: String,
-}
-
-#[derive(Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupReport {
-    pub name: String,
-    pub cause: String,
-    pub phase: String,
-    pub completion_time: Option<String>,
-    pub size_bytes: Option<i64>,
 }
 
 #[derive(Serialize, Debug)]
@@ -283,20 +273,6 @@ async fn detail(
     })
 }
 
-pub fn backup_report(b: &MySQLBackup) -> BackupReport {
-    let status = b.status.clone().unwrap_or_default();
-    BackupReport {
-        name: b.name_any(),
-        cause: format!("{:?}", b.spec.cause),
-        phase: status
-            .phase
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| BackupPhase::Pending.to_string()),
-        completion_time: status.completion_time,
-        size_bytes: status.size_bytes,
-    }
-}
-
 fn print_detail(r: &StatusReport) {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
@@ -351,21 +327,7 @@ fn print_detail(r: &StatusReport) {
         ]);
     }
     println!("{conditions}");
-    let mut backups = Table::new();
-    backups.load_preset(UTF8_FULL_CONDENSED);
-    backups.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
-    for b in &r.backups {
-        backups.add_row([
-            b.name.clone(),
-            b.cause.clone(),
-            b.phase.clone(),
-            b.completion_time.clone().unwrap_or_else(|| "-".into()),
-            b.size_bytes
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-        ]);
-    }
-    println!("{backups}");
+    println!("{}", backup_table(&r.backups));
     let mut events = Table::new();
     events.load_preset(UTF8_FULL_CONDENSED);
     events.set_header(["TYPE", "REASON", "MESSAGE"]);

@@ -104,12 +104,7 @@ pub fn plan(
                 Action::requeue(SHORT_WAIT)
             }
             (Some(instance), _) => {
-                let template_ctx = InstanceContext::new(instance, &names);
-                let mut job = manifests::backup_job(renderer, &template_ctx, &backup.name_any())?;
-                let owner = backup
-                    .controller_owner_ref(&())
-                    .ok_or(Error::MissingField("metadata.uid"))?;
-                set_owner(&mut job, &owner);
+                let job = backup_job(backup, instance, &names, renderer)?;
                 writes.push(BackupWrite::CreateJob(job));
                 status.phase = Some(BackupPhase::Running);
                 status.start_time = Some(now.to_string());
@@ -136,6 +131,22 @@ pub fn plan(
         status: changed.then_some(status),
         next,
     })
+}
+
+/// backup-NAME-job for this record, owned by it.
+fn backup_job(
+    backup: &MySQLBackup,
+    instance: &MySQL,
+    names: &InstanceNames,
+    renderer: &Renderer,
+) -> Result<Job> {
+    let template_ctx = InstanceContext::new(instance, names);
+    let mut job = manifests::backup_job(renderer, &template_ctx, &backup.name_any())?;
+    let owner = backup
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingField("metadata.uid"))?;
+    set_owner(&mut job, &owner);
+    Ok(job)
 }
 
 /// The backup's own Job and what its pods reported.

@@ -5,6 +5,7 @@
 mod apply;
 pub mod observe;
 pub mod plan;
+pub mod snapshot;
 pub mod status;
 #[cfg(test)]
 mod tests;

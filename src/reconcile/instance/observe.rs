@@ -3,73 +3,18 @@
 //! where a cache cannot (objects of ours the course's operator left unlabelled, Secrets,
 //! which are never cached, and anything where a stale answer could start a second Job).
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
+use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
 use crate::api::keys::INSTANCE_LABEL;
 use crate::api::{MySQL, MySQLBackup};
 use crate::names::InstanceNames;
 use crate::reconcile::{Caches, Context, cached, lookup};
 use crate::{Error, Result};
-
-/// A password as read from a Secret. Its Debug output never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(pub String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
-
-/// The volumes and claims as they were before this reconcile applied anything.
-#[derive(Clone, Debug, Default)]
-pub struct LiveVolumes {
-    pub data_pv: Option<PersistentVolume>,
-    pub backup_pv: Option<PersistentVolume>,
-    pub data_pvc: Option<PersistentVolumeClaim>,
-    pub backup_pvc: Option<PersistentVolumeClaim>,
-}
-
-/// What the instance's reconcile decides from, besides the instance itself.
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    pub names: InstanceNames,
-    /// The password the spec asks for, or why it cannot be read.
-    pub desired_password: Result<Password, String>,
-    /// `NAME-credentials`: the password the server has.
-    pub credentials: Option<Password>,
-    /// `NAME-credentials-next`, read only while the status is not settled on Synced.
-    pub pending_credentials: Option<Password>,
-    pub password_job: Option<Job>,
-    /// `restore-NAME-job`, read only while a restore is wanted.
-    pub restore_job: Option<Job>,
-    /// The backup a wanted restore loads, read only before its Job exists.
-    pub restore_source: Option<MySQLBackup>,
-    pub volumes: LiveVolumes,
-    pub service: Option<Service>,
-    pub deployment: Option<Deployment>,
-    /// This instance's backup records.
-    pub backups: Vec<MySQLBackup>,
-}
-
-/// What the deletion of an instance decides from.
-#[derive(Clone, Debug)]
-pub struct DeletionSnapshot {
-    pub names: InstanceNames,
-    /// The on-delete backup of this incarnation, read from the API server: a stale
-    /// answer here could start a second one.
-    pub final_backup: Option<MySQLBackup>,
-    pub password_job: Option<Job>,
-    pub pending_credentials: Option<Password>,
-    /// The data PV, if it is ours (labelled for this instance and claimed from this
-    /// namespace); anything else is never deleted.
-    pub data_pv: Option<PersistentVolume>,
-}
 
 pub fn names_of(instance: &MySQL) -> Result<InstanceNames> {
     Ok(InstanceNames::new(

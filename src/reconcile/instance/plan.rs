@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{Resource, ResourceExt};
 
-use super::observe::{DeletionSnapshot, Password, Snapshot};
+use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
 use super::status::{
     self, BackupOutcome, Notice, Observed, PasswordState, RestoreState, StorageState,
 };
@@ -467,10 +467,7 @@ impl Inputs<'_> {
 
 /// The live PV to compare an apply with; none for a Released one, which is freed and
 /// so changes.
-fn live_unless_released(
-    pv: &PersistentVolume,
-    live: &super::observe::LiveVolumes,
-) -> Option<PersistentVolume> {
+fn live_unless_released(pv: &PersistentVolume, live: &LiveVolumes) -> Option<PersistentVolume> {
     let name = pv.name_any();
     [&live.data_pv, &live.backup_pv]
         .into_iter()
@@ -486,11 +483,7 @@ fn is_released(pv: &PersistentVolume) -> bool {
 /// Makes the rendered volumes safe to apply against what exists: waits while an
 /// earlier incarnation's PV is still being deleted, frees a Released PV of ours, and
 /// keeps the immutable hostPath and capacity of an existing PV.
-fn prepare_volumes(
-    children: &mut Children,
-    live: &super::observe::LiveVolumes,
-    plan: &mut Plan,
-) -> Option<String> {
+fn prepare_volumes(children: &mut Children, live: &LiveVolumes, plan: &mut Plan) -> Option<String> {
     let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> =
         vec![(&mut children.backup_pv, live.backup_pv.as_ref())];
     if let Some(pv) = children.data_pv.as_mut() {
@@ -524,7 +517,7 @@ struct ClaimsOutcome {
 
 /// Adopts a claim bound elsewhere (the course's NAME-pvc on NAME-pv) instead of
 /// fighting over immutable fields, and keeps a size the claim cannot grow to.
-fn prepare_claims(children: &mut Children, live: &super::observe::LiveVolumes) -> ClaimsOutcome {
+fn prepare_claims(children: &mut Children, live: &LiveVolumes) -> ClaimsOutcome {
     let mut outcome = ClaimsOutcome::default();
     for (is_data, existing) in [(true, &live.data_pvc), (false, &live.backup_pvc)] {
         let Some(existing) = existing else { continue };

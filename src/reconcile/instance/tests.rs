@@ -1,1 +1,1112 @@
+//! The plan step as data: small fixtures in, a plan out. Each table row is one
+//! situation an instance can be in and what the operator must decide there.
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
+use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
+use k8s_openapi::api::core::v1::{
+    PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeStatus,
+    Service, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use kube::ResourceExt;
+
+use super::plan::{self, FinalizerChange, Kind, Plan, Write};
+use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
+use crate::api::keys::{
+    BACKUP_ANNOTATION, FINALIZER, INSTANCE_UID_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
+    RESTORE_FROM_ANNOTATION, RESTORE_REQUEST_ANNOTATION, RESTORE_TOKEN_ANNOTATION,
+    SKIP_BACKUP_ANNOTATION,
+};
+use crate::api::{
+    BackupCause, BackupPhase, Condition, ConditionStatus, ConditionType, MySQL, MySQLBackup,
+    MySQLBackupStatus, MySQLSpec, MySQLStatus, Phase, Reason, SecretKeyRef,
+};
+use crate::manifests::password_fingerprint;
+use crate::names::InstanceNames;
+use crate::reconcile::Next;
+use crate::render::Renderer;
+
+const UID: &str = "uid-1";
+const PASSWORD: &str = "otuspassword";
+const CREATED: &str = "2026-11-24T10:00:00Z";
+const NOW: &str = "2026-11-24T12:00:00Z";
+
+// ---- fixtures ----
+
+fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+fn names() -> InstanceNames {
+    InstanceNames::new("db", "ns")
+}
+
+fn owner() -> OwnerReference {
+    OwnerReference {
+        api_version: "otus.homework/v1".into(),
+        kind: "MySQL".into(),
+        name: "db".into(),
+        uid: UID.into(),
+        controller: Some(true),
+        ..Default::default()
+    }
+}
+
+fn meta(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: Some("ns".into()),
+        ..Default::default()
+    }
+}
+
+fn owned(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        owner_references: Some(vec![owner()]),
+        ..meta(name)
+    }
+}
+
+/// The course's instance, seen before (it carries our finalizer), with no status.
+fn instance() -> MySQL {
+    let mut instance = MySQL::new(
+        "db",
+        MySQLSpec {
+            image: "mysql:8.4".into(),
+            database: "otus-database".into(),
+            password: Some(PASSWORD.into()),
+            password_secret_ref: None,
+            storage_size: "1Gi".into(),
+            storage_class_name: None,
+        },
+    );
+    instance.metadata = ObjectMeta {
+        uid: Some(UID.into()),
+        generation: Some(1),
+        creation_timestamp: Some(Time(at(CREATED))),
+        finalizers: Some(vec![FINALIZER.into()]),
+        ..meta("db")
+    };
+    instance
+}
+
+fn annotated(mut instance: MySQL, key: &str, value: &str) -> MySQL {
+    instance.annotations_mut().insert(key.into(), value.into());
+    instance
+}
+
+fn condition(type_: ConditionType, reason: Reason) -> Condition {
+    Condition::new(
+        type_,
+        ConditionStatus::True,
+        reason,
+        String::new(),
+        CREATED,
+        Some(1),
+    )
+}
+
+/// An instance whose status already records these conditions.
+fn with_conditions(mut instance: MySQL, conditions: &[(ConditionType, Reason)]) -> MySQL {
+    let status = instance.status.get_or_insert_with(MySQLStatus::default);
+    for (type_, reason) in conditions {
+        status.conditions.push(condition(*type_, *reason));
+    }
+    instance
+}
+
+fn settled(instance: MySQL) -> MySQL {
+    with_conditions(
+        instance,
+        &[
+            (ConditionType::PasswordSynced, Reason::Synced),
+            (ConditionType::Restored, Reason::NoBackup),
+        ],
+    )
+}
+
+fn deployment(available: bool) -> Deployment {
+    Deployment {
+        metadata: owned("db"),
+        status: Some(DeploymentStatus {
+            available_replicas: Some(i32::from(available)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn claim(name: &str, size: &str, volume: &str) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: meta(name),
+        spec: Some(PersistentVolumeClaimSpec {
+            volume_name: Some(volume.into()),
+            storage_class_name: Some(String::new()),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([("storage".into(), Quantity(size.into()))])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn volume(name: &str, phase: &str) -> PersistentVolume {
+    PersistentVolume {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        status: Some(PersistentVolumeStatus {
+            phase: Some(phase.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A running, settled instance's world: every child there and ours, the password in
+/// place, no Jobs, no backups.
+fn snapshot() -> Snapshot {
+    let n = names();
+    Snapshot {
+        desired_password: Ok(Password(PASSWORD.into())),
+        credentials: Some(Password(PASSWORD.into())),
+        pending_credentials: None,
+        password_job: None,
+        restore_job: None,
+        restore_source: None,
+        volumes: LiveVolumes {
+            data_pv: Some(volume(&n.data_pv(), "Bound")),
+            backup_pv: Some(volume(&n.backup_pv(), "Bound")),
+            data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv())),
+            backup_pvc: Some(claim(&n.backup_pvc(), "1Gi", &n.backup_pv())),
+        },
+        service: Some(Service {
+            metadata: owned("db"),
+            ..Default::default()
+        }),
+        deployment: Some(deployment(true)),
+        backups: Vec::new(),
+        names: n,
+    }
+}
+
+/// A brand-new instance: nothing exists yet.
+fn empty_snapshot() -> Snapshot {
+    Snapshot {
+        credentials: None,
+        volumes: LiveVolumes::default(),
+        service: None,
+        deployment: None,
+        ..snapshot()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+fn job(name: &str, outcome: Outcome, annotations: &[(&str, &str)]) -> Job {
+    let condition = |type_: &str| JobCondition {
+        type_: type_.into(),
+        status: "True".into(),
+        message: Some(format!("the Job {}", type_.to_lowercase())),
+        ..Default::default()
+    };
+    let conditions = match outcome {
+        Outcome::Running => None,
+        Outcome::Succeeded => Some(vec![condition("Complete")]),
+        Outcome::Failed => Some(vec![condition("Failed")]),
+    };
+    Job {
+        metadata: ObjectMeta {
+            annotations: Some(
+                annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..owned(name)
+        },
+        status: Some(JobStatus {
+            conditions,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn password_job(outcome: Outcome, password: &str) -> Job {
+    let fingerprint = password_fingerprint(password);
+    job(
+        &names().password_job(),
+        outcome,
+        &[(PASSWORD_FINGERPRINT_ANNOTATION, &fingerprint)],
+    )
+}
+
+fn restore_job(outcome: Outcome, token: &str) -> Job {
+    job(
+        &names().restore_job(),
+        outcome,
+        &[(RESTORE_TOKEN_ANNOTATION, token)],
+    )
+}
+
+fn backup(name: &str, of: &str, phase: BackupPhase, completed: &str) -> MySQLBackup {
+    let mut record = MySQLBackup::record(name.into(), "ns", of, BackupCause::Manual, None);
+    record.status = Some(MySQLBackupStatus {
+        phase: Some(phase),
+        completion_time: Some(completed.into()),
+        message: Some(format!("backup {}", phase.to_string().to_lowercase())),
+        ..Default::default()
+    });
+    record
+}
+
+fn final_backup(phase: Option<BackupPhase>) -> MySQLBackup {
+    let mut record = MySQLBackup::record(
+        "db-20261124-110000".into(),
+        "ns",
+        "db",
+        BackupCause::OnDelete,
+        Some(UID),
+    );
+    record.status = phase.map(|phase| MySQLBackupStatus {
+        phase: Some(phase),
+        message: Some("mysqldump: Access denied".into()),
+        ..Default::default()
+    });
+    record
+}
+
+fn deletion_snapshot() -> DeletionSnapshot {
+    DeletionSnapshot {
+        names: names(),
+        final_backup: None,
+        password_job: None,
+        pending_credentials: None,
+        data_pv: Some(volume(&names().data_pv(), "Bound")),
+    }
+}
+
+// ---- reading a plan ----
+
+fn plan_for(instance: &MySQL, snapshot: &Snapshot) -> Plan {
+    plan::instance(instance, snapshot, &Renderer::embedded(), at(NOW)).unwrap()
+}
+
+fn created_jobs(plan: &Plan) -> Vec<&Job> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::CreateJob(job) => Some(job),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deletes(plan: &Plan) -> Vec<(Kind, String)> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Delete(kind, name) => Some((*kind, name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn applied_secrets(plan: &Plan) -> Vec<String> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::ApplySecret(secret) => Some(secret.name_any()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn finishes_password(plan: &Plan) -> Option<String> {
+    plan.writes.iter().find_map(|w| match w {
+        Write::FinishPasswordChange(p) => Some(p.0.clone()),
+        _ => None,
+    })
+}
+
+fn reason(plan: &Plan, type_: ConditionType) -> Option<(ConditionStatus, Reason)> {
+    let status = plan.status.as_ref()?;
+    let c = crate::api::find_condition(&status.conditions, type_)?;
+    Some((c.status, c.reason()?))
+}
+
+fn phase(plan: &Plan) -> Option<Phase> {
+    plan.status.as_ref()?.phase
+}
+
+fn events(plan: &Plan) -> Vec<&'static str> {
+    plan.events.iter().map(|e| e.reason).collect()
+}
+
+fn is_wait(plan: &Plan) -> bool {
+    matches!(plan.next, Next::Wait(_))
+}
+
+// ---- the table ----
+
+struct Case {
+    name: &'static str,
+    instance: MySQL,
+    snapshot: Snapshot,
+    check: fn(&Plan),
+}
+
+fn restore_cases() -> Vec<Case> {
+    let earlier = backup("db-1", "db", BackupPhase::Succeeded, "2026-11-24T09:00:00Z");
+    let newer = backup("db-2", "db", BackupPhase::Succeeded, "2026-11-24T10:30:00Z");
+    let create_token = format!("create@{UID}");
+    vec![
+        Case {
+            name: "restore on create: no backup starts empty",
+            instance: instance(),
+            snapshot: empty_snapshot(),
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::NoBackup))
+                );
+            },
+        },
+        Case {
+            name: "restore on create: a backup of an earlier incarnation is loaded",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_source: Some(earlier.clone()),
+                ..snapshot()
+            },
+            check: |p| {
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(jobs[0].name_any(), "restore-db-job");
+                assert_eq!(
+                    jobs[0].annotations().get(RESTORE_TOKEN_ANNOTATION),
+                    Some(&format!("create@{UID}"))
+                );
+                assert_eq!(
+                    jobs[0].annotations().get(BACKUP_ANNOTATION).unwrap(),
+                    "db-1"
+                );
+                assert_eq!(phase(p), Some(Phase::Restoring));
+                assert_eq!(
+                    reason(p, ConditionType::Ready),
+                    Some((ConditionStatus::False, Reason::Restoring))
+                );
+            },
+        },
+        Case {
+            name: "restore on create: a backup newer than the instance is not its past",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![newer.clone()],
+                restore_source: Some(newer),
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::NoBackup))
+                );
+            },
+        },
+        Case {
+            name: "restore on create: --restore-from another instance's backup mounts its claim",
+            instance: annotated(instance(), RESTORE_FROM_ANNOTATION, "shop-1"),
+            snapshot: Snapshot {
+                restore_source: Some(backup(
+                    "shop-1",
+                    "shop",
+                    BackupPhase::Succeeded,
+                    "2026-11-24T11:00:00Z",
+                )),
+                ..snapshot()
+            },
+            check: |p| {
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                let spec = jobs[0]
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_ref()
+                    .unwrap();
+                let volumes = spec.volumes.as_ref().unwrap();
+                let claim = volumes[0].persistent_volume_claim.as_ref().unwrap();
+                assert_eq!(claim.claim_name, "backup-shop-pvc");
+            },
+        },
+        Case {
+            name: "restore on create: --restore-from a backup that did not succeed fails, once",
+            instance: annotated(instance(), RESTORE_FROM_ANNOTATION, "shop-1"),
+            snapshot: Snapshot {
+                restore_source: Some(backup(
+                    "shop-1",
+                    "shop",
+                    BackupPhase::Failed,
+                    "2026-11-24T11:00:00Z",
+                )),
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::RestoreFailed))
+                );
+                assert!(events(p).contains(&"RestoreFailed"));
+            },
+        },
+        Case {
+            name: "restore running: Ready stays False until the data is back",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_job: Some(restore_job(Outcome::Running, &create_token)),
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert!(deletes(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::Unknown, Reason::Restoring))
+                );
+            },
+        },
+        Case {
+            name: "restore succeeded: Ready and Restored, restoredFrom recorded",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_job: Some(restore_job(Outcome::Succeeded, &create_token)),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(phase(p), Some(Phase::Ready));
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.restored_from.as_deref(), Some("db-1"));
+                assert_eq!(status.restore_request, None);
+                assert!(events(p).contains(&"Restored"));
+            },
+        },
+        Case {
+            name: "restore failed: a warning, and the server stays up",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_job: Some(restore_job(Outcome::Failed, &create_token)),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::RestoreFailed))
+                );
+                assert_eq!(phase(p), Some(Phase::Ready));
+            },
+        },
+        Case {
+            name: "an earlier finished restore Job is removed before this one starts",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_job: Some(restore_job(Outcome::Succeeded, "create@older-uid")),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(deletes(p), vec![(Kind::Job, "restore-db-job".into())]);
+                assert!(created_jobs(p).is_empty());
+                assert!(is_wait(p));
+                assert!(p.status.is_none(), "a wait writes no status");
+            },
+        },
+        Case {
+            name: "an earlier restore Job of ours still running is waited for, not deleted",
+            instance: annotated(instance(), RESTORE_REQUEST_ANNOTATION, "db-1@2"),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_job: Some(restore_job(Outcome::Running, "db-1@1")),
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(deletes(p).is_empty());
+                assert!(is_wait(p));
+            },
+        },
+        Case {
+            name: "a decided restore is not repeated though backups exist",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_source: Some(earlier.clone()),
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::NoBackup))
+                );
+            },
+        },
+        Case {
+            name: "restore request: a new request starts a Job with its token",
+            instance: annotated(settled(instance()), RESTORE_REQUEST_ANNOTATION, "db-1@42"),
+            snapshot: Snapshot {
+                backups: vec![earlier.clone()],
+                restore_source: Some(earlier.clone()),
+                ..snapshot()
+            },
+            check: |p| {
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(
+                    jobs[0].annotations().get(RESTORE_TOKEN_ANNOTATION).unwrap(),
+                    "db-1@42"
+                );
+            },
+        },
+        Case {
+            name: "restore request: success records the request as handled",
+            instance: annotated(settled(instance()), RESTORE_REQUEST_ANNOTATION, "db-1@42"),
+            snapshot: Snapshot {
+                backups: vec![earlier],
+                restore_job: Some(restore_job(Outcome::Succeeded, "db-1@42")),
+                ..snapshot()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.restore_request.as_deref(), Some("db-1@42"));
+                assert_eq!(status.restored_from.as_deref(), Some("db-1"));
+            },
+        },
+    ]
+}
+
+fn password_cases() -> Vec<Case> {
+    let changed = || Snapshot {
+        desired_password: Ok(Password("new-secret".into())),
+        ..snapshot()
+    };
+    vec![
+        Case {
+            name: "password: a first start writes the credentials Secret",
+            instance: instance(),
+            snapshot: empty_snapshot(),
+            check: |p| {
+                assert_eq!(applied_secrets(p), vec!["db-credentials".to_string()]);
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+                assert_eq!(phase(p), Some(Phase::Creating));
+            },
+        },
+        Case {
+            name: "password: a lost credentials Secret of a running server is reported, not guessed",
+            instance: instance(),
+            snapshot: Snapshot {
+                credentials: None,
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(applied_secrets(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::PasswordSynced),
+                    Some((ConditionStatus::False, Reason::PasswordChangeFailed))
+                );
+            },
+        },
+        Case {
+            name: "password change: start writes the pending Secret and the Job",
+            instance: settled(instance()),
+            snapshot: changed(),
+            check: |p| {
+                assert_eq!(applied_secrets(p), vec!["db-credentials-next".to_string()]);
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(
+                    jobs[0]
+                        .annotations()
+                        .get(PASSWORD_FINGERPRINT_ANNOTATION)
+                        .unwrap(),
+                    &password_fingerprint("new-secret")
+                );
+                assert_eq!(phase(p), Some(Phase::Updating));
+                assert!(events(p).contains(&"PasswordChangeStarted"));
+            },
+        },
+        Case {
+            name: "password change: running waits on the Job",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                password_job: Some(password_job(Outcome::Running, "new-secret")),
+                ..changed()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert!(applied_secrets(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::PasswordSynced),
+                    Some((ConditionStatus::Unknown, Reason::Changing))
+                );
+            },
+        },
+        Case {
+            name: "password change: failed keeps the old password and warns",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                password_job: Some(password_job(Outcome::Failed, "new-secret")),
+                ..changed()
+            },
+            check: |p| {
+                assert_eq!(finishes_password(p), None);
+                assert!(events(p).contains(&"PasswordChangeFailed"));
+                assert_eq!(phase(p), Some(Phase::Ready));
+            },
+        },
+        Case {
+            name: "password change: success swaps the Secrets",
+            instance: with_conditions(
+                instance(),
+                &[(ConditionType::PasswordSynced, Reason::Changing)],
+            ),
+            snapshot: Snapshot {
+                password_job: Some(password_job(Outcome::Succeeded, "new-secret")),
+                ..changed()
+            },
+            check: |p| {
+                assert_eq!(finishes_password(p).as_deref(), Some("new-secret"));
+                assert!(events(p).contains(&"PasswordChanged"));
+            },
+        },
+        Case {
+            name: "password change: a spec reverted mid-change removes the pending Secret",
+            instance: with_conditions(
+                instance(),
+                &[(ConditionType::PasswordSynced, Reason::Changing)],
+            ),
+            snapshot: Snapshot {
+                pending_credentials: Some(Password("new-secret".into())),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    deletes(p),
+                    vec![(Kind::Secret, "db-credentials-next".into())]
+                );
+                assert_eq!(
+                    reason(p, ConditionType::PasswordSynced),
+                    Some((ConditionStatus::True, Reason::Synced))
+                );
+            },
+        },
+        Case {
+            name: "password change: a stale finished Job is replaced first",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                password_job: Some(password_job(Outcome::Succeeded, "older-secret")),
+                ..changed()
+            },
+            check: |p| {
+                assert_eq!(deletes(p), vec![(Kind::Job, "passwd-db-job".into())]);
+                assert!(created_jobs(p).is_empty());
+                assert!(is_wait(p));
+            },
+        },
+        Case {
+            name: "password change: a stale running Job is never raced",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                password_job: Some(password_job(Outcome::Running, "older-secret")),
+                ..changed()
+            },
+            check: |p| {
+                assert!(deletes(p).is_empty());
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(phase(p), Some(Phase::Updating));
+            },
+        },
+        Case {
+            name: "password: a missing referenced Secret with no server yet blocks, saying why",
+            instance: {
+                let mut i = instance();
+                i.spec.password = None;
+                i.spec.password_secret_ref = Some(SecretKeyRef {
+                    name: "db-root".into(),
+                    key: None,
+                });
+                i
+            },
+            snapshot: Snapshot {
+                desired_password: Err("Secret db-root not found".into()),
+                ..empty_snapshot()
+            },
+            check: |p| {
+                assert!(matches!(p.next, Next::Blocked(_)));
+                assert!(p.writes.is_empty());
+                assert!(events(p).contains(&"SecretNotFound"));
+            },
+        },
+    ]
+}
+
+fn volume_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "volumes: the course's claim bound to its own PV is adopted, our PV dropped",
+            instance: instance(),
+            snapshot: Snapshot {
+                volumes: LiveVolumes {
+                    data_pv: None,
+                    data_pvc: Some(claim("db-pvc", "1Gi", "mysql-instance-pv")),
+                    ..snapshot().volumes
+                },
+                ..snapshot()
+            },
+            check: |p| {
+                let volumes: Vec<_> = p
+                    .writes
+                    .iter()
+                    .filter_map(|w| match w {
+                        Write::ApplyVolume(pv, _) => Some(pv.name_any()),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(volumes, vec!["backup-ns-db-pv".to_string()]);
+                let claim = p.writes.iter().find_map(|w| match w {
+                    Write::ApplyClaim(c, _) if c.name_any() == "db-pvc" => Some(c),
+                    _ => None,
+                });
+                let bound = claim.unwrap().spec.as_ref().unwrap().volume_name.clone();
+                assert_eq!(bound.as_deref(), Some("mysql-instance-pv"));
+            },
+        },
+        Case {
+            name: "volumes: a hostPath claim cannot grow; it keeps its size and says why",
+            instance: {
+                let mut i = instance();
+                i.spec.storage_size = "2Gi".into();
+                i
+            },
+            snapshot: snapshot(),
+            check: |p| {
+                let claim = p.writes.iter().find_map(|w| match w {
+                    Write::ApplyClaim(c, _) if c.name_any() == "db-pvc" => Some(c),
+                    _ => None,
+                });
+                let requests = claim
+                    .unwrap()
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .resources
+                    .as_ref()
+                    .unwrap();
+                assert_eq!(requests.requests.as_ref().unwrap()["storage"].0, "1Gi");
+                assert_eq!(
+                    reason(p, ConditionType::StorageResized),
+                    Some((ConditionStatus::False, Reason::CannotResize))
+                );
+                assert!(events(p).contains(&"CannotResize"));
+            },
+        },
+        Case {
+            name: "volumes: a Released PV of ours is freed and applied again",
+            instance: instance(),
+            snapshot: Snapshot {
+                volumes: LiveVolumes {
+                    backup_pv: Some(volume("backup-ns-db-pv", "Released")),
+                    ..snapshot().volumes
+                },
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(
+                    p.writes.iter().any(
+                        |w| matches!(w, Write::FreeReleasedVolume(n) if n == "backup-ns-db-pv")
+                    )
+                );
+                assert!(p.writes.iter().any(|w| matches!(
+                    w,
+                    Write::ApplyVolume(pv, None) if pv.name_any() == "backup-ns-db-pv"
+                )));
+            },
+        },
+        Case {
+            name: "volumes: an earlier incarnation's PV still being deleted is waited for",
+            instance: instance(),
+            snapshot: Snapshot {
+                volumes: LiveVolumes {
+                    data_pv: Some({
+                        let mut pv = volume("ns-db-pv", "Bound");
+                        pv.metadata.deletion_timestamp = Some(Time(at(CREATED)));
+                        pv
+                    }),
+                    ..snapshot().volumes
+                },
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(is_wait(p));
+                assert!(
+                    !p.writes
+                        .iter()
+                        .any(|w| matches!(w, Write::ApplyDeployment(..)))
+                );
+            },
+        },
+        Case {
+            name: "children: a Deployment of our name we do not own is replaced",
+            instance: instance(),
+            snapshot: Snapshot {
+                deployment: Some(Deployment {
+                    metadata: meta("db"),
+                    ..Default::default()
+                }),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(deletes(p), vec![(Kind::Deployment, "db".into())]);
+                assert!(is_wait(p));
+            },
+        },
+        Case {
+            name: "spec: two password sources are refused until the spec changes",
+            instance: {
+                let mut i = instance();
+                i.spec.password_secret_ref = Some(SecretKeyRef {
+                    name: "x".into(),
+                    key: None,
+                });
+                i
+            },
+            snapshot: snapshot(),
+            check: |p| {
+                assert!(matches!(p.next, Next::AwaitChange(_)));
+                assert!(p.writes.is_empty());
+                assert_eq!(phase(p), Some(Phase::Failed));
+                assert!(events(p).contains(&"InvalidSpec"));
+            },
+        },
+        Case {
+            name: "finalizer: an instance seen for the first time gets it",
+            instance: {
+                let mut i = instance();
+                i.metadata.finalizers = None;
+                i
+            },
+            snapshot: snapshot(),
+            check: |p| assert_eq!(p.finalizer, FinalizerChange::Add),
+        },
+    ]
+}
+
+#[test]
+fn plan_table() {
+    let cases: Vec<Case> = [restore_cases(), password_cases(), volume_cases()]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(cases.len() >= 25, "{} cases", cases.len());
+    for case in cases {
+        let plan = plan_for(&case.instance, &case.snapshot);
+        let outcome = std::panic::catch_unwind(|| (case.check)(&plan));
+        assert!(outcome.is_ok(), "case failed: {}", case.name);
+    }
+}
+
+#[test]
+fn a_settled_instance_plans_no_status_write_and_no_events() {
+    let first = plan_for(&settled(instance()), &snapshot());
+    let mut again = settled(instance());
+    again.status = first.status.clone();
+    let second = plan_for(&again, &snapshot());
+    assert!(
+        second.status.is_none(),
+        "a resync must not write the status"
+    );
+    assert!(second.events.is_empty());
+    assert_eq!(second.next, Next::Settled);
+}
+
+// ---- deletion ----
+
+struct DeletionCase {
+    name: &'static str,
+    instance: MySQL,
+    snapshot: DeletionSnapshot,
+    check: fn(&Plan),
+}
+
+fn deleting(instance: MySQL) -> MySQL {
+    let mut i = instance;
+    i.metadata.deletion_timestamp = Some(Time(at(NOW)));
+    i
+}
+
+fn deletion_cases() -> Vec<DeletionCase> {
+    vec![
+        DeletionCase {
+            name: "on delete: no backup yet records one, with this incarnation's uid",
+            instance: deleting(instance()),
+            snapshot: deletion_snapshot(),
+            check: |p| {
+                let record = p.writes.iter().find_map(|w| match w {
+                    Write::CreateBackupRecord(r) => Some(r),
+                    _ => None,
+                });
+                let record = record.expect("a backup record");
+                assert_eq!(record.spec.cause, BackupCause::OnDelete);
+                assert_eq!(record.name_any(), "db-20261124-120000");
+                assert_eq!(
+                    record
+                        .annotations()
+                        .get(INSTANCE_UID_ANNOTATION)
+                        .map(String::as_str),
+                    Some(UID)
+                );
+                assert_eq!(events(p), vec!["BackupStarted"]);
+                assert_eq!(phase(p), Some(Phase::Deleting));
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+                assert!(is_wait(p));
+            },
+        },
+        DeletionCase {
+            name: "on delete: a running backup is waited for",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                final_backup: Some(final_backup(Some(BackupPhase::Running))),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert!(is_wait(p));
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+            },
+        },
+        DeletionCase {
+            name: "on delete: a failed backup stops the deletion and says what to do",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                final_backup: Some(final_backup(Some(BackupPhase::Failed))),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert!(matches!(&p.next, Next::Blocked(m) if m.contains(SKIP_BACKUP_ANNOTATION)));
+                assert_eq!(events(p), vec!["BackupFailed"]);
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+                assert!(p.writes.is_empty(), "nothing is deleted");
+            },
+        },
+        DeletionCase {
+            name: "on delete: success removes our PV and releases the finalizer",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                final_backup: Some(final_backup(Some(BackupPhase::Succeeded))),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    deletes(p),
+                    vec![(Kind::PersistentVolume, "ns-db-pv".into())]
+                );
+                assert_eq!(p.finalizer, FinalizerChange::Remove);
+                assert_eq!(events(p), vec!["BackupSucceeded"]);
+            },
+        },
+        DeletionCase {
+            name: "on delete: the skip annotation deletes without a backup",
+            instance: deleting(annotated(instance(), SKIP_BACKUP_ANNOTATION, "true")),
+            snapshot: deletion_snapshot(),
+            check: |p| {
+                assert!(
+                    !p.writes
+                        .iter()
+                        .any(|w| matches!(w, Write::CreateBackupRecord(_)))
+                );
+                assert_eq!(p.finalizer, FinalizerChange::Remove);
+            },
+        },
+        DeletionCase {
+            name: "on delete: a password change in flight is waited for before the backup",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                password_job: Some(password_job(Outcome::Running, "new-secret")),
+                pending_credentials: Some(Password("new-secret".into())),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert!(is_wait(p));
+            },
+        },
+        DeletionCase {
+            name: "on delete: a password change that succeeded is finished, then the backup",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                password_job: Some(password_job(Outcome::Succeeded, "new-secret")),
+                pending_credentials: Some(Password("new-secret".into())),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert!(matches!(p.writes[0], Write::FinishPasswordChange(_)));
+                assert!(matches!(p.writes[1], Write::CreateBackupRecord(_)));
+            },
+        },
+        DeletionCase {
+            name: "on delete: a failed password change leaves the live password for the backup",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                password_job: Some(password_job(Outcome::Failed, "new-secret")),
+                pending_credentials: Some(Password("new-secret".into())),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert_eq!(finishes_password(p), None);
+                assert!(matches!(p.writes[0], Write::CreateBackupRecord(_)));
+            },
+        },
+    ]
+}
+
+#[test]
+fn deletion_table() {
+    for case in deletion_cases() {
+        let plan = plan::deletion(&case.instance, &case.snapshot, at(NOW));
+        let outcome = std::panic::catch_unwind(|| (case.check)(&plan));
+        assert!(outcome.is_ok(), "case failed: {}", case.name);
+    }
+}
+
+#[test]
+fn a_failed_final_backup_warns_once() {
+    let snapshot = DeletionSnapshot {
+        final_backup: Some(final_backup(Some(BackupPhase::Failed))),
+        ..deletion_snapshot()
+    };
+    let first = plan::deletion(&deleting(instance()), &snapshot, at(NOW));
+    let mut again = deleting(instance());
+    again.status = first.status.clone();
+    let second = plan::deletion(&again, &snapshot, at(NOW));
+    assert!(second.events.is_empty(), "{:?}", events(&second));
+    assert!(second.status.is_none());
+}
