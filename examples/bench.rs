@@ -12,53 +12,38 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use kubectl_mysql::api::keys::SKIP_BACKUP_ANNOTATION;
-use kubectl_mysql::api::{self, MySQL, MySQLSpec, Phase};
+use kubectl_mysql::api::{MySQL, MySQLSpec, Phase};
 use serde::Serialize;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What to measure.
+#[derive(clap::Parser, Debug)]
+#[command(about = "The operator's cost on the current cluster")]
 struct Options {
+    /// Burst sizes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     sizes: Vec<usize>,
+    /// Single instances created one at a time for the latency figures.
+    #[arg(long, default_value_t = 20)]
     samples: usize,
+    /// How long each burst's steady state is watched for writes.
+    #[arg(long, default_value_t = 30)]
     steady_seconds: u64,
+    /// Where the JSON figures go.
+    #[arg(long, default_value = "bench-results.json")]
     out: String,
+    /// The operator's --concurrency.
+    #[arg(long, default_value_t = 16)]
     concurrency: u16,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        sizes: vec![100, 1000],
-        samples: 20,
-        steady_seconds: 30,
-        out: "bench-results.json".into(),
-        concurrency: 16,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for pair in args.chunks(2) {
-        let value = pair.get(1).cloned().unwrap_or_default();
-        match pair[0].as_str() {
-            "--sizes" => {
-                o.sizes = value
-                    .split(',')
-                    .map(|s| s.parse().expect("--sizes takes numbers"))
-                    .collect()
-            }
-            "--samples" => o.samples = value.parse().expect("--samples takes a number"),
-            "--steady-seconds" => {
-                o.steady_seconds = value.parse().expect("--steady-seconds takes a number")
-            }
-            "--out" => o.out = value,
-            "--concurrency" => o.concurrency = value.parse().expect("--concurrency takes a number"),
-            other => panic!("unknown option {other}"),
-        }
-    }
-    o
 }
 
 /// When each instance was first seen reconciled (status written) and Ready.
@@ -108,14 +93,7 @@ impl OperatorProcess {
             .local_addr()
             .unwrap()
             .port();
-        let binary = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("kubectl-mysql");
-        let child = Command::new(&binary)
+        let child = common::plugin()
             .args([
                 "run-operator",
                 "-n",
@@ -128,7 +106,7 @@ impl OperatorProcess {
             ])
             .stdout(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+            .unwrap_or_else(|e| panic!("cannot start the operator: {e}"));
         let me = Self {
             child,
             metrics: format!("127.0.0.1:{port}"),
@@ -228,28 +206,6 @@ fn instance(name: &str) -> MySQL {
     i
 }
 
-async fn namespace(client: &Client, prefix: &str) -> Result<String, AnyError> {
-    let name = format!("kubectl-mysql-bench-{prefix}-{}", std::process::id());
-    let api: Api<Namespace> = Api::all(client.clone());
-    api.create(
-        &PostParams::default(),
-        &Namespace {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    )
-    .await?;
-    let sa: Api<k8s_openapi::api::core::v1::ServiceAccount> =
-        Api::namespaced(client.clone(), &name);
-    while sa.get_opt("default").await?.is_none() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(name)
-}
-
 async fn wait_all(
     seen: &Arc<Mutex<Seen>>,
     names: &[String],
@@ -322,7 +278,7 @@ struct Report {
 }
 
 async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError> {
-    let ns = namespace(client, "latency").await?;
+    let ns = common::namespace(client, "kubectl-mysql-bench-latency").await;
     let seen = spawn_observer(client.clone(), &ns);
     let operator = OperatorProcess::start(&ns, o.concurrency).await;
     let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
@@ -361,7 +317,7 @@ async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError
 }
 
 async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, AnyError> {
-    let ns = namespace(client, &format!("burst{n}")).await?;
+    let ns = common::namespace(client, &format!("kubectl-mysql-bench-burst{n}")).await;
     let seen = spawn_observer(client.clone(), &ns);
     let operator = OperatorProcess::start(&ns, o.concurrency).await;
     let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
@@ -466,19 +422,10 @@ async fn raw_bound(
 
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
-    let o = options();
+    let o = <Options as clap::Parser>::parse();
     let client = Client::try_default().await?;
     let kubernetes = client.apiserver_version().await?.git_version;
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in api::crds() {
-        crds.patch(
-            &crd.name_any(),
-            &PatchParams::apply("kubectl-mysql").force(),
-            &Patch::Apply(&crd),
-        )
-        .await?;
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    common::install_crds();
 
     eprintln!("latency: {} instances, one at a time", o.samples);
     let latency = latency(&client, &o).await?;

@@ -89,8 +89,17 @@ where
     }
 }
 
+/// The plugin binary: cargo names it for tests; the benchmark (an example, for which
+/// cargo does not) finds it beside its own directory, where cargo builds both.
 pub fn plugin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-mysql"))
+    let built = option_env!("CARGO_BIN_EXE_kubectl-mysql").map(std::path::PathBuf::from);
+    Command::new(built.unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("the running executable");
+        exe.parent()
+            .and_then(|examples| examples.parent())
+            .expect("target/PROFILE/examples")
+            .join("kubectl-mysql")
+    }))
 }
 
 /// The real kubectl, which finds kubectl-mysql on PATH (tests/run puts it there).
