@@ -111,6 +111,54 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
     }
 }
 
+/// Fields the server cannot follow are refused at admission with what to do instead;
+/// the fields it does follow (image, password, size) still change.
+#[tokio::test]
+async fn fixed_fields_are_refused_with_their_reason() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "fixed-fields").await;
+    let with_class = format!("{GOOD_SPEC}  storageClassName: fast\n");
+    for (name, spec) in [("hostpath", GOOD_SPEC), ("dynamic", with_class.as_str())] {
+        let out = apply(&ns, &cr(name, spec));
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let refused = [
+        (
+            "hostpath",
+            r#"{"spec":{"database":"other"}}"#,
+            "spec.database cannot change",
+        ),
+        (
+            "hostpath",
+            r#"{"spec":{"storageClassName":"fast"}}"#,
+            "spec.storageClassName cannot change",
+        ),
+        (
+            "dynamic",
+            r#"{"spec":{"storageClassName":"slow"}}"#,
+            "spec.storageClassName cannot change",
+        ),
+        (
+            "dynamic",
+            r#"{"spec":{"storageClassName":null}}"#,
+            "spec.storageClassName cannot change",
+        ),
+    ];
+    for (name, patch, expected) in refused {
+        let out = kubectl(&["patch", "ms", name, "-n", &ns, "--type", "merge", "-p", patch]);
+        let said = text(&out);
+        assert!(!out.status.success(), "{name} accepted {patch}");
+        assert!(said.contains(expected), "{patch}: {said}");
+        assert!(said.contains("--restore-from"), "says what to do: {said}");
+    }
+    let allowed = r#"{"spec":{"image":"mysql:8.4.1","password":"new","storage_size":"2Gi"}}"#;
+    let out = kubectl(&["patch", "ms", "hostpath", "-n", &ns, "--type", "merge", "-p", allowed]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 #[tokio::test]
 async fn help_through_kubectl_lists_the_subcommands() {
     let out = kubectl(&["mysql", "--help"]);

@@ -33,13 +33,16 @@ use super::validate;
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[x_kube(validation = Rule::new("has(self.password) != has(self.passwordSecretRef)").message("set exactly one of spec.password and spec.passwordSecretRef"))]
+#[x_kube(validation = Rule::new("has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)").message("spec.storageClassName cannot change: the data volume was provisioned with it; back up, then create a new instance with the other class and `kubectl mysql create NAME --restore-from BACKUP`"))]
 pub struct MySQLSpec {
     /// Container image of a MySQL 8 compatible server, e.g. mysql:8.4.
     #[x_kube(validation = Rule::new("self.matches('^[^\\\\s]+$')").message("spec.image must not be empty or contain spaces"))]
     pub image: String,
 
-    /// Database created at first start; backups and restores cover it.
+    /// Database created at first start; backups and restores cover it. Fixed after
+    /// creation.
     #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9_$-]{1,64}$')").message("spec.database must be a MySQL database name of 1 to 64 characters from A-Z, a-z, 0-9, '_', '$' and '-'"))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("spec.database cannot change: the server keeps the database it was created with, and backups dump that one; to rename, create a new instance with `kubectl mysql create NAME --database NEW --restore-from BACKUP`"))]
     pub database: String,
 
     /// Root password in plain text, as the course had it. Prefer passwordSecretRef.
@@ -59,7 +62,7 @@ pub struct MySQLSpec {
     pub storage_size: String,
 
     /// StorageClass for dynamic provisioning of the data volume. Without it the data
-    /// lives on a hostPath PersistentVolume, as the course did.
+    /// lives on a hostPath PersistentVolume, as the course did. Fixed after creation.
     #[serde(
         default,
         rename = "storageClassName",
