@@ -148,14 +148,18 @@ async fn fixed_fields_are_refused_with_their_reason() {
         ),
     ];
     for (name, patch, expected) in refused {
-        let out = kubectl(&["patch", "ms", name, "-n", &ns, "--type", "merge", "-p", patch]);
+        let out = kubectl(&[
+            "patch", "ms", name, "-n", &ns, "--type", "merge", "-p", patch,
+        ]);
         let said = text(&out);
         assert!(!out.status.success(), "{name} accepted {patch}");
         assert!(said.contains(expected), "{patch}: {said}");
         assert!(said.contains("--restore-from"), "says what to do: {said}");
     }
     let allowed = r#"{"spec":{"image":"mysql:8.4.1","password":"new","storage_size":"2Gi"}}"#;
-    let out = kubectl(&["patch", "ms", "hostpath", "-n", &ns, "--type", "merge", "-p", allowed]);
+    let out = kubectl(&[
+        "patch", "ms", "hostpath", "-n", &ns, "--type", "merge", "-p", allowed,
+    ]);
     assert!(out.status.success(), "{}", text(&out));
 }
 

@@ -660,3 +660,40 @@ async fn hand_edits_and_deleted_children_are_put_back() {
     })
     .await;
 }
+
+/// `kubectl delete namespace` with instances in it: no backup can start in a namespace
+/// being deleted, so none is attempted; the namespace goes within a minute, even with
+/// the operator killed in the middle, and the backup volume (with its dumps) stays.
+#[tokio::test]
+async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
+    let Some((client, ns, a)) = setup("ns-delete").await else {
+        return;
+    };
+    let mut operator = Operator::start(&[&ns]);
+    create_ready(&a.instances, "db").await;
+    let backup = plugin()
+        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+    create_ready(&a.instances, "fresh").await;
+    let names = InstanceNames::new("db", ns.as_str());
+    let out = kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+    assert!(out.status.success(), "{}", text(&out));
+    operator.restart();
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    eventually(Duration::from_secs(60), "the namespace to be gone", || async {
+        matches!(namespaces.get_opt(&ns).await, Ok(None)).then_some(())
+    })
+    .await;
+    let kept = a.pvs.get_opt(&names.backup_pv()).await.unwrap();
+    assert!(kept.is_some(), "the backup volume went with the namespace");
+    let data = a.pvs.get_opt(&names.data_pv()).await.unwrap();
+    assert!(data.is_none(), "our data PV outlived its instance");
+    for pv in [
+        names.backup_pv(),
+        InstanceNames::new("fresh", ns.as_str()).backup_pv(),
+    ] {
+        let _ = a.pvs.delete(&pv, &DeleteParams::default()).await;
+    }
+}

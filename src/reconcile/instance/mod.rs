@@ -39,11 +39,17 @@ pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action
     };
     apply::apply(&instance, &plan, &ctx).await?;
     if plan.finalizer == plan::FinalizerChange::Remove {
-        let skipped_backup = instance.skips_backup_on_delete();
-        tracing::info!(instance = key, skipped_backup, "deleted");
+        log_deleted(&key, &plan);
     }
     ctx.succeeded(&key);
     Ok(plan.next.action(&key))
+}
+
+fn log_deleted(key: &str, plan: &plan::Plan) {
+    match plan.events.iter().find(|e| e.reason == "BackupSkipped") {
+        Some(skipped) => tracing::warn!(instance = key, "deleted: {}", skipped.message),
+        None => tracing::info!(instance = key, "deleted"),
+    }
 }
 
 pub fn error_policy(instance: Arc<MySQL>, error: &Error, ctx: Arc<Context>) -> Action {

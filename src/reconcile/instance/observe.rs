@@ -4,7 +4,7 @@
 //! which are never cached, and anything where a stale answer could start a second Job).
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Secret};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
@@ -89,8 +89,17 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
             names.data_pv()
         )))?
         .filter(|pv| is_data_volume_of(pv, &names));
+    let namespace = Api::<Namespace>::all(ctx.client.clone())
+        .get_opt(ns)
+        .await
+        .map_err(Error::observe(format!("Namespace {ns}")))?;
+    let namespace_terminating = namespace.is_none_or(|n| {
+        n.metadata.deletion_timestamp.is_some()
+            || n.status.and_then(|s| s.phase).as_deref() == Some("Terminating")
+    });
     Ok(DeletionSnapshot {
         final_backup,
+        namespace_terminating,
         password_job: jobs
             .get_opt(&names.password_job())
             .await

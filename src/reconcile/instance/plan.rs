@@ -664,6 +664,13 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
     let names = &snapshot.names;
     let observed = |message: String| Observed::deleting(instance, names, message);
     let stamp = rfc3339(now);
+    let succeeded = snapshot
+        .final_backup
+        .as_ref()
+        .is_some_and(|b| b.succeeded());
+    if snapshot.namespace_terminating && !succeeded {
+        return give_up_final_backup(plan, snapshot);
+    }
     let Some(backup) = &snapshot.final_backup else {
         return start_final_backup(instance, snapshot, plan, now);
     };
@@ -699,6 +706,22 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
                 .then(Next::Wait(format!("backup {name} before deletion")))
         }
     }
+}
+
+/// The namespace is going: the API server refuses a backup record or Job there, and
+/// waiting would hang the namespace's deletion for good. The dumps already on the
+/// backup volume stay (its PV is Retain and outlives the namespace); the instance goes
+/// without a new one, and says so.
+fn give_up_final_backup(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {
+    plan.events.push(Notice::warning(
+        "BackupSkipped",
+        format!(
+            "namespace {} is being deleted, where no backup can be started; deleted without a final backup; earlier dumps stay on PersistentVolume {}",
+            snapshot.names.namespace,
+            snapshot.names.backup_pv()
+        ),
+    ));
+    finish_deletion(plan, snapshot)
 }
 
 fn finish_deletion(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {

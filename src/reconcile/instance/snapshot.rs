@@ -60,4 +60,7 @@ pub struct DeletionSnapshot {
     /// The data PV, if it is ours (labelled for this instance and claimed from this
     /// namespace); anything else is never deleted.
     pub data_pv: Option<PersistentVolume>,
+    /// The namespace itself is being deleted: the API server refuses every new object
+    /// in it, so no backup can be started any more.
+    pub namespace_terminating: bool,
 }

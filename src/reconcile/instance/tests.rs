@@ -295,6 +295,7 @@ fn deletion_snapshot() -> DeletionSnapshot {
         password_job: None,
         pending_credentials: None,
         data_pv: Some(volume(&names().data_pv(), "Bound")),
+        namespace_terminating: false,
     }
 }
 
@@ -1043,6 +1044,47 @@ fn deletion_cases() -> Vec<DeletionCase> {
                         .iter()
                         .any(|w| matches!(w, Write::CreateBackupRecord(_)))
                 );
+                assert_eq!(p.finalizer, FinalizerChange::Remove);
+            },
+        },
+        DeletionCase {
+            name: "namespace deleted: no backup can start; the instance goes, saying so",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                namespace_terminating: true,
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert!(
+                    !p.writes
+                        .iter()
+                        .any(|w| matches!(w, Write::CreateBackupRecord(_)))
+                );
+                assert_eq!(p.finalizer, FinalizerChange::Remove);
+                assert_eq!(events(p), vec!["BackupSkipped"]);
+                assert!(p.events[0].message.contains("backup-ns-db-pv"));
+            },
+        },
+        DeletionCase {
+            name: "namespace deleted while the final backup runs: never hangs the namespace",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                namespace_terminating: true,
+                final_backup: Some(final_backup(Some(BackupPhase::Running))),
+                ..deletion_snapshot()
+            },
+            check: |p| assert_eq!(p.finalizer, FinalizerChange::Remove),
+        },
+        DeletionCase {
+            name: "namespace deleted after the final backup succeeded: the normal goodbye",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                namespace_terminating: true,
+                final_backup: Some(final_backup(Some(BackupPhase::Succeeded))),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert_eq!(events(p), vec!["BackupSucceeded"]);
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
             },
         },
