@@ -682,9 +682,11 @@ async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
     assert!(out.status.success(), "{}", text(&out));
     operator.restart();
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    eventually(Duration::from_secs(60), "the namespace to be gone", || async {
-        matches!(namespaces.get_opt(&ns).await, Ok(None)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the namespace to be gone",
+        || async { matches!(namespaces.get_opt(&ns).await, Ok(None)).then_some(()) },
+    )
     .await;
     let kept = a.pvs.get_opt(&names.backup_pv()).await.unwrap();
     assert!(kept.is_some(), "the backup volume went with the namespace");
@@ -695,5 +697,86 @@ async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
         InstanceNames::new("fresh", ns.as_str()).backup_pv(),
     ] {
         let _ = a.pvs.delete(&pv, &DeleteParams::default()).await;
+    }
+}
+
+/// Registers a simulated node like the one tests/cluster/up starts with. Nodes are
+/// never removed: other tests' volumes may be pinned to them.
+fn kwok_node(name: &str) {
+    let manifest = format!(
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  annotations:\n    kwok.x-k8s.io/node: fake\n    node.alpha.kubernetes.io/ttl: \"0\"\n  labels:\n    kubernetes.io/hostname: {name}\n    kubernetes.io/os: linux\n    kubernetes.io/arch: amd64\n    type: kwok\nstatus:\n  allocatable: {{cpu: \"256\", memory: 1Ti, pods: \"5000\"}}\n  capacity: {{cpu: \"256\", memory: 1Ti, pods: \"5000\"}}\n"
+    );
+    let out = common::kubectl_with_stdin(&["apply", "-f", "-"], &manifest);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        &format!("node/{name}"),
+        "--timeout=60s",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+fn nodes_of_pods(ns: &str, selector: &str) -> Vec<String> {
+    let out = kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        ns,
+        "-l",
+        selector,
+        "-o",
+        "jsonpath={.items[*].spec.nodeName}",
+    ]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// On three nodes, the hostPath volumes are pinned to one, and the server, a backup
+/// Job and a restore Job all run there: each sees the same directories.
+#[tokio::test]
+async fn host_path_volumes_pin_every_pod_to_one_node() {
+    let Some((_, ns, a)) = setup("pinned").await else {
+        return;
+    };
+    kwok_node("kwok-node-1");
+    kwok_node("kwok-node-2");
+    let _operator = Operator::start(&[&ns]);
+    let ready = create_ready(&a.instances, "db").await;
+    let node = ready.status.unwrap().node.expect("status names the node");
+    let names = InstanceNames::new("db", ns.as_str());
+    for pv in [names.data_pv(), names.backup_pv()] {
+        let affinity = a.pvs.get(&pv).await.unwrap().spec.unwrap().node_affinity;
+        let values = affinity.unwrap().required.unwrap().node_selector_terms[0]
+            .match_expressions
+            .clone()
+            .unwrap()[0]
+            .values
+            .clone();
+        assert_eq!(values, Some(vec![node.clone()]), "{pv}");
+    }
+    let backup = plugin()
+        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+    let restore = plugin()
+        .args(["restore", "db", "-n", &ns, "--yes", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(restore.status.success(), "{}", text(&restore));
+    for selector in [
+        "app=db",
+        "job-name=backup-db-job",
+        "job-name=restore-db-job",
+    ] {
+        let nodes = nodes_of_pods(&ns, selector);
+        assert!(!nodes.is_empty(), "no pod for {selector}");
+        assert!(
+            nodes.iter().all(|n| *n == node),
+            "{selector} ran on {nodes:?}, not {node}"
+        );
     }
 }

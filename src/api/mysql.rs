@@ -106,6 +106,10 @@ pub struct MySQLStatus {
     /// Where clients connect: NAME.NAMESPACE.svc:3306.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// The node whose disk holds the hostPath volumes (the data without a
+    /// storageClassName, and the backups); every pod that mounts them runs there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<LastBackup>,
     /// The backup this instance was restored from, once the restore succeeded.

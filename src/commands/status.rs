@@ -53,6 +53,8 @@ pub struct StatusReport {
     #[serde(flatten)]
     pub summary: InstanceRow,
     pub endpoint: Option<String>,
+    /// The node whose disk holds the hostPath volumes.
+    pub node: Option<String>,
     pub message: Option<String>,
     pub operator_warning: Option<String>,
     pub data_volume_claim: ClaimReport,
@@ -243,6 +245,7 @@ async fn detail(
     Ok(StatusReport {
         summary: row(instance),
         endpoint: status.endpoint.clone(),
+        node: status.node.clone(),
         message: status.message.clone(),
         operator_warning: operator_warning(instance),
         data_volume_claim: claim(names.data_pvc(), data),
@@ -296,6 +299,7 @@ fn print_detail(r: &StatusReport) {
     table.add_row(["Image", &r.summary.image]);
     table.add_row(["Endpoint", r.endpoint.as_deref().unwrap_or("-")]);
     table.add_row(["Storage", &r.summary.storage]);
+    table.add_row(["Node", r.node.as_deref().unwrap_or("-")]);
     table.add_row(["Data volume", &bound(&r.data_volume_claim)]);
     table.add_row(["Backup volume", &bound(&r.backup_volume_claim)]);
     table.add_row([

@@ -4,7 +4,9 @@
 //! which are never cached, and anything where a stale answer could start a second Job).
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Secret};
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Secret,
+};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
@@ -38,6 +40,16 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         read_password(&secrets, &names.pending_credentials_secret()).await?
     };
     let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
+    let volumes = live_volumes(instance, ctx, &names).await?;
+    let nodes = if plan::creates_host_path_volume(instance, &volumes) {
+        Api::<Node>::all(client.clone())
+            .list(&ListParams::default())
+            .await
+            .map_err(Error::observe("the nodes"))?
+            .items
+    } else {
+        Vec::new()
+    };
     Ok(Snapshot {
         desired_password: desired_password(instance, &secrets).await?,
         credentials: read_password(&secrets, &names.credentials_secret()).await?,
@@ -45,7 +57,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job,
         restore_source,
-        volumes: live_volumes(instance, ctx, &names).await?,
+        volumes,
+        nodes,
         service: lookup(
             &caches.services,
             &Api::namespaced(client.clone(), ns),

@@ -4,7 +4,10 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolume,
+    PersistentVolumeClaim, Secret, Service, VolumeNodeAffinity,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{Resource, ResourceExt};
@@ -345,7 +348,9 @@ impl Inputs<'_> {
     fn children(&self, plan: &mut Plan, observed: &mut Observed) -> Result<Option<String>> {
         let mut children = manifests::children(self.renderer, self.template_ctx)?;
         let live = &self.snapshot.volumes;
-        if let Some(wait) = prepare_volumes(&mut children, live, plan) {
+        let node = volume_node(live, &self.snapshot.nodes, self.names());
+        observed.node = node.clone();
+        if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
             return Ok(Some(wait));
         }
         let claims = prepare_claims(&mut children, live);
@@ -465,6 +470,92 @@ impl Inputs<'_> {
     }
 }
 
+/// A hostPath volume of this instance does not exist yet: creating it means choosing
+/// the node it lives on.
+pub fn creates_host_path_volume(instance: &MySQL, live: &LiveVolumes) -> bool {
+    live.backup_pv.is_none() || (instance.spec.storage_class().is_none() && live.data_pv.is_none())
+}
+
+/// The label a hostPath volume is pinned by: the kubelet sets it on every node.
+pub const NODE_LABEL: &str = "kubernetes.io/hostname";
+
+/// The node an existing volume is pinned to.
+pub fn pinned_node(pv: &PersistentVolume) -> Option<String> {
+    let terms = &pv
+        .spec
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required
+        .as_ref()?
+        .node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_expressions.iter().flatten())
+        .find(|e| e.key == NODE_LABEL && e.operator == "In")
+        .and_then(|e| e.values.as_ref()?.first().cloned())
+}
+
+/// Where this instance's hostPath volumes live: where an existing one already is, or,
+/// for a first volume, one of the nodes that can run pods, chosen by the instance's
+/// name so that instances spread and a retry chooses the same one.
+fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Option<String> {
+    let existing = [&live.backup_pv, &live.data_pv]
+        .into_iter()
+        .flatten()
+        .find_map(pinned_node);
+    if existing.is_some() {
+        return existing;
+    }
+    let mut eligible: Vec<String> = nodes
+        .iter()
+        .filter(|n| can_run_pods(n))
+        .filter_map(|n| n.labels().get(NODE_LABEL).cloned())
+        .collect();
+    eligible.sort();
+    if eligible.is_empty() {
+        return None;
+    }
+    let key = manifests::sha256_hex(format!("{}/{}", names.namespace, names.name).as_bytes());
+    let index = u64::from_str_radix(&key[..12], 16).unwrap_or(0) as usize % eligible.len();
+    Some(eligible.swap_remove(index))
+}
+
+fn can_run_pods(node: &Node) -> bool {
+    let spec = node.spec.as_ref();
+    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    });
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    ready && !cordoned && !tainted
+}
+
+/// Pins a new hostPath volume to `node`: the scheduler then puts every pod that mounts
+/// it (the server, the backup and restore Jobs) on that node, whose disk holds it.
+fn pin(pv: &mut PersistentVolume, node: &str) {
+    let requirement = NodeSelectorRequirement {
+        key: NODE_LABEL.into(),
+        operator: "In".into(),
+        values: Some(vec![node.to_string()]),
+    };
+    if let Some(spec) = pv.spec.as_mut() {
+        spec.node_affinity = Some(VolumeNodeAffinity {
+            required: Some(NodeSelector {
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_expressions: Some(vec![requirement]),
+                    match_fields: None,
+                }],
+            }),
+        });
+    }
+}
+
 /// The live PV to compare an apply with; none for a Released one, which is freed and
 /// so changes.
 fn live_unless_released(pv: &PersistentVolume, live: &LiveVolumes) -> Option<PersistentVolume> {
@@ -481,16 +572,26 @@ fn is_released(pv: &PersistentVolume) -> bool {
 }
 
 /// Makes the rendered volumes safe to apply against what exists: waits while an
-/// earlier incarnation's PV is still being deleted, frees a Released PV of ours, and
-/// keeps the immutable hostPath and capacity of an existing PV.
-fn prepare_volumes(children: &mut Children, live: &LiveVolumes, plan: &mut Plan) -> Option<String> {
+/// earlier incarnation's PV is still being deleted, frees a Released PV of ours, keeps
+/// the immutable hostPath, capacity and node of an existing PV, and pins a new one.
+fn prepare_volumes(
+    children: &mut Children,
+    live: &LiveVolumes,
+    node: Option<&str>,
+    plan: &mut Plan,
+) -> Option<String> {
     let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> =
         vec![(&mut children.backup_pv, live.backup_pv.as_ref())];
     if let Some(pv) = children.data_pv.as_mut() {
         volumes.push((pv, live.data_pv.as_ref()));
     }
     for (pv, existing) in volumes {
-        let Some(existing) = existing else { continue };
+        let Some(existing) = existing else {
+            if let Some(node) = node {
+                pin(pv, node);
+            }
+            continue;
+        };
         let name = pv.name_any();
         if existing.metadata.deletion_timestamp.is_some() {
             return Some(format!(
@@ -503,6 +604,7 @@ fn prepare_volumes(children: &mut Children, live: &LiveVolumes, plan: &mut Plan)
         if let (Some(spec), Some(existing_spec)) = (pv.spec.as_mut(), existing.spec.as_ref()) {
             spec.host_path = existing_spec.host_path.clone();
             spec.capacity = existing_spec.capacity.clone();
+            spec.node_affinity = existing_spec.node_affinity.clone();
         }
     }
     None

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Service};
 
 use crate::api::MySQLBackup;
 use crate::names::InstanceNames;
@@ -42,6 +42,9 @@ pub struct Snapshot {
     /// The backup a wanted restore loads, read only before its Job exists.
     pub restore_source: Option<MySQLBackup>,
     pub volumes: LiveVolumes,
+    /// The cluster's nodes, read only when a hostPath volume is about to be created and
+    /// must be pinned to one of them.
+    pub nodes: Vec<Node>,
     pub service: Option<Service>,
     pub deployment: Option<Deployment>,
     /// This instance's backup records.

@@ -70,6 +70,8 @@ pub struct Observed {
     pub latest_backup: Option<BackupOutcome>,
     /// Set while the instance is being deleted: what the deletion waits for.
     pub deleting: Option<String>,
+    /// The node whose disk holds the hostPath volumes.
+    pub node: Option<String>,
 }
 
 impl Observed {
@@ -89,6 +91,7 @@ impl Observed {
             storage: StorageState::AsRequested,
             latest_backup,
             deleting: None,
+            node: None,
         }
     }
 
@@ -119,6 +122,9 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     status.phase = Some(phase);
     status.observed_generation = observed.generation;
     status.endpoint = Some(observed.endpoint.clone());
+    if observed.node.is_some() {
+        status.node = observed.node.clone();
+    }
     status.message = Some(message_of(phase, observed));
     status
 }
@@ -431,6 +437,7 @@ mod tests {
             storage: StorageState::AsRequested,
             latest_backup: None,
             deleting: None,
+            node: None,
         }
     }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
 use k8s_openapi::api::core::v1::{
-    PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeStatus,
-    Service, VolumeResourceRequirements,
+    Node, NodeCondition, NodeSpec, NodeStatus, PersistentVolume, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeStatus, Service, Taint, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -186,6 +186,7 @@ fn snapshot() -> Snapshot {
             data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv())),
             backup_pvc: Some(claim(&n.backup_pvc(), "1Gi", &n.backup_pv())),
         },
+        nodes: Vec::new(),
         service: Some(Service {
             metadata: owned("db"),
             ..Default::default()
@@ -288,6 +289,24 @@ fn final_backup(phase: Option<BackupPhase>) -> MySQLBackup {
     record
 }
 
+fn pin_for_test(pv: &mut PersistentVolume, node: &str) {
+    use k8s_openapi::api::core::v1::{
+        NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, VolumeNodeAffinity,
+    };
+    pv.spec.as_mut().unwrap().node_affinity = Some(VolumeNodeAffinity {
+        required: Some(NodeSelector {
+            node_selector_terms: vec![NodeSelectorTerm {
+                match_expressions: Some(vec![NodeSelectorRequirement {
+                    key: plan::NODE_LABEL.into(),
+                    operator: "In".into(),
+                    values: Some(vec![node.into()]),
+                }]),
+                match_fields: None,
+            }],
+        }),
+    });
+}
+
 fn deletion_snapshot() -> DeletionSnapshot {
     DeletionSnapshot {
         names: names(),
@@ -297,6 +316,63 @@ fn deletion_snapshot() -> DeletionSnapshot {
         data_pv: Some(volume(&names().data_pv(), "Bound")),
         namespace_terminating: false,
     }
+}
+
+fn node(name: &str, ready: bool, spec: NodeSpec) -> Node {
+    Node {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            labels: Some(BTreeMap::from([(plan::NODE_LABEL.into(), name.into())])),
+            ..Default::default()
+        },
+        spec: Some(spec),
+        status: Some(NodeStatus {
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: if ready { "True" } else { "False" }.into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+    }
+}
+
+/// Three nodes of which only `good` can take pods.
+fn nodes_with_one_good() -> Vec<Node> {
+    vec![
+        node(
+            "cordoned",
+            true,
+            NodeSpec {
+                unschedulable: Some(true),
+                ..Default::default()
+            },
+        ),
+        node("good", true, NodeSpec::default()),
+        node(
+            "tainted",
+            true,
+            NodeSpec {
+                taints: Some(vec![Taint {
+                    key: "node-role.kubernetes.io/control-plane".into(),
+                    effect: "NoSchedule".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+        ),
+        node("unready", false, NodeSpec::default()),
+    ]
+}
+
+fn pinned_volumes(plan: &Plan) -> Vec<(String, Option<String>)> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::ApplyVolume(pv, _) => Some((pv.name_any(), plan::pinned_node(pv))),
+            _ => None,
+        })
+        .collect()
 }
 
 // ---- reading a plan ----
@@ -906,6 +982,60 @@ fn volume_cases() -> Vec<Case> {
                 assert!(p.writes.is_empty());
                 assert_eq!(phase(p), Some(Phase::Failed));
                 assert!(events(p).contains(&"InvalidSpec"));
+            },
+        },
+        Case {
+            name: "nodes: new hostPath volumes are pinned together to a node that takes pods",
+            instance: instance(),
+            snapshot: Snapshot {
+                nodes: nodes_with_one_good(),
+                ..empty_snapshot()
+            },
+            check: |p| {
+                let good = Some("good".to_string());
+                assert_eq!(
+                    pinned_volumes(p),
+                    vec![
+                        ("ns-db-pv".to_string(), good.clone()),
+                        ("backup-ns-db-pv".to_string(), good.clone())
+                    ]
+                );
+                assert_eq!(p.status.as_ref().unwrap().node, good);
+            },
+        },
+        Case {
+            name: "nodes: a re-created instance's data volume follows its backup volume",
+            instance: instance(),
+            snapshot: Snapshot {
+                nodes: nodes_with_one_good(),
+                volumes: LiveVolumes {
+                    backup_pv: Some({
+                        let mut pv = volume("backup-ns-db-pv", "Bound");
+                        pv.spec = Some(Default::default());
+                        pin_for_test(&mut pv, "tainted");
+                        pv
+                    }),
+                    ..LiveVolumes::default()
+                },
+                ..empty_snapshot()
+            },
+            check: |p| {
+                let tainted = Some("tainted".to_string());
+                assert_eq!(
+                    pinned_volumes(p),
+                    vec![
+                        ("ns-db-pv".to_string(), tainted.clone()),
+                        ("backup-ns-db-pv".to_string(), tainted)
+                    ]
+                );
+            },
+        },
+        Case {
+            name: "nodes: a volume made before pinning keeps having none (the field is fixed)",
+            instance: instance(),
+            snapshot: snapshot(),
+            check: |p| {
+                assert!(pinned_volumes(p).iter().all(|(_, node)| node.is_none()));
             },
         },
         Case {
