@@ -192,6 +192,10 @@ impl Drop for Server {
     }
 }
 
+/// The instance's credentials Secrets, as the Jobs mount them.
+const CREDENTIALS: &str = "mysql-instance-credentials";
+const PENDING_CREDENTIALS: &str = "mysql-instance-credentials-next";
+
 fn context() -> InstanceContext {
     let mut instance = MySQL::new(
         "mysql-instance",
@@ -226,7 +230,8 @@ impl Run {
 }
 
 /// Runs the Job's script under /bin/sh with the pod's environment: literal values as
-/// rendered, `secretKeyRef`s from `secrets` (by env name), and the host, port, backup
+/// rendered, Secret volumes filled as the kubelet would from `secrets` (Secret name ->
+/// password, through the operator's own `credentials_data`), and the host, port, backup
 /// directory and waits pointed at this machine. Meanwhile every process's argv is
 /// scanned for the secrets.
 fn run_job(job: &Job, server_port: u16, backup_dir: &Path, secrets: &BTreeMap<&str, &str>) -> Run {
@@ -247,15 +252,12 @@ fn run_job(job: &Job, server_port: u16, backup_dir: &Path, secrets: &BTreeMap<&s
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin");
     for var in container.env.iter().flatten() {
-        let value = match (&var.value, &var.value_from) {
-            (Some(value), _) => value.clone(),
-            (None, Some(_)) => secrets
-                .get(var.name.as_str())
-                .unwrap_or_else(|| panic!("no secret for {}", var.name))
-                .to_string(),
-            _ => String::new(),
-        };
-        cmd.env(&var.name, value);
+        assert!(
+            var.value_from.is_none(),
+            "{} comes from a Secret through the environment",
+            var.name
+        );
+        cmd.env(&var.name, var.value.clone().unwrap_or_default());
     }
     let remap = |mount: &str| {
         backup_dir
@@ -272,6 +274,19 @@ fn run_job(job: &Job, server_port: u16, backup_dir: &Path, secrets: &BTreeMap<&s
         {
             std::fs::create_dir_all(remap(&mount.mount_path)).unwrap();
             cmd.env(&var.name, remap(&mount.mount_path));
+        }
+        let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        let volume = pod.volumes.iter().flatten().find(|v| v.name == mount.name);
+        if let Some(secret) = volume.and_then(|v| v.secret.as_ref()) {
+            let name = secret.secret_name.as_deref().unwrap();
+            let password = secrets
+                .get(name)
+                .unwrap_or_else(|| panic!("no password for Secret {name}"));
+            let dir = remap(&mount.mount_path);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (key, value) in manifests::credentials_data(password) {
+                std::fs::write(Path::new(&dir).join(key), value.0).unwrap();
+            }
         }
     }
     cmd.env("MYSQL_HOST", "127.0.0.1")
@@ -332,7 +347,7 @@ impl Fixture {
             &job,
             self.server.port,
             self.volume.path(),
-            &BTreeMap::from([("MYSQL_PWD", password)]),
+            &BTreeMap::from([(CREDENTIALS, password)]),
         );
         assert!(
             run.secrets_in_argv.is_empty(),
@@ -350,7 +365,7 @@ impl Fixture {
             &job,
             self.server.port,
             self.volume.path(),
-            &BTreeMap::from([("MYSQL_PWD", ROOT_PASSWORD)]),
+            &BTreeMap::from([(CREDENTIALS, ROOT_PASSWORD)]),
         );
         assert!(
             run.secrets_in_argv.is_empty(),
@@ -449,8 +464,8 @@ fn password_change_applies_and_a_wrong_current_password_changes_nothing() {
         f.server.port,
         f.volume.path(),
         &BTreeMap::from([
-            ("MYSQL_PWD", "not-the-password"),
-            ("NEW_PASSWORD", new_password),
+            (CREDENTIALS, "not-the-password"),
+            (PENDING_CREDENTIALS, new_password),
         ]),
     );
     assert!(
@@ -480,7 +495,10 @@ fn password_change_applies_and_a_wrong_current_password_changes_nothing() {
         &job,
         f.server.port,
         f.volume.path(),
-        &BTreeMap::from([("MYSQL_PWD", ROOT_PASSWORD), ("NEW_PASSWORD", new_password)]),
+        &BTreeMap::from([
+            (CREDENTIALS, ROOT_PASSWORD),
+            (PENDING_CREDENTIALS, new_password),
+        ]),
     );
     assert!(run.ok(), "password change failed: {}", run.stderr());
     assert!(run.secrets_in_argv.is_empty(), "{:?}", run.secrets_in_argv);
@@ -519,7 +537,7 @@ fn a_failed_backup_keeps_the_previous_dump_intact_and_restorable() {
         &job,
         free_port(),
         f.volume.path(),
-        &BTreeMap::from([("MYSQL_PWD", ROOT_PASSWORD)]),
+        &BTreeMap::from([(CREDENTIALS, ROOT_PASSWORD)]),
     );
     assert!(
         !unreachable.ok(),

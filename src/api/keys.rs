@@ -30,6 +30,14 @@ pub const RESTORE_REQUEST_ANNOTATION: &str = "mysqls.otus.homework/restore-reque
 /// On a restore Job: which request (or which incarnation's create) it serves.
 pub const RESTORE_TOKEN_ANNOTATION: &str = "mysqls.otus.homework/restore-token";
 
+/// The key of our credentials Secrets holding the bare password (for the server's
+/// first start and for `ALTER USER`).
+pub const PASSWORD_KEY: &str = "password";
+/// The key of our credentials Secrets holding a MySQL client option file with the
+/// password: every script and probe logs in with `--defaults-extra-file`, never with
+/// the password in argv or in `MYSQL_PWD`.
+pub const CLIENT_CONFIG_KEY: &str = "client.cnf";
+
 /// The labels the operator's watches select by: managed-by and the instance.
 pub fn operator_labels(instance: &str) -> BTreeMap<String, String> {
     BTreeMap::from([

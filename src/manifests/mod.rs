@@ -4,12 +4,16 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
 use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::keys::{
-    BACKUP_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION, stamp_annotation, stamp_instance_labels,
+    BACKUP_ANNOTATION, CLIENT_CONFIG_KEY, PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY,
+    stamp_annotation, stamp_instance_labels,
 };
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
 
@@ -74,7 +78,7 @@ pub fn credentials_secret(
         secret_name,
         password_base64: base64::engine::general_purpose::STANDARD.encode(password.as_bytes()),
     };
-    render(
+    let mut secret: Secret = render(
         renderer,
         "credentials-secret.yaml.tera",
         ctx,
@@ -82,7 +86,43 @@ pub fn credentials_secret(
             instance: ctx,
             extra,
         },
-    )
+    )?;
+    secret
+        .data
+        .get_or_insert_with(Default::default)
+        .extend(credentials_data(password));
+    Ok(secret)
+}
+
+/// What our credentials Secrets hold: the password, and a client option file with it.
+pub fn credentials_data(password: &str) -> BTreeMap<String, ByteString> {
+    BTreeMap::from([
+        (
+            PASSWORD_KEY.to_string(),
+            ByteString(password.as_bytes().to_vec()),
+        ),
+        (
+            CLIENT_CONFIG_KEY.to_string(),
+            ByteString(client_option_file(password).into_bytes()),
+        ),
+    ])
+}
+
+/// A MySQL option file that logs the clients in as root with `password`. The value is
+/// quoted, so `#` and spaces are kept, and `\`, `"` and control characters escaped.
+pub fn client_option_file(password: &str) -> String {
+    let mut quoted = String::with_capacity(password.len() + 2);
+    for c in password.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            other => quoted.push(other),
+        }
+    }
+    format!("[client]\nuser=root\npassword=\"{quoted}\"\n")
 }
 
 #[derive(Serialize)]

@@ -233,7 +233,18 @@ fn jobs_use_course_names_and_keep_secrets_out_of_argv() {
     for job in [&backup, &restore, &password] {
         let c = container(job);
         assert_no_secret_in(c, "otuspassword");
-        assert!(env_names(c).contains(&"MYSQL_PWD".to_string()));
+        // MySQL 8 deprecated MYSQL_PWD: the tools read an option file from the
+        // credentials Secret's volume instead.
+        assert!(!env_names(c).contains(&"MYSQL_PWD".to_string()));
+        let script = &c.command.as_ref().unwrap()[2];
+        assert!(script.contains("--defaults-extra-file=\"$CREDENTIALS/client.cnf\""));
+        let mounts: Vec<_> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.mount_path.as_str())
+            .collect();
+        assert!(mounts.contains(&"/etc/mysql-credentials"), "{mounts:?}");
         assert_eq!(
             c.command.as_ref().unwrap()[..2],
             ["sh".to_string(), "-c".to_string()]
@@ -249,6 +260,15 @@ fn jobs_use_course_names_and_keep_secrets_out_of_argv() {
         file.value.as_deref(),
         Some("mysql-instance-20261124-010203.sql")
     );
+}
+
+#[test]
+fn the_client_option_file_keeps_every_character_of_the_password() {
+    let file = client_option_file("a\\b\"c #d");
+    assert_eq!(file, "[client]\nuser=root\npassword=\"a\\\\b\\\"c #d\"\n");
+    let data = credentials_data("pw");
+    assert_eq!(data["password"].0, b"pw");
+    assert!(String::from_utf8_lossy(&data["client.cnf"].0).contains("password=\"pw\""));
 }
 
 #[test]

@@ -197,12 +197,12 @@ async fn delete(apis: &Apis, kind: Kind, name: &str) -> Result<(), kube::Error> 
 async fn finish_password_change(apis: &Apis, names: &InstanceNames, password: &str) -> Result<()> {
     let live = names.credentials_secret();
     let pending = names.pending_credentials_secret();
-    let password = k8s_openapi::ByteString(password.as_bytes().to_vec());
+    let data = crate::manifests::credentials_data(password);
     apis.secrets
         .patch(
             &live,
             &PatchParams::default(),
-            &Patch::Merge(json!({ "data": { "password": password } })),
+            &Patch::Merge(json!({ "data": data })),
         )
         .await
         .map_err(Error::apply(format!("Secret {}/{live}", names.namespace)))?;

@@ -12,7 +12,7 @@ use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
 use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
-use crate::api::keys::INSTANCE_LABEL;
+use crate::api::keys::{CLIENT_CONFIG_KEY, INSTANCE_LABEL, PASSWORD_KEY};
 use crate::api::{MySQL, MySQLBackup};
 use crate::names::InstanceNames;
 use crate::reconcile::{Caches, Context, cached, lookup};
@@ -40,6 +40,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         read_password(&secrets, &names.pending_credentials_secret()).await?
     };
     let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
+    let (credentials, credentials_outdated) =
+        read_credentials(&secrets, &names.credentials_secret()).await?;
     let volumes = live_volumes(instance, ctx, &names).await?;
     let nodes = if plan::creates_host_path_volume(instance, &volumes) {
         Api::<Node>::all(client.clone())
@@ -52,7 +54,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     };
     Ok(Snapshot {
         desired_password: desired_password(instance, &secrets).await?,
-        credentials: read_password(&secrets, &names.credentials_secret()).await?,
+        credentials,
+        credentials_outdated,
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job,
@@ -210,13 +213,23 @@ async fn desired_password(
         .ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
 }
 
-/// The `password` key of one of our credentials Secrets; None if it does not exist.
+/// The password in one of our credentials Secrets; None if it does not exist.
 async fn read_password(secrets: &Api<Secret>, name: &str) -> Result<Option<Password>> {
+    Ok(read_credentials(secrets, name).await?.0)
+}
+
+/// The password in one of our credentials Secrets, and whether the Secret lacks the
+/// client option file.
+async fn read_credentials(secrets: &Api<Secret>, name: &str) -> Result<(Option<Password>, bool)> {
     let secret = secrets
         .get_opt(name)
         .await
         .map_err(Error::observe(format!("Secret {name}")))?;
-    Ok(secret.and_then(|s| secret_value(&s, "password").map(Password)))
+    let Some(secret) = secret else {
+        return Ok((None, false));
+    };
+    let outdated = secret_value(&secret, CLIENT_CONFIG_KEY).is_none();
+    Ok((secret_value(&secret, PASSWORD_KEY).map(Password), outdated))
 }
 
 fn secret_value(secret: &Secret, key: &str) -> Option<String> {

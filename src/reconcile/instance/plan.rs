@@ -285,6 +285,11 @@ impl Inputs<'_> {
                 ),
             },
             Some(live) if live == desired => {
+                if self.snapshot.credentials_outdated {
+                    // Written by a version without the option file the Jobs read.
+                    let secret = self.credentials_secret(&names.credentials_secret(), live)?;
+                    plan.writes.push(Write::ApplySecret(secret));
+                }
                 // A change given up half-way (the spec went back) leaves the pending
                 // Secret; once the status says Synced there is none to look for.
                 if self.snapshot.pending_credentials.is_some() {

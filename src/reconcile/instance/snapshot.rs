@@ -34,6 +34,8 @@ pub struct Snapshot {
     pub desired_password: Result<Password, String>,
     /// `NAME-credentials`: the password the server has.
     pub credentials: Option<Password>,
+    /// `NAME-credentials` lacks the client option file (written by an earlier version).
+    pub credentials_outdated: bool,
     /// `NAME-credentials-next`, read only while the status is not settled on Synced.
     pub pending_credentials: Option<Password>,
     pub password_job: Option<Job>,

@@ -176,6 +176,7 @@ fn snapshot() -> Snapshot {
     Snapshot {
         desired_password: Ok(Password(PASSWORD.into())),
         credentials: Some(Password(PASSWORD.into())),
+        credentials_outdated: false,
         pending_credentials: None,
         password_job: None,
         restore_job: None,
@@ -710,6 +711,24 @@ fn password_cases() -> Vec<Case> {
                     reason(p, ConditionType::PasswordSynced),
                     Some((ConditionStatus::False, Reason::PasswordChangeFailed))
                 );
+            },
+        },
+        Case {
+            name: "password: credentials without the option file (an older version's) are rewritten",
+            instance: settled(instance()),
+            snapshot: Snapshot {
+                credentials_outdated: true,
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(applied_secrets(p), vec!["db-credentials".to_string()]);
+                let secret = p.writes.iter().find_map(|w| match w {
+                    Write::ApplySecret(s) => Some(s),
+                    _ => None,
+                });
+                let data = secret.unwrap().data.as_ref().unwrap();
+                assert!(data.contains_key("client.cnf"));
+                assert_eq!(data["password"].0, PASSWORD.as_bytes());
             },
         },
         Case {
