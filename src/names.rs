@@ -54,6 +54,10 @@ impl InstanceNames {
     pub fn restore_job(&self) -> String {
         format!("restore-{}-job", self.name)
     }
+    /// Lists the dumps on the backup volume for a new instance with no records.
+    pub fn scan_job(&self) -> String {
+        format!("scan-{}-job", self.name)
+    }
     pub fn password_job(&self) -> String {
         format!("passwd-{}-job", self.name)
     }
@@ -117,6 +121,7 @@ mod tests {
             n.backup_job(),
             n.restore_job(),
             n.password_job(),
+            n.scan_job(),
             n.service(),
             n.data_pvc(),
             n.backup_pvc(),

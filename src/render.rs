@@ -12,7 +12,7 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 11] = [
+pub const TEMPLATES: [(&str, &str); 12] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -45,6 +45,10 @@ pub const TEMPLATES: [(&str, &str); 11] = [
     (
         "restore-job.yaml.tera",
         include_str!("../templates/restore-job.yaml.tera"),
+    ),
+    (
+        "scan-job.yaml.tera",
+        include_str!("../templates/scan-job.yaml.tera"),
     ),
     (
         "password-job.yaml.tera",
@@ -176,6 +180,7 @@ pub struct TemplateNames {
     pub backup_job: String,
     pub restore_job: String,
     pub password_job: String,
+    pub scan_job: String,
     pub credentials_secret: String,
     pub pending_credentials_secret: String,
 }
@@ -207,6 +212,7 @@ impl From<&InstanceNames> for TemplateNames {
             backup_job: n.backup_job(),
             restore_job: n.restore_job(),
             password_job: n.password_job(),
+            scan_job: n.scan_job(),
             credentials_secret: n.credentials_secret(),
             pending_credentials_secret: n.pending_credentials_secret(),
         }

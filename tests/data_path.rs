@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
-use kubectl_mysql::api::{MySQL, MySQLSpec};
+use kubectl_mysql::api::{MySQL, MySQLSpec, ScanReport};
 use kubectl_mysql::manifests;
 use kubectl_mysql::names::InstanceNames;
 use kubectl_mysql::render::{InstanceContext, Renderer};
@@ -629,4 +629,63 @@ fn corrupted_or_truncated_dumps_are_refused_before_anything_is_overwritten() {
         "3",
         "the database was touched"
     );
+}
+
+/// Dumps found where they lie: the scan Job reports every dump on the volume (complete
+/// or not, with a checksum or not), and a course-style dump with no checksum restores
+/// only when the operator allows it unverified, and only because it is complete.
+#[test]
+fn the_scan_finds_dumps_and_a_course_dump_restores_unverified() {
+    let f = Fixture::new();
+    f.seed_course_rows();
+    assert!(f.backup("b1", ROOT_PASSWORD).ok());
+    let dir = f.volume.path().join("backup");
+    // The course's operator wrote NAME-dump.sql and no checksum; a broken run left a
+    // truncated dump.
+    let dump = std::fs::read_to_string(f.dump_path("b1")).unwrap();
+    std::fs::write(dir.join("mysql-instance-dump.sql"), &dump).unwrap();
+    std::fs::write(dir.join("broken.sql"), &dump[..dump.len() / 2]).unwrap();
+
+    let scan = manifests::scan_job(&f.renderer, &f.ctx).unwrap();
+    let run = run_job(&scan, f.server.port, f.volume.path(), &BTreeMap::new());
+    assert!(run.ok(), "scan failed: {}", run.stderr());
+    let text = std::fs::read_to_string(f.volume.path().join("termination-log")).unwrap();
+    let report: ScanReport = serde_json::from_str(&text).expect(&text);
+    let by_file = |file: &str| report.dumps.iter().find(|d| d.file == file).cloned();
+    let b1 = by_file("b1.sql").expect("b1.sql reported");
+    assert!(b1.complete);
+    assert_eq!(b1.size_bytes as usize, dump.len());
+    let checksum = std::fs::read_to_string(dir.join("b1.sql.sha256")).unwrap();
+    assert_eq!(
+        Some(checksum.split(' ').next().unwrap()),
+        b1.sha256.as_deref()
+    );
+    let course = by_file("mysql-instance-dump.sql").expect("the course's dump reported");
+    assert!(course.complete && course.sha256.is_none());
+    assert!(!by_file("broken.sql").unwrap().complete);
+    assert_eq!(report.dumps.len(), 3, "{text}");
+
+    f.server.sql("DROP TABLE test");
+    let restore = |allow_unverified: bool| {
+        let job = manifests::restore_job_for(
+            &f.renderer,
+            &f.ctx,
+            "mysql-instance-dump",
+            "backup-mysql-instance-pvc",
+            allow_unverified,
+        )
+        .unwrap();
+        run_job(
+            &job,
+            f.server.port,
+            f.volume.path(),
+            &BTreeMap::from([(CREDENTIALS, ROOT_PASSWORD)]),
+        )
+    };
+    let refused = restore(false);
+    assert_eq!(refused.code(), Some(3), "{}", refused.stderr());
+    assert!(refused.stderr().contains("no checksum file"));
+    let loaded = restore(true);
+    assert!(loaded.ok(), "{}", loaded.stderr());
+    assert_eq!(f.course_count(), "2");
 }

@@ -58,6 +58,9 @@ pub enum BackupCause {
     Manual,
     /// Taken by the operator before it deleted the instance.
     OnDelete,
+    /// A dump found on the backup volume with no record (the records were lost, or
+    /// the course's operator wrote it).
+    Discovered,
 }
 
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -160,8 +163,72 @@ impl MySQLBackup {
             && keys::annotation(&self.metadata, keys::INSTANCE_UID_ANNOTATION) == Some(incarnation)
     }
 
+    /// A dump found without a checksum: it can only be checked for completeness.
+    pub fn unverified(&self) -> bool {
+        self.spec.cause == BackupCause::Discovered
+            && self.status.as_ref().is_none_or(|s| s.sha256.is_none())
+    }
+
     pub fn belongs_to(&self, instance: &str, namespace: &str) -> bool {
         self.spec.instance == instance && self.namespace().as_deref() == Some(namespace)
+    }
+}
+
+/// What the scan Job reports about the dumps on a backup volume.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub dumps: Vec<FoundDump>,
+}
+
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FoundDump {
+    /// The file name on the volume, `NAME.sql`.
+    pub file: String,
+    pub size_bytes: i64,
+    /// Last modified, in seconds since the epoch.
+    pub modified: i64,
+    /// Its last line is mysqldump's `-- Dump completed`.
+    pub complete: bool,
+    /// From its `.sha256` file; none for the course's dumps.
+    pub sha256: Option<String>,
+}
+
+impl FoundDump {
+    /// The record that indexes this dump, named after its file (the dump of record
+    /// `NAME` is always `NAME.sql`). None for a file whose name is no object name.
+    pub fn record(&self, namespace: &str, instance: &str) -> Option<MySQLBackup> {
+        let name = self.file.strip_suffix(".sql")?;
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && name.as_bytes()[0].is_ascii_alphanumeric();
+        if !valid || !self.complete {
+            return None;
+        }
+        let completed = jiff::Timestamp::from_second(self.modified).ok()?;
+        let mut record = MySQLBackup::record(
+            name.to_string(),
+            namespace,
+            instance,
+            BackupCause::Discovered,
+            None,
+        );
+        record.status = Some(MySQLBackupStatus {
+            phase: Some(BackupPhase::Succeeded),
+            completion_time: Some(completed.to_string()),
+            file: Some(format!("/backup/{}", self.file)),
+            size_bytes: Some(self.size_bytes),
+            sha256: self.sha256.clone(),
+            message: Some(match self.sha256 {
+                Some(_) => "found on the backup volume".into(),
+                None => "found on the backup volume without a checksum: restored unverified, if complete".into(),
+            }),
+            ..Default::default()
+        });
+        Some(record)
     }
 }
 

@@ -68,6 +68,7 @@ pub enum Reason {
     DeploymentAvailable,
     DeploymentUnavailable,
     Restoring,
+    Discovering,
     NoBackup,
     Restored,
     RestoreFailed,
@@ -82,12 +83,13 @@ pub enum Reason {
 }
 
 impl Reason {
-    const ALL: [Reason; 16] = [
+    const ALL: [Reason; 17] = [
         Reason::Valid,
         Reason::InvalidSpec,
         Reason::DeploymentAvailable,
         Reason::DeploymentUnavailable,
         Reason::Restoring,
+        Reason::Discovering,
         Reason::NoBackup,
         Reason::Restored,
         Reason::RestoreFailed,
@@ -108,6 +110,7 @@ impl Reason {
             Reason::DeploymentAvailable => "DeploymentAvailable",
             Reason::DeploymentUnavailable => "DeploymentUnavailable",
             Reason::Restoring => "Restoring",
+            Reason::Discovering => "Discovering",
             Reason::NoBackup => "NoBackup",
             Reason::Restored => "Restored",
             Reason::RestoreFailed => "RestoreFailed",

@@ -1,6 +1,7 @@
 //! The one reading of a Job's outcome, shared by the operator and the commands.
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobState {
@@ -35,4 +36,21 @@ impl JobState {
     pub fn is_running(job: &Job) -> bool {
         Self::of(job) == JobState::Running
     }
+}
+
+/// The (reason, message) of every terminated container of `pods`: a Job's script
+/// reports its result in its termination message.
+pub fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    pods.iter()
+        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref())
+        .flatten()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
+        .map(|t| (t.reason.clone().unwrap_or_default(), t.message.clone()))
+}
+
+/// The first termination message of `pods` that parses as a `T`.
+pub fn termination_report<T: serde::de::DeserializeOwned>(pods: &[Pod]) -> Option<T> {
+    terminated_messages(pods)
+        .filter_map(|(_, message)| serde_json::from_str(message.as_deref()?).ok())
+        .next()
 }

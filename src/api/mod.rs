@@ -10,12 +10,13 @@ mod mysql;
 pub mod validate;
 
 pub use backup::{
-    BackupCause, BackupPhase, MySQLBackup, MySQLBackupSpec, MySQLBackupStatus, newest_succeeded,
+    BackupCause, BackupPhase, FoundDump, MySQLBackup, MySQLBackupSpec, MySQLBackupStatus,
+    ScanReport, newest_succeeded,
 };
 pub use condition::{
     Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,
 };
-pub use job::JobState;
+pub use job::{JobState, terminated_messages, termination_report};
 pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
 pub use validate::MAX_NAME_LEN;
 

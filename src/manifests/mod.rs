@@ -163,6 +163,7 @@ struct RestoreExtra<'a> {
     backup_name: &'a str,
     backup_file: String,
     source_backup_pvc: &'a str,
+    allow_unverified: bool,
 }
 
 /// A Job that loads `backup_name` from `source_backup_pvc`: this instance's own backup
@@ -173,10 +174,23 @@ pub fn restore_job(
     backup_name: &str,
     source_backup_pvc: &str,
 ) -> Result<Job, RenderError> {
+    restore_job_for(renderer, ctx, backup_name, source_backup_pvc, false)
+}
+
+/// `restore_job`; with `allow_unverified`, a dump without a checksum file (one found on
+/// the volume, written by the course's operator) is loaded if it is complete.
+pub fn restore_job_for(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    source_backup_pvc: &str,
+    allow_unverified: bool,
+) -> Result<Job, RenderError> {
     let extra = RestoreExtra {
         backup_name,
         backup_file: dump_file_name(backup_name),
         source_backup_pvc,
+        allow_unverified,
     };
     let mut job: Job = render(
         renderer,
@@ -189,6 +203,11 @@ pub fn restore_job(
     )?;
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
     Ok(job)
+}
+
+/// A Job that lists the dumps on the instance's backup volume.
+pub fn scan_job(renderer: &Renderer, ctx: &InstanceContext) -> Result<Job, RenderError> {
+    render(renderer, "scan-job.yaml.tera", ctx, ctx)
 }
 
 #[derive(Serialize)]

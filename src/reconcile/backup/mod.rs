@@ -15,12 +15,16 @@ use kube::{Resource, ResourceExt};
 use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
 use super::kube_ops::{create_if_absent, delete_if_present, patch_status};
 use super::{Context, error_policy_for, now_rfc3339, object_key};
-use crate::api::{BackupPhase, JobState, MySQL, MySQLBackup};
+use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup};
 use crate::names::InstanceNames;
 use crate::{Error, Result};
 
 pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Action> {
     if backup.phase().is_some_and(BackupPhase::is_finished) {
+        return Ok(Action::await_change());
+    }
+    if backup.spec.cause == BackupCause::Discovered {
+        // Its dump exists already; the instance's reconcile writes its status.
         return Ok(Action::await_change());
     }
     let key = object_key(backup.as_ref());

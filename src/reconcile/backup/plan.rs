@@ -8,7 +8,10 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use crate::api::keys::{BACKUP_ANNOTATION, annotation};
-use crate::api::{BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus};
+use crate::api::{
+    BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, terminated_messages,
+    termination_report,
+};
 use crate::manifests;
 use crate::names::InstanceNames;
 use crate::reconcile::SHORT_WAIT;
@@ -166,7 +169,7 @@ impl Outcome<'_> {
                 return Action::requeue(RUNNING_RECHECK);
             }
             JobState::Succeeded => {
-                let report = termination_report(self.pods).unwrap_or_default();
+                let report: TerminationReport = termination_report(self.pods).unwrap_or_default();
                 status.phase = Some(BackupPhase::Succeeded);
                 status.file = Some(report.file.unwrap_or_else(|| {
                     format!("/backup/{}", manifests::dump_file_name(self.backup_name))
@@ -209,20 +212,6 @@ struct TerminationReport {
     file: Option<String>,
     size_bytes: Option<i64>,
     sha256: Option<String>,
-}
-
-fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option<String>)> + '_ {
-    pods.iter()
-        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref())
-        .flatten()
-        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
-        .map(|t| (t.reason.clone().unwrap_or_default(), t.message.clone()))
-}
-
-fn termination_report(pods: &[Pod]) -> Option<TerminationReport> {
-    terminated_messages(pods)
-        .filter_map(|(_, message)| serde_json::from_str(message.as_deref()?).ok())
-        .next()
 }
 
 fn pod_failure(pods: &[Pod]) -> Option<String> {

@@ -145,6 +145,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             .await
             .map(drop)
             .map_err(Error::apply(named("MySQLBackup", record.name_any()))),
+        Write::RecordFoundBackup(record) => record_found_backup(apis, record, namespace).await,
         Write::Delete(kind, name) => {
             delete(apis, *kind, name)
                 .await
@@ -168,6 +169,20 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             finish_password_change(apis, names, &password.0).await
         }
     }
+}
+
+/// Creates the record of a dump found on the volume, then its status (a subresource).
+async fn record_found_backup(apis: &Apis, record: &MySQLBackup, namespace: &str) -> Result<()> {
+    let what = format!("MySQLBackup {namespace}/{}", record.name_any());
+    create_if_absent(&apis.backups, record)
+        .await
+        .map_err(Error::apply(what.clone()))?;
+    if let Some(status) = &record.status {
+        patch_status(&apis.backups, &record.name_any(), status)
+            .await
+            .map_err(Error::apply(what))?;
+    }
+    Ok(())
 }
 
 async fn delete(apis: &Apis, kind: Kind, name: &str) -> Result<(), kube::Error> {

@@ -5,7 +5,7 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Secret,
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
 };
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
@@ -13,7 +13,7 @@ use kube::api::{Api, ListParams};
 use super::plan::{self, RestoreWanted};
 use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
 use crate::api::keys::{CLIENT_CONFIG_KEY, INSTANCE_LABEL, PASSWORD_KEY};
-use crate::api::{MySQL, MySQLBackup};
+use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, termination_report};
 use crate::names::InstanceNames;
 use crate::reconcile::{Caches, Context, cached, lookup};
 use crate::{Error, Result};
@@ -43,6 +43,11 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     let (credentials, credentials_outdated) =
         read_credentials(&secrets, &names.credentials_secret()).await?;
     let volumes = live_volumes(instance, ctx, &names).await?;
+    let (scan_job, scan_report) = if plan::wants_scan(instance, &backups, &volumes) {
+        scan_inputs(ctx, &names).await?
+    } else {
+        (None, None)
+    };
     let nodes = if plan::creates_host_path_volume(instance, &volumes) {
         Api::<Node>::all(client.clone())
             .list(&ListParams::default())
@@ -60,6 +65,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job,
         restore_source,
+        scan_job,
+        scan_report,
         volumes,
         nodes,
         service: lookup(
@@ -164,6 +171,32 @@ async fn restore_inputs(
             .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
     };
     Ok((None, source))
+}
+
+/// `scan-NAME-job`, and once it succeeded, what its pod reported.
+async fn scan_inputs(
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<(Option<Job>, Option<ScanReport>)> {
+    let ns = names.namespace.as_str();
+    let job = cached(&ctx.caches.jobs, Some(ns), &names.scan_job());
+    let Some(found) = &job else {
+        return Ok((None, None));
+    };
+    if JobState::of(found) != JobState::Succeeded {
+        return Ok((job, None));
+    }
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
+    let selector = format!("job-name={}", names.scan_job());
+    let pods = pods
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(Error::observe(format!(
+            "the pods of Job {}",
+            names.scan_job()
+        )))?
+        .items;
+    Ok((job, termination_report(&pods)))
 }
 
 async fn live_volumes(

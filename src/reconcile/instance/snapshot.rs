@@ -4,7 +4,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Service};
 
-use crate::api::MySQLBackup;
+use crate::api::{MySQLBackup, ScanReport};
 use crate::names::InstanceNames;
 
 /// A password as read from a Secret. Its Debug output never shows it.
@@ -43,6 +43,10 @@ pub struct Snapshot {
     pub restore_job: Option<Job>,
     /// The backup a wanted restore loads, read only before its Job exists.
     pub restore_source: Option<MySQLBackup>,
+    /// `scan-NAME-job` and what it found, read only while a new instance with no
+    /// record looks for dumps on an older backup volume.
+    pub scan_job: Option<Job>,
+    pub scan_report: Option<ScanReport>,
     pub volumes: LiveVolumes,
     /// The cluster's nodes, read only when a hostPath volume is about to be created and
     /// must be pinned to one of them.

@@ -14,12 +14,17 @@ use crate::names::InstanceNames;
 pub enum RestoreState {
     /// No successful backup of an instance with this name existed at creation.
     NothingToRestore,
+    /// Looking for dumps on a backup volume that outlived the instance's records.
+    Discovering,
     Running {
         backup: String,
     },
     Succeeded {
         backup: String,
         request: Option<String>,
+        /// The dump had no checksum (found on the volume, written by the course's
+        /// operator): only its completeness was checked.
+        unverified: bool,
     },
     Failed {
         backup: String,
@@ -174,6 +179,11 @@ impl Conditions<'_> {
                 Reason::Restoring,
                 format!("MySQL is up but still restoring from backup {backup}"),
             ),
+            (true, Some(RestoreState::Discovering)) => (
+                ConditionStatus::False,
+                Reason::Restoring,
+                "MySQL is up but first looks for dumps on its backup volume".into(),
+            ),
             (true, _) => (
                 ConditionStatus::True,
                 Reason::DeploymentAvailable,
@@ -196,19 +206,31 @@ impl Conditions<'_> {
                 Reason::NoBackup,
                 "no earlier backup of this instance; started empty".into(),
             ),
+            Some(RestoreState::Discovering) => (
+                ConditionStatus::Unknown,
+                Reason::Discovering,
+                "looking for dumps on the backup volume, which has no records".into(),
+            ),
             Some(RestoreState::Running { backup }) => (
                 ConditionStatus::Unknown,
                 Reason::Restoring,
                 format!("restoring from backup {backup}"),
             ),
-            Some(RestoreState::Succeeded { backup, request }) => {
+            Some(RestoreState::Succeeded {
+                backup,
+                request,
+                unverified,
+            }) => {
                 status.restored_from = Some(backup.clone());
                 status.restore_request = request.clone();
-                (
-                    ConditionStatus::True,
-                    Reason::Restored,
-                    format!("restored from backup {backup}"),
-                )
+                let message = if *unverified {
+                    format!(
+                        "restored from backup {backup}, a dump found without a checksum: unverified, but complete"
+                    )
+                } else {
+                    format!("restored from backup {backup}")
+                };
+                (ConditionStatus::True, Reason::Restored, message)
             }
             Some(RestoreState::Failed {
                 backup,
@@ -295,7 +317,10 @@ fn phase_of(observed: &Observed) -> Phase {
     if observed.invalid_spec.is_some() {
         return Phase::Failed;
     }
-    if matches!(observed.restore, Some(RestoreState::Running { .. })) {
+    if matches!(
+        observed.restore,
+        Some(RestoreState::Running { .. } | RestoreState::Discovering)
+    ) {
         return Phase::Restoring;
     }
     if observed.password == PasswordState::Changing {
@@ -404,6 +429,7 @@ fn notice_for(
         (T::Ready, Reason::Restoring) => return None,
         (T::Ready, _) if was_true => (EventType::Warning, "NotReady"),
         (T::Restored, Reason::Restoring) => (EventType::Normal, "RestoreStarted"),
+        (T::Restored, Reason::Discovering) => (EventType::Normal, "ScanningBackupVolume"),
         (T::Restored, Reason::Restored) => (EventType::Normal, "Restored"),
         (T::Restored, Reason::RestoreFailed) => (EventType::Warning, "RestoreFailed"),
         (T::PasswordSynced, Reason::Changing) => (EventType::Normal, "PasswordChangeStarted"),
@@ -489,6 +515,7 @@ mod tests {
             restore: Some(RestoreState::Succeeded {
                 backup: "b1".into(),
                 request: None,
+                unverified: false,
             }),
             deployment_available: true,
             ..observed()
@@ -531,6 +558,7 @@ mod tests {
         let done = RestoreState::Succeeded {
             backup: "b1".into(),
             request: None,
+            unverified: false,
         };
         let restored = compute(Some(&restoring), &observed_with(true, Some(done)), "t2");
         assert_eq!(

@@ -21,8 +21,9 @@ use crate::api::keys::{
     SKIP_BACKUP_ANNOTATION,
 };
 use crate::api::{
-    BackupCause, BackupPhase, Condition, ConditionStatus, ConditionType, MySQL, MySQLBackup,
-    MySQLBackupStatus, MySQLSpec, MySQLStatus, Phase, Reason, SecretKeyRef,
+    BackupCause, BackupPhase, Condition, ConditionStatus, ConditionType, FoundDump, MySQL,
+    MySQLBackup, MySQLBackupStatus, MySQLSpec, MySQLStatus, Phase, Reason, ScanReport,
+    SecretKeyRef,
 };
 use crate::manifests::password_fingerprint;
 use crate::names::InstanceNames;
@@ -181,6 +182,8 @@ fn snapshot() -> Snapshot {
         password_job: None,
         restore_job: None,
         restore_source: None,
+        scan_job: None,
+        scan_report: None,
         volumes: LiveVolumes {
             data_pv: Some(volume(&n.data_pv(), "Bound")),
             backup_pv: Some(volume(&n.backup_pv(), "Bound")),
@@ -444,6 +447,210 @@ struct Case {
     instance: MySQL,
     snapshot: Snapshot,
     check: fn(&Plan),
+}
+
+/// A world whose backup volume outlived the instance's records (its namespace was
+/// deleted, or the course's operator made it): older than the instance, no records.
+fn records_lost() -> Snapshot {
+    let mut live = snapshot();
+    let backup_pv = live.volumes.backup_pv.as_mut().unwrap();
+    backup_pv.metadata.creation_timestamp = Some(Time(at("2026-11-01T00:00:00Z")));
+    live
+}
+
+fn found(file: &str, modified: &str, complete: bool, sha256: Option<&str>) -> FoundDump {
+    FoundDump {
+        file: file.into(),
+        size_bytes: 1234,
+        modified: at(modified).as_second(),
+        complete,
+        sha256: sha256.map(str::to_string),
+    }
+}
+
+fn scan_job(outcome: Outcome) -> Job {
+    job(
+        &names().scan_job(),
+        outcome,
+        &[(RESTORE_TOKEN_ANNOTATION, &format!("create@{UID}"))],
+    )
+}
+
+fn recorded(plan: &Plan) -> Vec<String> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::RecordFoundBackup(r) => Some(r.name_any()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn env_of(job: &Job, name: &str) -> Option<String> {
+    let spec = job.spec.as_ref()?.template.spec.as_ref()?;
+    let env = spec.containers[0].env.as_ref()?;
+    env.iter().find(|e| e.name == name)?.value.clone()
+}
+
+fn discovery_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "found where they lie: an older backup volume with no records is scanned first",
+            instance: instance(),
+            snapshot: records_lost(),
+            check: |p| {
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(jobs[0].name_any(), "scan-db-job");
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::Unknown, Reason::Discovering))
+                );
+                assert_eq!(
+                    reason(p, ConditionType::Ready),
+                    Some((ConditionStatus::False, Reason::Restoring))
+                );
+                assert_eq!(phase(p), Some(Phase::Restoring));
+            },
+        },
+        Case {
+            name: "found where they lie: a new backup volume has nothing to scan",
+            instance: instance(),
+            snapshot: snapshot(),
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::NoBackup))
+                );
+            },
+        },
+        Case {
+            name: "found where they lie: a running scan is waited for",
+            instance: instance(),
+            snapshot: Snapshot {
+                scan_job: Some(scan_job(Outcome::Running)),
+                ..records_lost()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(phase(p), Some(Phase::Restoring));
+            },
+        },
+        Case {
+            name: "found where they lie: complete dumps are recorded, the newest older one restored",
+            instance: instance(),
+            snapshot: Snapshot {
+                scan_job: Some(scan_job(Outcome::Succeeded)),
+                scan_report: Some(ScanReport {
+                    dumps: vec![
+                        found(
+                            "db-20261124-110000.sql",
+                            "2026-11-24T11:00:00Z",
+                            true,
+                            Some("ab"),
+                        ),
+                        found(
+                            "db-20261124-090000.sql",
+                            "2026-11-24T09:00:00Z",
+                            true,
+                            Some("cd"),
+                        ),
+                        found(
+                            "db-20261124-093000.sql",
+                            "2026-11-24T09:30:00Z",
+                            false,
+                            None,
+                        ),
+                        found("Not A Name.sql", "2026-11-24T09:45:00Z", true, None),
+                    ],
+                }),
+                ..records_lost()
+            },
+            check: |p| {
+                assert_eq!(
+                    recorded(p),
+                    vec![
+                        "db-20261124-110000".to_string(),
+                        "db-20261124-090000".to_string()
+                    ]
+                );
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(jobs[0].name_any(), "restore-db-job");
+                assert_eq!(
+                    jobs[0].annotations().get(BACKUP_ANNOTATION).unwrap(),
+                    "db-20261124-090000",
+                    "the newest dump older than the instance, complete"
+                );
+                assert_eq!(
+                    env_of(jobs[0], "ALLOW_UNVERIFIED").as_deref(),
+                    Some("false")
+                );
+            },
+        },
+        Case {
+            name: "found where they lie: the course's dump has no checksum; loaded unverified",
+            instance: instance(),
+            snapshot: Snapshot {
+                scan_job: Some(scan_job(Outcome::Succeeded)),
+                scan_report: Some(ScanReport {
+                    dumps: vec![found("db-dump.sql", "2026-11-20T10:00:00Z", true, None)],
+                }),
+                ..records_lost()
+            },
+            check: |p| {
+                assert_eq!(recorded(p), vec!["db-dump".to_string()]);
+                let jobs = created_jobs(p);
+                assert_eq!(env_of(jobs[0], "ALLOW_UNVERIFIED").as_deref(), Some("true"));
+                assert_eq!(
+                    env_of(jobs[0], "BACKUP_FILE").as_deref(),
+                    Some("db-dump.sql")
+                );
+            },
+        },
+        Case {
+            name: "found where they lie: an empty volume starts the instance empty",
+            instance: instance(),
+            snapshot: Snapshot {
+                scan_job: Some(scan_job(Outcome::Succeeded)),
+                scan_report: Some(ScanReport::default()),
+                ..records_lost()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::NoBackup))
+                );
+            },
+        },
+        Case {
+            name: "found where they lie: restored from an unverified dump says so",
+            instance: instance(),
+            snapshot: Snapshot {
+                backups: vec![
+                    found("db-dump.sql", "2026-11-20T10:00:00Z", true, None)
+                        .record("ns", "db")
+                        .unwrap(),
+                ],
+                restore_job: Some(restore_job(Outcome::Succeeded, &format!("create@{UID}"))),
+                ..records_lost()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                let restored =
+                    crate::api::find_condition(&status.conditions, ConditionType::Restored)
+                        .unwrap();
+                assert!(
+                    restored.message.contains("unverified"),
+                    "{}",
+                    restored.message
+                );
+                assert_eq!(status.restored_from.as_deref(), Some("db-dump"));
+            },
+        },
+    ]
 }
 
 fn restore_cases() -> Vec<Case> {
@@ -1072,10 +1279,15 @@ fn volume_cases() -> Vec<Case> {
 
 #[test]
 fn plan_table() {
-    let cases: Vec<Case> = [restore_cases(), password_cases(), volume_cases()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let cases: Vec<Case> = [
+        restore_cases(),
+        discovery_cases(),
+        password_cases(),
+        volume_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     assert!(cases.len() >= 25, "{} cases", cases.len());
     for case in cases {
         let plan = plan_for(&case.instance, &case.snapshot);
