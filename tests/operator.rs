@@ -780,3 +780,44 @@ async fn host_path_volumes_pin_every_pod_to_one_node() {
         );
     }
 }
+
+/// A re-created instance whose records are gone scans its backup volume first; an
+/// operator killed during the scan converges after its restart, with one scan Job and
+/// no restore (the simulated node's Jobs find no dump).
+#[tokio::test]
+async fn a_scan_interrupted_by_a_restart_converges_with_one_job() {
+    let Some((_, ns, a)) = setup("scan").await else {
+        return;
+    };
+    let mut operator = Operator::start(&[&ns]);
+    create_ready(&a.instances, "db").await;
+    let skip = json!({"metadata": {"annotations": {"mysqls.otus.homework/skip-backup-on-delete": "true"}}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&skip))
+        .await
+        .unwrap();
+    a.instances
+        .delete("db", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "db").await;
+    // The backup claim and volume outlive the instance; a second later they are older
+    // than its next incarnation.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    a.instances
+        .create(&PostParams::default(), &course_cr("db"))
+        .await
+        .unwrap();
+    eventually(WAIT, "the scan Job", || async {
+        a.jobs.get_opt("scan-db-job").await.ok().flatten()
+    })
+    .await;
+    operator.restart();
+    let ready = wait_phase(&a.instances, "db", Phase::Ready).await;
+    assert_eq!(
+        condition(&ready, "Restored"),
+        Some((ConditionStatus::False, "NoBackup".into()))
+    );
+    wait_job_complete(&a.jobs, "scan-db-job").await;
+    assert_eq!(jobs_of(&a, "db").await, vec!["scan-db-job".to_string()]);
+}

@@ -452,11 +452,73 @@ async fn real_node_course_check_with_real_data() {
     delete_instance(&ns, "delete during a password change");
     scan.assert_clean("a delete during a password change");
 
-    // The server may still be stopping: its files go only once its pod has.
+    // Records lost, namespace deleted with them: the dumps on the backup volume are the
+    // backups. The namespace goes within a minute, the dumps stay on the node.
     ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=180s"]),
-        "delete the test namespace",
+        kubectl(&["delete", "mysqlbackups", "--all", "-n", &ns]),
+        "delete every backup record",
+    );
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
+        "delete the namespace within a minute",
+    );
+    let backup_dir = format!("/var/lib/kubectl-mysql/{ns}/{INSTANCE}/backup");
+    let dumps: Vec<String> = std::fs::read_dir(&backup_dir)
+        .unwrap_or_else(|e| panic!("{backup_dir}: {e}"))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".sql"))
+        .collect();
+    assert!(dumps.len() >= 3, "the dumps on the node: {dumps:?}");
+
+    // The same namespace and CR again: the operator finds the dumps, records them and
+    // restores the newest, with real rows.
+    ok(
+        kubectl(&["create", "namespace", &ns]),
+        "re-create the namespace",
+    );
+    wait_until(
+        Duration::from_secs(60),
+        "the default ServiceAccount",
+        || {
+            let out = kubectl(&["get", "serviceaccount", "default", "-n", &ns]);
+            out.status.success().then_some(()).ok_or_else(|| text(&out))
+        },
+    );
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "kubectl apply -f examples/cr.yml in the re-created namespace",
+    );
+    wait_for_job(&ns, &format!("scan-{INSTANCE}-job"));
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(&ns);
+    let restored = ok(
+        on_instance("get", &ns, &["-o", "jsonpath={.status.restoredFrom}"]),
+        "where the instance was restored from",
+    );
+    assert!(!restored.is_empty(), "no restoredFrom");
+    let count = ok(
+        mysql_exec(&ns, "otuspassword", "select count(*) from test"),
+        "count after restoring from the dumps found on the volume",
+    );
+    assert!(count.lines().any(|l| l.trim() == "2"), "{count}");
+    let listed = ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--list"]),
+        "kubectl mysql backup --list",
+    );
+    assert!(listed.contains("Discovered"), "{listed}");
+
+    // And a namespace deleted with its instance running goes within a minute too.
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
+        "delete the namespace with a running instance",
     );
     let host_dir = format!("/var/lib/kubectl-mysql/{ns}");
     std::fs::remove_dir_all(&host_dir).unwrap_or_else(|e| panic!("remove {host_dir}: {e}"));
+    for pv in [
+        format!("{ns}-{INSTANCE}-pv"),
+        format!("backup-{ns}-{INSTANCE}-pv"),
+    ] {
+        let _ = kubectl(&["delete", "pv", &pv, "--wait=false"]);
+    }
 }
