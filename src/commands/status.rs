@@ -194,6 +194,15 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+fn replica_report(d: Deployment) -> ReplicaReport {
+    let status = d.status.unwrap_or_default();
+    ReplicaReport {
+        desired: d.spec.and_then(|s| s.replicas).unwrap_or(1),
+        ready: status.ready_replicas.unwrap_or(0),
+        available: status.available_replicas.unwrap_or(0),
+    }
+}
+
 async fn detail(
     client: kube::Client,
     instance: &MySQL,
@@ -213,21 +222,7 @@ async fn detail(
     let deployment = Api::<Deployment>::namespaced(client.clone(), ns)
         .get_opt(&names.deployment())
         .await?;
-    let replicas = deployment
-        .map(|d| ReplicaReport {
-            desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-            ready: d
-                .status
-                .as_ref()
-                .and_then(|s| s.ready_replicas)
-                .unwrap_or(0),
-            available: d
-                .status
-                .as_ref()
-                .and_then(|s| s.available_replicas)
-                .unwrap_or(0),
-        })
-        .unwrap_or_default();
+    let replicas = deployment.map(replica_report).unwrap_or_default();
     let mut backups: Vec<MySQLBackup> = Api::<MySQLBackup>::namespaced(client.clone(), ns)
         .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", names.name)))
         .await?

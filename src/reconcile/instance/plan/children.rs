@@ -1,0 +1,336 @@
+//! Volumes (pinned to a node), claims (adopted, never shrunk or fought over), the
+//! Service and the Deployment.
+
+use k8s_openapi::api::core::v1::{
+    Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolume,
+    PersistentVolumeClaim, VolumeNodeAffinity,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use kube::{Resource, ResourceExt};
+
+use crate::Result;
+use crate::api::MySQL;
+use crate::manifests::{self, Children};
+use crate::names::InstanceNames;
+use crate::reconcile::instance::snapshot::LiveVolumes;
+use crate::reconcile::instance::status::{Observed, StorageState};
+
+use super::{Inputs, Kind, Plan, Write, is_owned_by, set_owner};
+
+impl Inputs<'_> {
+    /// Volumes, claims, Service and Deployment. Some(wait) when something must go
+    /// first (an earlier incarnation's volume being deleted, an object of our name
+    /// that another owner left).
+    pub(super) fn children(
+        &self,
+        plan: &mut Plan,
+        observed: &mut Observed,
+    ) -> Result<Option<String>> {
+        let mut children = manifests::children(self.renderer, self.template_ctx)?;
+        let live = &self.snapshot.volumes;
+        let node = volume_node(live, &self.snapshot.nodes, self.names());
+        observed.node = node.clone();
+        if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
+            return Ok(Some(wait));
+        }
+        let claims = prepare_claims(&mut children, live);
+        if let Some(wait) = claims.wait {
+            return Ok(Some(wait));
+        }
+        if let Some(storage) = claims.storage {
+            observed.storage = storage;
+        }
+        // The backup claim is deliberately not owned: it outlives the instance.
+        set_owner(&mut children.data_pvc, self.owner);
+        set_owner(&mut children.service, self.owner);
+        set_owner(&mut children.deployment, self.owner);
+        let live_pv = |pv: &PersistentVolume| live_unless_released(pv, live);
+        if let Some(pv) = children.data_pv {
+            let current = live_pv(&pv);
+            plan.writes.push(Write::ApplyVolume(pv, current));
+        }
+        let current = live_pv(&children.backup_pv);
+        plan.writes
+            .push(Write::ApplyVolume(children.backup_pv, current));
+        plan.writes
+            .push(Write::ApplyClaim(children.data_pvc, live.data_pvc.clone()));
+        plan.writes.push(Write::ApplyClaim(
+            children.backup_pvc,
+            live.backup_pvc.clone(),
+        ));
+        let uid = self.owner.uid.as_str();
+        let service = self.snapshot.service.as_ref();
+        let deployment = self.snapshot.deployment.as_ref();
+        let replacing = [
+            replace_unowned(service, Kind::Service, uid, plan),
+            replace_unowned(deployment, Kind::Deployment, uid, plan),
+        ];
+        if let Some(wait) = replacing.into_iter().flatten().next() {
+            return Ok(Some(wait));
+        }
+        plan.writes
+            .push(Write::ApplyService(children.service, service.cloned()));
+        plan.writes.push(Write::ApplyDeployment(
+            children.deployment,
+            deployment.cloned(),
+        ));
+        Ok(None)
+    }
+}
+
+/// A hostPath volume of this instance does not exist yet: creating it means choosing
+/// the node it lives on.
+pub fn creates_host_path_volume(instance: &MySQL, live: &LiveVolumes) -> bool {
+    live.backup_pv.is_none() || (instance.spec.storage_class().is_none() && live.data_pv.is_none())
+}
+
+/// The label a hostPath volume is pinned by: the kubelet sets it on every node.
+pub const NODE_LABEL: &str = "kubernetes.io/hostname";
+
+/// The node an existing volume is pinned to.
+pub fn pinned_node(pv: &PersistentVolume) -> Option<String> {
+    let terms = &pv
+        .spec
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required
+        .as_ref()?
+        .node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_expressions.iter().flatten())
+        .find(|e| e.key == NODE_LABEL && e.operator == "In")
+        .and_then(|e| e.values.as_ref()?.first().cloned())
+}
+
+/// Where this instance's hostPath volumes live: where an existing one already is, or,
+/// for a first volume, one of the nodes that can run pods, chosen by the instance's
+/// name so that instances spread and a retry chooses the same one.
+fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Option<String> {
+    let existing = [&live.backup_pv, &live.data_pv]
+        .into_iter()
+        .flatten()
+        .find_map(pinned_node);
+    if existing.is_some() {
+        return existing;
+    }
+    let mut eligible: Vec<String> = nodes
+        .iter()
+        .filter(|n| can_run_pods(n))
+        .filter_map(|n| n.labels().get(NODE_LABEL).cloned())
+        .collect();
+    eligible.sort();
+    if eligible.is_empty() {
+        return None;
+    }
+    let key = manifests::sha256_hex(format!("{}/{}", names.namespace, names.name).as_bytes());
+    let index = u64::from_str_radix(&key[..12], 16).unwrap_or(0) as usize % eligible.len();
+    Some(eligible.swap_remove(index))
+}
+
+fn can_run_pods(node: &Node) -> bool {
+    let spec = node.spec.as_ref();
+    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    });
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    ready && !cordoned && !tainted
+}
+
+/// Pins a new hostPath volume to `node`: the scheduler then puts every pod that mounts
+/// it (the server, the backup and restore Jobs) on that node, whose disk holds it.
+fn pin(pv: &mut PersistentVolume, node: &str) {
+    let requirement = NodeSelectorRequirement {
+        key: NODE_LABEL.into(),
+        operator: "In".into(),
+        values: Some(vec![node.to_string()]),
+    };
+    if let Some(spec) = pv.spec.as_mut() {
+        spec.node_affinity = Some(VolumeNodeAffinity {
+            required: Some(NodeSelector {
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_expressions: Some(vec![requirement]),
+                    match_fields: None,
+                }],
+            }),
+        });
+    }
+}
+
+/// The live PV to compare an apply with; none for a Released one, which is freed and
+/// so changes.
+fn live_unless_released(pv: &PersistentVolume, live: &LiveVolumes) -> Option<PersistentVolume> {
+    let name = pv.name_any();
+    [&live.data_pv, &live.backup_pv]
+        .into_iter()
+        .flatten()
+        .find(|l| l.name_any() == name && !is_released(l))
+        .cloned()
+}
+
+fn is_released(pv: &PersistentVolume) -> bool {
+    pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released")
+}
+
+/// Makes the rendered volumes safe to apply against what exists: waits while an
+/// earlier incarnation's PV is still being deleted, frees a Released PV of ours, keeps
+/// the immutable hostPath, capacity and node of an existing PV, and pins a new one.
+fn prepare_volumes(
+    children: &mut Children,
+    live: &LiveVolumes,
+    node: Option<&str>,
+    plan: &mut Plan,
+) -> Option<String> {
+    let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> =
+        vec![(&mut children.backup_pv, live.backup_pv.as_ref())];
+    if let Some(pv) = children.data_pv.as_mut() {
+        volumes.push((pv, live.data_pv.as_ref()));
+    }
+    for (pv, existing) in volumes {
+        let Some(existing) = existing else {
+            if let Some(node) = node {
+                pin(pv, node);
+            }
+            continue;
+        };
+        let name = pv.name_any();
+        if existing.metadata.deletion_timestamp.is_some() {
+            return Some(format!(
+                "PersistentVolume {name} of an earlier instance is still being deleted"
+            ));
+        }
+        if is_released(existing) {
+            plan.writes.push(Write::FreeReleasedVolume(name));
+        }
+        if let (Some(spec), Some(existing_spec)) = (pv.spec.as_mut(), existing.spec.as_ref()) {
+            spec.host_path = existing_spec.host_path.clone();
+            spec.capacity = existing_spec.capacity.clone();
+            spec.node_affinity = existing_spec.node_affinity.clone();
+        }
+    }
+    None
+}
+
+/// What the claims allow: a wait, or a size that cannot be had.
+#[derive(Default)]
+struct ClaimsOutcome {
+    wait: Option<String>,
+    storage: Option<StorageState>,
+}
+
+/// Adopts a claim bound elsewhere (the course's NAME-pvc on NAME-pv) instead of
+/// fighting over immutable fields, and keeps a size the claim cannot grow to.
+fn prepare_claims(children: &mut Children, live: &LiveVolumes) -> ClaimsOutcome {
+    let mut outcome = ClaimsOutcome::default();
+    for (is_data, existing) in [(true, &live.data_pvc), (false, &live.backup_pvc)] {
+        let Some(existing) = existing else { continue };
+        if existing.metadata.deletion_timestamp.is_some() {
+            outcome.wait = Some(format!(
+                "PersistentVolumeClaim {} of an earlier instance is still being deleted",
+                existing.name_any()
+            ));
+            return outcome;
+        }
+        let claim = if is_data {
+            &mut children.data_pvc
+        } else {
+            &mut children.backup_pvc
+        };
+        let bound_elsewhere = volume_name(existing) != volume_name(claim);
+        adopt(claim, existing);
+        if is_data && bound_elsewhere {
+            // Bound by someone else (the course's operator): our own PV would stay
+            // unused.
+            children.data_pv = None;
+        }
+        if let Some(storage) = keep_unresizable_size(claim, existing, is_data) {
+            outcome.storage = Some(storage);
+        }
+    }
+    outcome
+}
+
+fn volume_name(claim: &PersistentVolumeClaim) -> Option<&str> {
+    claim.spec.as_ref()?.volume_name.as_deref()
+}
+
+fn adopt(claim: &mut PersistentVolumeClaim, existing: &PersistentVolumeClaim) {
+    let (Some(spec), Some(current)) = (claim.spec.as_mut(), existing.spec.as_ref()) else {
+        return;
+    };
+    if current.volume_name.is_some() {
+        spec.volume_name = current.volume_name.clone();
+    }
+    spec.storage_class_name = current.storage_class_name.clone();
+}
+
+/// A hostPath claim (and the backup claim) cannot grow: it keeps its size, and the
+/// data claim says why.
+fn keep_unresizable_size(
+    claim: &mut PersistentVolumeClaim,
+    existing: &PersistentVolumeClaim,
+    is_data: bool,
+) -> Option<StorageState> {
+    let current = requested_storage(existing)?;
+    let wanted = requested_storage(claim)?;
+    if current == wanted {
+        return None;
+    }
+    let dynamic = claim
+        .spec
+        .as_ref()
+        .and_then(|s| s.storage_class_name.as_deref())
+        .is_some_and(|s| !s.is_empty());
+    if dynamic && is_data {
+        return None;
+    }
+    set_requested_storage(claim, &current);
+    is_data.then(|| StorageState::CannotResize {
+        current,
+        message: "a statically provisioned (hostPath) volume cannot be expanded; use storageClassName with an expandable class".into(),
+    })
+}
+
+fn requested_storage(claim: &PersistentVolumeClaim) -> Option<String> {
+    let requests = claim.spec.as_ref()?.resources.as_ref()?.requests.as_ref()?;
+    requests.get("storage").map(|q| q.0.clone())
+}
+
+fn set_requested_storage(claim: &mut PersistentVolumeClaim, size: &str) {
+    if let Some(requests) = claim
+        .spec
+        .as_mut()
+        .and_then(|s| s.resources.as_mut())
+        .and_then(|r| r.requests.as_mut())
+    {
+        requests.insert("storage".into(), Quantity(size.into()));
+    }
+}
+
+/// A Service or Deployment of our name that this instance does not own (left by the
+/// course's operator, or by an earlier incarnation) may carry fields that server-side
+/// apply would never remove, such as `--ignore-db-dir`. It holds no data, so it is
+/// deleted and created afresh rather than merged. Some(wait) while that happens.
+fn replace_unowned<K: Resource>(
+    live: Option<&K>,
+    kind: Kind,
+    uid: &str,
+    plan: &mut Plan,
+) -> Option<String> {
+    let live = live?;
+    if is_owned_by(live, uid) {
+        return None;
+    }
+    let name = live.meta().name.clone().unwrap_or_default();
+    if live.meta().deletion_timestamp.is_none() {
+        plan.writes.push(Write::Delete(kind, name.clone()));
+    }
+    Some(format!("{name} left by an earlier owner is being replaced"))
+}

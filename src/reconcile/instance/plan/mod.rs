@@ -1,0 +1,237 @@
+//! Plan: every decision about an instance, as a pure function of the instance, the
+//! snapshot observe gathered, and the time. No client, no clock, no I/O: the tests in
+//! `../tests.rs` call these with small fixtures. One file a concern: the password,
+//! the children (volumes, claims, Service, Deployment), the restore, the deletion.
+
+mod children;
+mod deletion;
+mod password;
+mod restore;
+
+pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
+pub use deletion::deletion;
+pub use password::password_settled;
+pub use restore::{RestoreWanted, wanted_restore, wants_scan};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::{Resource, ResourceExt};
+
+use crate::api::keys::FINALIZER;
+use crate::api::{LastBackup, MySQL, MySQLBackup, MySQLStatus};
+use crate::manifests::{self};
+use crate::names::InstanceNames;
+use crate::reconcile::instance::snapshot::{Password, Snapshot};
+use crate::reconcile::instance::status::{self, BackupOutcome, Notice, Observed, PasswordState};
+use crate::reconcile::{Next, rfc3339};
+use crate::render::{InstanceContext, Renderer};
+use crate::{Error, Result};
+
+/// What one reconcile writes, in order, and when it looks again.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub finalizer: FinalizerChange,
+    pub writes: Vec<Write>,
+    /// Events to publish before the status: those the status change deserves, and the
+    /// ones of steps that leave no trace in the status (a backup record created).
+    pub events: Vec<Notice>,
+    /// The new status; None when it would not change.
+    pub status: Option<MySQLStatus>,
+    pub next: Next,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalizerChange {
+    Keep,
+    /// First sight of the instance: it must not go before its final backup is taken.
+    Add,
+    /// The deletion is done: let the API server remove the instance.
+    Remove,
+}
+
+/// One write. Applies carry the live object so that an unchanged one is skipped.
+// A plan lives for one reconcile and holds a handful of writes; boxing would only
+// add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Write {
+    ApplySecret(Secret),
+    ApplyVolume(PersistentVolume, Option<PersistentVolume>),
+    ApplyClaim(PersistentVolumeClaim, Option<PersistentVolumeClaim>),
+    ApplyService(Service, Option<Service>),
+    ApplyDeployment(Deployment, Option<Deployment>),
+    /// Jobs are created, never applied: their pod template is immutable.
+    CreateJob(Job),
+    CreateBackupRecord(MySQLBackup),
+    /// A record for a dump found on the backup volume, created with its status.
+    RecordFoundBackup(MySQLBackup),
+    Delete(Kind, String),
+    /// A Released PV of ours whose claim was deleted and re-created: forget the old
+    /// claim's uid so the new claim binds without anyone deleting the PV by hand.
+    FreeReleasedVolume(String),
+    /// After a successful password Job: `NAME-credentials` takes the new password and
+    /// `NAME-credentials-next` goes.
+    FinishPasswordChange(Password),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Job,
+    Secret,
+    Service,
+    Deployment,
+    PersistentVolume,
+}
+
+impl Plan {
+    fn new(instance: &MySQL) -> Self {
+        let has_finalizer = instance.finalizers().iter().any(|f| f == FINALIZER);
+        Plan {
+            finalizer: if has_finalizer {
+                FinalizerChange::Keep
+            } else {
+                FinalizerChange::Add
+            },
+            writes: Vec::new(),
+            events: Vec::new(),
+            status: None,
+            next: Next::Settled,
+        }
+    }
+
+    /// Ends the plan with the status `observed` implies and its Events.
+    fn with_status(mut self, instance: &MySQL, observed: &Observed, now: &str) -> Self {
+        let previous = instance.status.as_ref();
+        let new = status::compute(previous, observed, now);
+        if previous != Some(&new) {
+            self.events.extend(status::notices(previous, &new));
+            self.status = Some(new);
+        }
+        self
+    }
+
+    fn then(mut self, next: Next) -> Self {
+        self.next = next;
+        self
+    }
+}
+
+/// The plan for an instance that is not being deleted.
+pub fn instance(
+    instance: &MySQL,
+    snapshot: &Snapshot,
+    renderer: &Renderer,
+    now: jiff::Timestamp,
+) -> Result<Plan> {
+    let now = rfc3339(now);
+    let mut plan = Plan::new(instance);
+    let mut observed = Observed::for_instance(
+        instance.metadata.generation,
+        &snapshot.names,
+        latest_backup_outcome(&snapshot.backups),
+    );
+    if let Some(problem) = instance.spec_problem() {
+        observed.invalid_spec = Some(problem.clone());
+        return Ok(plan
+            .with_status(instance, &observed, &now)
+            .then(Next::AwaitChange(problem)));
+    }
+    let owner = instance
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingField("metadata.uid"))?;
+    let template_ctx = InstanceContext::new(instance, &snapshot.names);
+    let inputs = Inputs {
+        instance,
+        snapshot,
+        renderer,
+        template_ctx: &template_ctx,
+        owner: &owner,
+    };
+
+    // The password first: the server's Secret must exist before its pod starts.
+    observed.password = match inputs.password(&mut plan)? {
+        Ok(state) => state,
+        Err(wait) => return Ok(plan.then(Next::Wait(wait))),
+    };
+    if matches!(observed.password, PasswordState::SecretMissing { .. })
+        && snapshot.credentials.is_none()
+    {
+        // Without any password the server cannot start; say why and wait.
+        return Ok(plan
+            .with_status(instance, &observed, &now)
+            .then(Next::Blocked("the password Secret is missing".into())));
+    }
+    if let Some(wait) = inputs.children(&mut plan, &mut observed)? {
+        return Ok(plan.then(Next::Wait(wait)));
+    }
+    observed.deployment_available = is_available(snapshot.deployment.as_ref());
+    observed.restore = match inputs.restore(&mut plan)? {
+        Ok(state) => Some(state),
+        Err(wait) => return Ok(plan.then(Next::Wait(wait))),
+    };
+    Ok(plan.with_status(instance, &observed, &now))
+}
+
+/// What the steps of one instance plan share.
+struct Inputs<'a> {
+    instance: &'a MySQL,
+    snapshot: &'a Snapshot,
+    renderer: &'a Renderer,
+    template_ctx: &'a InstanceContext,
+    owner: &'a OwnerReference,
+}
+
+impl Inputs<'_> {
+    fn names(&self) -> &InstanceNames {
+        &self.snapshot.names
+    }
+
+    fn credentials_secret(&self, name: &str, password: &Password) -> Result<Secret> {
+        let mut secret =
+            manifests::credentials_secret(self.renderer, self.template_ctx, name, &password.0)?;
+        set_owner(&mut secret, self.owner);
+        Ok(secret)
+    }
+}
+
+fn is_available(deployment: Option<&Deployment>) -> bool {
+    deployment
+        .and_then(|d| d.status.as_ref())
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0)
+        >= 1
+}
+
+fn latest_backup_outcome(backups: &[MySQLBackup]) -> Option<BackupOutcome> {
+    let newest_finished = backups
+        .iter()
+        .filter(|b| b.phase().is_some_and(|p| p.is_finished()))
+        .max_by_key(|b| b.completion_time())?;
+    let status = newest_finished.status.clone().unwrap_or_default();
+    let name = newest_finished.name_any();
+    Some(if newest_finished.succeeded() {
+        BackupOutcome::Succeeded(LastBackup {
+            name,
+            completion_time: status.completion_time,
+        })
+    } else {
+        BackupOutcome::Failed {
+            name,
+            message: status.message.unwrap_or_default(),
+        }
+    })
+}
+
+pub fn set_owner<K: Resource>(obj: &mut K, owner: &OwnerReference) {
+    obj.meta_mut().owner_references = Some(vec![owner.clone()]);
+}
+
+pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
+    obj.meta()
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.uid == uid)
+}
