@@ -172,6 +172,23 @@ impl Context {
         }
     }
 
+    /// Publishes each notice on `reference`, in order.
+    pub async fn publish_all(
+        &self,
+        reference: &k8s_openapi::api::core::v1::ObjectReference,
+        notices: &[instance::status::Notice],
+    ) {
+        for notice in notices {
+            self.publish(
+                reference,
+                notice.type_,
+                notice.reason,
+                notice.message.clone(),
+            )
+            .await;
+        }
+    }
+
     pub(crate) fn succeeded(&self, key: &str) {
         self.metrics
             .reconciles

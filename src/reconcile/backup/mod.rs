@@ -98,16 +98,7 @@ async fn apply(backup: &MySQLBackup, plan: &BackupPlan, ctx: &Context) -> Result
                 .map_err(Error::apply(format!("deleting Job {namespace}/{name}")))?,
         }
     }
-    let reference = backup.object_ref(&());
-    for notice in &plan.events {
-        ctx.publish(
-            &reference,
-            notice.type_,
-            notice.reason,
-            notice.message.clone(),
-        )
-        .await;
-    }
+    ctx.publish_all(&backup.object_ref(&()), &plan.events).await;
     if let Some(status) = &plan.status {
         let api: Api<MySQLBackup> = Api::namespaced(ctx.client.clone(), &namespace);
         patch_status(&api, &backup.name_any(), status)

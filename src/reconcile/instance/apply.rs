@@ -58,26 +58,13 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
     if plan.finalizer == FinalizerChange::Add {
         let mut finalizers = instance.finalizers().to_vec();
         finalizers.push(FINALIZER.to_string());
-        set_finalizers(&apis.instances, instance, finalizers)
-            .await
-            .map_err(|source| Error::Finalizer {
-                what: what(),
-                source,
-            })?;
+        update_finalizers(&apis, instance, finalizers, what()).await?;
     }
     for write in &plan.writes {
         execute(write, &apis, ctx, &names).await?;
     }
-    let reference = instance.object_ref(&());
-    for notice in &plan.events {
-        ctx.publish(
-            &reference,
-            notice.type_,
-            notice.reason,
-            notice.message.clone(),
-        )
+    ctx.publish_all(&instance.object_ref(&()), &plan.events)
         .await;
-    }
     if let Some(status) = &plan.status {
         patch_status(&apis.instances, &instance.name_any(), status)
             .await
@@ -93,14 +80,20 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
             .filter(|f| *f != FINALIZER)
             .cloned()
             .collect();
-        set_finalizers(&apis.instances, instance, finalizers)
-            .await
-            .map_err(|source| Error::Finalizer {
-                what: what(),
-                source,
-            })?;
+        update_finalizers(&apis, instance, finalizers, what()).await?;
     }
     Ok(())
+}
+
+async fn update_finalizers(
+    apis: &Apis,
+    instance: &MySQL,
+    finalizers: Vec<String>,
+    what: String,
+) -> Result<()> {
+    set_finalizers(&apis.instances, instance, finalizers)
+        .await
+        .map_err(|source| Error::Finalizer { what, source })
 }
 
 async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceNames) -> Result<()> {
