@@ -125,7 +125,7 @@ impl OperatorProcess {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(&self.metrics).await.ok()?;
         stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+            .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
             .await
             .ok()?;
         let mut body = String::new();

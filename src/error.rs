@@ -46,6 +46,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The step that failed, for the metrics.
+    pub fn step(&self) -> &'static str {
+        match self {
+            Error::Observe { .. } => "observe",
+            Error::Render(_) => "render",
+            Error::Apply { .. } => "apply",
+            Error::Status { .. } => "status",
+            Error::Finalizer { .. } => "finalizer",
+            Error::MissingField(_) => "invalid_object",
+        }
+    }
+
     pub fn observe(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Self {
         let what = what.into();
         move |source| Error::Observe { what, source }

@@ -415,14 +415,7 @@ async fn sigterm_stops_the_operator_cleanly() {
     };
     install_crds();
     let ns = namespace(&client, "sigterm").await;
-    let port = |_: ()| {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (health, metrics) = (port(()), port(()));
+    let (health, metrics) = (common::free_port(), common::free_port());
     let health_addr = format!("127.0.0.1:{health}");
     let metrics_addr = format!("127.0.0.1:{metrics}");
     let mut operator = Operator::start_with(
@@ -434,17 +427,7 @@ async fn sigterm_stops_the_operator_cleanly() {
         ],
         &[&ns],
     );
-    let get = |addr: String, path: &'static str| async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(&addr).await.ok()?;
-        stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
-            .await
-            .ok()?;
-        let mut body = String::new();
-        stream.read_to_string(&mut body).await.ok()?;
-        Some(body)
-    };
+    let get = |addr: String, path: &'static str| async move { common::http_get(&addr, path).await };
     let healthz = eventually(Duration::from_secs(30), "/healthz", || {
         get(health_addr.clone(), "/healthz")
     })
@@ -820,4 +803,61 @@ async fn a_scan_interrupted_by_a_restart_converges_with_one_job() {
     );
     wait_job_complete(&a.jobs, "scan-db-job").await;
     assert_eq!(jobs_of(&a, "db").await, vec!["scan-db-job".to_string()]);
+}
+
+/// The metrics a person scrapes: reconciles and their duration by controller, the
+/// operator's requests by verb, backups by outcome, each instance's last successful
+/// backup, and leadership; /readyz says this replica leads with its caches filled.
+#[tokio::test]
+async fn metrics_and_readiness_are_scraped() {
+    let Some((_, ns, a)) = setup("metrics").await else {
+        return;
+    };
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let _operator = Operator::start_with(&["--metrics-addr", &addr], &[&ns]);
+    create_ready(&a.instances, "db").await;
+    let backup = plugin()
+        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+    let value = |scraped: &str, series: &str| -> Option<f64> {
+        scraped.lines().find_map(|l| {
+            l.strip_prefix(series)?
+                .trim()
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    let scraped = eventually(WAIT, "the backup in the metrics", || async {
+        let scraped = common::http_get(&addr, "/metrics").await?;
+        let series = format!(
+            "kubectl_mysql_last_successful_backup_timestamp_seconds{{namespace=\"{ns}\",instance=\"db\"}}"
+        );
+        value(&scraped, &series).is_some().then_some(scraped)
+    })
+    .await;
+    for (series, at_least) in [
+        (
+            "kubectl_mysql_reconciles_total{controller=\"instance\"}",
+            1.0,
+        ),
+        ("kubectl_mysql_reconciles_total{controller=\"backup\"}", 1.0),
+        (
+            "kubectl_mysql_reconcile_duration_seconds_count{controller=\"instance\"}",
+            1.0,
+        ),
+        ("kubectl_mysql_api_requests_total{verb=\"patch\"}", 1.0),
+        ("kubectl_mysql_api_requests_total{verb=\"watch\"}", 1.0),
+        ("kubectl_mysql_backups_total{outcome=\"succeeded\"}", 1.0),
+        ("kubectl_mysql_leader", 1.0),
+    ] {
+        let got = value(&scraped, series).unwrap_or_else(|| panic!("no {series} in:\n{scraped}"));
+        assert!(got >= at_least, "{series} = {got}");
+    }
+    let ready = common::http_get(&addr, "/readyz").await.unwrap();
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(ready.contains("leading, caches synced"), "{ready}");
 }

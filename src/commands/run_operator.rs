@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::kubeclient::ClusterArgs;
-use crate::reconcile::controller::{self, Scope};
+use anyhow::Context as _;
+
+use crate::reconcile::controller::{self, LeaderElection, Scope};
 use crate::reconcile::{Metrics, http};
 use crate::render::Renderer;
 
@@ -26,6 +28,22 @@ pub struct Args {
     /// Serve Prometheus metrics on /metrics at this address.
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Reconcile only while holding a Lease, so that of several replicas one works.
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// Namespace of the Lease (default: $POD_NAMESPACE, then the context's namespace).
+    #[arg(long, value_name = "NAMESPACE", requires = "leader_elect")]
+    pub lease_namespace: Option<String>,
+    /// Name of the Lease.
+    #[arg(
+        long,
+        default_value = "kubectl-mysql-operator",
+        requires = "leader_elect"
+    )]
+    pub lease_name: String,
+    /// How long a holder that stopped renewing keeps the Lease (failover time).
+    #[arg(long, default_value = "15s", value_parser = super::output::parse_duration, requires = "leader_elect")]
+    pub lease_duration: std::time::Duration,
 }
 
 pub async fn run(
@@ -37,8 +55,16 @@ pub async fn run(
     let connection = cluster.connect_counted(metrics.requests.clone()).await?;
     // Fail fast with a clear line rather than a watch that errors forever.
     super::require_crds(&connection.client).await?;
-    for addr in [args.health_addr, args.metrics_addr].into_iter().flatten() {
-        tokio::spawn(http::serve(addr, metrics.clone()));
+    // One endpoint serves every path; the two flags may name one address.
+    let addrs: std::collections::BTreeSet<SocketAddr> = [args.health_addr, args.metrics_addr]
+        .into_iter()
+        .flatten()
+        .collect();
+    for addr in addrs {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        tokio::spawn(http::serve(listener, metrics.clone()));
     }
     tracing::info!(
         cluster = connection.cluster_url,
@@ -49,11 +75,30 @@ pub async fn run(
         },
         "operator started; Ctrl-C stops it after the reconciles in flight"
     );
+    let leader_election = args.leader_elect.then(|| LeaderElection {
+        namespace: args
+            .lease_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| connection.default_namespace.clone()),
+        lease_name: args.lease_name.clone(),
+        identity: identity(),
+        lease_duration: args.lease_duration,
+    });
     let scope = Scope {
         namespaces: args.namespaces,
         concurrency: args.concurrency,
+        leader_election,
     };
-    controller::run(connection.client, renderer, metrics, scope).await;
+    controller::run(connection.client, renderer, metrics, scope).await?;
     tracing::info!("operator stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// This replica's name in the Lease: the pod's, or host and process for a local run.
+fn identity() -> String {
+    std::env::var("POD_NAME").unwrap_or_else(|_| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}-{}", host.trim(), std::process::id())
+    })
 }

@@ -2,6 +2,7 @@
 //! reconciles read, and the triggers that wake an instance when a child changes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -12,6 +13,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
+use kube_lease_manager::LeaseManagerBuilder;
 
 use super::{Caches, Context, Metrics, backup, instance};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
@@ -25,10 +27,104 @@ pub struct Scope {
     pub namespaces: Vec<String>,
     /// How many objects of each kind may be reconciled at once.
     pub concurrency: u16,
+    /// With more than one replica: the Lease that elects the one that reconciles.
+    pub leader_election: Option<LeaderElection>,
 }
 
-/// Runs both controllers in every watched namespace until a signal stops them.
-pub async fn run(client: Client, renderer: Renderer, metrics: Arc<Metrics>, scope: Scope) {
+/// A `coordination.k8s.io` Lease: its holder reconciles, the others stand by.
+#[derive(Clone, Debug)]
+pub struct LeaderElection {
+    pub namespace: String,
+    pub lease_name: String,
+    /// This replica's name in the Lease (the pod's name in a cluster).
+    pub identity: String,
+    /// How long a holder that stopped renewing keeps the Lease.
+    pub lease_duration: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    #[error("leader election: {0}")]
+    Lease(#[from] kube_lease_manager::LeaseManagerError),
+    /// Another replica holds the Lease now; this one must stop reconciling at once.
+    #[error("lost the Lease {0} to another replica; exiting so that only one reconciles")]
+    LostLease(String),
+}
+
+/// Runs both controllers in every watched namespace until a signal stops them; with
+/// leader election, only while this replica holds the Lease.
+pub async fn run(
+    client: Client,
+    renderer: Renderer,
+    metrics: Arc<Metrics>,
+    scope: Scope,
+) -> Result<(), ControllerError> {
+    let Some(election) = scope.leader_election.clone() else {
+        metrics.set_leading(true);
+        run_controllers(client, renderer, metrics, &scope).await;
+        return Ok(());
+    };
+    let grace = (election.lease_duration.as_secs() / 3).max(1);
+    let manager = LeaseManagerBuilder::new(client.clone(), &election.lease_name)
+        .with_namespace(&election.namespace)
+        .with_identity(&election.identity)
+        .with_duration(election.lease_duration.as_secs())
+        .with_grace(grace)
+        .with_field_manager(format!("{MANAGED_BY}-lease"))
+        .build()
+        .await?;
+    let (mut leading, lease_task) = manager.watch().await;
+    tracing::info!(
+        lease = election.lease_name,
+        identity = election.identity,
+        "standing by for the Lease"
+    );
+    let won = tokio::select! {
+        won = leading.wait_for(|l| *l) => won.is_ok(),
+        () = shutdown_signal() => false,
+    };
+    if !won {
+        drop(leading);
+        let _ = lease_task.await;
+        return Ok(());
+    }
+    tracing::info!(
+        lease = election.lease_name,
+        "holding the Lease: reconciling"
+    );
+    metrics.set_leading(true);
+    let mut watch_loss = leading.clone();
+    tokio::select! {
+        () = run_controllers(client, renderer, metrics.clone(), &scope) => {}
+        _ = watch_loss.wait_for(|l| !*l) => {
+            metrics.set_leading(false);
+            return Err(ControllerError::LostLease(election.lease_name));
+        }
+    }
+    // Stopped by a signal: hand the Lease over at once rather than let it expire.
+    drop(watch_loss);
+    drop(leading);
+    let _ = lease_task.await;
+    Ok(())
+}
+
+/// SIGTERM (a pod being stopped) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metrics>, scope: &Scope) {
     let scopes: Vec<Option<String>> = if scope.namespaces.is_empty() {
         vec![None]
     } else {
@@ -36,29 +132,44 @@ pub async fn run(client: Client, renderer: Renderer, metrics: Arc<Metrics>, scop
     };
     let concurrency = scope.concurrency;
     let renderer = Arc::new(renderer);
-    let runs = scopes.into_iter().map(|scope| {
-        let (caches, triggers) = watch_children(&client, scope.as_deref());
-        let ctx = Arc::new(Context::new(
-            client.clone(),
-            renderer.clone(),
-            metrics.clone(),
-            caches,
-        ));
-        let client = client.clone();
-        async move {
-            tokio::join!(
-                run_instances(
-                    client.clone(),
-                    scope.as_deref(),
-                    ctx.clone(),
-                    triggers,
-                    concurrency
-                ),
-                run_backups(client, scope.as_deref(), ctx, concurrency)
-            )
+    let mut all_caches = Vec::new();
+    let runs: Vec<_> = scopes
+        .into_iter()
+        .map(|scope| {
+            let (caches, triggers) = watch_children(&client, scope.as_deref());
+            all_caches.push(caches.clone());
+            let ctx = Arc::new(Context::new(
+                client.clone(),
+                renderer.clone(),
+                metrics.clone(),
+                caches,
+            ));
+            let client = client.clone();
+            async move {
+                tokio::join!(
+                    run_instances(
+                        client.clone(),
+                        scope.as_deref(),
+                        ctx.clone(),
+                        triggers,
+                        concurrency
+                    ),
+                    run_backups(client, scope.as_deref(), ctx, concurrency)
+                )
+            }
+        })
+        .collect();
+    let synced = async {
+        for caches in &all_caches {
+            while !caches.ready().await {}
         }
-    });
-    futures::future::join_all(runs).await;
+        metrics.set_caches_synced();
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = futures::future::join_all(runs) => {}
+        () = synced => {}
+    }
 }
 
 type Trigger<K> = futures::stream::BoxStream<'static, Result<K, watcher::Error>>;

@@ -1,56 +1,49 @@
-//! The health and metrics endpoint.
+//! Health and metrics over HTTP (axum): `/healthz` is liveness, `/readyz` readiness
+//! (this replica's caches are filled, or it stands by for the lease), `/metrics` the
+//! Prometheus text format.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
 
-use super::Metrics;
+use super::metrics::Metrics;
 
-/// A minimal HTTP endpoint: /healthz answers ok, /metrics the reconcile counters.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) {
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("cannot listen on {addr}: {e}");
-            return;
-        }
-    };
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let n = stream.read(&mut buf).await.unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/");
-            let (code, body) = match path {
-                "/healthz" | "/readyz" => ("200 OK", "ok\n".to_string()),
-                "/metrics" => ("200 OK", metrics_text(&metrics)),
-                _ => ("404 Not Found", "not found\n".to_string()),
-            };
-            let response = format!(
-                "HTTP/1.1 {code}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-        });
+pub fn router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(metrics)
+}
+
+/// Serves `router` on a bound listener until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
+    if let Err(e) = axum::serve(listener, router(metrics)).await {
+        tracing::error!("the health and metrics endpoint stopped: {e}");
     }
 }
 
-fn metrics_text(metrics: &Metrics) -> String {
-    let mut out = format!(
-        "# TYPE kubectl_mysql_reconciles_total counter\nkubectl_mysql_reconciles_total {}\n# TYPE kubectl_mysql_reconcile_errors_total counter\nkubectl_mysql_reconcile_errors_total {}\n# TYPE kubectl_mysql_api_requests_total counter\n",
-        metrics.reconciles.load(Ordering::Relaxed),
-        metrics.failures.load(Ordering::Relaxed)
-    );
-    for (verb, count) in metrics.requests.snapshot() {
-        out.push_str(&format!(
-            "kubectl_mysql_api_requests_total{{verb=\"{verb}\"}} {count}\n"
-        ));
+async fn readyz(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    match (metrics.leading(), metrics.caches_synced()) {
+        (true, true) => (StatusCode::OK, "ready: leading, caches synced\n"),
+        (true, false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: leading, filling the caches\n",
+        ),
+        (false, _) => (StatusCode::OK, "ready: standing by for the lease\n"),
     }
-    out
+}
+
+async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
 }

@@ -10,6 +10,7 @@ pub mod controller;
 pub mod http;
 pub mod instance;
 pub mod kube_ops;
+pub mod metrics;
 pub mod requests;
 
 use std::collections::HashMap;
@@ -123,12 +124,7 @@ where
     store.get(&key).map(|o| (*o).clone())
 }
 
-#[derive(Default)]
-pub struct Metrics {
-    pub reconciles: std::sync::atomic::AtomicU64,
-    pub failures: std::sync::atomic::AtomicU64,
-    pub requests: Arc<requests::RequestCounter>,
-}
+pub use metrics::Metrics;
 
 impl Context {
     pub fn new(
@@ -189,19 +185,29 @@ impl Context {
         }
     }
 
-    pub(crate) fn succeeded(&self, key: &str) {
-        self.metrics
-            .reconciles
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.failures.lock().expect("not poisoned").remove(key);
+    /// Records a reconcile's outcome: its duration and result in the metrics, and
+    /// the object's backoff reset after a success.
+    pub(crate) fn record<T>(
+        &self,
+        controller: &'static str,
+        key: &str,
+        started: std::time::Instant,
+        result: &Result<T>,
+    ) {
+        match result {
+            Ok(_) => {
+                self.metrics.reconciled(controller, started.elapsed());
+                self.failures.lock().expect("not poisoned").remove(key);
+            }
+            Err(error) => self
+                .metrics
+                .failed(controller, error.step(), started.elapsed()),
+        }
     }
 
     /// Exponential backoff per object (2s doubling to 5 min), so one broken instance
     /// retries slowly while the others go on.
     pub(crate) fn backoff(&self, key: &str) -> Duration {
-        self.metrics
-            .failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut failures = self.failures.lock().expect("not poisoned");
         let count = failures.entry(key.to_string()).or_insert(0);
         *count = count.saturating_add(1);

@@ -2,15 +2,18 @@
 //! cost can be read from its /metrics without the API server's totals, which mix in
 //! every other client.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 
-pub const VERBS: [&str; 7] = [
-    "get", "list", "watch", "create", "update", "patch", "delete",
-];
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerbLabels {
+    pub verb: &'static str,
+}
 
 #[derive(Default)]
 pub struct RequestCounter {
-    counts: [AtomicU64; 7],
+    counts: Family<VerbLabels, Counter>,
 }
 
 impl RequestCounter {
@@ -20,17 +23,12 @@ impl RequestCounter {
             request.uri().path(),
             request.uri().query(),
         );
-        if let Some(i) = VERBS.iter().position(|v| *v == verb) {
-            self.counts[i].fetch_add(1, Ordering::Relaxed);
-        }
+        self.counts.get_or_create(&VerbLabels { verb }).inc();
     }
 
-    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
-        VERBS
-            .iter()
-            .zip(&self.counts)
-            .map(|(v, c)| (*v, c.load(Ordering::Relaxed)))
-            .collect()
+    /// The counters, for the metrics registry (a Family is a shared handle).
+    pub fn family(&self) -> Family<VerbLabels, Counter> {
+        self.counts.clone()
     }
 }
 

@@ -20,6 +20,14 @@ use crate::names::InstanceNames;
 use crate::{Error, Result};
 
 pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Action> {
+    let key = object_key(backup.as_ref());
+    let started = std::time::Instant::now();
+    let result = reconcile_backup(&backup, &ctx).await;
+    ctx.record("backup", &key, started, &result);
+    result
+}
+
+async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action> {
     if backup.phase().is_some_and(BackupPhase::is_finished) {
         return Ok(Action::await_change());
     }
@@ -27,11 +35,14 @@ pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Ac
         // Its dump exists already; the instance's reconcile writes its status.
         return Ok(Action::await_change());
     }
-    let key = object_key(backup.as_ref());
-    let snapshot = observe(&backup, &ctx).await?;
-    let plan = plan::plan(&backup, &snapshot, &ctx.renderer, &now_rfc3339())?;
-    apply(&backup, &plan, &ctx).await?;
-    ctx.succeeded(&key);
+    let snapshot = observe(backup, ctx).await?;
+    let plan = plan::plan(backup, &snapshot, &ctx.renderer, &now_rfc3339())?;
+    apply(backup, &plan, ctx).await?;
+    if let Some(phase) = plan.status.as_ref().and_then(|s| s.phase)
+        && phase.is_finished()
+    {
+        ctx.metrics.backup_finished(phase == BackupPhase::Succeeded);
+    }
     Ok(plan.next)
 }
 

@@ -22,6 +22,13 @@ use crate::{Error, Result};
 
 pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action> {
     let key = object_key(instance.as_ref());
+    let started = std::time::Instant::now();
+    let result = reconcile_instance(&instance, &ctx, &key).await;
+    ctx.record("instance", &key, started, &result);
+    result
+}
+
+async fn reconcile_instance(instance: &MySQL, ctx: &Context, key: &str) -> Result<Action> {
     if !ctx.caches.ready().await {
         tracing::debug!(object = key, "waiting for the watch caches to fill");
         return Ok(Action::requeue(SHORT_WAIT));
@@ -31,18 +38,32 @@ pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action
         if !instance.finalizers().iter().any(|f| f == FINALIZER) {
             return Ok(Action::await_change());
         }
-        let snapshot = observe::deletion(&instance, &ctx).await?;
-        plan::deletion(&instance, &snapshot, now)
+        let snapshot = observe::deletion(instance, ctx).await?;
+        plan::deletion(instance, &snapshot, now)
     } else {
-        let snapshot = observe::instance(&instance, &ctx).await?;
-        plan::instance(&instance, &snapshot, &ctx.renderer, now)?
+        let snapshot = observe::instance(instance, ctx).await?;
+        plan::instance(instance, &snapshot, &ctx.renderer, now)?
     };
-    apply::apply(&instance, &plan, &ctx).await?;
+    apply::apply(instance, &plan, ctx).await?;
     if plan.finalizer == plan::FinalizerChange::Remove {
-        log_deleted(&key, &plan);
+        log_deleted(key, &plan);
     }
-    ctx.succeeded(&key);
-    Ok(plan.next.action(&key))
+    record_last_backup(instance, &plan, ctx);
+    Ok(plan.next.action(key))
+}
+
+/// The newest successful backup's time, as the status (new or kept) says it.
+fn record_last_backup(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
+    let status = plan.status.as_ref().or(instance.status.as_ref());
+    let Some(last) = status.and_then(|s| s.last_backup.as_ref()) else {
+        return;
+    };
+    let Some(at) = last.completion_time.as_deref().and_then(|t| t.parse().ok()) else {
+        return;
+    };
+    let namespace = instance.namespace().unwrap_or_default();
+    ctx.metrics
+        .last_successful_backup(&namespace, &instance.name_any(), at);
 }
 
 fn log_deleted(key: &str, plan: &plan::Plan) {
