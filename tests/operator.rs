@@ -861,3 +861,88 @@ async fn metrics_and_readiness_are_scraped() {
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
     assert!(ready.contains("leading, caches synced"), "{ready}");
 }
+
+/// Two replicas with leader election: only the Lease holder reconciles; killed
+/// (SIGKILL, no hand-over), the other takes over within the lease duration, and the
+/// course's flow across the failover makes no duplicate Job and loses no backup.
+#[tokio::test]
+async fn leader_election_fails_over_without_duplicate_jobs() {
+    let Some((_, ns, a)) = setup("leader").await else {
+        return;
+    };
+    let start = |addr: &str| {
+        Operator::start_with(
+            &[
+                "--metrics-addr",
+                addr,
+                "--leader-elect",
+                "--lease-namespace",
+                &ns,
+                "--lease-duration",
+                "6s",
+            ],
+            &[&ns],
+        )
+    };
+    let (first_addr, second_addr) = (
+        format!("127.0.0.1:{}", common::free_port()),
+        format!("127.0.0.1:{}", common::free_port()),
+    );
+    let mut first = start(&first_addr);
+    let leader_of = |addr: String| async move {
+        let scraped = common::http_get(&addr, "/metrics").await?;
+        scraped.lines().find_map(|l| {
+            l.strip_prefix("kubectl_mysql_leader ")?
+                .trim()
+                .parse::<i64>()
+                .ok()
+        })
+    };
+    eventually(WAIT, "the first replica to lead", || async {
+        (leader_of(first_addr.clone()).await == Some(1)).then_some(())
+    })
+    .await;
+    let _second = start(&second_addr);
+    create_ready(&a.instances, "db").await;
+    let reconciles = |addr: String| async move {
+        let scraped = common::http_get(&addr, "/metrics").await?;
+        scraped.lines().find_map(|l| {
+            l.strip_prefix("kubectl_mysql_reconciles_total{controller=\"instance\"} ")?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    assert_eq!(leader_of(second_addr.clone()).await, Some(0));
+    assert_eq!(
+        reconciles(second_addr.clone()).await,
+        Some(0),
+        "the standby reconciled"
+    );
+    assert!(reconciles(first_addr.clone()).await.unwrap_or(0) > 0);
+
+    first.stop();
+    let killed = std::time::Instant::now();
+    eventually(
+        Duration::from_secs(30),
+        "the second replica to take over",
+        || async { (leader_of(second_addr.clone()).await == Some(1)).then_some(()) },
+    )
+    .await;
+    let failover = killed.elapsed();
+    eprintln!("failover took {:.1} s", failover.as_secs_f64());
+    assert!(
+        failover < Duration::from_secs(6 + 3),
+        "failover took {failover:?}"
+    );
+
+    a.instances
+        .delete("db", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "db").await;
+    let records = a.backups.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(records.len(), 1, "one backup on delete");
+    assert_eq!(records[0].phase(), Some(BackupPhase::Succeeded));
+    assert_eq!(jobs_of(&a, "db").await, vec!["backup-db-job".to_string()]);
+}
