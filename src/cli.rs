@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::flags::LogArgs;
-use crate::commands::{backup, completion, create, install_crd, restore, run_operator, status};
+use crate::commands::{
+    backup, completion, create, install_crd, install_operator, restore, run_operator, status,
+};
 use crate::kubeclient::ClusterArgs;
 use crate::render::Renderer;
 
@@ -42,6 +44,11 @@ pub struct Cli {
 pub enum Command {
     /// Install or update the CRDs (server-side apply) and wait until they are Established.
     InstallCrd(install_crd::Args),
+    /// Install the operator in the cluster: CRDs, namespace, least-privilege RBAC, a
+    /// leader-elected Deployment.
+    InstallOperator(install_operator::Args),
+    /// Remove what install-operator installed; CRDs, instances and backups stay.
+    UninstallOperator(install_operator::UninstallArgs),
     /// Create a MySQL instance.
     Create(create::Args),
     /// Show one instance in detail, or list instances.
@@ -61,6 +68,14 @@ pub enum Command {
     Complete(completion::CompleteArgs),
 }
 
+/// The embedded templates, with `--templates DIR` overriding some.
+fn renderer(templates: Option<&std::path::Path>) -> anyhow::Result<Renderer> {
+    Ok(match templates {
+        Some(dir) => Renderer::with_overrides(dir)?,
+        None => Renderer::embedded(),
+    })
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         let cluster = &self.cluster;
@@ -70,12 +85,15 @@ impl Cli {
             Command::Status(args) => status::run(cluster, args).await,
             Command::Backup(args) => backup::run(cluster, args).await,
             Command::Restore(args) => restore::run(cluster, args).await,
+            Command::InstallOperator(args) => {
+                install_operator::run(cluster, &renderer(self.templates.as_deref())?, args).await
+            }
+            Command::UninstallOperator(args) => {
+                install_operator::uninstall(cluster, &renderer(self.templates.as_deref())?, args)
+                    .await
+            }
             Command::RunOperator(args) => {
-                let renderer = match &self.templates {
-                    Some(dir) => Renderer::with_overrides(dir)?,
-                    None => Renderer::embedded(),
-                };
-                run_operator::run(cluster, renderer, args).await
+                run_operator::run(cluster, renderer(self.templates.as_deref())?, args).await
             }
             Command::Completion(args) => completion::run(args, Cli::command()),
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod install;
 pub mod kubeclient;
 pub mod manifests;
 pub mod names;

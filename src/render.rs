@@ -12,7 +12,7 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 12] = [
+pub const TEMPLATES: [(&str, &str); 13] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -53,6 +53,10 @@ pub const TEMPLATES: [(&str, &str); 12] = [
     (
         "password-job.yaml.tera",
         include_str!("../templates/password-job.yaml.tera"),
+    ),
+    (
+        "operator.yaml.tera",
+        include_str!("../templates/operator.yaml.tera"),
     ),
     (
         "credentials-secret.yaml.tera",

@@ -946,3 +946,157 @@ async fn leader_election_fails_over_without_duplicate_jobs() {
     assert_eq!(records[0].phase(), Some(BackupPhase::Succeeded));
     assert_eq!(jobs_of(&a, "db").await, vec!["backup-db-job".to_string()]);
 }
+
+/// A kubeconfig that authenticates as the ServiceAccount through a token from the
+/// TokenRequest API, against the test cluster.
+fn service_account_kubeconfig(namespace: &str, account: &str, dir: &std::path::Path) -> String {
+    let token = kubectl(&[
+        "create",
+        "token",
+        account,
+        "-n",
+        namespace,
+        "--duration",
+        "1h",
+    ]);
+    assert!(token.status.success(), "{}", text(&token));
+    let view = |path: &str| {
+        let out = kubectl(&[
+            "config",
+            "view",
+            "--raw",
+            "--minify",
+            "-o",
+            &format!("jsonpath={path}"),
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let server = view("{.clusters[0].cluster.server}");
+    let ca = view("{.clusters[0].cluster.certificate-authority}");
+    let ca_data = view("{.clusters[0].cluster.certificate-authority-data}");
+    let ca_line = if ca_data.is_empty() {
+        format!("certificate-authority: {ca}")
+    } else {
+        format!("certificate-authority-data: {ca_data}")
+    };
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n    {ca_line}\nusers:\n- name: u\n  user:\n    token: {}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u, namespace: {namespace}}}\ncurrent-context: x\n",
+        String::from_utf8_lossy(&token.stdout).trim()
+    );
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, config).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The ClusterRole and Role install-operator applies are enough for the whole
+/// lifecycle, run by an operator authenticated as the installed ServiceAccount, and
+/// they deny what the operator must never do.
+#[tokio::test]
+async fn the_installed_rbac_runs_the_whole_lifecycle_and_no_more() {
+    let Some((client, ns, a)) = setup("rbac").await else {
+        return;
+    };
+    let operator_ns = namespace(&client, "rbac-op").await;
+    let installed = plugin()
+        .args(["install-operator", "-n", &operator_ns, "--replicas", "1"])
+        .output()
+        .unwrap();
+    assert!(installed.status.success(), "{}", text(&installed));
+    let dir = tempfile::tempdir().unwrap();
+    let config = service_account_kubeconfig(&operator_ns, "kubectl-mysql-operator", dir.path());
+    let whoami = kubectl(&[
+        "auth",
+        "whoami",
+        "--kubeconfig",
+        &config,
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&whoami.stdout),
+        format!("system:serviceaccount:{operator_ns}:kubectl-mysql-operator"),
+        "{}",
+        text(&whoami)
+    );
+    let _operator = Operator::start_with(
+        &[
+            "--kubeconfig",
+            &config,
+            "--leader-elect",
+            "--lease-namespace",
+            &operator_ns,
+        ],
+        &[&ns],
+    );
+    let ms = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-n", ns.as_str()]);
+        let out = plugin().args(&all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl mysql {args:?}: {}",
+            text(&out)
+        );
+    };
+    // Create, back up on delete, restore on create.
+    create_ready(&a.instances, "db").await;
+    a.instances
+        .delete("db", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "db").await;
+    let restored = create_ready(&a.instances, "db").await;
+    assert_eq!(
+        condition(&restored, "Restored").map(|c| c.1),
+        Some("Restored".to_string())
+    );
+    // On demand, a backup and a restore; then a password change.
+    ms(&["backup", "db", "--wait", "--timeout", "90s"]);
+    ms(&["restore", "db", "--yes", "--timeout", "90s"]);
+    let patch = json!({"spec": {"password": "changed-password"}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    eventually(WAIT, "the password change", || async {
+        let i = a.instances.get("db").await.ok()?;
+        (condition(&i, "PasswordSynced")?.1 == "Synced"
+            && i.status?.observed_generation == i.metadata.generation)
+            .then_some(())
+    })
+    .await;
+    a.instances
+        .delete("db", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.instances, "db").await;
+
+    let subject = format!("system:serviceaccount:{operator_ns}:kubectl-mysql-operator");
+    for (verb, resource, namespaced) in [
+        ("delete", "namespaces", false),
+        ("create", "clusterroles", false),
+        ("patch", "clusterrolebindings", false),
+        ("delete", "mysqls.otus.homework", true),
+        ("delete", "persistentvolumeclaims", true),
+        ("create", "pods", true),
+        ("update", "deployments", true),
+        ("delete", "customresourcedefinitions", false),
+        ("patch", "leases.coordination.k8s.io", true),
+    ] {
+        let mut args = vec!["auth", "can-i", verb, resource, "--as", subject.as_str()];
+        if namespaced {
+            args.extend(["-n", ns.as_str()]);
+        }
+        let out = kubectl(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "no",
+            "the operator may {verb} {resource}"
+        );
+    }
+    let out = plugin()
+        .args(["uninstall-operator", "-n", &operator_ns])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}

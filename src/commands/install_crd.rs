@@ -28,6 +28,12 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         print!("{}", api::crds_yaml());
         return Ok(ExitCode::SUCCESS);
     }
+    apply_crds(cluster, args.timeout).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Applies every CRD and waits until each is Established.
+pub async fn apply_crds(cluster: &ClusterArgs, timeout: Duration) -> anyhow::Result<()> {
     let client = cluster.connect().await?.client;
     let crds: Api<CustomResourceDefinition> = Api::all(client);
     let params = PatchParams::apply(MANAGED_BY).force();
@@ -37,16 +43,16 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             .await
             .map_err(|e| explain(e, &format!("applying CRD {name}")))?;
         let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
-        match tokio::time::timeout(args.timeout, established).await {
+        match tokio::time::timeout(timeout, established).await {
             Ok(Ok(_)) => {
                 println!("customresourcedefinition.apiextensions.k8s.io/{name} established")
             }
             Ok(Err(e)) => anyhow::bail!("waiting for CRD {name}: {e}"),
             Err(_) => anyhow::bail!(
                 "CRD {name} was not Established within {}s",
-                args.timeout.as_secs()
+                timeout.as_secs()
             ),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -5,6 +5,7 @@ pub mod completion;
 pub mod create;
 pub mod flags;
 pub mod install_crd;
+pub mod install_operator;
 pub mod output;
 pub mod progress;
 pub mod restore;

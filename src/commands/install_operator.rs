@@ -1,0 +1,129 @@
+//! `kubectl mysql install-operator`: the CRDs, then the operator's namespace, account,
+//! least-privilege RBAC and Deployment, all server-side applied; `--wait` follows the
+//! rollout. `kubectl mysql uninstall-operator` removes them again.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::progress::{Poll, wait_until};
+use crate::install::{
+    DEFAULT_NAMESPACE, InstallError, OperatorInstall, Rollout, apply_all, delete_all, delete_lease,
+    rollout,
+};
+use crate::kubeclient::ClusterArgs;
+use crate::render::Renderer;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Namespace of the operator.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// The operator's image (build it with the Dockerfile and load it into the cluster).
+    #[arg(long, default_value = concat!("kubectl-mysql:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// How many replicas; one leads through a Lease, the others stand by.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=10))]
+    pub replicas: u16,
+    /// Watch only this namespace (repeatable). Default: all namespaces.
+    #[arg(long = "watch-namespace", value_name = "NAMESPACE")]
+    pub watch_namespaces: Vec<String>,
+    /// Print the manifests as YAML; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait until the rollout is available.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "5m", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UninstallArgs {
+    /// Namespace of the operator.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = DEFAULT_NAMESPACE)]
+    pub namespace: String,
+}
+
+impl Args {
+    fn install(&self) -> OperatorInstall {
+        OperatorInstall {
+            namespace: self.namespace.clone(),
+            image: self.image.clone(),
+            replicas: self.replicas,
+            watch_namespaces: self.watch_namespaces.clone(),
+        }
+    }
+}
+
+pub async fn run(
+    cluster: &ClusterArgs,
+    renderer: &Renderer,
+    args: Args,
+) -> anyhow::Result<ExitCode> {
+    let install = args.install();
+    if args.dry_run {
+        print!("{}", crate::api::crds_yaml());
+        println!("---");
+        print!("{}", install.yaml(renderer).map_err(one_line)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let objects = install.objects(renderer).map_err(one_line)?;
+    super::install_crd::apply_crds(cluster, Duration::from_secs(60)).await?;
+    let client = cluster.connect().await?.client;
+    for applied in apply_all(&client, &objects).await.map_err(one_line)? {
+        println!("{applied} applied");
+    }
+    if !args.wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let what = format!("the operator in namespace {}", args.namespace);
+    wait_until(&what, args.timeout, || async {
+        Ok(
+            match rollout(&client, &args.namespace, args.replicas)
+                .await
+                .map_err(one_line)?
+            {
+                Rollout::Available => Poll::Done(()),
+                Rollout::Stuck(reason) => Poll::Failed(reason),
+                Rollout::Progressing(phase) => Poll::Pending(phase),
+            },
+        )
+    })
+    .await?;
+    println!("the operator is available ({} replicas)", args.replicas);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn uninstall(
+    cluster: &ClusterArgs,
+    renderer: &Renderer,
+    args: UninstallArgs,
+) -> anyhow::Result<ExitCode> {
+    let install = OperatorInstall {
+        namespace: args.namespace.clone(),
+        image: String::new(),
+        replicas: 1,
+        watch_namespaces: Vec::new(),
+    };
+    let objects = install.objects(renderer).map_err(one_line)?;
+    let client = cluster.connect().await?.client;
+    delete_lease(&client, &args.namespace)
+        .await
+        .map_err(one_line)?;
+    for deleted in delete_all(&client, &objects).await.map_err(one_line)? {
+        println!("{deleted} deleted");
+    }
+    println!(
+        "the CRDs, the instances and their backups are kept; the instances are not reconciled until an operator runs again"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An API refusal as the one line a person acts on: which permission is missing.
+fn one_line(error: InstallError) -> anyhow::Error {
+    match error {
+        InstallError::Api { what, source } => super::explain(source, &what),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
