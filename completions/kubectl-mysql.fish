@@ -34,6 +34,8 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s q -l quiet 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "install-crd" -d 'Install or update the CRDs (server-side apply) and wait until they are Established'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "install-operator" -d 'Install the operator in the cluster: CRDs, namespace, least-privilege RBAC, a leader-elected Deployment'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "uninstall-operator" -d 'Remove what install-operator installed; CRDs, instances and backups stay'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "create" -d 'Create a MySQL instance'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "status" -d 'Show one instance in detail, or list instances'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "backup" -d 'Start an on-demand backup of an instance, or list its backups'
@@ -54,6 +56,32 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s n -l namespace -d 'Namespace of the operator' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l image -d 'The operator\'s image (build it with the Dockerfile and load it into the cluster)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l replicas -d 'How many replicas; one leads through a Lease, the others stand by' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l watch-namespace -d 'Watch only this namespace (repeatable). Default: all namespaces' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l timeout -d 'How long --wait waits' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l dry-run -d 'Print the manifests as YAML; change nothing'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l wait -d 'Wait until the rollout is available'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s n -l namespace -d 'Namespace of the operator' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s f -l file -d 'Create from a MySQL manifest instead of flags' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l image -d 'MySQL 8 compatible image (multi-arch: runs on arm64 and amd64)' -r
@@ -128,12 +156,16 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l concurrency -d 'How many objects may be reconciled at once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l health-addr -d 'Serve /healthz on this address (e.g. 127.0.0.1:8081)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l metrics-addr -d 'Serve Prometheus metrics on /metrics at this address' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-namespace -d 'Namespace of the Lease (default: $POD_NAMESPACE, then the context\'s namespace)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-name -d 'Name of the Lease' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-duration -d 'How long a holder that stopped renewing keeps the Lease (failover time)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s A -l all-namespaces -d 'Watch all namespaces (the default when no -n is given)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l leader-elect -d 'Reconcile only while holding a Lease, so that of several replicas one works'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s h -l help -d 'Print help'

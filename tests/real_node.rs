@@ -283,12 +283,28 @@ async fn real_node_course_check_with_real_data() {
     );
     let ns = common::namespace(&client, "real-node").await;
 
-    // 1. Install the CRD, run the operator, apply the course's CR.
-    ok(
-        kubectl(&["mysql", "install-crd"]),
-        "kubectl mysql install-crd",
+    // 1. The operator in the cluster, as pods of the image built from the release
+    // binary (two replicas, one leading), then the course's CR.
+    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
     );
-    let _operator = Operator::start(&[&ns]);
+    let operator_ns = format!("{ns}-operator");
+    ok(
+        kubectl(&[
+            "mysql",
+            "install-operator",
+            "-n",
+            &operator_ns,
+            "--image",
+            &image,
+            "--watch-namespace",
+            &ns,
+            "--wait",
+            "--timeout",
+            "180s",
+        ]),
+        "kubectl mysql install-operator --wait",
+    );
     let cr = course_cr();
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
@@ -508,7 +524,37 @@ async fn real_node_course_check_with_real_data() {
     );
     assert!(listed.contains("Discovered"), "{listed}");
 
-    // And a namespace deleted with its instance running goes within a minute too.
+    // A wrong image ends the rollout's wait with the kubelet's own reason, at once.
+    let wrong = kubectl(&[
+        "mysql",
+        "install-operator",
+        "-n",
+        &operator_ns,
+        "--image",
+        "kubectl-mysql.local/no-such-operator:1",
+        "--watch-namespace",
+        &ns,
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
+    assert!(!wrong.status.success(), "a wrong image rolled out");
+    let said = text(&wrong);
+    let last = said.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error:")
+            && (last.contains("ErrImagePull") || last.contains("ImagePullBackOff")),
+        "{said}"
+    );
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+
+    // And a namespace deleted with its instance running goes within a minute too (no
+    // operator runs now: the instance's finalizer is the operator's to remove, so one
+    // runs here for that).
+    let _operator = Operator::start(&[&ns]);
     ok(
         kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
         "delete the namespace with a running instance",

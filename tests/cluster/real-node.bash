@@ -9,7 +9,7 @@ real_node_name=real-node-0
 
 need_host_tools() {
   local missing=() tool
-  for tool in containerd containerd-shim-runc-v2 ctr runc ip mount umount debootstrap; do
+  for tool in containerd containerd-shim-runc-v2 ctr runc ip mount umount debootstrap iptables; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -x /usr/lib/cni/bridge ] || missing+=("/usr/lib/cni/bridge")
@@ -20,7 +20,7 @@ need_host_tools() {
   log "installing containerd, runc and the CNI plugins from Debian (missing: ${missing[*]})"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd runc \
-    containernetworking-plugins debootstrap iproute2 >/dev/null \
+    containernetworking-plugins debootstrap iproute2 iptables >/dev/null \
     || fail "could not install containerd, runc and the CNI plugins"
 }
 
@@ -74,7 +74,8 @@ start_real_node() {
     "hairpinMode": true,
     "ipam": {
       "type": "host-local",
-      "ranges": [[{"subnet": "10.244.$third.0/24", "rangeStart": "10.244.$third.10"}]],
+      "ranges": [[{"subnet": "10.244.$third.0/24", "rangeStart": "10.244.$third.10", "gateway": "$gateway"}]],
+      "routes": [{"dst": "10.0.0.0/24"}],
       "dataDir": "$cni_dir/ipam"
     }
   }]
@@ -118,12 +119,22 @@ TOML
   start containerd containerd --config "$ctr_dir/config.toml"
   wait_for "containerd" 30 ctr --address "$sock" version
 
-  local started=$SECONDS image
-  for image in pause mariadb; do
-    ctr --address "$sock" -n k8s.io images import "$images/$image.tar" >"$dir/logs/import-$image.log" 2>&1 \
+  local started=$SECONDS image archive
+  for archive in "$images/pause.tar" "$images/mariadb.tar" ${KUBECTL_MYSQL_EXTRA_IMAGES:-}; do
+    image=$(basename "$archive" .tar)
+    ctr --address "$sock" -n k8s.io images import "$archive" >"$dir/logs/import-$image.log" 2>&1 \
       || fail "could not import the $image image (see $dir/logs/import-$image.log)"
   done
   log "imported the images in $((SECONDS - started)) s"
+
+  # No kube-proxy, but pods that talk to the API server (the operator in the cluster)
+  # find it as the kubernetes Service, 10.0.0.1:443: that one address is forwarded from
+  # our bridge to the API server on loopback, as kube-proxy would.
+  echo 1 > "/proc/sys/net/ipv4/conf/$bridge/route_localnet" \
+    || fail "could not let $bridge route to loopback"
+  local dnat=(PREROUTING -i "$bridge" -d 10.0.0.1 -p tcp --dport 443 -j DNAT --to-destination "127.0.0.1:$api_port")
+  iptables -t nat -A "${dnat[@]}" || fail "could not forward the kubernetes Service to the API server"
+  printf '%s\n' "${dnat[@]}" > "$node_dir/dnat"
 
   local dns_ready_port
   dns_ready_port=$(free_port)
@@ -244,6 +255,11 @@ release_real_node_host_state() {
   mounts=$(awk -v d="$dir/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r)
   local m
   for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+  if [ -f "$dir/node/dnat" ]; then
+    local rule=()
+    mapfile -t rule < "$dir/node/dnat"
+    iptables -t nat -D "${rule[@]}" 2>/dev/null
+  fi
   if [ -f "$dir/node/bridge" ]; then
     ip link del "$(cat "$dir/node/bridge")" 2>/dev/null
   fi
