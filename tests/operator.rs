@@ -1094,6 +1094,30 @@ async fn the_installed_rbac_runs_the_whole_lifecycle_and_no_more() {
             "the operator may {verb} {resource}"
         );
     }
+    // Someone without the rights to install is told which one is missing, in one line.
+    let out = kubectl(&["create", "serviceaccount", "nobody", "-n", &operator_ns]);
+    assert!(out.status.success(), "{}", text(&out));
+    let nobody = tempfile::tempdir().unwrap();
+    let config = service_account_kubeconfig(&operator_ns, "nobody", nobody.path());
+    let refused = plugin()
+        .args([
+            "install-operator",
+            "-n",
+            &operator_ns,
+            "--kubeconfig",
+            &config,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with("error: ")
+            && said.contains("forbidden")
+            && said.contains("cannot patch resource"),
+        "{said}"
+    );
     let out = plugin()
         .args(["uninstall-operator", "-n", &operator_ns])
         .output()
