@@ -51,6 +51,15 @@ async fn create_ready(api: &Api<MySQL>, name: &str) -> MySQL {
     wait_phase(api, name, Phase::Ready).await
 }
 
+/// `kubectl mysql backup NAME --wait`, which must succeed.
+fn backup_now(ns: &str, name: &str) {
+    let backup = plugin()
+        .args(["backup", name, "-n", ns, "--wait", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+}
+
 async fn wait_job_complete(jobs: &Api<Job>, name: &str) -> Job {
     eventually(WAIT, &format!("Job {name} to complete"), || async {
         let job = jobs.get(name).await.ok()?;
@@ -654,11 +663,7 @@ async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
     };
     let mut operator = Operator::start(&[&ns]);
     create_ready(&a.instances, "db").await;
-    let backup = plugin()
-        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
-        .output()
-        .unwrap();
-    assert!(backup.status.success(), "{}", text(&backup));
+    backup_now(&ns, "db");
     create_ready(&a.instances, "fresh").await;
     let names = InstanceNames::new("db", ns.as_str());
     let out = kubectl(&["delete", "namespace", &ns, "--wait=false"]);
@@ -740,11 +745,7 @@ async fn host_path_volumes_pin_every_pod_to_one_node() {
             .clone();
         assert_eq!(values, Some(vec![node.clone()]), "{pv}");
     }
-    let backup = plugin()
-        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
-        .output()
-        .unwrap();
-    assert!(backup.status.success(), "{}", text(&backup));
+    backup_now(&ns, "db");
     let restore = plugin()
         .args(["restore", "db", "-n", &ns, "--yes", "--timeout", "90s"])
         .output()
@@ -816,11 +817,7 @@ async fn metrics_and_readiness_are_scraped() {
     let addr = format!("127.0.0.1:{}", common::free_port());
     let _operator = Operator::start_with(&["--metrics-addr", &addr], &[&ns]);
     create_ready(&a.instances, "db").await;
-    let backup = plugin()
-        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
-        .output()
-        .unwrap();
-    assert!(backup.status.success(), "{}", text(&backup));
+    backup_now(&ns, "db");
     let value = |scraped: &str, series: &str| -> Option<f64> {
         scraped.lines().find_map(|l| {
             l.strip_prefix(series)?

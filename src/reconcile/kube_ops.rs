@@ -169,6 +169,20 @@ pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
     obj.owner_references().iter().any(|o| o.uid == uid)
 }
 
+/// The pods of Job `job` (by the `job-name` label Kubernetes puts on them).
+pub async fn job_pods(
+    client: &kube::Client,
+    namespace: &str,
+    job: &str,
+) -> KubeResult<Vec<k8s_openapi::api::core::v1::Pod>> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("job-name={job}");
+    Ok(pods
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await?
+        .items)
+}
+
 /// Server-side applies `status` to the status subresource of `name`.
 pub async fn patch_status<K>(api: &Api<K>, name: &str, status: &impl Serialize) -> KubeResult<()>
 where

@@ -7,13 +7,12 @@ pub mod plan;
 use std::sync::Arc;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
-use super::kube_ops::{create_if_absent, delete_if_present, patch_status};
+use super::kube_ops::{create_if_absent, delete_if_present, job_pods, patch_status};
 use super::{Context, error_policy_for, now_rfc3339, object_key};
 use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup};
 use crate::names::InstanceNames;
@@ -65,7 +64,10 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
     let mut snapshot = BackupSnapshot::default();
     match &job {
         Some(job) if plan::serves(job, backup) && !JobState::is_running(job) => {
-            snapshot.job_pods = job_pods(ctx, &names).await?;
+            let job = names.backup_job();
+            snapshot.job_pods = job_pods(&ctx.client, &names.namespace, &job)
+                .await
+                .map_err(Error::observe(format!("the pods of Job {job}")))?;
         }
         Some(_) => {}
         None => {
@@ -79,19 +81,6 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
     }
     snapshot.job = job;
     Ok(snapshot)
-}
-
-async fn job_pods(ctx: &Context, names: &InstanceNames) -> Result<Vec<Pod>> {
-    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &names.namespace);
-    let selector = format!("job-name={}", names.backup_job());
-    Ok(pods
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .map_err(Error::observe(format!(
-            "the pods of Job {}",
-            names.backup_job()
-        )))?
-        .items)
 }
 
 /// Writes, then Events, then the status (the order the instance's apply explains).

@@ -5,7 +5,7 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Secret,
 };
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
@@ -15,6 +15,7 @@ use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
 use crate::api::keys::{CLIENT_CONFIG_KEY, INSTANCE_LABEL, PASSWORD_KEY};
 use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, termination_report};
 use crate::names::InstanceNames;
+use crate::reconcile::kube_ops::job_pods;
 use crate::reconcile::{Caches, Context, cached, lookup};
 use crate::{Error, Result};
 
@@ -186,16 +187,10 @@ async fn scan_inputs(
     if JobState::of(found) != JobState::Succeeded {
         return Ok((job, None));
     }
-    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
-    let selector = format!("job-name={}", names.scan_job());
-    let pods = pods
-        .list(&ListParams::default().labels(&selector))
+    let scan = names.scan_job();
+    let pods = job_pods(&ctx.client, ns, &scan)
         .await
-        .map_err(Error::observe(format!(
-            "the pods of Job {}",
-            names.scan_job()
-        )))?
-        .items;
+        .map_err(Error::observe(format!("the pods of Job {scan}")))?;
     Ok((job, termination_report(&pods)))
 }
 
