@@ -27,7 +27,10 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What to measure.
 #[derive(clap::Parser, Debug)]
-#[command(about = "The operator's cost on the current cluster", args_override_self = true)]
+#[command(
+    about = "The operator's cost on the current cluster",
+    args_override_self = true
+)]
 struct Options {
     /// Burst sizes, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
