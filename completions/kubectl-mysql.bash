@@ -56,12 +56,20 @@ _kubectl__mysql() {
 
     case "${cmd}" in
         kubectl__mysql)
-            opts="-v -q -h -V --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore run-operator completion version __complete"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore run-operator completion version __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -86,12 +94,20 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd____complete)
-            opts="-v -q -h -V --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -116,18 +132,14 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__backup)
-            opts="-n -o -v -q -h -V --namespace --list --wait --timeout --dry-run --output --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-o -n -v -q -h -V --list --wait --timeout --dry-run --output --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -140,6 +152,14 @@ _kubectl__mysql() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -166,12 +186,20 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__completion)
-            opts="-v -q -h -V --kubeconfig --context --verbose --quiet --log-format --templates --help --version bash elvish fish powershell zsh"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -196,20 +224,12 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__create)
-            opts="-n -f -o -v -q -h -V --namespace --file --image --database --storage-size --storage-class --password-stdin --generate-password --password --restore-from --dry-run --output --wait --timeout --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-f -o -n -v -q -h -V --file --image --database --storage-size --storage-class --password-stdin --generate-password --password --restore-from --dry-run --output --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -250,7 +270,19 @@ _kubectl__mysql() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -278,7 +310,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__install__subcmd__crd)
-            opts="-o -v -q -h -V --dry-run --output --timeout --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-o -n -v -q -h -V --dry-run --output --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,7 +324,19 @@ _kubectl__mysql() {
                     COMPREPLY=($(compgen -W "yaml" -- "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -320,20 +364,12 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__install__subcmd__operator)
-            opts="-n -v -q -h -V --namespace --image --replicas --watch-namespace --dry-run --wait --timeout --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --image --replicas --watch-namespace --dry-run --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -346,7 +382,19 @@ _kubectl__mysql() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -374,25 +422,29 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__restore)
-            opts="-n -y -v -q -h -V --namespace --from --yes --no-wait --timeout --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-y -n -v -q -h -V --from --yes --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -420,20 +472,12 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__run__subcmd__operator)
-            opts="-n -A -v -q -h -V --namespace --all-namespaces --concurrency --health-addr --metrics-addr --leader-elect --lease-namespace --lease-name --lease-duration --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-A -n -v -q -h -V --all-namespaces --concurrency --health-addr --metrics-addr --leader-elect --lease-namespace --lease-name --lease-duration --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -455,6 +499,14 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --lease-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -482,26 +534,26 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__status)
-            opts="-n -A -o -v -q -h -V --namespace --all-namespaces --output --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-A -o -n -v -q -h -V --all-namespaces --output --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -566,12 +618,20 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__version)
-            opts="-v -q -h -V --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_mysql_global_optspecs
-    string join \n kubeconfig= context= v/verbose q/quiet log-format= templates= h/help V/version
+    string join \n n/namespace= kubeconfig= context= v/verbose q/quiet log-format= templates= h/help V/version
 end
 
 function __fish_kubectl_mysql_needs_command
@@ -24,11 +24,12 @@ function __fish_kubectl_mysql_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -s h -l help -d 'Print help'
@@ -45,44 +46,47 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "complet
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s o -l output -d 'Output format; `yaml` prints the CRDs without applying them' -r -f -a "yaml\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l timeout -d 'How long to wait for the CRDs to become Established' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l dry-run -d 'Print the CRDs as YAML instead of applying them'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s n -l namespace -d 'Namespace of the operator' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l image -d 'The operator\'s image (build it with the Dockerfile and load it into the cluster)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l replicas -d 'How many replicas; one leads through a Lease, the others stand by' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l watch-namespace -d 'Watch only this namespace (repeatable). Default: all namespaces' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l timeout -d 'How long --wait waits' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l dry-run -d 'Print the manifests as YAML; change nothing'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -l wait -d 'Wait until the rollout is available'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-operator" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s n -l namespace -d 'Namespace of the operator' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand uninstall-operator" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s f -l file -d 'Create from a MySQL manifest instead of flags' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l image -d 'MySQL 8 compatible image (multi-arch: runs on arm64 and amd64)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l database -d 'Database to create' -r
@@ -93,106 +97,113 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s o -l output -d 'Output format for --dry-run' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l timeout -d 'How long --wait waits' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l password-stdin -d 'Read the root password from standard input'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l generate-password -d 'Generate a random root password (printed with the command to read it back)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l dry-run -d 'Print what would be created; change nothing'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l wait -d 'Wait until the instance is Ready'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s o -l output -r -f -a "table\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s o -l output -d 'Output format: a table for people, or JSON/YAML with a stable schema' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s A -l all-namespaces -d 'List instances in all namespaces'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l timeout -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s o -l output -r -f -a "table\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s o -l output -d 'Output format of --list and --dry-run' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l list -d 'List the instance\'s backups instead of starting one'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l wait -d 'Wait until the backup has finished; exit 1 if it failed'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l dry-run -d 'Print the MySQLBackup that would be created; change nothing'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l from -d 'The MySQLBackup to restore (default: the instance\'s latest successful backup)' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l timeout -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l no-wait -d 'Return once the restore is requested instead of waiting for it'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s n -l namespace -d 'Watch only this namespace (repeatable). Default: all namespaces' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l concurrency -d 'How many objects may be reconciled at once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l health-addr -d 'Serve /healthz on this address (e.g. 127.0.0.1:8081)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l metrics-addr -d 'Serve Prometheus metrics on /metrics at this address' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-namespace -d 'Namespace of the Lease (default: $POD_NAMESPACE, then the context\'s namespace)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-name -d 'Name of the Lease' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-duration -d 'How long a holder that stopped renewing keeps the Lease (failover time)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s A -l all-namespaces -d 'Watch all namespaces (the default when no -n is given)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s A -l all-namespaces -d 'Watch all namespaces (the default when no -n is given; -n, repeatable, watches only those)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l leader-elect -d 'Reconcile only while holding a Lease, so that of several replicas one works'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l templates -d 'Directory whose *.yaml.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s h -l help -d 'Print help'

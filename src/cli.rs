@@ -28,12 +28,13 @@ pub struct Cli {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub log: LogArgs,
-    /// Directory whose *.yaml.tera files replace the embedded templates of the same name.
+    /// Directory whose *.tera files replace the embedded templates of the same name.
     #[arg(
         long,
         value_name = "DIR",
         global = true,
-        env = "KUBECTL_MYSQL_TEMPLATES"
+        env = "KUBECTL_MYSQL_TEMPLATES",
+        help_heading = "Global options"
     )]
     pub templates: Option<PathBuf>,
     #[command(subcommand)]
@@ -118,6 +119,42 @@ mod tests {
 
     fn words(ws: &[&str]) -> Vec<String> {
         ws.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `--help` lists a subcommand's own options first and the shared ones under
+    /// "Global options"; every option says what it does.
+    #[test]
+    fn every_option_has_help_and_globals_have_their_heading() {
+        let mut cli = Cli::command();
+        cli.build();
+        let global = [
+            "namespace",
+            "kubeconfig",
+            "context",
+            "verbose",
+            "quiet",
+            "log_format",
+            "templates",
+        ];
+        let mut wrong = Vec::new();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    wrong.push(format!("{} --{id} has no help", sub.get_name()));
+                }
+                if (arg.get_help_heading() == Some("Global options")) != global.contains(&id) {
+                    wrong.push(format!(
+                        "{} --{id} is under the wrong heading",
+                        sub.get_name()
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]

@@ -10,7 +10,12 @@ use kube::{Client, Config};
 use crate::reconcile::requests::RequestCounter;
 
 #[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct ClusterArgs {
+    /// Namespace (default: the context's namespace, then `default`); run-operator
+    /// takes it more than once.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", global = true, action = clap::ArgAction::Append)]
+    pub namespace: Vec<String>,
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE", global = true)]
     pub kubeconfig: Option<PathBuf>,

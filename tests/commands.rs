@@ -296,7 +296,7 @@ async fn backup_and_restore_refuse_to_overlap() {
     operator.stop();
     let _operator =
         Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
-    let running = mysql(&["backup", "slow", "-n", &ns]);
+    let running = mysql(&["backup", "slow", "-n", &ns, "--wait=false"]);
     assert!(running.status.success(), "{}", text(&running));
     common::eventually(
         std::time::Duration::from_secs(60),

@@ -2,13 +2,12 @@
 //! instance's backups.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
 
-use super::flags::NamespaceArg;
+use super::flags::WaitArgs;
 use super::output::{Format, backup_report, backup_table, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
@@ -21,26 +20,22 @@ use crate::names::InstanceNames;
 pub struct Args {
     /// The instance to back up.
     pub name: String,
-    #[command(flatten)]
-    pub namespace: NamespaceArg,
     /// List the instance's backups instead of starting one.
     #[arg(long)]
     pub list: bool,
-    /// Wait until the backup has finished; exit 1 if it failed.
-    #[arg(long)]
-    pub wait: bool,
-    #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Print the MySQLBackup that would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output format of --list and --dry-run.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
 }
 
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
     validate::instance_name(&args.name).map_err(anyhow::Error::msg)?;
-    let target = Target::connect(cluster, &args.namespace).await?;
+    let target = Target::connect(cluster).await?;
     let ns = target.namespace.clone();
     let names = InstanceNames::new(args.name.clone(), ns.clone());
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
@@ -83,8 +78,8 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let created = create_unique(&backups, record).await?;
     let name = created.name_any();
     println!("mysqlbackup.otus.homework/{name} created");
-    if args.wait {
-        wait_until(&format!("backup {name}"), args.timeout, || async {
+    if args.wait.wait {
+        wait_until(&format!("backup {name}"), args.wait.timeout, || async {
             let b = backups
                 .get(&name)
                 .await

@@ -14,6 +14,7 @@ use crate::kubeclient::ClusterArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The shell to print the script for.
     #[arg(value_enum)]
     pub shell: Shell,
 }
@@ -83,7 +84,7 @@ pub fn static_candidates(words: &[String], command: &clap::Command) -> (Vec<Stri
             .iter()
             .skip_while(|w| w.as_str() != sub.get_name())
             .skip(1);
-        has_positional(sub, after)
+        has_positional(sub, command, after)
     });
     let wants_instances = subcommand.is_some_and(|s| TAKES_INSTANCE.contains(&s.get_name()))
         && !partial.starts_with('-')
@@ -125,7 +126,11 @@ pub async fn complete(
 
 /// Whether `words` (after the subcommand) hold a positional argument, skipping the
 /// values of flags that take one (`-n NAMESPACE`).
-fn has_positional<'a>(sub: &clap::Command, words: impl Iterator<Item = &'a String>) -> bool {
+fn has_positional<'a>(
+    sub: &clap::Command,
+    root: &clap::Command,
+    words: impl Iterator<Item = &'a String>,
+) -> bool {
     let mut skip_value = false;
     for word in words {
         if skip_value {
@@ -133,10 +138,16 @@ fn has_positional<'a>(sub: &clap::Command, words: impl Iterator<Item = &'a Strin
             continue;
         }
         if let Some(flag) = word.strip_prefix("--") {
-            skip_value = !flag.contains('=') && takes_value(sub, |a| a.get_long() == Some(flag));
+            skip_value = !flag.contains('=')
+                && [sub, root]
+                    .iter()
+                    .any(|c| takes_value(c, |a| a.get_long() == Some(flag)));
         } else if let Some(short) = word.strip_prefix('-') {
             let letter = short.chars().next();
-            skip_value = short.len() == 1 && takes_value(sub, |a| a.get_short() == letter);
+            skip_value = short.len() == 1
+                && [sub, root]
+                    .iter()
+                    .any(|c| takes_value(c, |a| a.get_short() == letter));
         } else {
             return true;
         }

@@ -14,7 +14,7 @@ use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 use rand::Rng;
 
-use super::flags::NamespaceArg;
+use super::flags::WaitArgs;
 use super::output::{Format, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
@@ -29,8 +29,6 @@ pub struct Args {
     /// Name of the instance (also the Deployment and Service name).
     #[arg(required_unless_present = "file")]
     pub name: Option<String>,
-    #[command(flatten)]
-    pub namespace: NamespaceArg,
     /// Create from a MySQL manifest instead of flags.
     #[arg(short = 'f', long, value_name = "FILE", conflicts_with_all = ["image", "database", "storage_size", "storage_class"])]
     pub file: Option<PathBuf>,
@@ -64,23 +62,19 @@ pub struct Args {
     /// Output format for --dry-run.
     #[arg(short = 'o', long, value_enum, default_value = "yaml")]
     pub output: Format,
-    /// Wait until the instance is Ready.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits.
-    #[arg(long, default_value = "5m", value_parser = super::output::parse_duration)]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let (mut instance, password) = desired(&args)?;
+    let (mut instance, password) = desired(&args, !cluster.namespace.is_empty())?;
     let name = instance.name_any();
 
     if args.dry_run {
         return print_dry_run(cluster, &args, instance, password.as_deref()).await;
     }
 
-    let target = Target::connect(cluster, &args.namespace).await?;
+    let target = Target::connect(cluster).await?;
     let namespace = target.namespace.clone();
     instance.metadata.namespace = Some(namespace.clone());
     let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &namespace);
@@ -137,8 +131,8 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             password_secret_name(&name)
         );
     }
-    if args.wait {
-        wait_ready(&instances, &name, args.timeout).await?;
+    if args.wait.wait {
+        wait_ready(&instances, &name, args.wait.timeout).await?;
         println!("mysql.otus.homework/{name} is Ready");
     }
     Ok(ExitCode::SUCCESS)
@@ -170,7 +164,7 @@ fn password_secret(instance: &str, namespace: &str, password: &str) -> Secret {
 
 /// The instance to create and the password for a new Secret (None with -f, whose
 /// manifest carries its own password or Secret reference).
-fn desired(args: &Args) -> anyhow::Result<(MySQL, Option<String>)> {
+fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<String>)> {
     if let Some(file) = &args.file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
@@ -184,7 +178,7 @@ fn desired(args: &Args) -> anyhow::Result<(MySQL, Option<String>)> {
         if let Some(name) = &args.name {
             instance.metadata.name = Some(name.clone());
         }
-        if args.namespace.namespace.is_some() {
+        if namespace_given {
             instance.metadata.namespace = None;
         }
         let password = read_password(args)?;
@@ -293,8 +287,8 @@ async fn print_dry_run(
     password: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let name = instance.name_any();
-    let namespace = match &args.namespace.namespace {
-        Some(ns) => ns.clone(),
+    let namespace = match super::one_namespace(cluster)? {
+        Some(ns) => ns,
         None => cluster
             .connect()
             .await

@@ -1,8 +1,11 @@
 //! Flags that several subcommands share, each in one flattened struct.
 
+use std::time::Duration;
+
 use clap::Args;
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct LogArgs {
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -22,10 +25,22 @@ pub enum LogFormat {
     Json,
 }
 
-/// `-n/--namespace` for commands that act in one namespace.
-#[derive(Args, Debug, Clone, Default)]
-pub struct NamespaceArg {
-    /// Namespace (default: the context's namespace, then `default`).
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+/// The one rule for long operations (create, backup, restore, install-crd,
+/// install-operator), kubectl's for `delete`: they wait until done, with progress on a
+/// terminal and only the final line elsewhere; `--wait=false` returns at once.
+#[derive(Args, Debug, Clone)]
+pub struct WaitArgs {
+    /// Wait until it is done (the default); --wait=false returns at once.
+    #[arg(
+        long,
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    pub wait: bool,
+    /// How long to wait before giving up, e.g. 90s, 5m, 1h.
+    #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
+    pub timeout: Duration,
 }

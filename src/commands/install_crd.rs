@@ -1,11 +1,11 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 
 use super::explain;
+use super::flags::WaitArgs;
 use crate::api;
 use crate::api::keys::MANAGED_BY;
 use crate::kubeclient::ClusterArgs;
@@ -18,9 +18,8 @@ pub struct Args {
     /// Output format; `yaml` prints the CRDs without applying them.
     #[arg(short = 'o', long, value_parser = ["yaml"])]
     pub output: Option<String>,
-    /// How long to wait for the CRDs to become Established.
-    #[arg(long, default_value = "60s", value_parser = super::output::parse_duration)]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
@@ -28,12 +27,13 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         print!("{}", api::crds_yaml());
         return Ok(ExitCode::SUCCESS);
     }
-    apply_crds(cluster, args.timeout).await?;
+    apply_crds(cluster, &args.wait).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Applies every CRD and waits until each is Established.
-pub async fn apply_crds(cluster: &ClusterArgs, timeout: Duration) -> anyhow::Result<()> {
+pub async fn apply_crds(cluster: &ClusterArgs, wait: &WaitArgs) -> anyhow::Result<()> {
+    let timeout = wait.timeout;
     let client = cluster.connect().await?.client;
     let crds: Api<CustomResourceDefinition> = Api::all(client);
     let params = PatchParams::apply(MANAGED_BY).force();
@@ -42,6 +42,10 @@ pub async fn apply_crds(cluster: &ClusterArgs, timeout: Duration) -> anyhow::Res
         crds.patch(&name, &params, &Patch::Apply(&crd))
             .await
             .map_err(|e| explain(e, &format!("applying CRD {name}")))?;
+        if !wait.wait {
+            println!("customresourcedefinition.apiextensions.k8s.io/{name} applied");
+            continue;
+        }
         let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
         match tokio::time::timeout(timeout, established).await {
             Ok(Ok(_)) => {

@@ -3,8 +3,8 @@
 //! rollout. `kubectl mysql uninstall-operator` removes them again.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
+use super::flags::WaitArgs;
 use super::progress::{Poll, wait_until};
 use crate::install::{
     DEFAULT_NAMESPACE, InstallError, OperatorInstall, Rollout, apply_all, delete_all, delete_lease,
@@ -15,9 +15,6 @@ use crate::render::Renderer;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Namespace of the operator.
-    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = DEFAULT_NAMESPACE)]
-    pub namespace: String,
     /// The operator's image (build it with the Dockerfile and load it into the cluster).
     #[arg(long, default_value = concat!("kubectl-mysql:", env!("CARGO_PKG_VERSION")))]
     pub image: String,
@@ -30,25 +27,23 @@ pub struct Args {
     /// Print the manifests as YAML; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Wait until the rollout is available.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits.
-    #[arg(long, default_value = "5m", value_parser = super::output::parse_duration)]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
+/// `uninstall-operator` takes only the global flags (`-n`: the operator's namespace).
 #[derive(clap::Args, Debug)]
-pub struct UninstallArgs {
-    /// Namespace of the operator.
-    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = DEFAULT_NAMESPACE)]
-    pub namespace: String,
+pub struct UninstallArgs {}
+
+/// The operator's namespace: `-n`, else kubectl-mysql-system.
+fn operator_namespace(cluster: &ClusterArgs) -> anyhow::Result<String> {
+    Ok(super::one_namespace(cluster)?.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()))
 }
 
 impl Args {
-    fn install(&self) -> OperatorInstall {
+    fn install(&self, namespace: String) -> OperatorInstall {
         OperatorInstall {
-            namespace: self.namespace.clone(),
+            namespace,
             image: self.image.clone(),
             replicas: self.replicas,
             watch_namespaces: self.watch_namespaces.clone(),
@@ -61,7 +56,8 @@ pub async fn run(
     renderer: &Renderer,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
-    let install = args.install();
+    let namespace = operator_namespace(cluster)?;
+    let install = args.install(namespace.clone());
     if args.dry_run {
         print!("{}", crate::api::crds_yaml());
         println!("---");
@@ -69,18 +65,18 @@ pub async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let objects = install.objects(renderer).map_err(one_line)?;
-    super::install_crd::apply_crds(cluster, Duration::from_secs(60)).await?;
+    super::install_crd::apply_crds(cluster, &args.wait).await?;
     let client = cluster.connect().await?.client;
     for applied in apply_all(&client, &objects).await.map_err(one_line)? {
         println!("{applied} applied");
     }
-    if !args.wait {
+    if !args.wait.wait {
         return Ok(ExitCode::SUCCESS);
     }
-    let what = format!("the operator in namespace {}", args.namespace);
-    wait_until(&what, args.timeout, || async {
+    let what = format!("the operator in namespace {namespace}");
+    wait_until(&what, args.wait.timeout, || async {
         Ok(
-            match rollout(&client, &args.namespace, args.replicas)
+            match rollout(&client, &namespace, args.replicas)
                 .await
                 .map_err(one_line)?
             {
@@ -98,19 +94,18 @@ pub async fn run(
 pub async fn uninstall(
     cluster: &ClusterArgs,
     renderer: &Renderer,
-    args: UninstallArgs,
+    _args: UninstallArgs,
 ) -> anyhow::Result<ExitCode> {
+    let namespace = operator_namespace(cluster)?;
     let install = OperatorInstall {
-        namespace: args.namespace.clone(),
+        namespace: namespace.clone(),
         image: String::new(),
         replicas: 1,
         watch_namespaces: Vec::new(),
     };
     let objects = install.objects(renderer).map_err(one_line)?;
     let client = cluster.connect().await?.client;
-    delete_lease(&client, &args.namespace)
-        .await
-        .map_err(one_line)?;
+    delete_lease(&client, &namespace).await.map_err(one_line)?;
     for deleted in delete_all(&client, &objects).await.map_err(one_line)? {
         println!("{deleted} deleted");
     }

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use kube::Client;
 
-use self::flags::{LogArgs, LogFormat, NamespaceArg};
+use self::flags::{LogArgs, LogFormat};
 use crate::kubeclient::ClusterArgs;
 
 pub fn init_logging(log: &LogArgs) {
@@ -70,17 +70,28 @@ pub struct Target {
 }
 
 impl Target {
-    pub async fn connect(cluster: &ClusterArgs, namespace: &NamespaceArg) -> anyhow::Result<Self> {
+    pub async fn connect(cluster: &ClusterArgs) -> anyhow::Result<Self> {
+        let given = one_namespace(cluster)?;
         let connection = cluster.connect().await?;
-        let namespace = namespace
-            .namespace
-            .clone()
-            .unwrap_or(connection.default_namespace);
+        let namespace = given.unwrap_or(connection.default_namespace);
         require_crds(&connection.client).await?;
         Ok(Self {
             client: connection.client,
             namespace,
         })
+    }
+}
+
+/// The one namespace `-n` names, if any; a command that acts in one namespace refuses
+/// more.
+pub fn one_namespace(cluster: &ClusterArgs) -> anyhow::Result<Option<String>> {
+    match cluster.namespace.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => anyhow::bail!(
+            "-n was given {} times; this command acts in one namespace",
+            many.len()
+        ),
     }
 }
 

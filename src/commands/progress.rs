@@ -13,7 +13,8 @@ pub enum Poll<T> {
 }
 
 /// Calls `poll` every second until it is done or fails, or `timeout` passes. The
-/// spinner shows on a terminal; elsewhere each new phase is printed once on stderr.
+/// spinner shows the phase on a terminal; elsewhere nothing is printed but the final
+/// line (the caller's, or the one-line failure).
 pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut poll: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
@@ -43,9 +44,6 @@ where
             }
             Poll::Pending(phase) => {
                 if phase != last {
-                    if !terminal {
-                        eprintln!("{what}: {phase}");
-                    }
                     bar.set_message(format!("{what}: {phase}"));
                     last = phase;
                 }

@@ -3,13 +3,12 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-use super::flags::NamespaceArg;
+use super::flags::WaitArgs;
 use super::progress::{Poll, wait_until};
 use super::{Target, confirm, explain};
 use crate::api::keys::{INSTANCE_LABEL, RESTORE_REQUEST_ANNOTATION};
@@ -24,24 +23,19 @@ use crate::names::InstanceNames;
 pub struct Args {
     /// The instance to restore into.
     pub name: String,
-    #[command(flatten)]
-    pub namespace: NamespaceArg,
     /// The MySQLBackup to restore (default: the instance's latest successful backup).
     #[arg(long, value_name = "BACKUP")]
     pub from: Option<String>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
-    /// Return once the restore is requested instead of waiting for it.
-    #[arg(long)]
-    pub no_wait: bool,
-    #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
     validate::instance_name(&args.name).map_err(anyhow::Error::msg)?;
-    let target = Target::connect(cluster, &args.namespace).await?;
+    let target = Target::connect(cluster).await?;
     let ns = target.namespace.clone();
     let names = InstanceNames::new(args.name.clone(), ns.clone());
     let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &ns);
@@ -84,12 +78,12 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         .await
         .map_err(|e| explain(e, "requesting the restore"))?;
     println!("restore of {} from {backup} requested", args.name);
-    if args.no_wait {
+    if !args.wait.wait {
         return Ok(ExitCode::SUCCESS);
     }
     wait_until(
         &format!("restore of {}", args.name),
-        args.timeout,
+        args.wait.timeout,
         || async {
             let instance = instances
                 .get(&args.name)

@@ -13,11 +13,9 @@ use crate::render::Renderer;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Watch only this namespace (repeatable). Default: all namespaces.
-    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
-    pub namespaces: Vec<String>,
-    /// Watch all namespaces (the default when no -n is given).
-    #[arg(short = 'A', long, conflicts_with = "namespaces")]
+    /// Watch all namespaces (the default when no -n is given; -n, repeatable, watches
+    /// only those).
+    #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// How many objects may be reconciled at once.
     #[arg(long, default_value_t = 16)]
@@ -51,6 +49,11 @@ pub async fn run(
     renderer: Renderer,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
+    let namespaces = cluster.namespace.clone();
+    anyhow::ensure!(
+        !args.all_namespaces || namespaces.is_empty(),
+        "-A and -n exclude each other: -A watches every namespace"
+    );
     let metrics = Arc::new(Metrics::default());
     let connection = cluster.connect_counted(metrics.requests.clone()).await?;
     // Fail fast with a clear line rather than a watch that errors forever.
@@ -68,10 +71,10 @@ pub async fn run(
     }
     tracing::info!(
         cluster = connection.cluster_url,
-        namespaces = if args.namespaces.is_empty() {
+        namespaces = if namespaces.is_empty() {
             "all".to_string()
         } else {
-            args.namespaces.join(",")
+            namespaces.join(",")
         },
         "operator started; Ctrl-C stops it after the reconciles in flight"
     );
@@ -86,7 +89,7 @@ pub async fn run(
         lease_duration: args.lease_duration,
     });
     let scope = Scope {
-        namespaces: args.namespaces,
+        namespaces,
         concurrency: args.concurrency,
         leader_election,
     };

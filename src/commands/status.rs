@@ -12,7 +12,6 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
-use super::flags::NamespaceArg;
 use super::output::{BackupReport, Format, backup_report, backup_table, paint, print_serialized};
 use super::{Target, explain};
 use crate::api::keys::INSTANCE_LABEL;
@@ -24,11 +23,10 @@ use crate::names::InstanceNames;
 pub struct Args {
     /// Instance to show; without it, list instances.
     pub name: Option<String>,
-    #[command(flatten)]
-    pub namespace: NamespaceArg,
     /// List instances in all namespaces.
     #[arg(short = 'A', long, conflicts_with = "name")]
     pub all_namespaces: bool,
+    /// Output format: a table for people, or JSON/YAML with a stable schema.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
 }
@@ -134,7 +132,7 @@ pub fn operator_warning(instance: &MySQL) -> Option<String> {
 }
 
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let target = Target::connect(cluster, &args.namespace).await?;
+    let target = Target::connect(cluster).await?;
     let Some(name) = &args.name else {
         let api: Api<MySQL> = if args.all_namespaces {
             Api::all(target.client.clone())
