@@ -322,3 +322,83 @@ async fn backup_and_restore_refuse_to_overlap() {
     let timeout = mysql(&["backup", "slow", "-n", &ns, "--wait", "--timeout", "3s"]);
     one_line_failure(&timeout, "timed out");
 }
+
+/// What a person sees: `status` inside a real pseudo-terminal (util-linux `script`),
+/// colours on. Every row of a boxed table has the same display width, a list's columns
+/// line up under their headers, and an empty section says `none`.
+#[tokio::test]
+async fn tables_line_up_in_a_real_terminal() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "tty").await;
+    let _operator = Operator::start(&[&ns]);
+    let created = mysql_with_stdin(&["create", "db", "-n", &ns, "--password-stdin"], "pw\n");
+    assert!(created.status.success(), "{}", text(&created));
+    let in_terminal = |args: &str| {
+        let binary = env!("CARGO_BIN_EXE_kubectl-mysql");
+        let out = std::process::Command::new("script")
+            .args(["-qec", &format!("{binary} {args}"), "/dev/null"])
+            .env("COLUMNS", "100")
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script (util-linux)");
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let raw = in_terminal(&format!("status db -n {ns}"));
+    assert!(raw.contains("\u{1b}["), "no colour in a terminal:\n{raw}");
+    let shown = strip(&raw);
+    let mut tables = 0;
+    let mut widths: Vec<usize> = Vec::new();
+    for line in shown.lines() {
+        if line.starts_with('┌') {
+            widths.clear();
+        }
+        if ['┌', '│', '╞', '├', '└']
+            .iter()
+            .any(|c| line.starts_with(*c))
+        {
+            widths.push(line.chars().count());
+        }
+        if line.starts_with('└') {
+            tables += 1;
+            assert!(
+                widths.iter().all(|w| *w == widths[0]),
+                "ragged table:\n{shown}"
+            );
+            assert!(widths[0] <= 100, "wider than the terminal:\n{shown}");
+        }
+    }
+    assert!(tables >= 3, "{shown}");
+    assert!(shown.contains("Backups: none"), "{shown}");
+
+    let list = strip(&in_terminal(&format!("status -n {ns}")));
+    assert!(!list.contains('│'), "a list is plain columns:\n{list}");
+    let header = list.lines().next().unwrap();
+    let column = header.find("READY").unwrap();
+    let row = list.lines().find(|l| l.contains(" db ")).unwrap();
+    assert_eq!(
+        &row[column..column + 3],
+        "yes",
+        "READY is not under its header:\n{list}"
+    );
+}

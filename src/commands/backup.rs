@@ -8,7 +8,9 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
 
 use super::flags::WaitArgs;
-use super::output::{Format, backup_report, backup_table, print_serialized};
+use super::output::{
+    Format, TableStyle, backup_report, backup_table, print_section, print_serialized,
+};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY};
@@ -108,7 +110,7 @@ async fn list(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::Result<ExitCod
     list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
     let reports: Vec<_> = list.iter().map(backup_report).collect();
     if args.output == Format::Table {
-        println!("{}", backup_table(&reports));
+        print_section("Backups", &backup_table(&reports, TableStyle::Plain));
     } else {
         print_serialized(&reports, args.output)?;
     }

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::presets::{NOTHING, UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color, ContentArrangement, Table};
 use kube::ResourceExt;
 use serde::Serialize;
 
@@ -38,7 +39,60 @@ pub fn colour_enabled() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// Wraps `text` in an ANSI colour when stdout is a terminal.
+/// A table cell, coloured (green good, red bad, yellow unknown) when stdout is a
+/// terminal. The table applies the colour after measuring the text, so borders and
+/// columns line up, which colour codes inside the text would break.
+pub fn painted(text: &str, good: Option<bool>) -> Cell {
+    let cell = Cell::new(text);
+    if !colour_enabled() {
+        return cell;
+    }
+    cell.fg(match good {
+        Some(true) => Color::Green,
+        Some(false) => Color::Red,
+        None => Color::Yellow,
+    })
+}
+
+/// A table that fits the terminal (`$COLUMNS`, else the terminal's width): boxed for
+/// a detail view's sections, plain columns like `kubectl get` for a list.
+pub fn new_table(style: TableStyle) -> Table {
+    let mut table = Table::new();
+    table.load_preset(match style {
+        TableStyle::Boxed => UTF8_FULL_CONDENSED,
+        TableStyle::Plain => NOTHING,
+    });
+    if let Some(width) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        table.set_width(width);
+    }
+    // A list keeps one line per row, like `kubectl get`; a detail view wraps its long
+    // messages to the terminal, when the terminal says how wide it is.
+    let known_width = table.width().is_some_and(|w| w >= 40);
+    if style == TableStyle::Boxed && known_width {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    if colour_enabled() {
+        table.enforce_styling();
+    }
+    table
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableStyle {
+    Boxed,
+    Plain,
+}
+
+/// Prints `table`, or `TITLE: none` for a section with no rows.
+pub fn print_section(title: &str, table: &Table) {
+    if table.row_count() == 0 {
+        println!("{title}: none");
+    } else {
+        println!("{table}");
+    }
+}
+
+/// Wraps `text` in an ANSI colour when stdout is a terminal (for text outside tables).
 pub fn paint(text: &str, good: Option<bool>) -> String {
     if !colour_enabled() {
         return text.to_string();
@@ -84,9 +138,8 @@ pub fn backup_report(b: &MySQLBackup) -> BackupReport {
 }
 
 /// The backups of one instance as a table (status and `backup --list` alike).
-pub fn backup_table(reports: &[BackupReport]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
+pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
+    let mut table = new_table(style);
     table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
     for b in reports {
         table.add_row([

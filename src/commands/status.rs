@@ -5,14 +5,17 @@
 
 use std::process::ExitCode;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
-use super::output::{BackupReport, Format, backup_report, backup_table, paint, print_serialized};
+use super::output::{
+    BackupReport, Format, TableStyle, backup_report, backup_table, new_table, paint, painted,
+    print_section, print_serialized,
+};
 use super::{Target, explain};
 use crate::api::keys::INSTANCE_LABEL;
 use crate::api::{ConditionStatus, MySQL, MySQLBackup};
@@ -149,8 +152,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         } else if rows.is_empty() {
             eprintln!("no MySQL instances found");
         } else {
-            let mut table = Table::new();
-            table.load_preset(UTF8_FULL_CONDENSED);
+            let mut table = new_table(TableStyle::Plain);
             table.set_header([
                 "NAMESPACE",
                 "NAME",
@@ -162,13 +164,13 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             ]);
             for r in &rows {
                 table.add_row([
-                    r.namespace.clone(),
-                    r.name.clone(),
-                    r.phase.clone(),
-                    paint(if r.ready { "yes" } else { "no" }, Some(r.ready)),
-                    r.image.clone(),
-                    r.storage.clone(),
-                    r.last_backup.clone().unwrap_or_else(|| "-".into()),
+                    Cell::new(&r.namespace),
+                    Cell::new(&r.name),
+                    Cell::new(&r.phase),
+                    painted(if r.ready { "yes" } else { "no" }, Some(r.ready)),
+                    Cell::new(&r.image),
+                    Cell::new(&r.storage),
+                    Cell::new(r.last_backup.as_deref().unwrap_or("-")),
                 ]);
             }
             println!("{table}");
@@ -270,45 +272,48 @@ async fn detail(
 }
 
 fn print_detail(r: &StatusReport) {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    let yes_no = |b: bool| paint(if b { "yes" } else { "no" }, Some(b));
+    let mut table = new_table(TableStyle::Boxed);
     let bound = |c: &ClaimReport| {
         let phase = c.phase.clone().unwrap_or_else(|| "missing".into());
         let ok = phase == "Bound";
-        format!(
-            "{} {} (volume {})",
+        let text = format!(
+            "{} {phase} (volume {})",
             c.name,
-            paint(&phase, Some(ok)),
-            c.volume.clone().unwrap_or_else(|| "-".into())
-        )
+            c.volume.as_deref().unwrap_or("-")
+        );
+        painted(&text, Some(ok))
     };
-    table.add_row([
+    let plain = |key: &str, value: &str| vec![Cell::new(key), Cell::new(value)];
+    table.add_row(plain(
         "Name",
         &format!("{}/{}", r.summary.namespace, r.summary.name),
+    ));
+    table.add_row(plain("Phase", &r.summary.phase));
+    let ready = if r.summary.ready { "yes" } else { "no" };
+    table.add_row(vec![
+        Cell::new("Ready"),
+        painted(ready, Some(r.summary.ready)),
     ]);
-    table.add_row(["Phase", &r.summary.phase]);
-    table.add_row(["Ready", &yes_no(r.summary.ready)]);
-    table.add_row(["Image", &r.summary.image]);
-    table.add_row(["Endpoint", r.endpoint.as_deref().unwrap_or("-")]);
-    table.add_row(["Storage", &r.summary.storage]);
-    table.add_row(["Node", r.node.as_deref().unwrap_or("-")]);
-    table.add_row(["Data volume", &bound(&r.data_volume_claim)]);
-    table.add_row(["Backup volume", &bound(&r.backup_volume_claim)]);
-    table.add_row([
-        "Replicas",
-        &format!(
-            "{} desired, {} ready, {} available",
-            r.replicas.desired, r.replicas.ready, r.replicas.available
-        ),
+    table.add_row(plain("Image", &r.summary.image));
+    table.add_row(plain("Endpoint", r.endpoint.as_deref().unwrap_or("-")));
+    table.add_row(plain("Storage", &r.summary.storage));
+    table.add_row(plain("Node", r.node.as_deref().unwrap_or("-")));
+    table.add_row(vec![Cell::new("Data volume"), bound(&r.data_volume_claim)]);
+    table.add_row(vec![
+        Cell::new("Backup volume"),
+        bound(&r.backup_volume_claim),
     ]);
-    table.add_row(["Message", r.message.as_deref().unwrap_or("-")]);
+    let replicas = format!(
+        "{} desired, {} ready, {} available",
+        r.replicas.desired, r.replicas.ready, r.replicas.available
+    );
+    table.add_row(plain("Replicas", &replicas));
+    table.add_row(plain("Message", r.message.as_deref().unwrap_or("-")));
     println!("{table}");
     if let Some(warning) = &r.operator_warning {
         println!("{}", paint(&format!("warning: {warning}"), Some(false)));
     }
-    let mut conditions = Table::new();
-    conditions.load_preset(UTF8_FULL_CONDENSED);
+    let mut conditions = new_table(TableStyle::Boxed);
     conditions.set_header(["CONDITION", "STATUS", "REASON", "MESSAGE"]);
     for c in &r.conditions {
         let ok = match c.status.as_str() {
@@ -317,19 +322,18 @@ fn print_detail(r: &StatusReport) {
             _ => None,
         };
         conditions.add_row([
-            c.type_.clone(),
-            paint(&c.status, ok),
-            c.reason.clone(),
-            c.message.clone(),
+            Cell::new(&c.type_),
+            painted(&c.status, ok),
+            Cell::new(&c.reason),
+            Cell::new(&c.message),
         ]);
     }
-    println!("{conditions}");
-    println!("{}", backup_table(&r.backups));
-    let mut events = Table::new();
-    events.load_preset(UTF8_FULL_CONDENSED);
+    print_section("Conditions", &conditions);
+    print_section("Backups", &backup_table(&r.backups, TableStyle::Boxed));
+    let mut events = new_table(TableStyle::Boxed);
     events.set_header(["TYPE", "REASON", "MESSAGE"]);
     for e in &r.events {
         events.add_row([e.type_.clone(), e.reason.clone(), e.message.clone()]);
     }
-    println!("{events}");
+    print_section("Events", &events);
 }
