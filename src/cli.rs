@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::flags::LogArgs;
 use crate::commands::{
-    backup, completion, create, install_crd, install_operator, restore, run_operator, status,
+    backup, completion, create, install_crd, install_operator, pause, restore, run_operator, status,
 };
 use crate::kubeclient::ClusterArgs;
 use crate::render::Renderer;
@@ -58,6 +58,10 @@ pub enum Command {
     Backup(backup::Args),
     /// Restore a running instance from a backup.
     Restore(restore::Args),
+    /// Stop reconciling an instance (no applies, no Jobs, no deletion backup) until resumed.
+    Pause(pause::Args),
+    /// Reconcile a paused instance again.
+    Resume(pause::Args),
     /// Run the operator in the foreground against the current kubeconfig.
     RunOperator(run_operator::Args),
     /// Print a shell completion script (bash, zsh or fish).
@@ -86,6 +90,8 @@ impl Cli {
             Command::Status(args) => status::run(cluster, args).await,
             Command::Backup(args) => backup::run(cluster, args).await,
             Command::Restore(args) => restore::run(cluster, args).await,
+            Command::Pause(args) => pause::pause(cluster, args).await,
+            Command::Resume(args) => pause::resume(cluster, args).await,
             Command::InstallOperator(args) => {
                 install_operator::run(cluster, &renderer(self.templates.as_deref())?, args).await
             }
@@ -160,7 +166,7 @@ mod tests {
     #[test]
     fn subcommands() {
         let (c, instances) = candidates(&words(&["re"]));
-        assert_eq!(c, vec!["restore"]);
+        assert_eq!(c, vec!["restore", "resume"]);
         assert!(!instances);
         let (all, _) = candidates(&words(&[""]));
         for expected in [

@@ -1121,3 +1121,57 @@ async fn the_installed_rbac_runs_the_whole_lifecycle_and_no_more() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// `kubectl mysql pause` stops the reconciling: a spec change while paused is not
+/// applied and the status says Paused; `resume` picks up where it left.
+#[tokio::test]
+async fn pause_holds_a_spec_change_until_resume() {
+    let Some((client, ns, a)) = setup("pause").await else {
+        return;
+    };
+    let _operator = Operator::start(&[&ns]);
+    create_ready(&a.instances, "db").await;
+    let ms = |verb: &str| {
+        let out = plugin().args([verb, "db", "-n", &ns]).output().unwrap();
+        assert!(out.status.success(), "{verb}: {}", text(&out));
+    };
+    ms("pause");
+    wait_phase(&a.instances, "db", Phase::Paused).await;
+    let patch = json!({"spec": {"image": "mysql:8.4.9"}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    let image = || async {
+        let d = deployments.get("db").await.unwrap();
+        d.spec.unwrap().template.spec.unwrap().containers[0]
+            .image
+            .clone()
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        image().await.as_deref(),
+        Some("mysql:8.4"),
+        "applied while paused"
+    );
+    let paused = a.instances.get("db").await.unwrap();
+    assert_eq!(paused.status.unwrap().phase, Some(Phase::Paused));
+    let got = kubectl(&[
+        "get",
+        "mysql",
+        "db",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.status.phase}",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&got.stdout), "Paused");
+    ms("resume");
+    eventually(WAIT, "the new image after resume", || async {
+        (image().await.as_deref() == Some("mysql:8.4.9")).then_some(())
+    })
+    .await;
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+}

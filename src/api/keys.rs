@@ -13,6 +13,8 @@ pub const MANAGED_BY: &str = "kubectl-mysql";
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// Finalizer that holds a MySQL object until its backup is recorded.
 pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
+/// Annotation on a MySQL object: `true` stops its reconciling (`kubectl mysql pause`).
+pub const PAUSED_ANNOTATION: &str = "mysqls.otus.homework/paused";
 /// Annotation on a MySQL object: `true` deletes it without taking a backup first.
 pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-delete";
 /// Label on children, Jobs and backup records naming the instance they belong to.

@@ -140,6 +140,7 @@ pub enum Phase {
     Restoring,
     Ready,
     Updating,
+    Paused,
     Deleting,
     Failed,
 }
@@ -169,6 +170,11 @@ impl MySQL {
             (spec.password.is_some() == spec.password_secret_ref.is_some())
                 .then(|| "set exactly one of spec.password and spec.passwordSecretRef".to_string())
         })
+    }
+
+    /// `kubectl mysql pause` stopped its reconciling.
+    pub fn paused(&self) -> bool {
+        keys::annotation(&self.metadata, keys::PAUSED_ANNOTATION) == Some("true")
     }
 
     /// Deleting this instance skips the final backup.

@@ -29,7 +29,7 @@ pub struct CompleteArgs {
 /// kubectl's ShellCompDirectiveNoFileComp.
 const NO_FILE_COMPLETION: &str = ":4";
 /// Subcommands whose first positional argument is an instance name.
-const TAKES_INSTANCE: [&str; 3] = ["status", "backup", "restore"];
+const TAKES_INSTANCE: [&str; 6] = ["status", "backup", "restore", "pause", "resume", "connect"];
 
 /// The completion script of `command` (the whole CLI, which only `cli` names).
 pub fn script(shell: Shell, mut command: clap::Command) -> String {

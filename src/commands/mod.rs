@@ -7,6 +7,7 @@ pub mod flags;
 pub mod install_crd;
 pub mod install_operator;
 pub mod output;
+pub mod pause;
 pub mod progress;
 pub mod restore;
 pub mod run_operator;

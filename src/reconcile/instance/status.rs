@@ -352,6 +352,18 @@ fn message_of(phase: Phase, observed: &Observed) -> String {
     }
 }
 
+/// The status of a paused instance: what it had, with phase and message saying so.
+pub fn paused(previous: Option<&MySQLStatus>, name: &str, deleting: bool) -> MySQLStatus {
+    let mut status = previous.cloned().unwrap_or_default();
+    status.phase = Some(Phase::Paused);
+    status.message = Some(if deleting {
+        format!("paused: the deletion (and its backup) waits; `kubectl mysql resume {name}`")
+    } else {
+        format!("paused: nothing is reconciled; `kubectl mysql resume {name}`")
+    });
+    status
+}
+
 /// An Event to publish on the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {

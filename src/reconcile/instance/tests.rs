@@ -1265,6 +1265,28 @@ fn volume_cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "paused: nothing is written but the status, which says Paused",
+            instance: annotated(
+                {
+                    let mut i = instance();
+                    i.spec.image = "mysql:9.0".into();
+                    i
+                },
+                crate::api::keys::PAUSED_ANNOTATION,
+                "true",
+            ),
+            snapshot: Snapshot {
+                password_job: None,
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty(), "{:?}", p.writes.len());
+                assert_eq!(phase(p), Some(Phase::Paused));
+                assert_eq!(events(p), vec!["Paused"]);
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+            },
+        },
+        Case {
             name: "finalizer: an instance seen for the first time gets it",
             instance: {
                 let mut i = instance();
@@ -1294,6 +1316,21 @@ fn plan_table() {
         let outcome = std::panic::catch_unwind(|| (case.check)(&plan));
         assert!(outcome.is_ok(), "case failed: {}", case.name);
     }
+}
+
+/// A first start that is simply not ready yet is no warning: only what a person should
+/// act on is.
+#[test]
+fn a_first_start_publishes_no_warning() {
+    let first = plan_for(&instance(), &empty_snapshot());
+    assert!(
+        first
+            .events
+            .iter()
+            .all(|e| e.type_ == kube::runtime::events::EventType::Normal),
+        "{:?}",
+        events(&first)
+    );
 }
 
 #[test]
@@ -1350,6 +1387,20 @@ fn deletion_cases() -> Vec<DeletionCase> {
                 assert_eq!(phase(p), Some(Phase::Deleting));
                 assert_eq!(p.finalizer, FinalizerChange::Keep);
                 assert!(is_wait(p));
+            },
+        },
+        DeletionCase {
+            name: "paused: a deletion starts no backup and keeps the finalizer",
+            instance: deleting(annotated(
+                instance(),
+                crate::api::keys::PAUSED_ANNOTATION,
+                "true",
+            )),
+            snapshot: deletion_snapshot(),
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
+                assert_eq!(phase(p), Some(Phase::Paused));
             },
         },
         DeletionCase {

@@ -16,6 +16,9 @@ use super::{FinalizerChange, Kind, Plan, Write};
 pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timestamp) -> Plan {
     let mut plan = Plan::new(instance);
     plan.finalizer = FinalizerChange::Keep;
+    if instance.paused() {
+        return super::paused_plan(plan, instance, true);
+    }
     if instance.skips_backup_on_delete() {
         return finish_deletion(plan, snapshot);
     }

@@ -127,6 +127,9 @@ pub fn instance(
 ) -> Result<Plan> {
     let now = rfc3339(now);
     let mut plan = Plan::new(instance);
+    if instance.paused() {
+        return Ok(paused_plan(plan, instance, false));
+    }
     let mut observed = Observed::for_instance(
         instance.metadata.generation,
         &snapshot.names,
@@ -172,6 +175,23 @@ pub fn instance(
         Err(wait) => return Ok(plan.then(Next::Wait(wait))),
     };
     Ok(plan.with_status(instance, &observed, &now))
+}
+
+/// A paused instance: no write at all but its status, which says so.
+fn paused_plan(mut plan: Plan, instance: &MySQL, deleting: bool) -> Plan {
+    plan.finalizer = FinalizerChange::Keep;
+    let previous = instance.status.as_ref();
+    let new = status::paused(previous, &instance.name_any(), deleting);
+    if previous != Some(&new) {
+        if previous.and_then(|s| s.phase) != Some(crate::api::Phase::Paused) {
+            plan.events.push(Notice::normal(
+                "Paused",
+                new.message.clone().unwrap_or_default(),
+            ));
+        }
+        plan.status = Some(new);
+    }
+    plan.then(Next::Settled)
 }
 
 /// What the steps of one instance plan share.
