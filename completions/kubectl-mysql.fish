@@ -41,6 +41,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "create"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "status" -d 'Show one instance in detail, or list instances'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "backup" -d 'Start an on-demand backup of an instance, or list its backups'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "restore" -d 'Restore a running instance from a backup'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "connect" -d 'Open the mysql client in the instance\'s server (no password in argv anywhere); `-- -e "SQL"` runs one statement and returns its exit code'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "pause" -d 'Stop reconciling an instance (no applies, no Jobs, no deletion backup) until resumed'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "resume" -d 'Reconcile a paused instance again'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-operator" -d 'Run the operator in the foreground against the current kubeconfig'
@@ -125,6 +126,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l l
 json\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s A -l all-namespaces -d 'List instances in all namespaces'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s w -l watch -d 'Print again whenever the instance, its backups or its Events change, until Ctrl-C (with -o json, one document a line)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s h -l help -d 'Print help'
@@ -162,6 +164,16 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand pause" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand pause" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand pause" -l context -d 'The kubeconfig context to use' -r

@@ -9,7 +9,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::flags::LogArgs;
 use crate::commands::{
-    backup, completion, create, install_crd, install_operator, pause, restore, run_operator, status,
+    backup, completion, connect, create, install_crd, install_operator, pause, restore,
+    run_operator, status,
 };
 use crate::kubeclient::ClusterArgs;
 use crate::render::Renderer;
@@ -58,6 +59,9 @@ pub enum Command {
     Backup(backup::Args),
     /// Restore a running instance from a backup.
     Restore(restore::Args),
+    /// Open the mysql client in the instance's server (no password in argv anywhere);
+    /// `-- -e "SQL"` runs one statement and returns its exit code.
+    Connect(connect::Args),
     /// Stop reconciling an instance (no applies, no Jobs, no deletion backup) until resumed.
     Pause(pause::Args),
     /// Reconcile a paused instance again.
@@ -90,6 +94,7 @@ impl Cli {
             Command::Status(args) => status::run(cluster, args).await,
             Command::Backup(args) => backup::run(cluster, args).await,
             Command::Restore(args) => restore::run(cluster, args).await,
+            Command::Connect(args) => connect::run(cluster, args).await,
             Command::Pause(args) => pause::pause(cluster, args).await,
             Command::Resume(args) => pause::resume(cluster, args).await,
             Command::InstallOperator(args) => {

@@ -402,3 +402,81 @@ async fn tables_line_up_in_a_real_terminal() {
         "READY is not under its header:\n{list}"
     );
 }
+
+/// `status --watch -o json` prints one document when it starts and another after each
+/// change (a watch, not polling), until it is stopped.
+#[tokio::test]
+async fn status_watch_prints_a_document_per_change() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "watch").await;
+    let _operator = Operator::start(&[&ns]);
+    let created = mysql_with_stdin(&["create", "db", "-n", &ns, "--password-stdin"], "pw\n");
+    assert!(created.status.success(), "{}", text(&created));
+    let mut watching = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-mysql"))
+        .args(["status", "db", "-n", &ns, "--watch", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = watching.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |what: &str| -> serde_json::Value {
+        let line = received
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no document for {what}"));
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {line}"))
+    };
+    let first = next("the start");
+    assert_eq!(first["phase"], "Ready", "{first}");
+    assert!(first["backups"].as_array().unwrap().is_empty());
+    let backup = mysql(&["backup", "db", "-n", &ns, "--timeout", "90s"]);
+    assert!(backup.status.success(), "{}", text(&backup));
+    let mut seen = first;
+    while seen["backups"].as_array().unwrap().is_empty()
+        || seen["backups"][0]["phase"] != "Succeeded"
+    {
+        seen = next("the backup");
+    }
+    watching.kill().unwrap();
+    let _ = watching.wait();
+}
+
+/// `connect` refuses an instance that is not Ready, in one line.
+#[tokio::test]
+async fn connect_refuses_an_instance_that_is_not_ready() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds();
+    let ns = namespace(&client, "connect").await;
+    let created = mysql_with_stdin(
+        &[
+            "create",
+            "idle",
+            "-n",
+            &ns,
+            "--password-stdin",
+            "--wait=false",
+        ],
+        "pw\n",
+    );
+    assert!(created.status.success(), "{}", text(&created));
+    one_line_failure(
+        &mysql(&["connect", "idle", "-n", &ns, "--", "-e", "select 1"]),
+        "idle is not Ready",
+    );
+}

@@ -382,6 +382,37 @@ async fn real_node_course_check_with_real_data() {
         );
     }
 
+    // `kubectl mysql connect`: the client in the server's pod, logged in by its option
+    // file; one statement's output and exit code come back, and no password is in any
+    // process's argv.
+    let scan = ArgvScan::start(&["otuspassword"]);
+    let count = ok(
+        kubectl(&[
+            "mysql",
+            "connect",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--",
+            "-e",
+            "select count(*) from test",
+        ]),
+        "kubectl mysql connect -- -e",
+    );
+    assert!(count.lines().any(|l| l.trim() == "2"), "{count}");
+    let failing = kubectl(&[
+        "mysql",
+        "connect",
+        INSTANCE,
+        "-n",
+        &ns,
+        "--",
+        "-e",
+        "select * from no_such_table",
+    ]);
+    assert_eq!(failing.status.code(), Some(1), "{}", text(&failing));
+    scan.assert_clean("kubectl mysql connect");
+
     // The everyday commands on the running instance: an on-demand backup, a lost table,
     // and a restore that brings it back.
     let scan = ArgvScan::start(&["otuspassword"]);

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod completion;
+pub mod connect;
 pub mod create;
 pub mod flags;
 pub mod install_crd;

@@ -32,6 +32,10 @@ pub struct Args {
     /// Output format: a table for people, or JSON/YAML with a stable schema.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
+    /// Print again whenever the instance, its backups or its Events change, until
+    /// Ctrl-C (with -o json, one document a line).
+    #[arg(short = 'w', long, requires = "name")]
+    pub watch: bool,
 }
 
 /// One row of the list view.
@@ -178,20 +182,94 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     };
 
-    let namespace = &target.namespace;
-    let client = target.client.clone();
+    let names = InstanceNames::new(name.clone(), target.namespace.clone());
+    show(&target.client, &names, args.output, args.watch).await?;
+    if args.watch {
+        watch(&target.client, &names, args.output).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the instance once, in `format` (compact JSON, one line, when watching).
+async fn show(
+    client: &kube::Client,
+    names: &InstanceNames,
+    format: Format,
+    watching: bool,
+) -> anyhow::Result<()> {
+    let (name, namespace) = (&names.name, &names.namespace);
     let instance = Api::<MySQL>::namespaced(client.clone(), namespace)
         .get(name)
         .await
         .map_err(|e| explain(e, &format!("MySQL {name} in namespace {namespace}")))?;
-    let names = InstanceNames::new(name.clone(), namespace.clone());
-    let report = detail(client, &instance, &names).await?;
-    if args.output != Format::Table {
-        print_serialized(&report, args.output)?;
-        return Ok(ExitCode::SUCCESS);
+    let report = detail(client.clone(), &instance, names).await?;
+    match format {
+        Format::Table => {
+            if watching {
+                println!("--- {}", jiff::Timestamp::now().strftime("%H:%M:%S"));
+            }
+            print_detail(&report);
+        }
+        Format::Json if watching => println!("{}", serde_json::to_string(&report)?),
+        other => print_serialized(&report, other)?,
     }
-    print_detail(&report);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Watches (never polls) the instance, its backup records and its Events, and prints
+/// again after each burst of changes, until Ctrl-C or the instance is gone.
+async fn watch(client: &kube::Client, names: &InstanceNames, format: Format) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use kube::runtime::watcher::{self, Event as Change};
+    let ns = &names.namespace;
+    let by_name = watcher::Config::default().fields(&format!("metadata.name={}", names.name));
+    let by_label = watcher::Config::default().labels(&format!("{INSTANCE_LABEL}={}", names.name));
+    let by_object = watcher::Config::default().fields(&format!(
+        "involvedObject.name={},involvedObject.kind=MySQL",
+        names.name
+    ));
+    // Only a real change counts: the initial listing and restarts of a watch do not.
+    fn is_change<K>(e: &Result<Change<K>, watcher::Error>) -> bool {
+        matches!(e, Ok(Change::Apply(_) | Change::Delete(_)))
+    }
+    let mut changes = futures::stream::select_all([
+        watcher::watcher(Api::<MySQL>::namespaced(client.clone(), ns), by_name)
+            .map(|e| is_change(&e))
+            .boxed(),
+        watcher::watcher(Api::<MySQLBackup>::namespaced(client.clone(), ns), by_label)
+            .map(|e| is_change(&e))
+            .boxed(),
+        watcher::watcher(Api::<Event>::namespaced(client.clone(), ns), by_object)
+            .map(|e| is_change(&e))
+            .boxed(),
+    ])
+    .filter(|changed| futures::future::ready(*changed));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            next = changes.next() => {
+                if next.is_none() {
+                    return Ok(());
+                }
+            }
+        }
+        // A change rarely comes alone (status, then an Event): print once per burst.
+        let burst = tokio::time::sleep(std::time::Duration::from_millis(300));
+        tokio::pin!(burst);
+        loop {
+            tokio::select! {
+                () = &mut burst => break,
+                _ = changes.next() => {}
+            }
+        }
+        if let Err(e) = show(client, names, format, true).await {
+            if e.to_string().contains("not found") {
+                println!("{} is gone", names.name);
+                return Ok(());
+            }
+            return Err(e);
+        }
+    }
 }
 
 fn replica_report(d: Deployment) -> ReplicaReport {
