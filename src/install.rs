@@ -158,14 +158,17 @@ pub async fn apply_all(
     Ok(applied)
 }
 
-/// Deletes what `apply_all` made, the namespace last, and the leader Lease; CRDs and
-/// instances are not touched. Returns what was deleted.
+/// Deletes what `apply_all` made but the namespace: it may be one the user had before,
+/// holding other things (instances among them), so it is never ours to delete. CRDs and
+/// instances are not touched either. Returns what was deleted.
 pub async fn delete_all(
     client: &Client,
     objects: &[DynamicObject],
 ) -> Result<Vec<String>, InstallError> {
     let mut deleted = Vec::new();
-    for obj in objects.iter().rev() {
+    let not_namespace =
+        |obj: &&DynamicObject| obj.types.as_ref().is_none_or(|t| t.kind != "Namespace");
+    for obj in objects.iter().rev().filter(not_namespace) {
         let (api, what) = api_for(client, obj)?;
         match api
             .delete(&obj.name_any(), &DeleteParams::background())

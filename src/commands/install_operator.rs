@@ -110,7 +110,7 @@ pub async fn uninstall(
         println!("{deleted} deleted");
     }
     println!(
-        "the CRDs, the instances and their backups are kept; the instances are not reconciled until an operator runs again"
+        "namespace {namespace}, the CRDs, the instances and their backups are kept; the instances are not reconciled until an operator runs again"
     );
     Ok(ExitCode::SUCCESS)
 }

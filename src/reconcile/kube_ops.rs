@@ -4,7 +4,6 @@
 
 use std::fmt::Debug;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -159,14 +158,6 @@ where
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-pub fn set_owner<K: Resource>(obj: &mut K, owner: &OwnerReference) {
-    obj.meta_mut().owner_references = Some(vec![owner.clone()]);
-}
-
-pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
-    obj.owner_references().iter().any(|o| o.uid == uid)
 }
 
 /// The pods of Job `job` (by the `job-name` label Kubernetes puts on them).
