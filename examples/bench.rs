@@ -1,9 +1,11 @@
 //! The operator's cost on the current cluster (the local control plane by default):
 //! latency for single instances, bursts of N, API requests by verb, steady-state
-//! writes, peak RSS and CPU of the operator process, and the raw server-side-apply
-//! bound. Run it with `examples/bench.sh`; it prints a table and writes JSON.
+//! writes, peak RSS and CPU of the operator process, and two bounds: the fair one (a
+//! bare client making the writes any operator must make for the same instances) and
+//! the raw one (as many small ConfigMaps). Run it with `examples/bench.sh`; it prints
+//! the figures and writes JSON.
 //!
-//!   cargo run --release --example bench -- [--sizes 100,1000] [--samples 20]
+//!   cargo run --release --example bench -- [--sizes 100,1000[,5000]] [--samples 20]
 //!       [--steady-seconds 30] [--out FILE]
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +19,11 @@ use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use kubectl_mysql::api::keys::SKIP_BACKUP_ANNOTATION;
-use kubectl_mysql::api::{MySQL, MySQLSpec, Phase};
+use kubectl_mysql::api::{MySQL, MySQLSpec, MySQLStatus, Phase};
+use kubectl_mysql::manifests;
+use kubectl_mysql::names::InstanceNames;
+use kubectl_mysql::reconcile::kube_ops::{apply, patch_status};
+use kubectl_mysql::render::{InstanceContext, Renderer};
 use serde::Serialize;
 
 #[path = "../tests/common/mod.rs"]
@@ -86,7 +92,6 @@ fn spawn_observer(client: Client, ns: &str) -> Arc<Mutex<Seen>> {
 struct OperatorProcess {
     child: Child,
     metrics: String,
-    started: Instant,
 }
 
 impl OperatorProcess {
@@ -113,7 +118,6 @@ impl OperatorProcess {
         let me = Self {
             child,
             metrics: format!("127.0.0.1:{port}"),
-            started: Instant::now(),
         };
         for _ in 0..100 {
             if me.requests().await.is_some() {
@@ -124,6 +128,7 @@ impl OperatorProcess {
         panic!("the operator did not serve /metrics");
     }
 
+    /// The operator's request counters, by verb and by `verb resource`.
     async fn requests(&self) -> Option<BTreeMap<String, u64>> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(&self.metrics).await.ok()?;
@@ -133,15 +138,25 @@ impl OperatorProcess {
             .ok()?;
         let mut body = String::new();
         stream.read_to_string(&mut body).await.ok()?;
-        Some(
-            body.lines()
-                .filter_map(|l| l.strip_prefix("kubectl_mysql_api_requests_total{verb=\""))
-                .filter_map(|l| {
-                    let (verb, count) = l.split_once("\"} ")?;
-                    Some((verb.to_string(), count.parse().ok()?))
-                })
-                .collect(),
-        )
+        let mut counts = BTreeMap::new();
+        for line in body.lines() {
+            let Some(rest) = line.strip_prefix("kubectl_mysql_api_requests_total{verb=\"") else {
+                continue;
+            };
+            let Some((labels, count)) = rest.split_once("} ") else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            let (verb, resource) = labels
+                .split_once("\",resource=\"")
+                .map(|(v, r)| (v, r.trim_end_matches('"')))
+                .unwrap_or((labels.trim_end_matches('"'), "?"));
+            *counts.entry(verb.to_string()).or_default() += count;
+            *counts.entry(format!("{verb} {resource}")).or_default() += count;
+        }
+        Some(counts)
     }
 
     /// Peak RSS (MiB) and CPU seconds so far, from /proc.
@@ -154,19 +169,7 @@ impl OperatorProcess {
             .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
             .unwrap_or(0.0);
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks: f64 = fields
-            .get(11)
-            .and_then(|u| u.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            + fields
-                .get(12)
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(0.0);
-        (hwm_kib / 1024.0, ticks / 100.0)
+        (hwm_kib / 1024.0, cpu_seconds(&stat))
     }
 
     fn stop(mut self) {
@@ -182,6 +185,31 @@ fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeM
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
         .collect()
+}
+
+/// The per-verb totals (keys without a resource).
+fn by_verb(requests: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    requests
+        .iter()
+        .filter(|(k, _)| !k.contains(' '))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Per instance, rounded to hundredths.
+fn per_instance(requests: &BTreeMap<String, u64>, n: usize) -> BTreeMap<String, f64> {
+    requests
+        .iter()
+        .map(|(k, v)| (k.clone(), (*v as f64 / n as f64 * 100.0).round() / 100.0))
+        .collect()
+}
+
+fn total(requests: &BTreeMap<String, u64>) -> u64 {
+    by_verb(requests)
+        .iter()
+        .filter(|(k, _)| *k != "watch")
+        .map(|(_, v)| v)
+        .sum()
 }
 
 fn writes(requests: &BTreeMap<String, u64>) -> u64 {
@@ -259,6 +287,9 @@ struct BurstReport {
     instances: usize,
     reconciled_s: f64,
     ready_s: f64,
+    /// All requests but watches, per instance.
+    requests_per_instance_total: f64,
+    /// By verb, and by `verb resource`.
     requests_per_instance: BTreeMap<String, f64>,
     writes_per_instance: f64,
     steady_seconds: u64,
@@ -266,6 +297,16 @@ struct BurstReport {
     steady_writes: u64,
     operator_peak_rss_mib: f64,
     operator_cpu_s: f64,
+    operator_cpu_ms_per_instance: f64,
+    /// CPU seconds the API server and etcd spent during the burst (to reconciled).
+    apiserver_cpu_s: f64,
+    etcd_cpu_s: f64,
+    /// The fair bound: a bare client writes the instances and exactly the objects the
+    /// operator creates for them, plus one status write each.
+    fair_bound_writes: u64,
+    fair_bound_s: f64,
+    reconciled_over_fair: f64,
+    /// The reference bound: as many small ConfigMaps as the operator made writes.
     raw_applies: u64,
     raw_apply_s: f64,
     reconciled_over_raw: f64,
@@ -312,10 +353,7 @@ async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError
         reconciled_ms_p99: percentile(&reconciled, 99.0),
         ready_ms_median: percentile(&ready, 50.0),
         ready_ms_p99: percentile(&ready, 99.0),
-        requests_per_instance: requests
-            .iter()
-            .map(|(k, v)| (k.clone(), *v as f64 / o.samples as f64))
-            .collect(),
+        requests_per_instance: per_instance(&requests, o.samples),
     })
 }
 
@@ -326,67 +364,201 @@ async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, An
     let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
     let names: Vec<String> = (0..n).map(|i| format!("burst-{i}")).collect();
     let before = operator.requests().await.unwrap_or_default();
+    let servers_before = ServerCpu::now();
     let t0 = Instant::now();
     futures::stream::iter(names.iter().map(|name| {
         let api = api.clone();
         async move { api.create(&PostParams::default(), &instance(name)).await }
     }))
-    .buffer_unordered(64)
+    .buffer_unordered(CREATE_CONCURRENCY)
     .try_collect::<Vec<_>>()
     .await?;
-    wait_all(&seen, &names, false, Duration::from_secs(1800)).await?;
-    let reconciled_s = {
-        let s = seen.lock().unwrap();
-        names
-            .iter()
-            .map(|n| s.reconciled[n])
-            .max()
-            .unwrap()
-            .duration_since(t0)
-            .as_secs_f64()
-    };
-    wait_all(&seen, &names, true, Duration::from_secs(1800)).await?;
-    let ready_s = {
-        let s = seen.lock().unwrap();
-        names
-            .iter()
-            .map(|n| s.ready[n])
-            .max()
-            .unwrap()
-            .duration_since(t0)
-            .as_secs_f64()
-    };
+    wait_all(&seen, &names, false, Duration::from_secs(3600)).await?;
+    let reconciled_s = last_seen(&seen, &names, false, t0);
+    let servers = ServerCpu::now().since(&servers_before);
+    wait_all(&seen, &names, true, Duration::from_secs(3600)).await?;
+    let ready_s = last_seen(&seen, &names, true, t0);
     // Let the last status writes and Events land before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = operator.requests().await.unwrap_or_default();
     let creation = diff(&after, &before);
     tokio::time::sleep(Duration::from_secs(o.steady_seconds)).await;
-    let steady = diff(&operator.requests().await.unwrap_or_default(), &after);
+    let steady = by_verb(&diff(
+        &operator.requests().await.unwrap_or_default(),
+        &after,
+    ));
     let (rss, cpu) = operator.cost();
-    let _ = operator.started;
     operator.stop();
 
-    let writes_per_instance = writes(&creation) as f64 / n as f64;
-    let raw_applies = writes(&creation);
+    let raw_applies = writes(&by_verb(&creation));
+    let (fair_bound_writes, fair_bound_s) = fair_bound(client, n, o.concurrency).await?;
     let raw_apply_s = raw_bound(client, &ns, raw_applies, o.concurrency).await?;
     Ok(BurstReport {
         instances: n,
         reconciled_s,
         ready_s,
-        requests_per_instance: creation
-            .iter()
-            .map(|(k, v)| (k.clone(), *v as f64 / n as f64))
-            .collect(),
-        writes_per_instance,
+        requests_per_instance_total: total(&creation) as f64 / n as f64,
+        requests_per_instance: per_instance(&creation, n),
+        writes_per_instance: raw_applies as f64 / n as f64,
         steady_seconds: o.steady_seconds,
         steady_writes: writes(&steady),
         steady_requests: steady,
         operator_peak_rss_mib: rss,
         operator_cpu_s: cpu,
+        operator_cpu_ms_per_instance: cpu * 1000.0 / n as f64,
+        apiserver_cpu_s: servers.apiserver,
+        etcd_cpu_s: servers.etcd,
+        fair_bound_writes,
+        fair_bound_s,
+        reconciled_over_fair: reconciled_s / fair_bound_s,
         raw_applies,
         raw_apply_s,
         reconciled_over_raw: reconciled_s / raw_apply_s,
     })
+}
+
+/// How many instances the benchmark creates at once (as `kubectl apply` of many files
+/// would); the operator then works through them at its own concurrency.
+const CREATE_CONCURRENCY: usize = 64;
+
+/// Seconds from `t0` to the last instance seen reconciled (or Ready).
+fn last_seen(seen: &Arc<Mutex<Seen>>, names: &[String], ready: bool, t0: Instant) -> f64 {
+    let s = seen.lock().unwrap();
+    let map = if ready { &s.ready } else { &s.reconciled };
+    names
+        .iter()
+        .map(|n| map[n])
+        .max()
+        .unwrap()
+        .duration_since(t0)
+        .as_secs_f64()
+}
+
+/// CPU seconds so far of the API server and etcd on this machine (0 when they are
+/// not local processes).
+#[derive(Clone, Copy, Default)]
+struct ServerCpu {
+    apiserver: f64,
+    etcd: f64,
+}
+
+impl ServerCpu {
+    fn now() -> Self {
+        let mut cpu = Self::default();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return cpu;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            let slot = match comm.trim() {
+                "kube-apiserver" => &mut cpu.apiserver,
+                "etcd" => &mut cpu.etcd,
+                _ => continue,
+            };
+            *slot += cpu_seconds(&std::fs::read_to_string(path.join("stat")).unwrap_or_default());
+        }
+        cpu
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            apiserver: self.apiserver - before.apiserver,
+            etcd: self.etcd - before.etcd,
+        }
+    }
+}
+
+/// utime + stime of a `/proc/PID/stat` line, in seconds.
+fn cpu_seconds(stat: &str) -> f64 {
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The fair bound: the least any operator can do for N instances on this cluster. A
+/// bare client creates the N instances as the burst does, and for each, at the
+/// operator's concurrency, server-side-applies exactly the children the operator
+/// creates (rendered by the same templates) and writes its status once. Returns the
+/// writes made and the seconds taken.
+async fn fair_bound(client: &Client, n: usize, concurrency: u16) -> Result<(u64, f64), AnyError> {
+    let ns = common::namespace(client, &format!("kubectl-mysql-bench-fair{n}")).await;
+    let renderer = Renderer::embedded();
+    let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
+    let writes = std::sync::atomic::AtomicU64::new(0);
+    let t0 = Instant::now();
+    futures::stream::iter((0..n).map(|i| {
+        let api = api.clone();
+        async move {
+            api.create(&PostParams::default(), &instance(&format!("fair-{i}")))
+                .await
+        }
+    }))
+    .buffer_unordered(CREATE_CONCURRENCY)
+    .map(|created| {
+        let (renderer, client, ns, writes) = (&renderer, client.clone(), ns.clone(), &writes);
+        async move {
+            let created = created?;
+            let count = write_children(&client, &ns, renderer, &created).await?;
+            writes.fetch_add(count + 1, std::sync::atomic::Ordering::Relaxed);
+            Ok::<_, AnyError>(())
+        }
+    })
+    .buffer_unordered(concurrency as usize)
+    .try_collect::<Vec<_>>()
+    .await?;
+    Ok((writes.into_inner(), t0.elapsed().as_secs_f64()))
+}
+
+/// The writes of one instance in the fair bound; returns how many it made.
+async fn write_children(
+    client: &Client,
+    ns: &str,
+    renderer: &Renderer,
+    instance: &MySQL,
+) -> Result<u64, AnyError> {
+    let names = InstanceNames::new(instance.name_any(), ns.to_string());
+    let ctx = InstanceContext::new(instance, &names);
+    let children = manifests::children(renderer, &ctx)?;
+    let secret = manifests::credentials_secret(
+        renderer,
+        &ctx,
+        &names.credentials_secret(),
+        "bench-password",
+    )?;
+    let mut count = 0;
+    apply(&Api::namespaced(client.clone(), ns), &secret).await?;
+    if let Some(pv) = &children.data_pv {
+        apply(&Api::all(client.clone()), pv).await?;
+        count += 1;
+    }
+    apply(&Api::all(client.clone()), &children.backup_pv).await?;
+    apply(&Api::namespaced(client.clone(), ns), &children.data_pvc).await?;
+    apply(&Api::namespaced(client.clone(), ns), &children.backup_pvc).await?;
+    apply(&Api::namespaced(client.clone(), ns), &children.service).await?;
+    apply(&Api::namespaced(client.clone(), ns), &children.deployment).await?;
+    // The Secret, the backup volume, both claims, the Service and the Deployment.
+    count += 6;
+    let status = MySQLStatus {
+        phase: Some(Phase::Pending),
+        observed_generation: instance.metadata.generation,
+        ..Default::default()
+    };
+    patch_status::<MySQL>(
+        &Api::namespaced(client.clone(), ns),
+        &instance.name_any(),
+        &status,
+    )
+    .await?;
+    Ok(count + 1)
 }
 
 /// The physical reference: a bare client server-side-applies as many small objects as
@@ -451,7 +623,7 @@ async fn main() -> Result<(), AnyError> {
     );
     let l = &report.latency;
     println!(
-        "single instance x{}: reconciled median {:.0} ms, p99 {:.0} ms; Ready median {:.0} ms, p99 {:.0} ms; requests/instance {:?}",
+        "single instance x{}: reconciled median {:.0} ms, p99 {:.0} ms; Ready median {:.0} ms, p99 {:.0} ms\n  requests/instance {:?}",
         l.samples,
         l.reconciled_ms_median,
         l.reconciled_ms_p99,
@@ -461,20 +633,27 @@ async fn main() -> Result<(), AnyError> {
     );
     for b in &report.bursts {
         println!(
-            "burst {}: reconciled {:.1} s, Ready {:.1} s; raw bound {} applies in {:.1} s (ratio {:.2}); writes/instance {:.1}; requests/instance {:?}; steady {} s: {} writes {:?}; operator peak RSS {:.1} MiB, CPU {:.1} s",
+            "burst {}: reconciled {:.1} s, Ready {:.1} s\n  fair bound: {} writes in {:.1} s -> reconciled / fair = {:.2}\n  raw bound: {} ConfigMap applies in {:.1} s -> reconciled / raw = {:.2}\n  requests/instance {:.1} (writes {:.1}): {:?}\n  steady {} s: {} writes {:?}\n  operator: peak RSS {:.1} MiB, CPU {:.1} s ({:.2} ms/instance); apiserver CPU {:.1} s, etcd CPU {:.1} s to reconciled",
             b.instances,
             b.reconciled_s,
             b.ready_s,
+            b.fair_bound_writes,
+            b.fair_bound_s,
+            b.reconciled_over_fair,
             b.raw_applies,
             b.raw_apply_s,
             b.reconciled_over_raw,
+            b.requests_per_instance_total,
             b.writes_per_instance,
             b.requests_per_instance,
             b.steady_seconds,
             b.steady_writes,
             b.steady_requests,
             b.operator_peak_rss_mib,
-            b.operator_cpu_s
+            b.operator_cpu_s,
+            b.operator_cpu_ms_per_instance,
+            b.apiserver_cpu_s,
+            b.etcd_cpu_s
         );
     }
     std::fs::write(&o.out, serde_json::to_string_pretty(&report)?)?;

@@ -846,8 +846,14 @@ async fn metrics_and_readiness_are_scraped() {
             "kubectl_mysql_reconcile_duration_seconds_count{controller=\"instance\"}",
             1.0,
         ),
-        ("kubectl_mysql_api_requests_total{verb=\"patch\"}", 1.0),
-        ("kubectl_mysql_api_requests_total{verb=\"watch\"}", 1.0),
+        (
+            "kubectl_mysql_api_requests_total{verb=\"patch\",resource=\"mysqls/status\"}",
+            1.0,
+        ),
+        (
+            "kubectl_mysql_api_requests_total{verb=\"watch\",resource=\"mysqls\"}",
+            1.0,
+        ),
         ("kubectl_mysql_backups_total{outcome=\"succeeded\"}", 1.0),
         ("kubectl_mysql_leader", 1.0),
     ] {
@@ -1174,4 +1180,123 @@ async fn pause_holds_a_spec_change_until_resume() {
     })
     .await;
     wait_phase(&a.instances, "db", Phase::Ready).await;
+}
+
+/// The operator filters what wakes it (status-only changes to an instance do not) and
+/// reads Secrets' data only when their metadata shows a new version. Neither may lose
+/// an event: a change to the user's password Secret runs the password Job, the Job
+/// finishing swaps the credentials, a hand edit of our credentials Secret and its
+/// deletion are both noticed, while someone else's status-only write wakes nothing.
+#[tokio::test]
+async fn filtered_watches_lose_no_event() {
+    let Some((_, ns, a)) = setup("events").await else {
+        return;
+    };
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let _operator = Operator::start_with(&["--metrics-addr", &addr], &[&ns]);
+    let user_secret = |password: &str| -> Secret {
+        serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-root"},
+            "stringData": {"password": password}
+        }))
+        .unwrap()
+    };
+    a.secrets
+        .create(&PostParams::default(), &user_secret("first-password"))
+        .await
+        .unwrap();
+    let mut cr = course_cr("db");
+    cr.spec.password = None;
+    cr.spec.password_secret_ref = Some(serde_json::from_value(json!({"name": "db-root"})).unwrap());
+    a.instances
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let credentials = || async {
+        let secret = a.secrets.get("db-credentials").await.ok()?;
+        let value = secret.data?.get("password")?.0.clone();
+        String::from_utf8(value).ok()
+    };
+    assert_eq!(credentials().await.as_deref(), Some("first-password"));
+    let synced = || async {
+        let i = a.instances.get("db").await.ok()?;
+        condition(&i, "PasswordSynced")
+    };
+
+    // Someone else's status-only write: filtered, no reconcile.
+    let reconciles = || async {
+        let scraped = common::http_get(&addr, "/metrics").await?;
+        scraped.lines().find_map(|l| {
+            l.strip_prefix("kubectl_mysql_reconciles_total{controller=\"instance\"} ")?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = reconciles().await.expect("the reconcile counter");
+    let status_only = json!({"status": {"phase": "Pending"}});
+    a.instances
+        .patch_status("db", &PatchParams::default(), &Patch::Merge(&status_only))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        reconciles().await,
+        Some(before),
+        "a status-only change woke the instance"
+    );
+
+    // The user's Secret changes: the password Job runs and, once it finished, the
+    // credentials hold the new password.
+    a.secrets
+        .replace(
+            "db-root",
+            &PostParams::default(),
+            &user_secret("second-password"),
+        )
+        .await
+        .unwrap();
+    eventually(WAIT, "the credentials to take the new password", || async {
+        (credentials().await.as_deref() == Some("second-password")).then_some(())
+    })
+    .await;
+    eventually(WAIT, "PasswordSynced after the change", || async {
+        let (status, reason) = synced().await?;
+        (status == ConditionStatus::True && reason == "Synced").then_some(())
+    })
+    .await;
+
+    // A hand edit of our credentials Secret's data is seen (its version moved), and
+    // put right by a password change back to the spec's password.
+    let edit = json!({"stringData": {"password": "edited-by-hand"}});
+    a.secrets
+        .patch(
+            "db-credentials",
+            &PatchParams::default(),
+            &Patch::Merge(&edit),
+        )
+        .await
+        .unwrap();
+    eventually(WAIT, "the hand edit to be put right", || async {
+        (credentials().await.as_deref() == Some("second-password")).then_some(())
+    })
+    .await;
+
+    // Deleted: the memo of what it held is not trusted over the watch.
+    a.secrets
+        .delete("db-credentials", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(WAIT, "the missing credentials to be reported", || async {
+        let i = a.instances.get("db").await.ok()?;
+        let message = i
+            .status?
+            .conditions
+            .into_iter()
+            .find(|c| c.type_ == "PasswordSynced")?
+            .message;
+        message.contains("db-credentials").then_some(())
+    })
+    .await;
 }

@@ -4,18 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    Node, NodeSpec, NodeStatus, PersistentVolume, PersistentVolumeClaim, Secret, Service,
+};
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt};
 use kube_lease_manager::LeaseManagerBuilder;
 
-use super::{Caches, Context, Metrics, backup, instance};
+use super::{Caches, Context, ForeignNames, Metrics, backup, instance};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
 use crate::api::{MySQL, MySQLBackup};
 use crate::render::Renderer;
@@ -182,6 +185,14 @@ struct Triggers {
     deployments: Trigger<Deployment>,
     backups: Trigger<MySQLBackup>,
     jobs: Trigger<Job>,
+    secrets: Trigger<PartialObjectMeta<Secret>>,
+    /// Watches that only fill caches and wake nothing.
+    fillers: Vec<futures::future::BoxFuture<'static, ()>>,
+}
+
+/// Polls a watch that only fills a cache, for as long as the controllers run.
+fn drain<K: Send + 'static>(trigger: Trigger<K>) -> futures::future::BoxFuture<'static, ()> {
+    trigger.for_each(|_| futures::future::ready(())).boxed()
 }
 
 /// One watch per kind, reflected into a cache; managedFields are dropped first, since
@@ -197,14 +208,58 @@ where
         + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
+    reflect(watcher(api, config), |_| {})
+}
+
+/// Reflects a watch stream into a cache after `slim` (and dropping managedFields) made
+/// each object as small as what the reconciles read.
+fn reflect<K>(
+    events: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
+    slim: fn(&mut K),
+) -> (Store<K>, Trigger<K>)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
     let (reader, writer) = reflector::store();
-    let stream = watcher(api, config)
+    let stream = events
         .default_backoff()
-        .modify(|o: &mut K| o.meta_mut().managed_fields = None)
+        .modify(move |o: &mut K| {
+            o.meta_mut().managed_fields = None;
+            slim(o);
+        })
         .reflect(writer)
         .touched_objects()
         .boxed();
     (reader, stream)
+}
+
+/// A Deployment as the reconcile reads it: metadata (owner, labels, and the
+/// generation, which stands for the spec in the apply memo) and status. The pod
+/// template is most of its size.
+fn slim_deployment(deployment: &mut Deployment) {
+    deployment.spec = None;
+}
+
+/// A node as the volume placement reads it: its labels, whether it takes pods
+/// (cordon, taints) and its Ready condition. The rest (images, addresses, capacity,
+/// heartbeats' other conditions) is most of a Node's size.
+fn slim_node(node: &mut Node) {
+    node.metadata.annotations = None;
+    node.spec = node.spec.take().map(|spec| NodeSpec {
+        unschedulable: spec.unschedulable,
+        taints: spec.taints,
+        ..Default::default()
+    });
+    node.status = node.status.take().map(|status| NodeStatus {
+        conditions: status.conditions.map(|conditions| {
+            conditions
+                .into_iter()
+                .filter(|c| c.type_ == "Ready")
+                .collect()
+        }),
+        ..Default::default()
+    });
 }
 
 fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
@@ -219,8 +274,10 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
     );
     let (services, service_trigger) =
         reflected(scoped::<Service>(client.clone(), scope), managed.clone());
-    let (deployments, deployment_trigger) =
-        reflected(scoped::<Deployment>(client.clone(), scope), managed);
+    let (deployments, deployment_trigger) = reflect(
+        watcher(scoped::<Deployment>(client.clone(), scope), managed),
+        slim_deployment,
+    );
     let (backups, backup_trigger) = reflected(
         scoped::<MySQLBackup>(client.clone(), scope),
         watcher::Config::default(),
@@ -229,6 +286,43 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
         scoped::<Job>(client.clone(), scope),
         watcher::Config::default().labels(INSTANCE_LABEL),
     );
+    // Secrets by metadata only: which exist and at what version; their data is read
+    // only when a version is new to us (observe's SecretMemo).
+    let (secrets, secret_trigger) = reflected(
+        scoped::<PartialObjectMeta<Secret>>(client.clone(), scope),
+        watcher::Config::default(),
+    );
+    let (nodes, node_filler) = reflect(
+        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
+        slim_node,
+    );
+    // Names of objects of our kinds that are not ours (metadata only): an instance's
+    // child missing from the caches above is absent unless one of these has its name
+    // (left unlabelled by the course's operator), and only then is it read.
+    let unmanaged = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}!={MANAGED_BY}"));
+    let (foreign_pvs, foreign_pv_filler) = reflected(
+        Api::<PartialObjectMeta<PersistentVolume>>::all(client.clone()),
+        unmanaged.clone(),
+    );
+    let (foreign_pvcs, foreign_pvc_filler) = reflected(
+        scoped::<PartialObjectMeta<PersistentVolumeClaim>>(client.clone(), scope),
+        unmanaged.clone(),
+    );
+    let (foreign_services, foreign_service_filler) = reflected(
+        scoped::<PartialObjectMeta<Service>>(client.clone(), scope),
+        unmanaged.clone(),
+    );
+    let (foreign_deployments, foreign_deployment_filler) = reflected(
+        scoped::<PartialObjectMeta<Deployment>>(client.clone(), scope),
+        unmanaged,
+    );
+    let fillers = vec![
+        drain(node_filler),
+        drain(foreign_pv_filler),
+        drain(foreign_pvc_filler),
+        drain(foreign_service_filler),
+        drain(foreign_deployment_filler),
+    ];
     (
         Caches {
             pvs,
@@ -237,6 +331,14 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
             deployments,
             backups,
             jobs,
+            secrets,
+            nodes,
+            foreign: ForeignNames {
+                pvs: foreign_pvs,
+                pvcs: foreign_pvcs,
+                services: foreign_services,
+                deployments: foreign_deployments,
+            },
         },
         Triggers {
             pvs: pv_trigger,
@@ -245,6 +347,8 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
             deployments: deployment_trigger,
             backups: backup_trigger,
             jobs: job_trigger,
+            secrets: secret_trigger,
+            fillers,
         },
     )
 }
@@ -268,6 +372,18 @@ fn by_instance_label<K: kube::Resource>(
     Some(ObjectRef::new(name).within(&namespace?))
 }
 
+/// What of an instance, besides its status, a reconcile acts on: the spec (its
+/// generation, which also moves when a deletion starts), labels, annotations (pause,
+/// restore requests) and finalizers. Our own status writes change none of these, so
+/// they do not wake the instance again.
+fn instance_changes(instance: &MySQL) -> Option<u64> {
+    predicates::generation
+        .combine(predicates::labels)
+        .combine(predicates::annotations)
+        .combine(predicates::finalizers)
+        .hash_property(instance)
+}
+
 async fn run_instances(
     client: Client,
     scope: Option<&str>,
@@ -275,12 +391,16 @@ async fn run_instances(
     triggers: Triggers,
     concurrency: u16,
 ) {
-    let controller = Controller::new(
-        scoped::<MySQL>(client.clone(), scope),
-        watcher::Config::default(),
-    );
-    let instances = controller.store();
-    controller
+    let (instances, writer) = reflector::store();
+    let changes = watcher(scoped::<MySQL>(client, scope), watcher::Config::default())
+        .default_backoff()
+        .modify(|o: &mut MySQL| o.metadata.managed_fields = None)
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(instance_changes, Default::default());
+    let secret_owners = instances.clone();
+    let fill_caches = futures::future::join_all(triggers.fillers);
+    let controller = Controller::for_stream(changes, instances)
         .owns_stream(triggers.deployments)
         .owns_stream(triggers.services)
         // Claims and volumes by label: the backup claim and the PVs are not owned by
@@ -300,30 +420,26 @@ async fn run_instances(
             by_instance_label(&job, job.namespace())
         })
         // Our credentials Secrets, and the users' Secrets that instances reference.
-        .watches(
-            scoped::<Secret>(client, scope),
-            watcher::Config::default(),
-            move |secret| {
-                let namespace = secret.namespace().unwrap_or_default();
-                let referencing: Vec<_> = instances
-                    .state()
-                    .iter()
-                    .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
-                    .filter(|i| {
-                        i.spec
-                            .password_secret_ref
-                            .as_ref()
-                            .is_some_and(|r| r.name == secret.name_any())
-                            || secret
-                                .owner_references()
-                                .iter()
-                                .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
-                    })
-                    .map(|i| ObjectRef::from_obj(i.as_ref()))
-                    .collect();
-                referencing
-            },
-        )
+        .watches_stream(triggers.secrets, move |secret| {
+            let namespace = secret.namespace().unwrap_or_default();
+            let referencing: Vec<_> = secret_owners
+                .state()
+                .iter()
+                .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
+                .filter(|i| {
+                    i.spec
+                        .password_secret_ref
+                        .as_ref()
+                        .is_some_and(|r| r.name == secret.name_any())
+                        || secret
+                            .owner_references()
+                            .iter()
+                            .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
+                })
+                .map(|i| ObjectRef::from_obj(i.as_ref()))
+                .collect();
+            referencing
+        })
         .with_config(Config::default().concurrency(concurrency))
         .shutdown_on_signal()
         .run(instance::reconcile, instance::error_policy, ctx)
@@ -331,8 +447,11 @@ async fn run_instances(
             if let Ok((object, _)) = result {
                 tracing::debug!(instance = %object, "reconciled");
             }
-        })
-        .await;
+        });
+    tokio::select! {
+        () = controller => {}
+        _ = fill_caches => {}
+    }
 }
 
 async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {

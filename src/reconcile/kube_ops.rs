@@ -11,7 +11,6 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::MANAGER;
-use crate::manifests::sha256_hex;
 
 type KubeResult<T> = std::result::Result<T, kube::Error>;
 
@@ -30,14 +29,14 @@ where
 }
 
 /// What our last apply of each object produced: the desired object's hash and a
-/// fingerprint of the fields it sets as the server returned them. While the live object
+/// fingerprint of the live object as the server returned it. While the live object
 /// still has that fingerprint and the desired object that hash, applying again would
-/// change nothing, so it is skipped: a resync or a child's status update costs a read,
-/// not a write. A change by anyone to a field we set moves the fingerprint, so drift is
-/// still corrected. Empty after a restart, which costs one apply per object.
+/// change nothing, so it is skipped: a resync or a child's status update costs neither
+/// a read nor a write. A change by anyone to a field we set moves the fingerprint, so
+/// drift is still corrected. Empty after a restart, which costs one apply per object.
 #[derive(Default)]
 pub struct AppliedMemo {
-    applied: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
+    applied: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
 
 impl AppliedMemo {
@@ -54,8 +53,13 @@ impl AppliedMemo {
     }
 }
 
-fn hash_of(value: &impl Serialize) -> String {
-    sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
+fn hash_of(value: &impl Serialize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(value)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The live object seen through the desired one: only the fields our apply sets, so
@@ -77,10 +81,23 @@ fn project(desired: &serde_json::Value, live: &serde_json::Value) -> serde_json:
     }
 }
 
-fn fingerprint(desired: &impl Serialize, live: &impl Serialize) -> String {
-    let desired = serde_json::to_value(desired).unwrap_or_default();
-    let live = serde_json::to_value(live).unwrap_or_default();
-    hash_of(&project(&desired, &live))
+/// For a kind with a `metadata.generation` (a Deployment), the API server moves the
+/// generation on every change to its spec, so the generation and our metadata stand
+/// for the whole object: the cache may then drop the spec. Other kinds compare the
+/// fields we set.
+fn fingerprint<K: Resource + Serialize>(desired: &K, live: &K) -> u64 {
+    match live.meta().generation {
+        Some(generation) => {
+            let desired = serde_json::to_value(desired.meta()).unwrap_or_default();
+            let live_meta = serde_json::to_value(live.meta()).unwrap_or_default();
+            hash_of(&(generation, project(&desired, &live_meta)))
+        }
+        None => {
+            let desired = serde_json::to_value(desired).unwrap_or_default();
+            let live = serde_json::to_value(live).unwrap_or_default();
+            hash_of(&project(&desired, &live))
+        }
+    }
 }
 
 /// `apply`, unless the memo shows that `live` is exactly what our last apply of the
@@ -219,23 +236,69 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn pv(value: serde_json::Value) -> k8s_openapi::api::core::v1::PersistentVolume {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn projection_ignores_fields_others_add_but_sees_drift_in_ours() {
-        let desired = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}});
-        let bound = json!({"spec": {"claimRef": {"name": "c", "namespace": "n", "uid": "u1"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Bound"}});
-        let applied = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Available"}});
+        let desired = pv(
+            json!({"metadata": {"name": "v"}, "spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}}),
+        );
+        let bound = pv(
+            json!({"metadata": {"name": "v"}, "spec": {"claimRef": {"name": "c", "namespace": "n", "uid": "u1"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Bound"}}),
+        );
+        let applied = pv(
+            json!({"metadata": {"name": "v"}, "spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "1Gi"}}, "status": {"phase": "Available"}}),
+        );
         assert_eq!(
             fingerprint(&desired, &bound),
             fingerprint(&desired, &applied)
         );
-        let drifted = json!({"spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "5Gi"}}});
+        let drifted = pv(
+            json!({"metadata": {"name": "v"}, "spec": {"claimRef": {"name": "c", "namespace": "n"}, "capacity": {"storage": "5Gi"}}}),
+        );
         assert_ne!(
             fingerprint(&desired, &drifted),
             fingerprint(&desired, &applied)
         );
-        let missing = json!({"spec": {"capacity": {"storage": "1Gi"}}});
+        let missing =
+            pv(json!({"metadata": {"name": "v"}, "spec": {"capacity": {"storage": "1Gi"}}}));
         assert_ne!(
             fingerprint(&desired, &missing),
+            fingerprint(&desired, &applied)
+        );
+    }
+
+    #[test]
+    fn a_generation_stands_for_the_spec_so_a_slim_cache_still_sees_drift() {
+        use k8s_openapi::api::apps::v1::Deployment;
+        let deployment =
+            |value: serde_json::Value| -> Deployment { serde_json::from_value(value).unwrap() };
+        let desired = deployment(
+            json!({"metadata": {"name": "d", "labels": {"app": "d"}}, "spec": {"replicas": 1, "selector": {}, "template": {}}}),
+        );
+        let applied = deployment(
+            json!({"metadata": {"name": "d", "generation": 3, "labels": {"app": "d"}}, "spec": {"replicas": 1, "selector": {}, "template": {}}}),
+        );
+        // The cache keeps no spec, and the status moved: nothing of ours changed.
+        let slim = deployment(
+            json!({"metadata": {"name": "d", "generation": 3, "labels": {"app": "d"}}, "status": {"availableReplicas": 1}}),
+        );
+        assert_eq!(
+            fingerprint(&desired, &slim),
+            fingerprint(&desired, &applied)
+        );
+        let spec_edited =
+            deployment(json!({"metadata": {"name": "d", "generation": 4, "labels": {"app": "d"}}}));
+        assert_ne!(
+            fingerprint(&desired, &spec_edited),
+            fingerprint(&desired, &applied)
+        );
+        let label_edited =
+            deployment(json!({"metadata": {"name": "d", "generation": 3, "labels": {"app": "x"}}}));
+        assert_ne!(
+            fingerprint(&desired, &label_edited),
             fingerprint(&desired, &applied)
         );
     }

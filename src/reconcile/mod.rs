@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Secret, Service};
 use kube::Client;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -46,6 +47,7 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
     pub metrics: Arc<Metrics>,
     pub applied: kube_ops::AppliedMemo,
+    pub secrets_seen: SecretMemo,
     pub caches: Caches,
 }
 
@@ -62,6 +64,22 @@ pub struct Caches {
     pub backups: Store<crate::api::MySQLBackup>,
     /// Jobs carrying our instance label (backup, restore and password Jobs).
     pub jobs: Store<Job>,
+    /// Every Secret in scope, metadata only: never their data.
+    pub secrets: Store<PartialObjectMeta<Secret>>,
+    /// The nodes, slimmed to what volume placement reads.
+    pub nodes: Store<Node>,
+    pub foreign: ForeignNames,
+}
+
+/// Objects of our children's kinds that do not carry our managed-by label, metadata
+/// only. A child's name found here (and not in the caches of ours) was left by
+/// someone else, the course's operator most likely, and is read before it is replaced.
+#[derive(Clone)]
+pub struct ForeignNames {
+    pub pvs: Store<PartialObjectMeta<PersistentVolume>>,
+    pub pvcs: Store<PartialObjectMeta<PersistentVolumeClaim>>,
+    pub services: Store<PartialObjectMeta<Service>>,
+    pub deployments: Store<PartialObjectMeta<Deployment>>,
 }
 
 impl Caches {
@@ -77,6 +95,12 @@ impl Caches {
                 self.deployments.wait_until_ready(),
                 self.backups.wait_until_ready(),
                 self.jobs.wait_until_ready(),
+                self.secrets.wait_until_ready(),
+                self.nodes.wait_until_ready(),
+                self.foreign.pvs.wait_until_ready(),
+                self.foreign.pvcs.wait_until_ready(),
+                self.foreign.services.wait_until_ready(),
+                self.foreign.deployments.wait_until_ready(),
             );
         };
         tokio::time::timeout(Duration::from_secs(30), all)
@@ -85,12 +109,71 @@ impl Caches {
     }
 }
 
-/// The object `name` from the cache, or from the API server when the cache has none:
-/// the cache only holds what carries our label, and an unlabelled object of our name
-/// (left by the course's operator) must still be seen. On the hot path every object
-/// exists and is labelled, so this costs no request.
+/// What we last learned of each Secret whose data a reconcile needs (our credentials
+/// Secrets), by its resourceVersion: the password's fingerprint and whether the client
+/// option file is there. The metadata cache says when a Secret changed; only then is
+/// its data read again.
+#[derive(Default)]
+pub struct SecretMemo {
+    known: Mutex<HashMap<String, SecretFacts>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretFacts {
+    pub resource_version: Option<String>,
+    pub fingerprint: Option<instance::snapshot::Fingerprint>,
+    /// The client option file is missing (written by an earlier version).
+    pub outdated: bool,
+}
+
+impl SecretFacts {
+    pub fn of(secret: &Secret) -> Self {
+        use crate::api::keys::{CLIENT_CONFIG_KEY, PASSWORD_KEY};
+        let value = |key: &str| instance::observe::secret_value(secret, key);
+        Self {
+            resource_version: secret.metadata.resource_version.clone(),
+            fingerprint: value(PASSWORD_KEY).map(|p| instance::snapshot::Password(p).fingerprint()),
+            outdated: value(CLIENT_CONFIG_KEY).is_none(),
+        }
+    }
+}
+
+impl SecretMemo {
+    /// What we know of `namespace/name` if it is still at `resource_version`.
+    pub fn at(&self, namespace: &str, name: &str, resource_version: &str) -> Option<SecretFacts> {
+        self.known
+            .lock()
+            .expect("not poisoned")
+            .get(&format!("{namespace}/{name}"))
+            .filter(|f| f.resource_version.as_deref() == Some(resource_version))
+            .cloned()
+    }
+
+    pub fn knows(&self, namespace: &str, name: &str) -> bool {
+        self.known
+            .lock()
+            .expect("not poisoned")
+            .contains_key(&format!("{namespace}/{name}"))
+    }
+
+    /// Remembers a Secret as read or as our write returned it; None forgets it.
+    pub fn learn(&self, namespace: &str, name: &str, secret: Option<&Secret>) {
+        let key = format!("{namespace}/{name}");
+        let mut known = self.known.lock().expect("not poisoned");
+        match secret {
+            Some(secret) => known.insert(key, SecretFacts::of(secret)),
+            None => known.remove(&key),
+        };
+    }
+}
+
+/// The object `name` from the cache of ours, or from the API server when only the cache
+/// of `foreign` names has it: an unlabelled object of our name (left by the course's
+/// operator) must be seen to be adopted or replaced. A name in neither is absent, so a
+/// new instance's first reconcile costs no request for its children.
 pub async fn lookup<K>(
     store: &Store<K>,
+    foreign: &Store<PartialObjectMeta<K>>,
     api: &kube::Api<K>,
     namespace: Option<&str>,
     name: &str,
@@ -99,15 +182,16 @@ where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
-    match cached(store, namespace, name) {
-        Some(found) => Ok(Some(found)),
-        None => {
-            let kind = K::kind(&K::DynamicType::default()).to_string();
-            api.get_opt(name)
-                .await
-                .map_err(Error::observe(format!("{kind} {name}")))
-        }
+    if let Some(found) = cached(store, namespace, name) {
+        return Ok(Some(found));
     }
+    if cached(foreign, namespace, name).is_none() {
+        return Ok(None);
+    }
+    let kind = K::kind(&K::DynamicType::default()).to_string();
+    api.get_opt(name)
+        .await
+        .map_err(Error::observe(format!("{kind} {name}")))
 }
 
 /// The cached object `name` (in `namespace`, for namespaced kinds).
@@ -143,6 +227,7 @@ impl Context {
             renderer,
             failures: Mutex::default(),
             applied: kube_ops::AppliedMemo::default(),
+            secrets_seen: SecretMemo::default(),
             metrics,
             caches,
         }

@@ -9,6 +9,9 @@ use prometheus_client::metrics::family::Family;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VerbLabels {
     pub verb: &'static str,
+    /// The resource's plural, with `/status` for the status subresource: where the
+    /// requests go, for the benchmark's breakdown.
+    pub resource: String,
 }
 
 #[derive(Default)]
@@ -23,7 +26,10 @@ impl RequestCounter {
             request.uri().path(),
             request.uri().query(),
         );
-        self.counts.get_or_create(&VerbLabels { verb }).inc();
+        let resource = resource_of(request.uri().path());
+        self.counts
+            .get_or_create(&VerbLabels { verb, resource })
+            .inc();
     }
 
     /// The counters, for the metrics registry (a Family is a shared handle).
@@ -61,10 +67,46 @@ pub fn verb_of(method: &http::Method, path: &str, query: Option<&str>) -> &'stat
     }
 }
 
+/// The resource a request path names: `secrets`, `mysqls/status`, `events`.
+pub fn resource_of(path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let rest = match segments.first() {
+        Some(&"api") => segments.get(2..),
+        Some(&"apis") => segments.get(3..),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let rest = match rest {
+        ["namespaces", _, tail @ ..] if !tail.is_empty() => tail,
+        other => other,
+    };
+    match rest {
+        [kind, _, sub, ..] => format!("{kind}/{sub}"),
+        [kind, ..] => (*kind).to_string(),
+        [] => "other".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use http::Method;
+
+    #[test]
+    fn resources() {
+        assert_eq!(resource_of("/api/v1/namespaces/ns/secrets/s"), "secrets");
+        assert_eq!(resource_of("/api/v1/namespaces/ns/secrets"), "secrets");
+        assert_eq!(resource_of("/api/v1/namespaces/default"), "namespaces");
+        assert_eq!(
+            resource_of("/api/v1/persistentvolumes/pv"),
+            "persistentvolumes"
+        );
+        assert_eq!(
+            resource_of("/apis/otus.homework/v1/namespaces/n/mysqls/a/status"),
+            "mysqls/status"
+        );
+        assert_eq!(resource_of("/version"), "other");
+    }
 
     #[test]
     fn verbs() {

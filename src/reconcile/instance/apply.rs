@@ -101,10 +101,14 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
     let namespace = names.namespace.as_str();
     let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
     match write {
-        Write::ApplySecret(secret) => kube_ops::apply(&apis.secrets, secret)
-            .await
-            .map(drop)
-            .map_err(Error::apply(named("Secret", secret.name_any()))),
+        Write::ApplySecret(secret) => {
+            let applied = kube_ops::apply(&apis.secrets, secret)
+                .await
+                .map_err(Error::apply(named("Secret", secret.name_any())))?;
+            ctx.secrets_seen
+                .learn(namespace, &secret.name_any(), Some(&applied));
+            Ok(())
+        }
         Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)
             .await
             .map(drop)
@@ -140,6 +144,9 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             .map_err(Error::apply(named("MySQLBackup", record.name_any()))),
         Write::RecordFoundBackup(record) => record_found_backup(apis, record, namespace).await,
         Write::Delete(kind, name) => {
+            if *kind == Kind::Secret {
+                ctx.secrets_seen.learn(namespace, name, None);
+            }
             delete(apis, *kind, name)
                 .await
                 .map_err(Error::apply(format!(
@@ -159,7 +166,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             Ok(())
         }
         Write::FinishPasswordChange(password) => {
-            finish_password_change(apis, names, &password.0).await
+            finish_password_change(apis, ctx, names, &password.0).await
         }
     }
 }
@@ -202,11 +209,17 @@ async fn delete(apis: &Apis, kind: Kind, name: &str) -> Result<(), kube::Error> 
 
 /// `NAME-credentials` takes the password the Job set (the plan checked it against the
 /// Job's fingerprint) and `NAME-credentials-next` goes.
-async fn finish_password_change(apis: &Apis, names: &InstanceNames, password: &str) -> Result<()> {
+async fn finish_password_change(
+    apis: &Apis,
+    ctx: &Context,
+    names: &InstanceNames,
+    password: &str,
+) -> Result<()> {
     let live = names.credentials_secret();
     let pending = names.pending_credentials_secret();
     let data = crate::manifests::credentials_data(password);
-    apis.secrets
+    let patched = apis
+        .secrets
         .patch(
             &live,
             &PatchParams::default(),
@@ -214,6 +227,8 @@ async fn finish_password_change(apis: &Apis, names: &InstanceNames, password: &s
         )
         .await
         .map_err(Error::apply(format!("Secret {}/{live}", names.namespace)))?;
+    ctx.secrets_seen
+        .learn(&names.namespace, &live, Some(&patched));
     delete_if_present(&apis.secrets, &pending)
         .await
         .map_err(Error::apply(format!(

@@ -4,19 +4,17 @@
 //! which are never cached, and anything where a stale answer could start a second Job).
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{
-    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Secret,
-};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Secret};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
-use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
+use super::snapshot::{DeletionSnapshot, Fingerprint, LiveVolumes, Password, Snapshot};
 use crate::api::keys::{CLIENT_CONFIG_KEY, INSTANCE_LABEL, PASSWORD_KEY};
 use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, termination_report};
 use crate::names::InstanceNames;
 use crate::reconcile::kube_ops::job_pods;
-use crate::reconcile::{Caches, Context, cached, lookup};
+use crate::reconcile::{Caches, Context, SecretFacts, cached, lookup};
 use crate::{Error, Result};
 
 pub fn names_of(instance: &MySQL) -> Result<InstanceNames> {
@@ -42,7 +40,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     };
     let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
     let (credentials, credentials_outdated) =
-        read_credentials(&secrets, &names.credentials_secret()).await?;
+        credentials_facts(ctx, &secrets, &names.credentials_secret()).await?;
     let volumes = live_volumes(instance, ctx, &names).await?;
     let (scan_job, scan_report) = if plan::wants_scan(instance, &backups, &volumes) {
         scan_inputs(ctx, &names).await?
@@ -50,11 +48,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         (None, None)
     };
     let nodes = if plan::creates_host_path_volume(instance, &volumes) {
-        Api::<Node>::all(client.clone())
-            .list(&ListParams::default())
-            .await
-            .map_err(Error::observe("the nodes"))?
-            .items
+        caches.nodes.state().iter().map(|n| (**n).clone()).collect()
     } else {
         Vec::new()
     };
@@ -72,6 +66,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         nodes,
         service: lookup(
             &caches.services,
+            &caches.foreign.services,
             &Api::namespaced(client.clone(), ns),
             Some(ns),
             &names.service(),
@@ -79,6 +74,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         .await?,
         deployment: lookup(
             &caches.deployments,
+            &caches.foreign.deployments,
             &Api::namespaced(client.clone(), ns),
             Some(ns),
             &names.deployment(),
@@ -158,7 +154,13 @@ async fn restore_inputs(
     };
     let ns = names.namespace.as_str();
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
-    let job = lookup(&ctx.caches.jobs, &jobs, Some(ns), &names.restore_job()).await?;
+    let job = match cached(&ctx.caches.jobs, Some(ns), &names.restore_job()) {
+        Some(job) => Some(job),
+        None => jobs
+            .get_opt(&names.restore_job())
+            .await
+            .map_err(Error::observe(format!("Job {}", names.restore_job())))?,
+    };
     if job.is_some() {
         return Ok((job, None));
     }
@@ -203,16 +205,31 @@ async fn live_volumes(
     let ns = names.namespace.as_str();
     let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
     let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), ns);
+    let (foreign_pvs, foreign_pvcs) = (&caches.foreign.pvs, &caches.foreign.pvcs);
     let data_pv = if instance.spec.storage_class().is_some() {
         None
     } else {
-        lookup(&caches.pvs, &pvs, None, &names.data_pv()).await?
+        lookup(&caches.pvs, foreign_pvs, &pvs, None, &names.data_pv()).await?
     };
     Ok(LiveVolumes {
         data_pv,
-        backup_pv: lookup(&caches.pvs, &pvs, None, &names.backup_pv()).await?,
-        data_pvc: lookup(&caches.pvcs, &pvcs, Some(ns), &names.data_pvc()).await?,
-        backup_pvc: lookup(&caches.pvcs, &pvcs, Some(ns), &names.backup_pvc()).await?,
+        backup_pv: lookup(&caches.pvs, foreign_pvs, &pvs, None, &names.backup_pv()).await?,
+        data_pvc: lookup(
+            &caches.pvcs,
+            foreign_pvcs,
+            &pvcs,
+            Some(ns),
+            &names.data_pvc(),
+        )
+        .await?,
+        backup_pvc: lookup(
+            &caches.pvcs,
+            foreign_pvcs,
+            &pvcs,
+            Some(ns),
+            &names.backup_pvc(),
+        )
+        .await?,
     })
 }
 
@@ -241,6 +258,40 @@ async fn desired_password(
         .ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
 }
 
+/// The fingerprint of the password in `NAME-credentials` and whether it lacks the client
+/// option file, read from the Secret only when the metadata cache shows a version we
+/// have not seen (a first start, someone's edit); our own writes tell the memo.
+async fn credentials_facts(
+    ctx: &Context,
+    secrets: &Api<Secret>,
+    name: &str,
+) -> Result<(Option<Fingerprint>, bool)> {
+    let ns = secrets.namespace().unwrap_or_default();
+    let memo = &ctx.secrets_seen;
+    let version =
+        cached(&ctx.caches.secrets, Some(ns), name).and_then(|meta| meta.metadata.resource_version);
+    if let Some(facts) = version.as_deref().and_then(|v| memo.at(ns, name, v)) {
+        return Ok((facts.fingerprint, facts.outdated));
+    }
+    // Not in the cache and never written by us: absent (the cache holds every Secret,
+    // labelled or not). Known to us but not cached: our write may be ahead of the
+    // watch, or someone deleted it; only the server can tell.
+    if version.is_none() && !memo.knows(ns, name) {
+        return Ok((None, false));
+    }
+    let secret = secrets
+        .get_opt(name)
+        .await
+        .map_err(Error::observe(format!("Secret {name}")))?;
+    memo.learn(ns, name, secret.as_ref());
+    Ok(secret
+        .map(|s| {
+            let facts = SecretFacts::of(&s);
+            (facts.fingerprint, facts.outdated)
+        })
+        .unwrap_or((None, false)))
+}
+
 /// The password in one of our credentials Secrets; None if it does not exist.
 async fn read_password(secrets: &Api<Secret>, name: &str) -> Result<Option<Password>> {
     Ok(read_credentials(secrets, name).await?.0)
@@ -260,7 +311,7 @@ async fn read_credentials(secrets: &Api<Secret>, name: &str) -> Result<(Option<P
     Ok((secret_value(&secret, PASSWORD_KEY).map(Password), outdated))
 }
 
-fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+pub fn secret_value(secret: &Secret, key: &str) -> Option<String> {
     if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
         return String::from_utf8(value.0.clone()).ok();
     }

@@ -17,6 +17,17 @@ impl std::fmt::Debug for Password {
     }
 }
 
+impl Password {
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint(crate::manifests::password_fingerprint(&self.0))
+    }
+}
+
+/// A password's SHA-256: enough to tell whether two passwords are the same, so the
+/// operator need neither hold our Secret's password nor re-read it each reconcile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint(pub String);
+
 /// The volumes and claims as they were before this reconcile applied anything.
 #[derive(Clone, Debug, Default)]
 pub struct LiveVolumes {
@@ -33,7 +44,7 @@ pub struct Snapshot {
     /// The password the spec asks for, or why it cannot be read.
     pub desired_password: Result<Password, String>,
     /// `NAME-credentials`: the password the server has.
-    pub credentials: Option<Password>,
+    pub credentials: Option<Fingerprint>,
     /// `NAME-credentials` lacks the client option file (written by an earlier version).
     pub credentials_outdated: bool,
     /// `NAME-credentials-next`, read only while the status is not settled on Synced.

@@ -176,7 +176,7 @@ fn snapshot() -> Snapshot {
     let n = names();
     Snapshot {
         desired_password: Ok(Password(PASSWORD.into())),
-        credentials: Some(Password(PASSWORD.into())),
+        credentials: Some(Password(PASSWORD.into()).fingerprint()),
         credentials_outdated: false,
         pending_credentials: None,
         password_job: None,

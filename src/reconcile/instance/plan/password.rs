@@ -45,10 +45,10 @@ impl Inputs<'_> {
                     names.credentials_secret()
                 ),
             },
-            Some(live) if live == desired => {
+            Some(live) if *live == desired.fingerprint() => {
                 if self.snapshot.credentials_outdated {
                     // Written by a version without the option file the Jobs read.
-                    let secret = self.credentials_secret(&names.credentials_secret(), live)?;
+                    let secret = self.credentials_secret(&names.credentials_secret(), desired)?;
                     plan.writes.push(Write::ApplySecret(secret));
                 }
                 // A change given up half-way (the spec went back) leaves the pending
