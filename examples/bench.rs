@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -53,6 +53,10 @@ struct Options {
     /// The operator's --concurrency.
     #[arg(long, default_value_t = 16)]
     concurrency: u16,
+    /// The kubectl-mysql binary to measure (default: the one built with the benchmark),
+    /// so that an older build can be measured by the same benchmark for a before/after.
+    #[arg(long)]
+    operator: Option<std::path::PathBuf>,
 }
 
 /// When each instance was first seen reconciled (status written) and Ready.
@@ -95,19 +99,23 @@ struct OperatorProcess {
 }
 
 impl OperatorProcess {
-    async fn start(ns: &str, concurrency: u16) -> Self {
+    async fn start(ns: &str, o: &Options) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = common::plugin()
+        let mut command = match &o.operator {
+            Some(path) => Command::new(path),
+            None => common::plugin(),
+        };
+        let child = command
             .args([
                 "run-operator",
                 "-n",
                 ns,
                 "--concurrency",
-                &concurrency.to_string(),
+                &o.concurrency.to_string(),
                 "--metrics-addr",
                 &format!("127.0.0.1:{port}"),
                 "-q",
@@ -128,8 +136,7 @@ impl OperatorProcess {
         panic!("the operator did not serve /metrics");
     }
 
-    /// The operator's request counters, by verb and by `verb resource`.
-    async fn requests(&self) -> Option<BTreeMap<String, u64>> {
+    async fn scrape(&self) -> Option<String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(&self.metrics).await.ok()?;
         stream
@@ -138,6 +145,24 @@ impl OperatorProcess {
             .ok()?;
         let mut body = String::new();
         stream.read_to_string(&mut body).await.ok()?;
+        Some(body)
+    }
+
+    /// How many instance reconciles the operator ran so far.
+    async fn reconciles(&self) -> u64 {
+        let body = self.scrape().await.unwrap_or_default();
+        body.lines()
+            .find_map(|l| {
+                l.strip_prefix("kubectl_mysql_reconciles_total{controller=\"instance\"} ")?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// The operator's request counters, by verb and by `verb resource`.
+    async fn requests(&self) -> Option<BTreeMap<String, u64>> {
+        let body = self.scrape().await?;
         let mut counts = BTreeMap::new();
         for line in body.lines() {
             let Some(rest) = line.strip_prefix("kubectl_mysql_api_requests_total{verb=\"") else {
@@ -200,6 +225,7 @@ fn by_verb(requests: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
 fn per_instance(requests: &BTreeMap<String, u64>, n: usize) -> BTreeMap<String, f64> {
     requests
         .iter()
+        .filter(|(_, v)| **v > 0)
         .map(|(k, v)| (k.clone(), (*v as f64 / n as f64 * 100.0).round() / 100.0))
         .collect()
 }
@@ -292,6 +318,8 @@ struct BurstReport {
     /// By verb, and by `verb resource`.
     requests_per_instance: BTreeMap<String, f64>,
     writes_per_instance: f64,
+    /// Instance reconciles run until every instance was Ready.
+    reconciles_per_instance: f64,
     steady_seconds: u64,
     steady_requests: BTreeMap<String, u64>,
     steady_writes: u64,
@@ -324,7 +352,7 @@ struct Report {
 async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError> {
     let ns = common::namespace(client, "kubectl-mysql-bench-latency").await;
     let seen = spawn_observer(client.clone(), &ns);
-    let operator = OperatorProcess::start(&ns, o.concurrency).await;
+    let operator = OperatorProcess::start(&ns, o).await;
     let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
     let before = operator.requests().await.unwrap_or_default();
     let (mut reconciled, mut ready) = (Vec::new(), Vec::new());
@@ -360,10 +388,11 @@ async fn latency(client: &Client, o: &Options) -> Result<LatencyReport, AnyError
 async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, AnyError> {
     let ns = common::namespace(client, &format!("kubectl-mysql-bench-burst{n}")).await;
     let seen = spawn_observer(client.clone(), &ns);
-    let operator = OperatorProcess::start(&ns, o.concurrency).await;
+    let operator = OperatorProcess::start(&ns, o).await;
     let api: Api<MySQL> = Api::namespaced(client.clone(), &ns);
     let names: Vec<String> = (0..n).map(|i| format!("burst-{i}")).collect();
     let before = operator.requests().await.unwrap_or_default();
+    let reconciles_before = operator.reconciles().await;
     let servers_before = ServerCpu::now();
     let t0 = Instant::now();
     futures::stream::iter(names.iter().map(|name| {
@@ -381,6 +410,7 @@ async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, An
     // Let the last status writes and Events land before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = operator.requests().await.unwrap_or_default();
+    let reconciles = operator.reconciles().await - reconciles_before;
     let creation = diff(&after, &before);
     tokio::time::sleep(Duration::from_secs(o.steady_seconds)).await;
     let steady = by_verb(&diff(
@@ -400,6 +430,7 @@ async fn burst(client: &Client, n: usize, o: &Options) -> Result<BurstReport, An
         requests_per_instance_total: total(&creation) as f64 / n as f64,
         requests_per_instance: per_instance(&creation, n),
         writes_per_instance: raw_applies as f64 / n as f64,
+        reconciles_per_instance: reconciles as f64 / n as f64,
         steady_seconds: o.steady_seconds,
         steady_writes: writes(&steady),
         steady_requests: steady,
@@ -595,12 +626,59 @@ async fn raw_bound(
     Ok(t0.elapsed().as_secs_f64())
 }
 
+/// On a simulated cluster (kwok nodes), registers more simulated nodes until they can
+/// hold `pods` more pods: every instance of every run, and the fair bound's, keeps a
+/// pod. A real cluster is left alone.
+async fn ensure_simulated_capacity(client: &Client, pods: u64) -> Result<(), AnyError> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let simulated: Vec<Node> = nodes
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|n| n.annotations().contains_key("kwok.x-k8s.io/node"))
+        .collect();
+    if simulated.is_empty() {
+        return Ok(());
+    }
+    let capacity: u64 = simulated
+        .iter()
+        .filter_map(|n| n.status.as_ref()?.capacity.as_ref()?.get("pods"))
+        .filter_map(|q| {
+            q.0.trim_end_matches('k')
+                .parse::<u64>()
+                .ok()
+                .map(|v| if q.0.ends_with('k') { v * 1000 } else { v })
+        })
+        .sum();
+    let mut missing = pods.saturating_sub(capacity);
+    let mut index = simulated.len();
+    while missing > 0 {
+        let name = format!("kubectl-mysql-bench-{index}");
+        let manifest = format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  annotations:\n    kwok.x-k8s.io/node: fake\n    node.alpha.kubernetes.io/ttl: \"0\"\n  labels:\n    kubernetes.io/hostname: {name}\n    kubernetes.io/os: linux\n    type: kwok\nstatus:\n  allocatable: {{cpu: \"256\", memory: 1Ti, pods: \"5000\"}}\n  capacity: {{cpu: \"256\", memory: 1Ti, pods: \"5000\"}}\n"
+        );
+        let out = common::kubectl_with_stdin(&["apply", "-f", "-"], &manifest);
+        if !out.status.success() {
+            return Err(format!("cannot register {name}: {}", common::text(&out)).into());
+        }
+        eprintln!("registered simulated node {name} (5000 pods)");
+        missing = missing.saturating_sub(5000);
+        index += 1;
+    }
+    // Let the new nodes turn Ready before anything is placed on them.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
     let o = <Options as clap::Parser>::parse();
     let client = Client::try_default().await?;
     let kubernetes = client.apiserver_version().await?.git_version;
     common::install_crds();
+    let pods = o.samples as u64 + 2 * o.sizes.iter().map(|n| *n as u64).sum::<u64>();
+    ensure_simulated_capacity(&client, pods).await?;
 
     eprintln!("latency: {} instances, one at a time", o.samples);
     let latency = latency(&client, &o).await?;
@@ -633,7 +711,7 @@ async fn main() -> Result<(), AnyError> {
     );
     for b in &report.bursts {
         println!(
-            "burst {}: reconciled {:.1} s, Ready {:.1} s\n  fair bound: {} writes in {:.1} s -> reconciled / fair = {:.2}\n  raw bound: {} ConfigMap applies in {:.1} s -> reconciled / raw = {:.2}\n  requests/instance {:.1} (writes {:.1}): {:?}\n  steady {} s: {} writes {:?}\n  operator: peak RSS {:.1} MiB, CPU {:.1} s ({:.2} ms/instance); apiserver CPU {:.1} s, etcd CPU {:.1} s to reconciled",
+            "burst {}: reconciled {:.1} s, Ready {:.1} s\n  fair bound: {} writes in {:.1} s -> reconciled / fair = {:.2}\n  raw bound: {} ConfigMap applies in {:.1} s -> reconciled / raw = {:.2}\n  requests/instance {:.1} (writes {:.1}), reconciles/instance {:.1}: {:?}\n  steady {} s: {} writes {:?}\n  operator: peak RSS {:.1} MiB, CPU {:.1} s ({:.2} ms/instance); apiserver CPU {:.1} s, etcd CPU {:.1} s to reconciled",
             b.instances,
             b.reconciled_s,
             b.ready_s,
@@ -645,6 +723,7 @@ async fn main() -> Result<(), AnyError> {
             b.reconciled_over_raw,
             b.requests_per_instance_total,
             b.writes_per_instance,
+            b.reconciles_per_instance,
             b.requests_per_instance,
             b.steady_seconds,
             b.steady_writes,

@@ -48,7 +48,63 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub applied: kube_ops::AppliedMemo,
     pub secrets_seen: SecretMemo,
+    pub statuses_written: StatusMemo,
     pub caches: Caches,
+}
+
+/// The last status we wrote to each object, with the object's resourceVersion when we
+/// wrote it. A reconcile woken before the watch brought our write back sees the object
+/// at that same version, without our status, and would write the same status again;
+/// the memo skips that repeat. Once the watch has caught up (the version moved), the
+/// object's own status is what a new status is compared with, so anyone's edit of it
+/// is still put right.
+#[derive(Default)]
+pub struct StatusMemo {
+    written: Mutex<HashMap<String, (String, u64)>>,
+}
+
+impl StatusMemo {
+    fn hash(status: &impl serde::Serialize) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_vec(status)
+            .unwrap_or_default()
+            .hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Whether `status` is what we already wrote to `obj` at its current version.
+    pub fn already_written<K: kube::Resource>(
+        &self,
+        obj: &K,
+        status: &impl serde::Serialize,
+    ) -> bool {
+        let (Some(uid), Some(version)) = (&obj.meta().uid, &obj.meta().resource_version) else {
+            return false;
+        };
+        self.written
+            .lock()
+            .expect("not poisoned")
+            .get(uid)
+            .is_some_and(|(at, hash)| at == version && *hash == Self::hash(status))
+    }
+
+    pub fn wrote<K: kube::Resource>(&self, obj: &K, status: &impl serde::Serialize) {
+        let (Some(uid), Some(version)) = (&obj.meta().uid, &obj.meta().resource_version) else {
+            return;
+        };
+        self.written
+            .lock()
+            .expect("not poisoned")
+            .insert(uid.clone(), (version.clone(), Self::hash(status)));
+    }
+
+    /// The object is gone: nothing to remember.
+    pub fn forget<K: kube::Resource>(&self, obj: &K) {
+        if let Some(uid) = &obj.meta().uid {
+            self.written.lock().expect("not poisoned").remove(uid);
+        }
+    }
 }
 
 /// Children as the operator's own watches last saw them: reconciles read these instead
@@ -228,6 +284,7 @@ impl Context {
             failures: Mutex::default(),
             applied: kube_ops::AppliedMemo::default(),
             secrets_seen: SecretMemo::default(),
+            statuses_written: StatusMemo::default(),
             metrics,
             caches,
         }

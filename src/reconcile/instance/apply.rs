@@ -65,13 +65,16 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
     }
     ctx.publish_all(&instance.object_ref(&()), &plan.events)
         .await;
-    if let Some(status) = &plan.status {
+    if let Some(status) = &plan.status
+        && !ctx.statuses_written.already_written(instance, status)
+    {
         patch_status(&apis.instances, &instance.name_any(), status)
             .await
             .map_err(|source| Error::Status {
                 what: what(),
                 source,
             })?;
+        ctx.statuses_written.wrote(instance, status);
     }
     if plan.finalizer == FinalizerChange::Remove {
         let finalizers = instance
@@ -81,6 +84,7 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
             .cloned()
             .collect();
         update_finalizers(&apis, instance, finalizers, what()).await?;
+        ctx.statuses_written.forget(instance);
     }
     Ok(())
 }
@@ -229,6 +233,7 @@ async fn finish_password_change(
         .map_err(Error::apply(format!("Secret {}/{live}", names.namespace)))?;
     ctx.secrets_seen
         .learn(&names.namespace, &live, Some(&patched));
+    ctx.secrets_seen.learn(&names.namespace, &pending, None);
     delete_if_present(&apis.secrets, &pending)
         .await
         .map_err(Error::apply(format!(

@@ -10,7 +10,7 @@ use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
 use super::snapshot::{DeletionSnapshot, Fingerprint, LiveVolumes, Password, Snapshot};
-use crate::api::keys::{CLIENT_CONFIG_KEY, INSTANCE_LABEL, PASSWORD_KEY};
+use crate::api::keys::{INSTANCE_LABEL, PASSWORD_KEY};
 use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, termination_report};
 use crate::names::InstanceNames;
 use crate::reconcile::kube_ops::job_pods;
@@ -36,7 +36,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     let pending_credentials = if plan::password_settled(instance) {
         None
     } else {
-        read_password(&secrets, &names.pending_credentials_secret()).await?
+        read_password(ctx, &secrets, &names.pending_credentials_secret()).await?
     };
     let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
     let (credentials, credentials_outdated) =
@@ -124,7 +124,8 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
             .get_opt(&names.password_job())
             .await
             .map_err(Error::observe(format!("Job {}", names.password_job())))?,
-        pending_credentials: read_password(&secrets, &names.pending_credentials_secret()).await?,
+        pending_credentials: read_password(ctx, &secrets, &names.pending_credentials_secret())
+            .await?,
         data_pv,
         names,
     })
@@ -293,22 +294,27 @@ async fn credentials_facts(
 }
 
 /// The password in one of our credentials Secrets; None if it does not exist.
-async fn read_password(secrets: &Api<Secret>, name: &str) -> Result<Option<Password>> {
-    Ok(read_credentials(secrets, name).await?.0)
-}
-
-/// The password in one of our credentials Secrets, and whether the Secret lacks the
-/// client option file.
-async fn read_credentials(secrets: &Api<Secret>, name: &str) -> Result<(Option<Password>, bool)> {
-    let secret = secrets
+/// The password in one of our credentials Secrets; None if it does not exist. Read only
+/// when the metadata cache has it (or it is ours and the cache may lag our write).
+async fn read_password(
+    ctx: &Context,
+    secrets: &Api<Secret>,
+    name: &str,
+) -> Result<Option<Password>> {
+    let ns = secrets.namespace().unwrap_or_default();
+    if cached(&ctx.caches.secrets, Some(ns), name).is_none() && !ctx.secrets_seen.knows(ns, name) {
+        return Ok(None);
+    }
+    let password = secrets
         .get_opt(name)
         .await
-        .map_err(Error::observe(format!("Secret {name}")))?;
-    let Some(secret) = secret else {
-        return Ok((None, false));
-    };
-    let outdated = secret_value(&secret, CLIENT_CONFIG_KEY).is_none();
-    Ok((secret_value(&secret, PASSWORD_KEY).map(Password), outdated))
+        .map_err(Error::observe(format!("Secret {name}")))?
+        .and_then(|secret| secret_value(&secret, PASSWORD_KEY))
+        .map(Password);
+    if password.is_none() {
+        ctx.secrets_seen.learn(ns, name, None);
+    }
+    Ok(password)
 }
 
 pub fn secret_value(secret: &Secret, key: &str) -> Option<String> {
