@@ -296,33 +296,8 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
         watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
         slim_node,
     );
-    // Names of objects of our kinds that are not ours (metadata only): an instance's
-    // child missing from the caches above is absent unless one of these has its name
-    // (left unlabelled by the course's operator), and only then is it read.
-    let unmanaged = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}!={MANAGED_BY}"));
-    let (foreign_pvs, foreign_pv_filler) = reflected(
-        Api::<PartialObjectMeta<PersistentVolume>>::all(client.clone()),
-        unmanaged.clone(),
-    );
-    let (foreign_pvcs, foreign_pvc_filler) = reflected(
-        scoped::<PartialObjectMeta<PersistentVolumeClaim>>(client.clone(), scope),
-        unmanaged.clone(),
-    );
-    let (foreign_services, foreign_service_filler) = reflected(
-        scoped::<PartialObjectMeta<Service>>(client.clone(), scope),
-        unmanaged.clone(),
-    );
-    let (foreign_deployments, foreign_deployment_filler) = reflected(
-        scoped::<PartialObjectMeta<Deployment>>(client.clone(), scope),
-        unmanaged,
-    );
-    let fillers = vec![
-        drain(node_filler),
-        drain(foreign_pv_filler),
-        drain(foreign_pvc_filler),
-        drain(foreign_service_filler),
-        drain(foreign_deployment_filler),
-    ];
+    let (foreign, mut fillers) = watch_foreign_names(client, scope);
+    fillers.push(drain(node_filler));
     (
         Caches {
             pvs,
@@ -333,12 +308,7 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
             jobs,
             secrets,
             nodes,
-            foreign: ForeignNames {
-                pvs: foreign_pvs,
-                pvcs: foreign_pvcs,
-                services: foreign_services,
-                deployments: foreign_deployments,
-            },
+            foreign,
         },
         Triggers {
             pvs: pv_trigger,
@@ -350,6 +320,46 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
             secrets: secret_trigger,
             fillers,
         },
+    )
+}
+
+/// Names of objects of our kinds that are not ours (metadata only): an instance's
+/// child missing from the caches of ours is absent unless one of these has its name
+/// (left unlabelled by the course's operator), and only then is it read.
+fn watch_foreign_names(
+    client: &Client,
+    scope: Option<&str>,
+) -> (ForeignNames, Vec<futures::future::BoxFuture<'static, ()>>) {
+    let unmanaged = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}!={MANAGED_BY}"));
+    let (pvs, pv_filler) = reflected(
+        Api::<PartialObjectMeta<PersistentVolume>>::all(client.clone()),
+        unmanaged.clone(),
+    );
+    let (pvcs, pvc_filler) = reflected(
+        scoped::<PartialObjectMeta<PersistentVolumeClaim>>(client.clone(), scope),
+        unmanaged.clone(),
+    );
+    let (services, service_filler) = reflected(
+        scoped::<PartialObjectMeta<Service>>(client.clone(), scope),
+        unmanaged.clone(),
+    );
+    let (deployments, deployment_filler) = reflected(
+        scoped::<PartialObjectMeta<Deployment>>(client.clone(), scope),
+        unmanaged,
+    );
+    (
+        ForeignNames {
+            pvs,
+            pvcs,
+            services,
+            deployments,
+        },
+        vec![
+            drain(pv_filler),
+            drain(pvc_filler),
+            drain(service_filler),
+            drain(deployment_filler),
+        ],
     )
 }
 
