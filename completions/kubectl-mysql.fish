@@ -47,6 +47,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "resume"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-operator" -d 'Run the operator in the foreground against the current kubeconfig'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "object-store" -d 'Move dumps to and from S3-compatible storage (what the backup and restore Jobs run from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s o -l output -d 'Output format; `yaml` prints the CRDs without applying them' -r -f -a "yaml\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
@@ -200,6 +201,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-namespace -d 'Namespace of the Lease (default: $POD_NAMESPACE, then the context\'s namespace)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-name -d 'Name of the Lease' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l lease-duration -d 'How long a holder that stopped renewing keeps the Lease (failover time)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l operator-image -d 'The image of this tool that the Jobs moving dumps to and from object storage run (install-operator passes its own). Default: kubectl-mysql:VERSION' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l context -d 'The kubeconfig context to use' -r
@@ -232,6 +234,73 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l endpoint -d 'The S3 endpoint URL (empty for AWS)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l bucket -d 'The bucket' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l region -d 'The bucket\'s region' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l access-key-id-from-env -d 'The access key id' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l secret-access-key-from-env -d 'The secret access key' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l path-style -d 'Path-style URLs (ENDPOINT/BUCKET/KEY), as most self-hosted servers need'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "upload" -d 'Compress, checksum and upload a complete dump; print what was stored as JSON'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "download" -d 'Download a dump, verify its checksum and decompress it to a file'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "list" -d 'List the dumps under a folder of keys'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "delete" -d 'Delete a dump and its checksum'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l file -d 'The dump mysqldump wrote' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l key -d 'The object key' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l report -d 'Also write the JSON here (the container\'s termination log)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l key -d 'The object key' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l to -d 'Where the decompressed dump goes; it appears only once verified' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -l prefix -d 'The folder (whole path segments: `backups/shop/db`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l key -d 'The object key' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l context -d 'The kubeconfig context to use' -r

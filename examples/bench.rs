@@ -255,6 +255,7 @@ fn instance(name: &str) -> MySQL {
             password_secret_ref: None,
             storage_size: "1Gi".into(),
             storage_class_name: None,
+            backup: None,
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.
@@ -674,6 +675,7 @@ async fn ensure_simulated_capacity(client: &Client, pods: u64) -> Result<(), Any
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
     let o = <Options as clap::Parser>::parse();
+    kubectl_mysql::kubeclient::use_ring_for_tls();
     let client = Client::try_default().await?;
     let kubernetes = client.apiserver_version().await?.git_version;
     common::install_crds();

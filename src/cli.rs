@@ -9,8 +9,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::flags::LogArgs;
 use crate::commands::{
-    backup, completion, connect, create, install_crd, install_operator, pause, restore,
-    run_operator, status,
+    backup, completion, connect, create, install_crd, install_operator, object_store, pause,
+    restore, run_operator, status,
 };
 use crate::kubeclient::ClusterArgs;
 use crate::render::Renderer;
@@ -72,6 +72,10 @@ pub enum Command {
     Completion(completion::Args),
     /// Print the version.
     Version,
+    /// Move dumps to and from S3-compatible storage (what the backup and restore Jobs
+    /// run from the operator's image).
+    #[command(name = "object-store", hide = true)]
+    ObjectStore(object_store::Args),
     /// Answer kubectl's plugin completion protocol (used by completions/kubectl_complete-mysql).
     #[command(name = "__complete", hide = true)]
     Complete(completion::CompleteArgs),
@@ -108,6 +112,7 @@ impl Cli {
                 run_operator::run(cluster, renderer(self.templates.as_deref())?, args).await
             }
             Command::Completion(args) => completion::run(args, Cli::command()),
+            Command::ObjectStore(args) => object_store::run(args).await,
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
             Command::Version => {
                 println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));

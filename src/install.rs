@@ -69,6 +69,9 @@ impl OperatorInstall {
             addr,
             "--log-format".into(),
             "json".into(),
+            // The Jobs that move dumps to object storage run this same image.
+            "--operator-image".into(),
+            self.image.clone(),
         ];
         for ns in &self.watch_namespaces {
             args.push("-n".into());

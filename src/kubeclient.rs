@@ -47,6 +47,7 @@ pub enum ConnectError {
 
 impl ClusterArgs {
     pub async fn config(&self) -> Result<Config, ConnectError> {
+        use_ring_for_tls();
         let options = KubeConfigOptions {
             context: self.context.clone(),
             ..Default::default()
@@ -105,4 +106,14 @@ impl ClusterArgs {
             cluster_url,
         })
     }
+}
+
+/// Makes ring the process's TLS provider (kube's; object_store links aws-lc-rs as well,
+/// and with two providers rustls picks none by itself). Idempotent.
+pub fn use_ring_for_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }

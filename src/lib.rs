@@ -13,5 +13,6 @@ pub mod manifests;
 pub mod names;
 pub mod reconcile;
 pub mod render;
+pub mod s3;
 
 pub use error::{Error, Result};

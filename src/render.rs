@@ -12,7 +12,7 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 13] = [
+pub const TEMPLATES: [(&str, &str); 15] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -47,6 +47,14 @@ pub const TEMPLATES: [(&str, &str); 13] = [
         include_str!("../templates/restore-job.yaml.tera"),
     ),
     (
+        "backup-s3-job.yaml.tera",
+        include_str!("../templates/backup-s3-job.yaml.tera"),
+    ),
+    (
+        "restore-s3-job.yaml.tera",
+        include_str!("../templates/restore-s3-job.yaml.tera"),
+    ),
+    (
         "scan-job.yaml.tera",
         include_str!("../templates/scan-job.yaml.tera"),
     ),
@@ -76,6 +84,15 @@ pub enum RenderError {
 
 pub struct Renderer {
     tera: tera::Tera,
+    /// The image of this tool, which the Jobs that move dumps to and from object
+    /// storage run; every template sees it as `operator_image`.
+    operator_image: String,
+}
+
+/// The image the Jobs that move dumps to object storage run when none is given:
+/// this build's own.
+pub fn default_operator_image() -> String {
+    format!("kubectl-mysql:{}", env!("CARGO_PKG_VERSION"))
 }
 
 impl Default for Renderer {
@@ -90,7 +107,16 @@ impl Renderer {
         tera.autoescape_on(vec![]);
         tera.add_raw_templates(TEMPLATES)
             .expect("embedded templates parse (checked by unit tests)");
-        Self { tera }
+        Self {
+            tera,
+            operator_image: default_operator_image(),
+        }
+    }
+
+    /// The same renderer, with `image` as the image of this tool in the Jobs.
+    pub fn with_operator_image(mut self, image: impl Into<String>) -> Self {
+        self.operator_image = image.into();
+        self
     }
 
     /// The embedded templates, with every `*.tera` in `dir` taking the place of the
@@ -150,8 +176,9 @@ impl Renderer {
             template: template.to_string(),
             message,
         };
-        let context =
+        let mut context =
             tera::Context::from_serialize(context).map_err(|e| template_error(error_chain(&e)))?;
+        context.insert("operator_image", &self.operator_image);
         self.tera
             .render(template, &context)
             .map_err(|e| template_error(error_chain(&e)))

@@ -206,6 +206,7 @@ fn context() -> InstanceContext {
             password_secret_ref: None,
             storage_size: "1Gi".into(),
             storage_class_name: None,
+            backup: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

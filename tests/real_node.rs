@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Operator, kubectl, kubectl_with_stdin, text};
+use sha2::Digest;
 
 /// The image `tests/cluster/images/build` makes and `up --real-node` imports.
 const LOCAL_IMAGE: &str = "kubectl-mysql.local/mariadb:10.11";
@@ -247,6 +248,26 @@ fn change_password(namespace: &str, password: &str) -> String {
     ok(out, "change the password")
 }
 
+/// The operator in the cluster, as pods of `image`, watching `watched`.
+fn install_operator(namespace: &str, image: &str, watched: &str) {
+    ok(
+        kubectl(&[
+            "mysql",
+            "install-operator",
+            "-n",
+            namespace,
+            "--image",
+            image,
+            "--watch-namespace",
+            watched,
+            "--wait",
+            "--timeout",
+            "180s",
+        ]),
+        "kubectl mysql install-operator --wait",
+    );
+}
+
 fn wait_ready(namespace: &str) {
     let out = on_instance(
         "wait",
@@ -289,22 +310,7 @@ async fn real_node_course_check_with_real_data() {
         "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
     );
     let operator_ns = format!("{ns}-operator");
-    ok(
-        kubectl(&[
-            "mysql",
-            "install-operator",
-            "-n",
-            &operator_ns,
-            "--image",
-            &image,
-            "--watch-namespace",
-            &ns,
-            "--wait",
-            "--timeout",
-            "180s",
-        ]),
-        "kubectl mysql install-operator --wait",
-    );
+    install_operator(&operator_ns, &image, &ns);
     let cr = course_cr();
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
@@ -592,6 +598,143 @@ async fn real_node_course_check_with_real_data() {
     );
     let host_dir = format!("/var/lib/kubectl-mysql/{ns}");
     std::fs::remove_dir_all(&host_dir).unwrap_or_else(|e| panic!("remove {host_dir}: {e}"));
+    for pv in [
+        format!("{ns}-{INSTANCE}-pv"),
+        format!("backup-{ns}-{INSTANCE}-pv"),
+    ] {
+        let _ = kubectl(&["delete", "pv", &pv, "--wait=false"]);
+    }
+}
+
+/// Backups that leave the node: the instance's dumps go to the S3 server tests/run
+/// started on the pod bridge (versitygw), uploaded by the operator's own image; the
+/// instance deleted and created again restores real rows from the bucket.
+#[tokio::test]
+async fn real_node_backup_to_s3_and_restore_real_rows() {
+    if !real_node_requested() {
+        return;
+    }
+    let s3 = common::S3::from_env().expect("tests/run starts an S3 server on the pod bridge");
+    let client = common::cluster()
+        .await
+        .expect("the real-node cluster answers");
+    let ns = common::namespace(&client, "real-s3").await;
+    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
+    );
+    let operator_ns = format!("{ns}-operator");
+    install_operator(&operator_ns, &image, &ns);
+    // The keys go in through stdin, never argv.
+    let keys = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
+        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
+    });
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &keys.to_string()),
+        "the Secret with the S3 keys",
+    );
+    let cr = format!(
+        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: real-node\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n",
+        course_cr(),
+        s3.endpoint,
+        s3.bucket
+    );
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with backups to the bucket",
+    );
+    wait_ready(&ns);
+    let rows = 500;
+    let values: Vec<String> = (0..rows).map(|i| format!("({i},'row {i}')")).collect();
+    ok(
+        mysql_exec(
+            &ns,
+            "otuspassword",
+            &format!(
+                "CREATE TABLE kept (id int primary key, note varchar(40)); INSERT INTO kept VALUES {}",
+                values.join(",")
+            ),
+        ),
+        "fill a table",
+    );
+
+    // An on-demand backup: the object holds the gzip of the dump, and its checksum is
+    // the one the record holds.
+    ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
+        "kubectl mysql backup --wait",
+    );
+    let key = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.items[0].status.key}",
+        ]),
+        "the backup's key",
+    );
+    assert!(
+        key.starts_with(&format!("real-node/{ns}/{INSTANCE}/")) && key.ends_with(".sql.gz"),
+        "{key}"
+    );
+    let object = std::fs::read(s3.object_file(&key))
+        .unwrap_or_else(|e| panic!("the object {key} on the S3 server: {e}"));
+    assert_eq!(&object[..2], [0x1f, 0x8b], "gzip");
+    let recorded = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.items[0].status.sha256}",
+        ]),
+        "the backup's checksum",
+    );
+    let stored: String = sha2::Sha256::digest(&object)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(recorded, stored);
+    let listed = ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--list"]),
+        "kubectl mysql backup --list",
+    );
+    assert!(
+        listed.contains(&format!("s3://{}/{key}", s3.bucket)),
+        "{listed}"
+    );
+
+    // Deleted (its final backup goes to the bucket too) and created again: the new
+    // incarnation restores every row from the newest object.
+    delete_instance(&ns, "delete the instance backed up to S3");
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the same CR again",
+    );
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(&ns);
+    let count = ok(
+        mysql_exec(&ns, "otuspassword", "select count(*) from kept"),
+        "count after restoring from the bucket",
+    );
+    assert!(
+        count.lines().any(|l| l.trim() == rows.to_string()),
+        "{count}"
+    );
+
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+    let _operator = Operator::start(&[&ns]);
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
+        "delete the namespace",
+    );
+    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
     for pv in [
         format!("{ns}-{INSTANCE}-pv"),
         format!("backup-{ns}-{INSTANCE}-pv"),

@@ -28,6 +28,12 @@ use super::keys;
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Size", type_ = "integer", json_path = ".status.sizeBytes"),
     printcolumn(
+        name = "Key",
+        type_ = "string",
+        json_path = ".status.key",
+        priority = 1
+    ),
+    printcolumn(
         name = "Completed",
         type_ = "date",
         json_path = ".status.completionTime"
@@ -77,6 +83,12 @@ pub struct MySQLBackupStatus {
     /// Path of the dump on the backup volume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The bucket of a dump in object storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// The key of a dump in object storage (`PREFIX/NAMESPACE/NAME/TIME.sql.gz`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +179,20 @@ impl MySQLBackup {
     pub fn unverified(&self) -> bool {
         self.spec.cause == BackupCause::Discovered
             && self.status.as_ref().is_none_or(|s| s.sha256.is_none())
+    }
+
+    /// The bucket and key of a dump in object storage; None for one on a volume.
+    pub fn object(&self) -> Option<(&str, &str)> {
+        let status = self.status.as_ref()?;
+        Some((status.bucket.as_deref()?, status.key.as_deref()?))
+    }
+
+    /// Where the dump lies, for people: `s3://BUCKET/KEY` or the file on the volume.
+    pub fn location(&self) -> Option<String> {
+        match self.object() {
+            Some((bucket, key)) => Some(format!("s3://{bucket}/{key}")),
+            None => self.status.as_ref()?.file.clone(),
+        }
     }
 
     pub fn belongs_to(&self, instance: &str, namespace: &str) -> bool {

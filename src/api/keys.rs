@@ -21,6 +21,10 @@ pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-de
 pub const INSTANCE_LABEL: &str = "mysqls.otus.homework/instance";
 /// Annotation on a backup or restore Job naming the backup record it serves.
 pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
+/// On a backup or restore Job that moves a dump to or from a bucket: `s3://BUCKET/KEY`.
+/// The Job says where its dump goes, so the record's status never depends on a cache
+/// having caught up with an earlier status write.
+pub const OBJECT_ANNOTATION: &str = "mysqls.otus.homework/object";
 /// Annotation on the password Job naming the password fingerprint it applies.
 pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password-sha256";
 /// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.

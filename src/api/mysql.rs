@@ -69,12 +69,22 @@ pub struct MySQLSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub storage_class_name: Option<String>,
+
+    /// Where backups go (and, later, when they are taken); the backup volume when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<super::BackupSpec>,
 }
 
 impl MySQLSpec {
     /// The StorageClass of a dynamically provisioned data volume; None for hostPath.
     pub fn storage_class(&self) -> Option<&str> {
         self.storage_class_name.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The bucket backups go to, when they go to one.
+    pub fn backup_bucket(&self) -> Option<&super::S3Storage> {
+        self.backup.as_ref()?.s3()
     }
 }
 

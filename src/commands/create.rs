@@ -205,6 +205,7 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         }),
         storage_size: args.storage_size.clone().unwrap_or_else(|| "1Gi".into()),
         storage_class_name: args.storage_class.clone(),
+        backup: None,
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

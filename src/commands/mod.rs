@@ -7,6 +7,7 @@ pub mod create;
 pub mod flags;
 pub mod install_crd;
 pub mod install_operator;
+pub mod object_store;
 pub mod output;
 pub mod pause;
 pub mod progress;
@@ -27,7 +28,7 @@ pub fn init_logging(log: &LogArgs) {
     let default = match (log.quiet, log.verbose) {
         (true, _) => "error",
         // The CLI reports errors itself; kube_client would log them a second time.
-        (false, 0) => "info,kube=warn,kube_client=off",
+        (false, 0) => "info,kube=warn,kube_client=off,object_store=warn",
         (false, 1) => "debug,kube=info,hyper=info,tower=info",
         (false, _) => "trace",
     };

@@ -121,6 +121,9 @@ pub struct BackupReport {
     pub phase: String,
     pub completion_time: Option<String>,
     pub size_bytes: Option<i64>,
+    /// `s3://BUCKET/KEY`, or the dump's path on the backup volume.
+    pub location: Option<String>,
+    pub sha256: Option<String>,
 }
 
 pub fn backup_report(b: &MySQLBackup) -> BackupReport {
@@ -132,15 +135,17 @@ pub fn backup_report(b: &MySQLBackup) -> BackupReport {
             .phase
             .map(|p| p.to_string())
             .unwrap_or_else(|| BackupPhase::Pending.to_string()),
+        location: b.location(),
         completion_time: status.completion_time,
         size_bytes: status.size_bytes,
+        sha256: status.sha256,
     }
 }
 
 /// The backups of one instance as a table (status and `backup --list` alike).
 pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
     let mut table = new_table(style);
-    table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE"]);
+    table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE", "LOCATION"]);
     for b in reports {
         table.add_row([
             b.name.clone(),
@@ -150,6 +155,7 @@ pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
             b.size_bytes
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "-".into()),
+            b.location.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
     table

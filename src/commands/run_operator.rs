@@ -42,6 +42,10 @@ pub struct Args {
     /// How long a holder that stopped renewing keeps the Lease (failover time).
     #[arg(long, default_value = "15s", value_parser = super::output::parse_duration, requires = "leader_elect")]
     pub lease_duration: std::time::Duration,
+    /// The image of this tool that the Jobs moving dumps to and from object storage
+    /// run (install-operator passes its own). Default: kubectl-mysql:VERSION.
+    #[arg(long, value_name = "IMAGE", env = "KUBECTL_MYSQL_OPERATOR_IMAGE")]
+    pub operator_image: Option<String>,
 }
 
 pub async fn run(
@@ -92,6 +96,10 @@ pub async fn run(
         namespaces,
         concurrency: args.concurrency,
         leader_election,
+    };
+    let renderer = match args.operator_image {
+        Some(image) => renderer.with_operator_image(image),
+        None => renderer,
     };
     controller::run(connection.client, renderer, metrics, scope).await?;
     tracing::info!("operator stopped");

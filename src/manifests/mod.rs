@@ -11,9 +11,10 @@ use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::api::S3Storage;
 use crate::api::keys::{
-    BACKUP_ANNOTATION, CLIENT_CONFIG_KEY, PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY,
-    stamp_annotation, stamp_instance_labels,
+    BACKUP_ANNOTATION, CLIENT_CONFIG_KEY, OBJECT_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
+    PASSWORD_KEY, stamp_annotation, stamp_instance_labels,
 };
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
 
@@ -202,6 +203,111 @@ pub fn restore_job_for(
         },
     )?;
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    Ok(job)
+}
+
+/// What the object-store Jobs need of a bucket: the flags that say where it is, and
+/// the Secret keys that hold the access key pair (passed by reference, never copied).
+#[derive(Serialize)]
+struct S3Context<'a> {
+    location_args: Vec<String>,
+    credentials_secret: &'a str,
+    access_key_id_key: &'a str,
+    secret_access_key_key: &'a str,
+}
+
+impl<'a> S3Context<'a> {
+    fn new(storage: &'a S3Storage) -> Self {
+        let mut location_args = Vec::new();
+        if let Some(endpoint) = &storage.endpoint {
+            location_args.push(format!("--endpoint={endpoint}"));
+        }
+        location_args.push(format!("--bucket={}", storage.bucket));
+        if let Some(region) = &storage.region {
+            location_args.push(format!("--region={region}"));
+        }
+        if storage.force_path_style {
+            location_args.push("--path-style".to_string());
+        }
+        let secret = &storage.credentials_secret;
+        Self {
+            location_args,
+            credentials_secret: &secret.name,
+            access_key_id_key: secret.access_key_id_key(),
+            secret_access_key_key: secret.secret_access_key_key(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ObjectJobExtra<'a> {
+    s3: S3Context<'a>,
+    object_key: &'a str,
+}
+
+/// backup-NAME-job for a backup that goes to `storage` under `object_key`.
+pub fn backup_s3_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    storage: &S3Storage,
+    object_key: &str,
+) -> Result<Job, RenderError> {
+    object_job(
+        renderer,
+        "backup-s3-job.yaml.tera",
+        ctx,
+        backup_name,
+        storage,
+        object_key,
+    )
+}
+
+/// restore-NAME-job loading the dump at `object_key` in `storage`.
+pub fn restore_s3_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    storage: &S3Storage,
+    object_key: &str,
+) -> Result<Job, RenderError> {
+    object_job(
+        renderer,
+        "restore-s3-job.yaml.tera",
+        ctx,
+        backup_name,
+        storage,
+        object_key,
+    )
+}
+
+fn object_job(
+    renderer: &Renderer,
+    template: &str,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    storage: &S3Storage,
+    object_key: &str,
+) -> Result<Job, RenderError> {
+    let extra = ObjectJobExtra {
+        s3: S3Context::new(storage),
+        object_key,
+    };
+    let mut job: Job = render(
+        renderer,
+        template,
+        ctx,
+        &WithExtra {
+            instance: ctx,
+            extra,
+        },
+    )?;
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    stamp_annotation(
+        &mut job.metadata,
+        OBJECT_ANNOTATION,
+        format!("s3://{}/{object_key}", storage.bucket),
+    );
     Ok(job)
 }
 

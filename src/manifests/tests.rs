@@ -1,7 +1,7 @@
 use k8s_openapi::api::core::v1::Container;
 
 use super::*;
-use crate::api::{MySQL, MySQLSpec, SecretKeyRef};
+use crate::api::{MySQL, MySQLSpec, S3Storage, SecretKeyRef};
 use crate::names::InstanceNames;
 
 fn course_instance() -> MySQL {
@@ -14,6 +14,7 @@ fn course_instance() -> MySQL {
             password_secret_ref: None,
             storage_size: "1Gi".into(),
             storage_class_name: None,
+            backup: None,
         },
     );
     instance.metadata.namespace = Some("default".into());
@@ -421,4 +422,103 @@ fn an_override_replaces_a_template_and_errors_name_it() {
     std::fs::remove_file(dir.path().join("mysql-service.yaml.tera")).unwrap();
     std::fs::write(dir.path().join("unknown.yaml.tera"), "x: 1\n").unwrap();
     assert!(Renderer::with_overrides(dir.path()).is_err());
+}
+
+fn bucket() -> S3Storage {
+    serde_json::from_value(serde_json::json!({
+        "endpoint": "http://10.88.0.1:9000",
+        "bucket": "dumps",
+        "prefix": "team",
+        "forcePathStyle": true,
+        "credentialsSecret": {"name": "s3-keys", "secretAccessKeyKey": "secret"}
+    }))
+    .unwrap()
+}
+
+fn pod_spec(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
+    job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+}
+
+/// The access keys reach the mover by reference to the user's Secret, never as a
+/// literal value or an argument; the mover is this tool's own image.
+fn assert_keys_by_reference(mover: &Container) {
+    let env = mover.env.as_ref().unwrap();
+    for (name, key) in [
+        ("AWS_ACCESS_KEY_ID", "accessKeyId"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ] {
+        let var = env.iter().find(|e| e.name == name).unwrap();
+        assert!(var.value.is_none(), "{name} has a literal value");
+        let from = var
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!((from.name.as_str(), from.key.as_str()), ("s3-keys", key));
+    }
+    assert_eq!(
+        mover.image.as_deref(),
+        Some("registry.local/kubectl-mysql:test")
+    );
+}
+
+#[test]
+fn a_backup_to_a_bucket_dumps_in_the_server_image_and_uploads_in_ours() {
+    let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
+    let ctx = context_of(&course_instance());
+    let key = "team/default/mysql-instance/20261203-090000.sql.gz";
+    let job = backup_s3_job(&renderer, &ctx, "b", &bucket(), key).unwrap();
+    assert_eq!(
+        job.metadata.name.as_deref(),
+        Some("backup-mysql-instance-job")
+    );
+    let spec = pod_spec(&job);
+    let dump = &spec.init_containers.as_ref().unwrap()[0];
+    assert_eq!(dump.image.as_deref(), Some("mysql:8.4"));
+    assert!(dump.command.as_ref().unwrap()[2].contains("mysqldump"));
+    assert_no_secret_in(dump, "otuspassword");
+    let upload = &spec.containers[0];
+    assert_keys_by_reference(upload);
+    assert_eq!(
+        upload.command.as_ref().unwrap()[1..],
+        [
+            "object-store",
+            "--endpoint=http://10.88.0.1:9000",
+            "--bucket=dumps",
+            "--path-style",
+            "upload",
+            "--file=/work/dump.sql",
+            "--key",
+            key,
+            "--report=/dev/termination-log",
+        ]
+    );
+    // No backup volume: the dump meets the uploader in an emptyDir.
+    let volumes = spec.volumes.as_ref().unwrap();
+    assert!(volumes.iter().all(|v| v.persistent_volume_claim.is_none()));
+    assert!(volumes.iter().any(|v| v.empty_dir.is_some()));
+}
+
+#[test]
+fn a_restore_from_a_bucket_verifies_the_download_before_the_server_image_loads_it() {
+    let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
+    let ctx = context_of(&course_instance());
+    let key = "team/default/mysql-instance/20261203-090000.sql.gz";
+    let job = restore_s3_job(&renderer, &ctx, "b", &bucket(), key).unwrap();
+    assert_eq!(
+        job.metadata.name.as_deref(),
+        Some("restore-mysql-instance-job")
+    );
+    let spec = pod_spec(&job);
+    let download = &spec.init_containers.as_ref().unwrap()[0];
+    assert_keys_by_reference(download);
+    let args = download.command.as_ref().unwrap();
+    assert!(args.contains(&"download".to_string()) && args.contains(&key.to_string()));
+    let load = &spec.containers[0];
+    assert_eq!(load.image.as_deref(), Some("mysql:8.4"));
+    let script = &load.command.as_ref().unwrap()[2];
+    assert!(script.contains("< \"$dump\""), "{script}");
+    assert_no_secret_in(load, "otuspassword");
 }

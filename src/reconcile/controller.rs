@@ -18,6 +18,7 @@ use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt};
 use kube_lease_manager::LeaseManagerBuilder;
 
+use super::kube_ops::AppliedMemo;
 use super::{Caches, Context, ForeignNames, Metrics, backup, instance};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
 use crate::api::{MySQL, MySQLBackup};
@@ -139,13 +140,15 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
     let runs: Vec<_> = scopes
         .into_iter()
         .map(|scope| {
-            let (caches, triggers) = watch_children(&client, scope.as_deref());
+            let applied = Arc::new(AppliedMemo::default());
+            let (caches, triggers) = watch_children(&client, scope.as_deref(), &applied);
             all_caches.push(caches.clone());
             let ctx = Arc::new(Context::new(
                 client.clone(),
                 renderer.clone(),
                 metrics.clone(),
                 caches,
+                applied,
             ));
             let client = client.clone();
             async move {
@@ -195,8 +198,10 @@ fn drain<K: Send + 'static>(trigger: Trigger<K>) -> futures::future::BoxFuture<'
     trigger.for_each(|_| futures::future::ready(())).boxed()
 }
 
+type Events<K> = futures::stream::BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>;
+
 /// One watch per kind, reflected into a cache; managedFields are dropped first, since
-/// nothing reads them and they are half of an object's size.
+/// nothing reads them and they are half of an object's size. Every change wakes.
 fn reflected<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Trigger<K>)
 where
     K: kube::Resource
@@ -208,7 +213,8 @@ where
         + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    reflect(watcher(api, config), |_| {})
+    let (store, events) = reflect(watcher(api, config), |_| {});
+    (store, events.touched_objects().boxed())
 }
 
 /// Reflects a watch stream into a cache after `slim` (and dropping managedFields) made
@@ -216,7 +222,7 @@ where
 fn reflect<K>(
     events: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
     slim: fn(&mut K),
-) -> (Store<K>, Trigger<K>)
+) -> (Store<K>, Events<K>)
 where
     K: kube::Resource + Clone + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
@@ -229,9 +235,80 @@ where
             slim(o);
         })
         .reflect(writer)
-        .touched_objects()
         .boxed();
     (reader, stream)
+}
+
+/// A child's watch as a trigger that wakes its instance only for news: not for the
+/// echo of our own write (the reconcile that wrote it knew what it wrote), and not for
+/// a change to nothing the reconcile reads (`reads` hashes what it reads). A deletion
+/// always wakes.
+fn waking_on_news<K>(
+    events: Events<K>,
+    reads: fn(&K) -> u64,
+    applied: Arc<AppliedMemo>,
+) -> Trigger<K>
+where
+    K: kube::Resource + Send + 'static,
+    K::DynamicType: Default,
+{
+    let mut last_read = std::collections::HashMap::<u64, u64>::new();
+    let key = |obj: &K| hash_of(&(obj.meta().namespace.as_deref(), obj.meta().name.as_deref()));
+    events
+        .filter_map(move |event| {
+            let news = match event {
+                Err(e) => Some(Err(e)),
+                Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj)) => {
+                    let read = reads(&obj);
+                    let before = last_read.insert(key(&obj), read);
+                    let echo = applied.is_echo(&obj);
+                    (!echo && before != Some(read)).then_some(Ok(obj))
+                }
+                Ok(watcher::Event::Delete(obj)) => {
+                    last_read.remove(&key(&obj));
+                    Some(Ok(obj))
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+            };
+            futures::future::ready(news)
+        })
+        .boxed()
+}
+
+fn hash_of(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What a reconcile reads of most children: all of it but the version.
+fn reads_all<K: kube::Resource + serde::Serialize>(obj: &K) -> u64 {
+    let mut value = serde_json::to_value(obj).unwrap_or_default();
+    if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("resourceVersion");
+    }
+    hash_of(&value.to_string())
+}
+
+/// What a reconcile reads of its Deployment: the metadata (owner, labels, the
+/// generation) and whether it is available, not the replica counts and conditions
+/// the Deployment controller rewrites as its pod comes up.
+fn reads_of_deployment(deployment: &Deployment) -> u64 {
+    let mut meta = serde_json::to_value(&deployment.metadata).unwrap_or_default();
+    if let Some(meta) = meta.as_object_mut() {
+        meta.remove("resourceVersion");
+    }
+    hash_of(&(
+        meta.to_string(),
+        instance::plan::is_available(Some(deployment)),
+    ))
+}
+
+/// What a reconcile reads of a Secret's metadata-only event: that its data may have
+/// changed, which only the version tells.
+fn reads_version<K: kube::Resource>(obj: &K) -> u64 {
+    hash_of(&obj.meta().resource_version)
 }
 
 /// A Deployment as the reconcile reads it: metadata (owner, labels, and the
@@ -262,19 +339,31 @@ fn slim_node(node: &mut Node) {
     });
 }
 
-fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
+fn watch_children(
+    client: &Client,
+    scope: Option<&str>,
+    applied: &Arc<AppliedMemo>,
+) -> (Caches, Triggers) {
     let managed = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"));
-    let (pvs, pv_trigger) = reflected(
-        Api::<PersistentVolume>::all(client.clone()),
-        managed.clone(),
+    let (pvs, pv_events) = reflect(
+        watcher(
+            Api::<PersistentVolume>::all(client.clone()),
+            managed.clone(),
+        ),
+        |_| {},
     );
-    let (pvcs, pvc_trigger) = reflected(
-        scoped::<PersistentVolumeClaim>(client.clone(), scope),
-        managed.clone(),
+    let (pvcs, pvc_events) = reflect(
+        watcher(
+            scoped::<PersistentVolumeClaim>(client.clone(), scope),
+            managed.clone(),
+        ),
+        |_| {},
     );
-    let (services, service_trigger) =
-        reflected(scoped::<Service>(client.clone(), scope), managed.clone());
-    let (deployments, deployment_trigger) = reflect(
+    let (services, service_events) = reflect(
+        watcher(scoped::<Service>(client.clone(), scope), managed.clone()),
+        |_| {},
+    );
+    let (deployments, deployment_events) = reflect(
         watcher(scoped::<Deployment>(client.clone(), scope), managed),
         slim_deployment,
     );
@@ -288,16 +377,19 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
     );
     // Secrets by metadata only: which exist and at what version; their data is read
     // only when a version is new to us (observe's SecretMemo).
-    let (secrets, secret_trigger) = reflected(
-        scoped::<PartialObjectMeta<Secret>>(client.clone(), scope),
-        watcher::Config::default(),
+    let (secrets, secret_events) = reflect(
+        watcher(
+            scoped::<PartialObjectMeta<Secret>>(client.clone(), scope),
+            watcher::Config::default(),
+        ),
+        |_| {},
     );
     let (nodes, node_filler) = reflect(
         watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
         slim_node,
     );
     let (foreign, mut fillers) = watch_foreign_names(client, scope);
-    fillers.push(drain(node_filler));
+    fillers.push(drain(node_filler.touched_objects().boxed()));
     (
         Caches {
             pvs,
@@ -311,13 +403,13 @@ fn watch_children(client: &Client, scope: Option<&str>) -> (Caches, Triggers) {
             foreign,
         },
         Triggers {
-            pvs: pv_trigger,
-            pvcs: pvc_trigger,
-            services: service_trigger,
-            deployments: deployment_trigger,
+            pvs: waking_on_news(pv_events, reads_all, applied.clone()),
+            pvcs: waking_on_news(pvc_events, reads_all, applied.clone()),
+            services: waking_on_news(service_events, reads_all, applied.clone()),
+            deployments: waking_on_news(deployment_events, reads_of_deployment, applied.clone()),
             backups: backup_trigger,
             jobs: job_trigger,
-            secrets: secret_trigger,
+            secrets: waking_on_news(secret_events, reads_version, applied.clone()),
             fillers,
         },
     )
@@ -482,4 +574,56 @@ async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, con
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::DeploymentStatus;
+
+    fn deployment(version: &str, available: i32, replicas: i32) -> Deployment {
+        let mut d = Deployment::default();
+        d.metadata.name = Some("db".into());
+        d.metadata.namespace = Some("ns".into());
+        d.metadata.resource_version = Some(version.into());
+        d.status = Some(DeploymentStatus {
+            available_replicas: Some(available),
+            replicas: Some(replicas),
+            ..Default::default()
+        });
+        d
+    }
+
+    async fn woken(
+        events: Vec<watcher::Event<Deployment>>,
+        applied: Arc<AppliedMemo>,
+    ) -> Vec<String> {
+        let events = futures::stream::iter(events.into_iter().map(Ok)).boxed();
+        waking_on_news(events, reads_of_deployment, applied)
+            .map(|d| d.unwrap().resource_version().unwrap())
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn only_news_wakes_an_instance() {
+        use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
+        let applied = Arc::new(AppliedMemo::default());
+        applied.wrote(&deployment("2", 0, 0));
+        let events = vec![
+            Init,
+            InitApply(deployment("1", 0, 0)),
+            InitDone,
+            // The echo of our own write.
+            Apply(deployment("2", 0, 0)),
+            // The Deployment controller counts a replica: nothing we read.
+            Apply(deployment("3", 0, 1)),
+            // Its pod is available: news.
+            Apply(deployment("4", 1, 1)),
+            // Unavailable again: news.
+            Apply(deployment("5", 0, 1)),
+            Delete(deployment("5", 0, 1)),
+        ];
+        assert_eq!(woken(events, applied).await, ["1", "4", "5", "5"]);
+    }
 }

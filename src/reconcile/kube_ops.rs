@@ -34,12 +34,51 @@ where
 /// change nothing, so it is skipped: a resync or a child's status update costs neither
 /// a read nor a write. A change by anyone to a field we set moves the fingerprint, so
 /// drift is still corrected. Empty after a restart, which costs one apply per object.
+///
+/// It also keeps the resourceVersion each of our writes produced, until the watch
+/// brings that version back: that event is the echo of our own write, which the
+/// reconcile that wrote it already knew, so it wakes nobody (`is_echo`).
 #[derive(Default)]
 pub struct AppliedMemo {
     applied: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
+    /// By hash of the object's kind and name: the hash of the version we wrote.
+    written_versions: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
 }
 
 impl AppliedMemo {
+    /// Remembers the version our write of `obj` produced.
+    pub fn wrote<K: Resource>(&self, obj: &K)
+    where
+        K::DynamicType: Default,
+    {
+        if let Some(version) = obj.meta().resource_version.as_deref() {
+            self.written_versions
+                .lock()
+                .expect("not poisoned")
+                .insert(hash_of(&Self::key(obj)), hash_of(&version));
+        }
+    }
+
+    /// Whether `obj`, as a watch delivers it, is exactly what our last write of it
+    /// produced. Each echo is answered once.
+    pub fn is_echo<K: Resource>(&self, obj: &K) -> bool
+    where
+        K::DynamicType: Default,
+    {
+        let Some(version) = obj.meta().resource_version.as_deref() else {
+            return false;
+        };
+        let key = hash_of(&Self::key(obj));
+        let mut written = self.written_versions.lock().expect("not poisoned");
+        match written.get(&key) {
+            Some(v) if *v == hash_of(&version) => {
+                written.remove(&key);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn key<K: Resource>(obj: &K) -> String
     where
         K::DynamicType: Default,
@@ -130,6 +169,7 @@ where
         }
     }
     let applied = apply(api, obj).await?;
+    memo.wrote(&applied);
     memo.applied
         .lock()
         .expect("not poisoned")

@@ -46,7 +46,7 @@ pub struct Context {
     pub recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
     pub metrics: Arc<Metrics>,
-    pub applied: kube_ops::AppliedMemo,
+    pub applied: Arc<kube_ops::AppliedMemo>,
     pub secrets_seen: SecretMemo,
     pub statuses_written: StatusMemo,
     pub caches: Caches,
@@ -272,6 +272,7 @@ impl Context {
         renderer: Arc<Renderer>,
         metrics: Arc<Metrics>,
         caches: Caches,
+        applied: Arc<kube_ops::AppliedMemo>,
     ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
@@ -282,7 +283,7 @@ impl Context {
             client,
             renderer,
             failures: Mutex::default(),
-            applied: kube_ops::AppliedMemo::default(),
+            applied,
             secrets_seen: SecretMemo::default(),
             statuses_written: StatusMemo::default(),
             metrics,

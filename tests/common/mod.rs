@@ -13,6 +13,7 @@ use kube::{Client, Config};
 /// A client for the test cluster. Without one the test fails under CI and says how to
 /// get one otherwise: it never passes silently.
 pub async fn cluster() -> Option<Client> {
+    kubectl_mysql::kubeclient::use_ring_for_tls();
     let reason = match std::env::var("KUBECONFIG") {
         Err(_) => "KUBECONFIG is not set".to_string(),
         Ok(_) => match Config::infer().await {
@@ -251,4 +252,47 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The tests' S3 server (tests/cluster/s3/up, started by tests/run). Without one the
+/// test fails under CI and says how to get one otherwise.
+pub struct S3 {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// The server's directory: DIR/BUCKET/KEY is a stored object's file.
+    pub data: std::path::PathBuf,
+}
+
+impl S3 {
+    pub fn from_env() -> Option<Self> {
+        let var = |name: &str| std::env::var(format!("KUBECTL_MYSQL_S3_{name}")).ok();
+        if let (Some(endpoint), Some(bucket), Some(access_key), Some(secret_key), Some(data)) = (
+            var("ENDPOINT"),
+            var("BUCKET"),
+            var("ACCESS_KEY"),
+            var("SECRET_KEY"),
+            var("DATA"),
+        ) {
+            return Some(Self {
+                endpoint,
+                bucket,
+                access_key,
+                secret_key,
+                data: data.into(),
+            });
+        }
+        let message = "no S3 server (KUBECTL_MYSQL_S3_* unset); run the suite with tests/run, which starts one";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("SKIPPED (not in CI): {message}");
+        None
+    }
+
+    /// The file the server keeps an object's bytes in.
+    pub fn object_file(&self, key: &str) -> std::path::PathBuf {
+        self.data.join(&self.bucket).join(key)
+    }
 }

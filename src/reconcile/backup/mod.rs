@@ -7,8 +7,10 @@ pub mod plan;
 use std::sync::Arc;
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
@@ -77,10 +79,37 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
                 .await
                 .map_err(Error::observe(format!("MySQL {}", names.name)))?;
             snapshot.restore_job = get_job(names.restore_job()).await?;
+            let bucket = snapshot
+                .instance
+                .as_ref()
+                .and_then(|i| i.spec.backup_bucket());
+            if let Some(s3) = bucket {
+                snapshot.bucket_keys_exist =
+                    Some(secret_exists(ctx, &namespace, &s3.credentials_secret.name).await?);
+            }
         }
     }
     snapshot.job = job;
     Ok(snapshot)
+}
+
+/// Whether a Secret exists: the cache answers yes; a no is confirmed with a read of its
+/// metadata, since the cache may not have synced yet after a start.
+async fn secret_exists(ctx: &Context, namespace: &str, name: &str) -> Result<bool> {
+    if ctx
+        .caches
+        .secrets
+        .get(&ObjectRef::new(name).within(namespace))
+        .is_some()
+    {
+        return Ok(true);
+    }
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let found = secrets
+        .get_metadata_opt(name)
+        .await
+        .map_err(Error::observe(format!("Secret {namespace}/{name}")))?;
+    Ok(found.is_some())
 }
 
 /// Writes, then Events, then the status (the order the instance's apply explains).

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use crate::api::keys::{BACKUP_ANNOTATION, annotation};
+use crate::api::keys::{BACKUP_ANNOTATION, OBJECT_ANNOTATION, annotation};
 use crate::api::{
     BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, terminated_messages,
     termination_report,
@@ -18,6 +18,7 @@ use crate::reconcile::SHORT_WAIT;
 use crate::reconcile::instance::plan::set_owner;
 use crate::reconcile::instance::status::Notice;
 use crate::render::{InstanceContext, Renderer};
+use crate::s3;
 use crate::{Error, Result};
 
 /// A running backup is also woken by its Job's changes; this is the safety net.
@@ -34,6 +35,9 @@ pub struct BackupSnapshot {
     pub instance: Option<MySQL>,
     /// Read only when no Job exists yet: a backup waits for a running restore.
     pub restore_job: Option<Job>,
+    /// For a backup to a bucket, whether the Secret with its keys exists (a Job whose
+    /// pod cannot find it would wait forever rather than fail).
+    pub bucket_keys_exist: Option<bool>,
 }
 
 // A plan lives for one reconcile and holds a handful of writes; boxing would only
@@ -76,6 +80,10 @@ pub fn plan(
     let next = match &snapshot.job {
         Some(job) if serves(job, backup) => {
             status.job_name = Some(job_name);
+            if let Some((bucket, key)) = object_of(job) {
+                status.bucket = Some(bucket);
+                status.key = Some(key);
+            }
             let outcome = Outcome {
                 job,
                 pods: &snapshot.job_pods,
@@ -95,34 +103,16 @@ pub fn plan(
             });
             Action::requeue(SHORT_WAIT)
         }
-        None => match (&snapshot.instance, &snapshot.restore_job) {
-            (None, _) => {
-                status.phase = Some(BackupPhase::Failed);
-                status.message = Some(format!("MySQL instance {} not found", names.name));
-                Action::await_change()
-            }
-            (Some(_), Some(restore)) if JobState::is_running(restore) => {
-                status.phase = Some(BackupPhase::Pending);
-                status.message = Some("waiting for the running restore to finish".into());
-                Action::requeue(SHORT_WAIT)
-            }
-            (Some(instance), _) => {
-                let job = backup_job(backup, instance, &names, renderer)?;
-                writes.push(BackupWrite::CreateJob(job));
-                status.phase = Some(BackupPhase::Running);
-                status.start_time = Some(now.to_string());
-                status.message = Some(format!(
-                    "Job {job_name} is dumping {}",
-                    instance.spec.database
-                ));
-                events.push(Notice::normal(
-                    "BackupStarted",
-                    format!("Job {job_name} started"),
-                ));
-                status.job_name = Some(job_name);
-                Action::requeue(RUNNING_RECHECK)
-            }
-        },
+        None => {
+            let start = Start {
+                backup,
+                snapshot,
+                renderer,
+                names: &names,
+                now,
+            };
+            start.decide(&mut status, &mut writes, &mut events)?
+        }
     };
     let changed = backup.status.as_ref() != Some(&status);
     if changed && let Some(finished) = finish_notice(backup, &status) {
@@ -136,20 +126,112 @@ pub fn plan(
     })
 }
 
-/// backup-NAME-job for this record, owned by it.
+/// A backup with no Job yet: whether one can start, and the Job.
+struct Start<'a> {
+    backup: &'a MySQLBackup,
+    snapshot: &'a BackupSnapshot,
+    renderer: &'a Renderer,
+    names: &'a InstanceNames,
+    now: &'a str,
+}
+
+impl Start<'_> {
+    fn decide(
+        &self,
+        status: &mut MySQLBackupStatus,
+        writes: &mut Vec<BackupWrite>,
+        events: &mut Vec<Notice>,
+    ) -> Result<Action> {
+        let (names, now) = (self.names, self.now);
+        let job_name = names.backup_job();
+        Ok(
+            match (&self.snapshot.instance, &self.snapshot.restore_job) {
+                (None, _) => {
+                    status.phase = Some(BackupPhase::Failed);
+                    status.message = Some(format!("MySQL instance {} not found", names.name));
+                    Action::await_change()
+                }
+                (Some(_), Some(restore)) if JobState::is_running(restore) => {
+                    status.phase = Some(BackupPhase::Pending);
+                    status.message = Some("waiting for the running restore to finish".into());
+                    Action::requeue(SHORT_WAIT)
+                }
+                (Some(instance), _) if self.snapshot.bucket_keys_exist == Some(false) => {
+                    let secret = instance
+                        .spec
+                        .backup_bucket()
+                        .map(|s3| s3.credentials_secret.name.clone())
+                        .unwrap_or_default();
+                    status.phase = Some(BackupPhase::Failed);
+                    status.message = Some(format!(
+                        "the Secret {secret} named by spec.backup.storage.s3.credentialsSecret does not exist in {}",
+                        names.namespace
+                    ));
+                    status.completion_time = Some(now.to_string());
+                    Action::await_change()
+                }
+                (Some(instance), _) => {
+                    let job = backup_job(self.backup, instance, names, self.renderer, now, status)?;
+                    writes.push(BackupWrite::CreateJob(job));
+                    status.phase = Some(BackupPhase::Running);
+                    status.start_time = Some(now.to_string());
+                    status.message = Some(format!(
+                        "Job {job_name} is dumping {}",
+                        instance.spec.database
+                    ));
+                    events.push(Notice::normal(
+                        "BackupStarted",
+                        format!("Job {job_name} started"),
+                    ));
+                    status.job_name = Some(job_name);
+                    Action::requeue(RUNNING_RECHECK)
+                }
+            },
+        )
+    }
+}
+
+/// backup-NAME-job for this record, owned by it. A backup to a bucket goes under a
+/// key named after the record's creation time, which `status` records from the start.
 fn backup_job(
     backup: &MySQLBackup,
     instance: &MySQL,
     names: &InstanceNames,
     renderer: &Renderer,
+    now: &str,
+    status: &mut MySQLBackupStatus,
 ) -> Result<Job> {
     let template_ctx = InstanceContext::new(instance, names);
-    let mut job = manifests::backup_job(renderer, &template_ctx, &backup.name_any())?;
+    let name = backup.name_any();
+    let mut job = match instance.spec.backup_bucket() {
+        Some(storage) => {
+            let taken = backup
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or_else(|| now.parse().ok())
+                .unwrap_or_default();
+            let key = s3::dump_key(storage.prefix(), &names.namespace, &names.name, taken);
+            let job = manifests::backup_s3_job(renderer, &template_ctx, &name, storage, &key)?;
+            status.bucket = Some(storage.bucket.clone());
+            status.key = Some(key);
+            job
+        }
+        None => manifests::backup_job(renderer, &template_ctx, &name)?,
+    };
     let owner = backup
         .controller_owner_ref(&())
         .ok_or(Error::MissingField("metadata.uid"))?;
     set_owner(&mut job, &owner);
     Ok(job)
+}
+
+/// The bucket and key a Job moves its dump to, from its annotation.
+fn object_of(job: &Job) -> Option<(String, String)> {
+    let object = annotation(&job.metadata, OBJECT_ANNOTATION)?.strip_prefix("s3://")?;
+    let (bucket, key) = object.split_once('/')?;
+    Some((bucket.to_string(), key.to_string()))
 }
 
 /// The backup's own Job and what its pods reported.
@@ -171,9 +253,11 @@ impl Outcome<'_> {
             JobState::Succeeded => {
                 let report: TerminationReport = termination_report(self.pods).unwrap_or_default();
                 status.phase = Some(BackupPhase::Succeeded);
-                status.file = Some(report.file.unwrap_or_else(|| {
-                    format!("/backup/{}", manifests::dump_file_name(self.backup_name))
-                }));
+                if status.key.is_none() {
+                    status.file = Some(report.file.unwrap_or_else(|| {
+                        format!("/backup/{}", manifests::dump_file_name(self.backup_name))
+                    }));
+                }
                 status.size_bytes = report.size_bytes;
                 status.sha256 = report.sha256;
                 status.message = Some("backup completed".into());

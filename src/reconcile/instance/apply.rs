@@ -111,6 +111,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
                 .map_err(Error::apply(named("Secret", secret.name_any())))?;
             ctx.secrets_seen
                 .learn(namespace, &secret.name_any(), Some(&applied));
+            memo.wrote(&applied);
             Ok(())
         }
         Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)

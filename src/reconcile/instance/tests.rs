@@ -82,6 +82,7 @@ fn instance() -> MySQL {
             password_secret_ref: None,
             storage_size: "1Gi".into(),
             storage_class_name: None,
+            backup: None,
         },
     );
     instance.metadata = ObjectMeta {

@@ -216,7 +216,9 @@ impl Inputs<'_> {
     }
 }
 
-fn is_available(deployment: Option<&Deployment>) -> bool {
+/// Whether the server's Deployment has an available pod: what `Ready` rests on, and
+/// all a reconcile reads of the Deployment's status.
+pub fn is_available(deployment: Option<&Deployment>) -> bool {
     deployment
         .and_then(|d| d.status.as_ref())
         .and_then(|s| s.available_replicas)

@@ -170,15 +170,34 @@ impl Inputs<'_> {
                 request,
             });
         };
-        let source_names =
-            InstanceNames::new(source.spec.instance.clone(), self.names().namespace.clone());
-        let mut job = manifests::restore_job_for(
-            self.renderer,
-            self.template_ctx,
-            &backup,
-            &source_names.backup_pvc(),
-            source.unverified(),
-        )?;
+        let mut job = match source.object() {
+            Some((bucket, key)) => {
+                let storage = self.instance.spec.backup_bucket();
+                let Some(storage) = storage.filter(|s| s.bucket == bucket) else {
+                    return Ok(RestoreState::Failed {
+                        message: format!(
+                            "MySQLBackup {backup} lies in the bucket {bucket}, which this instance's spec.backup.storage.s3 does not name (its endpoint and credentials are needed to read it)"
+                        ),
+                        backup,
+                        request,
+                    });
+                };
+                manifests::restore_s3_job(self.renderer, self.template_ctx, &backup, storage, key)?
+            }
+            None => {
+                let source_names = InstanceNames::new(
+                    source.spec.instance.clone(),
+                    self.names().namespace.clone(),
+                );
+                manifests::restore_job_for(
+                    self.renderer,
+                    self.template_ctx,
+                    &backup,
+                    &source_names.backup_pvc(),
+                    source.unverified(),
+                )?
+            }
+        };
         stamp_annotation(&mut job.metadata, RESTORE_TOKEN_ANNOTATION, token);
         set_owner(&mut job, self.owner);
         plan.writes.push(Write::CreateJob(job));

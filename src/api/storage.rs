@@ -1,0 +1,104 @@
+//! `spec.backup`: where an instance's backups go. Without it, or with
+//! `storage.volume`, they go to the backup volume as they always did.
+
+use kube::KubeSchema;
+use serde::{Deserialize, Serialize};
+
+/// How an instance is backed up.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSpec {
+    /// Where the dumps go; the backup volume when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<BackupStorage>,
+}
+
+/// One of `volume` (the instance's backup volume) and `s3`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.volume) && has(self.s3))").message("spec.backup.storage: set one of volume and s3, not both"))]
+pub struct BackupStorage {
+    /// The instance's backup volume (backup-NAME-pvc), as without spec.backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<VolumeStorage>,
+    /// An S3-compatible bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Storage>,
+}
+
+/// The backup volume; it has no settings of its own.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct VolumeStorage {}
+
+/// A bucket in S3-compatible object storage. Dumps are stored under
+/// `PREFIX/NAMESPACE/NAME/YYYYMMDD-HHMMSS.sql.gz`, each with a `.sha256` beside it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Storage {
+    /// The endpoint URL (http:// or https://); absent for AWS S3 itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[^\\\\s/]+(/.*)?$')").message("spec.backup.storage.s3.endpoint must be an http:// or https:// URL"))]
+    pub endpoint: Option<String>,
+    /// The bucket; it must exist.
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')").message("spec.backup.storage.s3.bucket must be an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')"))]
+    pub bucket: String,
+    /// A folder for this tool's dumps in the bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// The bucket's region; us-east-1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Path-style URLs (ENDPOINT/BUCKET/KEY), which most self-hosted servers need.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force_path_style: bool,
+    /// The Secret in the instance's namespace holding the access key pair.
+    pub credentials_secret: S3CredentialsRef,
+}
+
+/// A Secret holding an S3 access key pair.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct S3CredentialsRef {
+    pub name: String,
+    /// The key holding the access key id; `accessKeyId` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id_key: Option<String>,
+    /// The key holding the secret access key; `secretAccessKey` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key_key: Option<String>,
+}
+
+impl S3CredentialsRef {
+    pub fn access_key_id_key(&self) -> &str {
+        self.access_key_id_key.as_deref().unwrap_or("accessKeyId")
+    }
+
+    pub fn secret_access_key_key(&self) -> &str {
+        self.secret_access_key_key
+            .as_deref()
+            .unwrap_or("secretAccessKey")
+    }
+}
+
+impl S3Storage {
+    /// Where the bucket is, for the object-store client.
+    pub fn location(&self) -> crate::s3::S3Location {
+        crate::s3::S3Location {
+            endpoint: self.endpoint.clone(),
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            path_style: self.force_path_style,
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or_default()
+    }
+}
+
+impl BackupSpec {
+    /// The bucket, when backups go to one.
+    pub fn s3(&self) -> Option<&S3Storage> {
+        self.storage.as_ref()?.s3.as_ref()
+    }
+}

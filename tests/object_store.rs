@@ -1,0 +1,228 @@
+//! The dump mover the backup and restore Jobs run (`kubectl-mysql object-store`),
+//! against the real S3 server tests/run starts (versitygw over a directory): what it
+//! stores can be read back byte for byte, and every fault (wrong credentials, a
+//! missing bucket, an unreachable endpoint, an incomplete dump, a damaged or
+//! unchecksummed object) ends in one line, a non-zero exit and nothing lost.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::S3;
+use sha2::{Digest, Sha256};
+
+/// A dump as mysqldump ends one, of about `rows` lines.
+fn write_dump(path: &Path, rows: usize) -> Vec<u8> {
+    let mut text = String::from("CREATE TABLE t (id int, note text);\n");
+    for i in 0..rows {
+        text.push_str(&format!("INSERT INTO t VALUES ({i},'row {i}');\n"));
+    }
+    text.push_str("-- Dump completed on 2026-12-03  9:00:00\n");
+    std::fs::write(path, &text).unwrap();
+    text.into_bytes()
+}
+
+fn unique_prefix(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("tests/{test}-{nanos}")
+}
+
+/// Runs `object-store` with the server's location; `secret` stands for the secret key.
+fn object_store(s3: &S3, bucket: &str, secret: &str, args: &[&str]) -> Output {
+    common::plugin()
+        .args([
+            "object-store",
+            "--endpoint",
+            &s3.endpoint,
+            "--bucket",
+            bucket,
+            "--path-style",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .expect("the plugin runs")
+}
+
+fn ok(s3: &S3, args: &[&str]) -> String {
+    let out = object_store(s3, &s3.bucket, &s3.secret_key, args);
+    assert!(
+        out.status.success(),
+        "object-store {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A failure: non-zero, and stderr is one line starting with `error:`.
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "expected a failure");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<_> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    lines[0].to_string()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_dump_goes_up_compressed_and_comes_back_verified() {
+    let Some(s3) = S3::from_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    let original = write_dump(&dump, 50_000);
+    let prefix = unique_prefix("round-trip");
+    let key = format!("{prefix}/shop/db/20261203-090000.sql.gz");
+
+    let stored: serde_json::Value = serde_json::from_str(&ok(
+        &s3,
+        &["upload", "--file", dump.to_str().unwrap(), "--key", &key],
+    ))
+    .unwrap();
+    // What the server holds is the gzip of the dump, and the reported checksum is
+    // that of the stored bytes; the checksum object beside it says the same.
+    let object = std::fs::read(s3.object_file(&key)).unwrap();
+    assert_eq!(&object[..2], [0x1f, 0x8b], "gzip magic");
+    assert!(
+        object.len() * 5 < original.len(),
+        "compressed: {} bytes",
+        object.len()
+    );
+    assert_eq!(stored["sha256"], sha256_hex(&object));
+    assert_eq!(stored["sizeBytes"], object.len() as u64);
+    assert_eq!(stored["dumpBytes"], original.len() as u64);
+    let checksum = std::fs::read_to_string(s3.object_file(&format!("{key}.sha256"))).unwrap();
+    assert_eq!(
+        checksum,
+        format!("{}  20261203-090000.sql.gz\n", sha256_hex(&object))
+    );
+
+    let listed = ok(&s3, &["list", "--prefix", &format!("{prefix}/shop/db/")]);
+    let lines: Vec<_> = listed.lines().collect();
+    assert_eq!(lines.len(), 1, "{listed}");
+    assert!(
+        lines[0].starts_with(&format!("{key}\t{}\t", object.len())),
+        "{listed}"
+    );
+    assert!(!lines[0].contains("no checksum"), "{listed}");
+
+    let back = dir.path().join("back.sql");
+    ok(
+        &s3,
+        &["download", "--key", &key, "--to", back.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), original);
+
+    ok(&s3, &["delete", "--key", &key]);
+    assert!(!s3.object_file(&key).exists());
+    assert!(!s3.object_file(&format!("{key}.sha256")).exists());
+    assert_eq!(ok(&s3, &["list", "--prefix", &prefix]), "");
+}
+
+#[test]
+fn an_incomplete_dump_is_never_uploaded() {
+    let Some(s3) = S3::from_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(&dump, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1").unwrap();
+    let key = format!(
+        "{}/shop/db/20261203-090000.sql.gz",
+        unique_prefix("incomplete")
+    );
+    let line = fails(object_store(
+        &s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &["upload", "--file", dump.to_str().unwrap(), "--key", &key],
+    ));
+    assert!(line.contains("incomplete"), "{line}");
+    assert!(!s3.object_file(&key).exists());
+    assert!(!s3.object_file(&format!("{key}.sha256")).exists());
+}
+
+#[test]
+fn a_damaged_or_unchecksummed_object_is_refused_before_anything_is_written() {
+    let Some(s3) = S3::from_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    write_dump(&dump, 20_000);
+    let folder = format!("{}/shop/db", unique_prefix("damaged"));
+    let key = format!("{folder}/20261203-090000.sql.gz");
+    ok(
+        &s3,
+        &["upload", "--file", dump.to_str().unwrap(), "--key", &key],
+    );
+    let target = dir.path().join("restored.sql");
+    let download = || {
+        object_store(
+            &s3,
+            &s3.bucket,
+            &s3.secret_key,
+            &["download", "--key", &key, "--to", target.to_str().unwrap()],
+        )
+    };
+
+    // One byte flipped in the middle of the stored object.
+    let file = s3.object_file(&key);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let line = fails(download());
+    assert!(line.contains("does not match its checksum"), "{line}");
+    assert!(!target.exists(), "nothing is written for a damaged dump");
+    assert!(!target.with_extension("partial").exists());
+
+    // Without its checksum object, a dump is not trusted either.
+    std::fs::remove_file(s3.object_file(&format!("{key}.sha256"))).unwrap();
+    let line = fails(download());
+    assert!(line.contains("has no checksum object"), "{line}");
+    assert!(!target.exists());
+    let listed = ok(&s3, &["list", "--prefix", &folder]);
+    assert!(listed.contains("(no checksum)"), "{listed}");
+}
+
+#[test]
+fn wrong_credentials_a_missing_bucket_and_an_unreachable_endpoint_fail_in_one_line() {
+    let Some(s3) = S3::from_env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    write_dump(&dump, 100);
+    let key = format!("{}/shop/db/20261203-090000.sql.gz", unique_prefix("faults"));
+    let upload = ["upload", "--file", dump.to_str().unwrap(), "--key", &key];
+
+    let line = fails(object_store(&s3, &s3.bucket, "not-the-secret", &upload));
+    assert!(line.contains("SignatureDoesNotMatch"), "{line}");
+    assert!(
+        !line.contains("not-the-secret"),
+        "the secret is never printed: {line}"
+    );
+    assert!(!s3.object_file(&key).exists());
+
+    let line = fails(object_store(&s3, "no-such-bucket", &s3.secret_key, &upload));
+    assert!(line.contains("NoSuchBucket"), "{line}");
+
+    let unreachable = S3 {
+        endpoint: format!("http://127.0.0.1:{}", common::free_port()),
+        ..S3::from_env().unwrap()
+    };
+    let line = fails(object_store(
+        &unreachable,
+        &s3.bucket,
+        &s3.secret_key,
+        &upload,
+    ));
+    assert!(line.contains("cannot reach"), "{line}");
+    assert!(!s3.object_file(&key).exists());
+}
