@@ -14,5 +14,6 @@ pub mod names;
 pub mod reconcile;
 pub mod render;
 pub mod s3;
+pub mod schedule;
 
 pub use error::{Error, Result};

@@ -1434,3 +1434,220 @@ async fn backups_to_a_bucket_are_recorded_by_key_and_restored_from_it() {
         Some(final_backup.name_any().as_str())
     );
 }
+
+fn scheduled_records(backups: &[MySQLBackup]) -> Vec<&MySQLBackup> {
+    backups
+        .iter()
+        .filter(|b| b.spec.cause == BackupCause::Scheduled)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_schedule_takes_backups_and_catches_up_once_after_a_restart() {
+    let Some((_, ns, a)) = setup("schedule").await else {
+        return;
+    };
+    let mut operator = Operator::start(&[&ns]);
+    let mut cr = course_cr("db");
+    // Six fields: every twenty seconds, so the test sees several times.
+    cr.spec.backup = Some(serde_json::from_value(json!({"schedule": "*/20 * * * * *"})).unwrap());
+    a.instances
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let next = eventually(WAIT, "status.nextBackup", || async {
+        a.instances.get("db").await.ok()?.status?.next_backup
+    })
+    .await;
+    assert!(next.parse::<jiff::Timestamp>().is_ok(), "{next}");
+
+    eventually(WAIT, "a scheduled backup to succeed", || async {
+        let backups = a.backups.list(&ListParams::default()).await.ok()?.items;
+        let done = scheduled_records(&backups)
+            .iter()
+            .filter(|b| b.succeeded())
+            .count();
+        (done >= 1).then_some(())
+    })
+    .await;
+
+    // Down for two times and more: back, it takes one backup for them, not two.
+    operator.stop();
+    let stopped = jiff::Timestamp::now();
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    let restarted = jiff::Timestamp::now();
+    operator.restart();
+    let missed = |backups: &[MySQLBackup]| -> usize {
+        scheduled_records(backups)
+            .iter()
+            .filter_map(|b| b.scheduled_for())
+            .filter(|slot| *slot > stopped && *slot <= restarted)
+            .count()
+    };
+    // The first look after the restart takes the backup owed, for the latest time
+    // passed then; the times missed while down get no backup each.
+    eventually(WAIT, "the catch-up backup", || async {
+        let backups = a.backups.list(&ListParams::default()).await.ok()?;
+        scheduled_records(&backups.items)
+            .iter()
+            .any(|b| b.scheduled_for().is_some_and(|slot| slot > stopped))
+            .then_some(())
+    })
+    .await;
+    let backups = a.backups.list(&ListParams::default()).await.unwrap().items;
+    assert!(
+        missed(&backups) <= 1,
+        "at most one backup for the times missed while down"
+    );
+    // Never two at once: each scheduled record started after the one before finished.
+    let mut scheduled = scheduled_records(&backups);
+    scheduled.sort_by_key(|b| b.scheduled_for());
+    for pair in scheduled.windows(2) {
+        let (before, after) = (pair[0].status.as_ref(), pair[1].status.as_ref());
+        let finished = before.and_then(|s| s.completion_time.clone());
+        let started = after.and_then(|s| s.start_time.clone());
+        if let (Some(finished), Some(started)) = (finished, started) {
+            assert!(
+                finished <= started,
+                "{finished} > {started}: two backups overlapped"
+            );
+        }
+    }
+}
+
+/// `kubectl-mysql object-store` on the tests' bucket, with its keys.
+fn object_store(s3: &common::S3) -> std::process::Command {
+    let mut command = plugin();
+    command
+        .args(["object-store", "--endpoint", &s3.endpoint])
+        .args(["--bucket", &s3.bucket, "--path-style"])
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key);
+    command
+}
+
+/// Uploads a small dump to `key`, as the backup Job's uploader would on a real node
+/// (the simulated node runs no container).
+fn upload_as_the_job_would(s3: &common::S3, key: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(
+        &dump,
+        "CREATE TABLE t (a int);\n-- Dump completed on 2026-12-03\n",
+    )
+    .unwrap();
+    let out = object_store(s3)
+        .args(["upload", "--file", dump.to_str().unwrap(), "--key", key])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn retention_keeps_two_records_and_their_two_objects() {
+    let Some(s3) = common::S3::from_env() else {
+        return;
+    };
+    let Some((_, ns, a)) = setup("retention").await else {
+        return;
+    };
+    let _operator = Operator::start(&[&ns]);
+    let keys: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
+        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
+    }))
+    .unwrap();
+    a.secrets
+        .create(&PostParams::default(), &keys)
+        .await
+        .unwrap();
+    let mut cr = course_cr("db");
+    cr.spec.backup = Some(
+        serde_json::from_value(json!({
+            "schedule": "*/8 * * * * *",
+            "retention": {"keep": 2},
+            "storage": {"s3": {
+                "endpoint": s3.endpoint, "bucket": s3.bucket, "prefix": "retention",
+                "forcePathStyle": true, "credentialsSecret": {"name": "s3-keys"}
+            }}
+        }))
+        .unwrap(),
+    );
+    a.instances
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+
+    // Four runs, each dump put where its record says (the Job's part here).
+    let mut uploaded = std::collections::BTreeSet::new();
+    let upload_new = |uploaded: &mut std::collections::BTreeSet<String>,
+                      backups: &[MySQLBackup]| {
+        for b in backups.iter().filter(|b| b.succeeded()) {
+            let key = b.object().unwrap().1.to_string();
+            if uploaded.insert(key.clone()) {
+                upload_as_the_job_would(&s3, &key);
+            }
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while uploaded.len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "four runs within two minutes"
+        );
+        let backups = a.backups.list(&ListParams::default()).await.unwrap().items;
+        upload_new(&mut uploaded, &backups);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The schedule stops; retention has the last word.
+    let no_schedule = json!({"spec": {"backup": {"schedule": null}}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&no_schedule))
+        .await
+        .unwrap();
+    let folder = format!("retention/{ns}/db");
+    let listed = || {
+        let out = object_store(&s3)
+            .args(["list", "--prefix", &folder])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut keys: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split('\t').next().map(str::to_string))
+            .collect();
+        keys.sort();
+        keys
+    };
+    let (records, objects) = eventually(WAIT, "two records and their two objects", || async {
+        let backups = a.backups.list(&ListParams::default()).await.ok()?.items;
+        let mut uploaded_now = uploaded.clone();
+        upload_new(&mut uploaded_now, &backups);
+        let mut records: Vec<String> = backups
+            .iter()
+            .filter_map(|b| Some(b.object()?.1.to_string()))
+            .collect();
+        records.sort();
+        let objects = listed();
+        (records.len() == 2 && objects == records).then_some((records, objects))
+    })
+    .await;
+    assert_eq!(records, objects);
+    let events = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "reason=DumpDeleted",
+        "-o",
+        "name",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&events.stdout).lines().count() >= 2,
+        "each expired dump was deleted: {}",
+        text(&events)
+    );
+}

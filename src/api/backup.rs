@@ -67,6 +67,8 @@ pub enum BackupCause {
     /// A dump found on the backup volume with no record (the records were lost, or
     /// the course's operator wrote it).
     Discovered,
+    /// Taken at a time of spec.backup.schedule.
+    Scheduled,
 }
 
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -89,6 +91,10 @@ pub struct MySQLBackupStatus {
     /// The key of a dump in object storage (`PREFIX/NAMESPACE/NAME/TIME.sql.gz`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// Where that bucket is and which Secret holds its keys, as the instance said when
+    /// the backup was taken: the dump can be deleted after the instance is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<super::S3Storage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +154,33 @@ impl MySQLBackup {
             },
             status: None,
         }
+    }
+
+    /// A record for the backup due at `slot` of the instance's schedule, named after it
+    /// so that asking twice for one slot makes one record.
+    pub fn scheduled(namespace: &str, instance: &str, slot: jiff::Timestamp) -> Self {
+        let name = format!("{instance}-scheduled-{}", slot.strftime("%Y%m%d-%H%M%S"));
+        let mut record = Self::record(name, namespace, instance, BackupCause::Scheduled, None);
+        keys::stamp_annotation(
+            &mut record.metadata,
+            keys::SCHEDULED_FOR_ANNOTATION,
+            slot.to_string(),
+        );
+        record
+    }
+
+    /// Deleting this record deletes its dump (it has a bucket's, and nobody asked to
+    /// keep it).
+    pub fn dump_goes_with_record(&self) -> bool {
+        self.object().is_some()
+            && keys::annotation(&self.metadata, keys::KEEP_DUMP_ANNOTATION) != Some("true")
+    }
+
+    /// The slot of the schedule a scheduled backup was taken for.
+    pub fn scheduled_for(&self) -> Option<jiff::Timestamp> {
+        keys::annotation(&self.metadata, keys::SCHEDULED_FOR_ANNOTATION)?
+            .parse()
+            .ok()
     }
 
     pub fn phase(&self) -> Option<BackupPhase> {

@@ -41,9 +41,13 @@ impl JobState {
 /// The (reason, message) of every terminated container of `pods`: a Job's script
 /// reports its result in its termination message.
 pub fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    // Init containers too: a dump or a download that fails there ends the pod.
     pods.iter()
-        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref())
-        .flatten()
+        .filter_map(|p| p.status.as_ref())
+        .flat_map(|s| {
+            let init = s.init_container_statuses.iter().flatten();
+            init.chain(s.container_statuses.iter().flatten())
+        })
         .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
         .map(|t| (t.reason.clone().unwrap_or_default(), t.message.clone()))
 }

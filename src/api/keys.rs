@@ -13,6 +13,10 @@ pub const MANAGED_BY: &str = "kubectl-mysql";
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// Finalizer that holds a MySQL object until its backup is recorded.
 pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
+/// On a backup record whose dump is in a bucket: deleting the record deletes the dump.
+pub const DUMP_FINALIZER: &str = "mysqls.otus.homework/delete-dump";
+/// On a backup record: `true` keeps its dump when the record is deleted.
+pub const KEEP_DUMP_ANNOTATION: &str = "mysqls.otus.homework/keep-dump";
 /// Annotation on a MySQL object: `true` stops its reconciling (`kubectl mysql pause`).
 pub const PAUSED_ANNOTATION: &str = "mysqls.otus.homework/paused";
 /// Annotation on a MySQL object: `true` deletes it without taking a backup first.
@@ -25,6 +29,11 @@ pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
 /// The Job says where its dump goes, so the record's status never depends on a cache
 /// having caught up with an earlier status write.
 pub const OBJECT_ANNOTATION: &str = "mysqls.otus.homework/object";
+/// On a scheduled backup record: the time of the schedule it was taken for (RFC 3339).
+/// With `OBJECT_ANNOTATION`: the bucket's settings (endpoint, region, keys' Secret) as
+/// JSON, which the record keeps so its dump can be deleted after the instance is gone.
+pub const BUCKET_ANNOTATION: &str = "mysqls.otus.homework/bucket";
+pub const SCHEDULED_FOR_ANNOTATION: &str = "mysqls.otus.homework/scheduled-for";
 /// Annotation on the password Job naming the password fingerprint it applies.
 pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password-sha256";
 /// Annotation on an on-delete backup record: the uid of the incarnation it belongs to.

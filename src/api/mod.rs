@@ -19,7 +19,9 @@ pub use condition::{
 };
 pub use job::{JobState, terminated_messages, termination_report};
 pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
-pub use storage::{BackupSpec, BackupStorage, S3CredentialsRef, S3Storage, VolumeStorage};
+pub use storage::{
+    BackupSpec, BackupStorage, Retention, S3CredentialsRef, S3Storage, VolumeStorage,
+};
 pub use validate::MAX_NAME_LEN;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

@@ -122,6 +122,9 @@ pub struct MySQLStatus {
     pub node: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<LastBackup>,
+    /// When the next scheduled backup is due (spec.backup.schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_backup: Option<String>,
     /// The backup this instance was restored from, once the restore succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_from: Option<String>,
@@ -180,6 +183,7 @@ impl MySQL {
             (spec.password.is_some() == spec.password_secret_ref.is_some())
                 .then(|| "set exactly one of spec.password and spec.passwordSecretRef".to_string())
         })
+        .or_else(|| spec.backup.as_ref()?.schedule()?.err())
     }
 
     /// `kubectl mysql pause` stopped its reconciling.

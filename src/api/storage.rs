@@ -11,6 +11,54 @@ pub struct BackupSpec {
     /// Where the dumps go; the backup volume when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<BackupStorage>,
+    /// When to take backups, in cron syntax (`0 3 * * *`, `@daily`). A time missed
+    /// while the operator was down gets one backup when it is back, not one per time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// The IANA time zone of the schedule (`Europe/Berlin`); UTC when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Which backups to delete, with their dumps in the bucket. Without it every backup
+    /// is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+}
+
+/// Old backups go: those beyond the newest `keep`, and those older than `maxAge`. The
+/// newest successful backup and one a restore is using always stay.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Retention {
+    /// How many successful backups to keep, newest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1").message("spec.backup.retention.keep must be at least 1"))]
+    pub keep: Option<u32>,
+    /// The age past which a backup goes: a number and s, m, h or d (`30d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[0-9]+[smhd]$')").message("spec.backup.retention.maxAge must be a number and s, m, h or d, such as 30d"))]
+    pub max_age: Option<String>,
+    /// Whether the backups taken before a deletion go too; by default they are kept
+    /// until deleted by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_on_delete: bool,
+}
+
+impl Retention {
+    /// maxAge as a duration; None when absent or malformed (the CRD refuses that).
+    pub fn max_age(&self) -> Option<std::time::Duration> {
+        let text = self.max_age.as_deref()?;
+        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
+            _ => return None,
+        };
+        Some(std::time::Duration::from_secs(
+            number.parse::<u64>().ok()? * seconds,
+        ))
+    }
 }
 
 /// One of `volume` (the instance's backup volume) and `s3`.
@@ -97,6 +145,15 @@ impl S3Storage {
 }
 
 impl BackupSpec {
+    /// The schedule, when there is one; an unusable one says why.
+    pub fn schedule(&self) -> Option<Result<crate::schedule::Schedule, String>> {
+        let expression = self.schedule.as_deref().filter(|s| !s.trim().is_empty())?;
+        Some(crate::schedule::Schedule::parse(
+            expression,
+            self.time_zone.as_deref(),
+        ))
+    }
+
     /// The bucket, when backups go to one.
     pub fn s3(&self) -> Option<&S3Storage> {
         self.storage.as_ref()?.s3.as_ref()

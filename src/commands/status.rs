@@ -60,6 +60,8 @@ pub struct StatusReport {
     pub endpoint: Option<String>,
     /// The node whose disk holds the hostPath volumes.
     pub node: Option<String>,
+    /// When spec.backup.schedule takes the next backup.
+    pub next_backup: Option<String>,
     pub message: Option<String>,
     pub operator_warning: Option<String>,
     pub data_volume_claim: ClaimReport,
@@ -319,6 +321,7 @@ async fn detail(
         summary: row(instance),
         endpoint: status.endpoint.clone(),
         node: status.node.clone(),
+        next_backup: status.next_backup.clone(),
         message: status.message.clone(),
         operator_warning: operator_warning(instance),
         data_volume_claim: claim(names.data_pvc(), data),
@@ -376,6 +379,9 @@ fn print_detail(r: &StatusReport) {
     table.add_row(plain("Endpoint", r.endpoint.as_deref().unwrap_or("-")));
     table.add_row(plain("Storage", &r.summary.storage));
     table.add_row(plain("Node", r.node.as_deref().unwrap_or("-")));
+    if let Some(next) = &r.next_backup {
+        table.add_row(plain("Next backup", next));
+    }
     table.add_row(vec![Cell::new("Data volume"), bound(&r.data_volume_claim)]);
     table.add_row(vec![
         Cell::new("Backup volume"),

@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 
 use crate::api::S3Storage;
 use crate::api::keys::{
-    BACKUP_ANNOTATION, CLIENT_CONFIG_KEY, OBJECT_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
-    PASSWORD_KEY, stamp_annotation, stamp_instance_labels,
+    BACKUP_ANNOTATION, BUCKET_ANNOTATION, CLIENT_CONFIG_KEY, OBJECT_ANNOTATION,
+    PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, stamp_annotation, stamp_instance_labels,
 };
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
 
@@ -307,6 +307,11 @@ fn object_job(
         &mut job.metadata,
         OBJECT_ANNOTATION,
         format!("s3://{}/{object_key}", storage.bucket),
+    );
+    stamp_annotation(
+        &mut job.metadata,
+        BUCKET_ANNOTATION,
+        serde_json::to_string(storage).unwrap_or_default(),
     );
     Ok(job)
 }

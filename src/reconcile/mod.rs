@@ -387,21 +387,32 @@ pub enum Next {
 
 impl Next {
     pub fn action(&self, key: &str) -> Action {
-        match self {
-            Next::Settled => Action::requeue(SETTLED_WAIT),
+        self.action_by(key, None)
+    }
+
+    /// The action, with the next look no later than `deadline` (a scheduled backup)
+    /// unless the object is finished with.
+    pub fn action_by(&self, key: &str, deadline: Option<Duration>) -> Action {
+        let delay = match self {
+            Next::Settled => Some(SETTLED_WAIT),
             Next::Wait(what) => {
                 tracing::debug!(object = key, "waiting: {what}");
-                Action::requeue(SHORT_WAIT)
+                Some(SHORT_WAIT)
             }
             Next::Blocked(why) => {
                 tracing::warn!(object = key, "blocked: {why}");
-                Action::requeue(BLOCKED_WAIT)
+                Some(BLOCKED_WAIT)
             }
             Next::AwaitChange(why) => {
                 tracing::warn!(object = key, "invalid spec: {why}");
-                Action::await_change()
+                None
             }
-            Next::Done => Action::await_change(),
+            Next::Done => return Action::await_change(),
+        };
+        match (delay, deadline) {
+            (Some(delay), Some(deadline)) => Action::requeue(delay.min(deadline)),
+            (None, Some(delay)) | (Some(delay), None) => Action::requeue(delay),
+            (None, None) => Action::await_change(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! backup-NAME-job as in the course, owned by the record (not by the instance) so it
 //! stays visible after the instance is gone. Observe -> plan (pure) -> apply.
 
+mod dump;
 pub mod plan;
 
 use std::sync::Arc;
@@ -29,6 +30,12 @@ pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Ac
 }
 
 async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action> {
+    if backup.metadata.deletion_timestamp.is_some() {
+        return dump::release(backup, ctx).await;
+    }
+    if backup.dump_goes_with_record() && !dump::holds(backup) {
+        dump::hold(backup, ctx).await?;
+    }
     if backup.phase().is_some_and(BackupPhase::is_finished) {
         return Ok(Action::await_change());
     }

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use crate::api::keys::{BACKUP_ANNOTATION, OBJECT_ANNOTATION, annotation};
+use crate::api::keys::{BACKUP_ANNOTATION, BUCKET_ANNOTATION, OBJECT_ANNOTATION, annotation};
 use crate::api::{
     BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, terminated_messages,
     termination_report,
@@ -83,6 +83,8 @@ pub fn plan(
             if let Some((bucket, key)) = object_of(job) {
                 status.bucket = Some(bucket);
                 status.key = Some(key);
+                status.s3 = annotation(&job.metadata, BUCKET_ANNOTATION)
+                    .and_then(|json| serde_json::from_str(json).ok());
             }
             let outcome = Outcome {
                 job,
@@ -216,6 +218,7 @@ fn backup_job(
             let job = manifests::backup_s3_job(renderer, &template_ctx, &name, storage, &key)?;
             status.bucket = Some(storage.bucket.clone());
             status.key = Some(key);
+            status.s3 = Some(storage.clone());
             job
         }
         None => manifests::backup_job(renderer, &template_ctx, &name)?,

@@ -7,7 +7,7 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
@@ -105,15 +105,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
     let namespace = names.namespace.as_str();
     let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
     match write {
-        Write::ApplySecret(secret) => {
-            let applied = kube_ops::apply(&apis.secrets, secret)
-                .await
-                .map_err(Error::apply(named("Secret", secret.name_any())))?;
-            ctx.secrets_seen
-                .learn(namespace, &secret.name_any(), Some(&applied));
-            memo.wrote(&applied);
-            Ok(())
-        }
+        Write::ApplySecret(secret) => apply_secret(apis, ctx, secret, namespace).await,
         Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)
             .await
             .map(drop)
@@ -141,12 +133,19 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             .await
             .map(drop)
             .map_err(Error::apply(named("Job", job.name_any()))),
-        Write::CreateBackupRecord(record) => apis
-            .backups
-            .create(&PostParams::default(), record)
+        // If absent: a scheduled record is named after its slot, and a look whose cache
+        // lags behind the first creation asks for it again.
+        Write::CreateBackupRecord(record) => create_if_absent(&apis.backups, record)
             .await
             .map(drop)
             .map_err(Error::apply(named("MySQLBackup", record.name_any()))),
+        Write::DeleteBackupRecord(name) => {
+            delete_if_present(&apis.backups, name)
+                .await
+                .map_err(Error::apply(format!(
+                    "deleting MySQLBackup {namespace}/{name}"
+                )))
+        }
         Write::RecordFoundBackup(record) => record_found_backup(apis, record, namespace).await,
         Write::Delete(kind, name) => {
             if *kind == Kind::Secret {
@@ -174,6 +173,21 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             finish_password_change(apis, ctx, names, &password.0).await
         }
     }
+}
+
+/// Our Secrets are applied every time they are planned (a password change), and what
+/// they now hold is remembered, so that the next look reads nothing.
+async fn apply_secret(apis: &Apis, ctx: &Context, secret: &Secret, namespace: &str) -> Result<()> {
+    let applied = kube_ops::apply(&apis.secrets, secret)
+        .await
+        .map_err(Error::apply(format!(
+            "Secret {namespace}/{}",
+            secret.name_any()
+        )))?;
+    ctx.secrets_seen
+        .learn(namespace, &secret.name_any(), Some(&applied));
+    ctx.applied.wrote(&applied);
+    Ok(())
 }
 
 /// Creates the record of a dump found on the volume, then its status (a subresource).

@@ -49,7 +49,12 @@ async fn reconcile_instance(instance: &MySQL, ctx: &Context, key: &str) -> Resul
         log_deleted(key, &plan);
     }
     record_last_backup(instance, &plan, ctx);
-    Ok(plan.next.action(key))
+    // A second past the slot, so the look that follows finds it due.
+    let deadline = plan.wake_at.map(|at| {
+        let wait = at.duration_since(now).unsigned_abs();
+        wait.saturating_add(std::time::Duration::from_secs(1))
+    });
+    Ok(plan.next.action_by(key, deadline))
 }
 
 /// The newest successful backup's time, as the status (new or kept) says it.

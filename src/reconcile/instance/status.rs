@@ -77,6 +77,8 @@ pub struct Observed {
     pub deleting: Option<String>,
     /// The node whose disk holds the hostPath volumes.
     pub node: Option<String>,
+    /// The next time of spec.backup.schedule.
+    pub next_backup: Option<jiff::Timestamp>,
 }
 
 impl Observed {
@@ -97,6 +99,7 @@ impl Observed {
             latest_backup,
             deleting: None,
             node: None,
+            next_backup: None,
         }
     }
 
@@ -127,6 +130,7 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     status.phase = Some(phase);
     status.observed_generation = observed.generation;
     status.endpoint = Some(observed.endpoint.clone());
+    status.next_backup = observed.next_backup.map(|t| t.to_string());
     if observed.node.is_some() {
         status.node = observed.node.clone();
     }
@@ -476,6 +480,7 @@ mod tests {
             latest_backup: None,
             deleting: None,
             node: None,
+            next_backup: None,
         }
     }
 

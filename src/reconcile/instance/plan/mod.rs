@@ -7,6 +7,8 @@ mod children;
 mod deletion;
 mod password;
 mod restore;
+mod retention;
+mod schedule;
 
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
@@ -40,6 +42,8 @@ pub struct Plan {
     /// The new status; None when it would not change.
     pub status: Option<MySQLStatus>,
     pub next: Next,
+    /// The next scheduled backup: the next look comes no later.
+    pub wake_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +69,8 @@ pub enum Write {
     /// Jobs are created, never applied: their pod template is immutable.
     CreateJob(Job),
     CreateBackupRecord(MySQLBackup),
+    /// A record that retention lets go; its finalizer deletes its dump.
+    DeleteBackupRecord(String),
     /// A record for a dump found on the backup volume, created with its status.
     RecordFoundBackup(MySQLBackup),
     Delete(Kind, String),
@@ -98,6 +104,7 @@ impl Plan {
             events: Vec::new(),
             status: None,
             next: Next::Settled,
+            wake_at: None,
         }
     }
 
@@ -125,6 +132,7 @@ pub fn instance(
     renderer: &Renderer,
     now: jiff::Timestamp,
 ) -> Result<Plan> {
+    let at = now;
     let now = rfc3339(now);
     let mut plan = Plan::new(instance);
     if instance.paused() {
@@ -174,6 +182,8 @@ pub fn instance(
         Ok(state) => Some(state),
         Err(wait) => return Ok(plan.then(Next::Wait(wait))),
     };
+    inputs.schedule(&mut plan, &mut observed, at);
+    inputs.retention(&mut plan, at);
     Ok(plan.with_status(instance, &observed, &now))
 }
 
