@@ -92,22 +92,18 @@ impl std::fmt::Debug for S3Credentials {
 pub fn dump_key(prefix: &str, namespace: &str, instance: &str, at: jiff::Timestamp) -> String {
     let stamp = at.strftime("%Y%m%d-%H%M%S");
     format!(
-        "{}{namespace}/{instance}/{stamp}{DUMP_SUFFIX}",
-        instance_prefix_head(prefix)
+        "{}{stamp}{DUMP_SUFFIX}",
+        instance_prefix(prefix, namespace, instance)
     )
 }
 
-/// Where every dump of `instance` lies: the prefix a listing starts from.
+/// Where every dump of `instance` lies: `PREFIX/NAMESPACE/INSTANCE/`.
 pub fn instance_prefix(prefix: &str, namespace: &str, instance: &str) -> String {
-    format!("{}{namespace}/{instance}/", instance_prefix_head(prefix))
-}
-
-fn instance_prefix_head(prefix: &str) -> String {
     let prefix = prefix.trim_matches('/');
     if prefix.is_empty() {
-        String::new()
+        format!("{namespace}/{instance}/")
     } else {
-        format!("{prefix}/")
+        format!("{prefix}/{namespace}/{instance}/")
     }
 }
 

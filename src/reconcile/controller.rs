@@ -18,7 +18,7 @@ use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt};
 use kube_lease_manager::LeaseManagerBuilder;
 
-use super::kube_ops::AppliedMemo;
+use super::kube_ops::{AppliedMemo, hash_of};
 use super::{Caches, Context, ForeignNames, Metrics, backup, instance};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
 use crate::api::{MySQL, MySQLBackup};
@@ -275,34 +275,20 @@ where
         .boxed()
 }
 
-fn hash_of(value: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// What a reconcile reads of most children: all of it but the version.
-fn reads_all<K: kube::Resource + serde::Serialize>(obj: &K) -> u64 {
-    let mut value = serde_json::to_value(obj).unwrap_or_default();
-    if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-        meta.remove("resourceVersion");
-    }
-    hash_of(&value.to_string())
+fn reads_all<K: kube::Resource + Clone + serde::Serialize>(obj: &K) -> u64 {
+    let mut unversioned = obj.clone();
+    unversioned.meta_mut().resource_version = None;
+    hash_of(&unversioned)
 }
 
 /// What a reconcile reads of its Deployment: the metadata (owner, labels, the
 /// generation) and whether it is available, not the replica counts and conditions
 /// the Deployment controller rewrites as its pod comes up.
 fn reads_of_deployment(deployment: &Deployment) -> u64 {
-    let mut meta = serde_json::to_value(&deployment.metadata).unwrap_or_default();
-    if let Some(meta) = meta.as_object_mut() {
-        meta.remove("resourceVersion");
-    }
-    hash_of(&(
-        meta.to_string(),
-        instance::plan::is_available(Some(deployment)),
-    ))
+    let mut meta = deployment.metadata.clone();
+    meta.resource_version = None;
+    hash_of(&(meta, instance::plan::is_available(Some(deployment))))
 }
 
 /// What a reconcile reads of a Secret's metadata-only event: that its data may have

@@ -92,7 +92,8 @@ impl AppliedMemo {
     }
 }
 
-fn hash_of(value: &impl Serialize) -> u64 {
+/// A 64-bit hash of `value`'s JSON form, for memos and change detection.
+pub(super) fn hash_of(value: &impl Serialize) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     serde_json::to_vec(value)
