@@ -166,9 +166,7 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
         })
         .collect();
     let synced = async {
-        for caches in &all_caches {
-            while !caches.ready().await {}
-        }
+        futures::future::join_all(all_caches.iter().map(Caches::fill)).await;
         metrics.set_caches_synced();
         std::future::pending::<()>().await
     };
@@ -387,6 +385,7 @@ fn watch_children(
             secrets,
             nodes,
             foreign,
+            filled: Arc::new(tokio::sync::watch::Sender::new(false)),
         },
         Triggers {
             pvs: waking_on_news(pv_events, reads_all, applied.clone()),
@@ -611,5 +610,31 @@ mod tests {
             Delete(deployment("5", 0, 1)),
         ];
         assert_eq!(woken(events, applied).await, ["1", "4", "5", "5"]);
+    }
+
+    /// An apply that changed nothing answers with the latest version, which may be
+    /// another manager's write the cache has not shown yet: its event is news.
+    #[tokio::test]
+    async fn an_answer_carrying_another_managers_write_is_no_echo() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+        use watcher::Event::{Apply, Init, InitApply, InitDone};
+        let manager = |name: &str| ManagedFieldsEntry {
+            manager: Some(name.into()),
+            ..Default::default()
+        };
+        let mut available_again = deployment("3", 1, 1);
+        available_again.metadata.managed_fields = Some(vec![
+            manager(MANAGED_BY),
+            manager("kube-controller-manager"),
+        ]);
+        let applied = Arc::new(AppliedMemo::default());
+        applied.wrote(&available_again);
+        let events = vec![
+            Init,
+            InitApply(deployment("2", 0, 1)),
+            InitDone,
+            Apply(available_again),
+        ];
+        assert_eq!(woken(events, applied).await, ["2", "3"]);
     }
 }

@@ -46,12 +46,22 @@ pub struct AppliedMemo {
 }
 
 impl AppliedMemo {
-    /// Remembers the version our write of `obj` produced.
+    /// Remembers the version our write of `obj` (the server's answer) produced, when
+    /// that version can only hold what we wrote: no other manager has written the
+    /// object. Otherwise the answer may carry someone else's change that our cache has
+    /// not shown yet (an apply that changed nothing answers with the latest version,
+    /// perhaps the Deployment controller's "available again"), and its event must wake.
     pub fn wrote<K: Resource>(&self, obj: &K)
     where
         K::DynamicType: Default,
     {
-        if let Some(version) = obj.meta().resource_version.as_deref() {
+        let ours_alone = obj
+            .meta()
+            .managed_fields
+            .iter()
+            .flatten()
+            .all(|entry| entry.manager.as_deref() == Some(MANAGER));
+        if let (true, Some(version)) = (ours_alone, obj.meta().resource_version.as_deref()) {
             self.written_versions
                 .lock()
                 .expect("not poisoned")

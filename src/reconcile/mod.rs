@@ -64,15 +64,6 @@ pub struct StatusMemo {
 }
 
 impl StatusMemo {
-    fn hash(status: &impl serde::Serialize) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        serde_json::to_vec(status)
-            .unwrap_or_default()
-            .hash(&mut hasher);
-        hasher.finish()
-    }
-
     /// Whether `status` is what we already wrote to `obj` at its current version.
     pub fn already_written<K: kube::Resource>(
         &self,
@@ -86,7 +77,7 @@ impl StatusMemo {
             .lock()
             .expect("not poisoned")
             .get(uid)
-            .is_some_and(|(at, hash)| at == version && *hash == Self::hash(status))
+            .is_some_and(|(at, hash)| at == version && *hash == kube_ops::hash_of(status))
     }
 
     pub fn wrote<K: kube::Resource>(&self, obj: &K, status: &impl serde::Serialize) {
@@ -96,7 +87,7 @@ impl StatusMemo {
         self.written
             .lock()
             .expect("not poisoned")
-            .insert(uid.clone(), (version.clone(), Self::hash(status)));
+            .insert(uid.clone(), (version.clone(), kube_ops::hash_of(status)));
     }
 
     /// The object is gone: nothing to remember.
@@ -125,6 +116,8 @@ pub struct Caches {
     /// The nodes, slimmed to what volume placement reads.
     pub nodes: Store<Node>,
     pub foreign: ForeignNames,
+    /// True once every cache above has had its first full list (`fill`).
+    pub filled: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Objects of our children's kinds that do not carry our managed-by label, metadata
@@ -141,27 +134,34 @@ pub struct ForeignNames {
 impl Caches {
     /// Waits (briefly) for the first full list of every cache, so that a reconcile right
     /// after a start never takes "not listed yet" for "absent". False if they are not
-    /// filled in time.
+    /// filled in time. Any number of reconciles may wait here at once.
     pub async fn ready(&self) -> bool {
-        let all = async {
-            let _ = tokio::join!(
-                self.pvs.wait_until_ready(),
-                self.pvcs.wait_until_ready(),
-                self.services.wait_until_ready(),
-                self.deployments.wait_until_ready(),
-                self.backups.wait_until_ready(),
-                self.jobs.wait_until_ready(),
-                self.secrets.wait_until_ready(),
-                self.nodes.wait_until_ready(),
-                self.foreign.pvs.wait_until_ready(),
-                self.foreign.pvcs.wait_until_ready(),
-                self.foreign.services.wait_until_ready(),
-                self.foreign.deployments.wait_until_ready(),
-            );
-        };
-        tokio::time::timeout(Duration::from_secs(30), all)
+        let mut filled = self.filled.subscribe();
+        tokio::time::timeout(Duration::from_secs(30), filled.wait_for(|filled| *filled))
             .await
-            .is_ok()
+            .is_ok_and(|seen| seen.is_ok())
+    }
+
+    /// Waits for every store's first list, then says so to `ready`. The one task that
+    /// may wait on the stores themselves: a kube store's readiness wakes only the task
+    /// that polled it last, so two reconciles waiting on it at once left the first
+    /// asleep until its timeout (30 s after every start with instances to reconcile).
+    pub async fn fill(&self) {
+        let _ = tokio::join!(
+            self.pvs.wait_until_ready(),
+            self.pvcs.wait_until_ready(),
+            self.services.wait_until_ready(),
+            self.deployments.wait_until_ready(),
+            self.backups.wait_until_ready(),
+            self.jobs.wait_until_ready(),
+            self.secrets.wait_until_ready(),
+            self.nodes.wait_until_ready(),
+            self.foreign.pvs.wait_until_ready(),
+            self.foreign.pvcs.wait_until_ready(),
+            self.foreign.services.wait_until_ready(),
+            self.foreign.deployments.wait_until_ready(),
+        );
+        self.filled.send_replace(true);
     }
 }
 
@@ -438,3 +438,68 @@ pub(crate) fn object_key<K: kube::Resource>(obj: &K) -> String {
 }
 
 pub type SharedContext = Arc<Context>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::reflector::{self, store::Writer};
+    use kube::runtime::watcher;
+
+    type Listing = Box<dyn FnOnce() + Send>;
+
+    /// An empty store, and what marks its first list done.
+    fn unlisted<K>(listings: &mut Vec<Listing>) -> Store<K>
+    where
+        K: kube::Resource + Clone + Send + Sync + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    {
+        let (store, mut writer): (Store<K>, Writer<K>) = reflector::store();
+        listings.push(Box::new(move || {
+            writer.apply_watcher_event(&watcher::Event::InitDone)
+        }));
+        store
+    }
+
+    /// Several reconciles wait for the first lists at once (an operator starting with
+    /// instances to reconcile); all of them go on as soon as the lists are in, not
+    /// at the timeout.
+    #[tokio::test]
+    async fn every_waiting_reconcile_wakes_when_the_caches_are_filled() {
+        let mut list_all = Vec::new();
+        let caches = Caches {
+            pvs: unlisted(&mut list_all),
+            pvcs: unlisted(&mut list_all),
+            services: unlisted(&mut list_all),
+            deployments: unlisted(&mut list_all),
+            backups: unlisted(&mut list_all),
+            jobs: unlisted(&mut list_all),
+            secrets: unlisted(&mut list_all),
+            nodes: unlisted(&mut list_all),
+            foreign: ForeignNames {
+                pvs: unlisted(&mut list_all),
+                pvcs: unlisted(&mut list_all),
+                services: unlisted(&mut list_all),
+                deployments: unlisted(&mut list_all),
+            },
+            filled: Arc::new(tokio::sync::watch::Sender::new(false)),
+        };
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let caches = caches.clone();
+                tokio::spawn(async move { caches.ready().await })
+            })
+            .collect();
+        let filler = tokio::spawn({
+            let caches = caches.clone();
+            async move { caches.fill().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        list_all.into_iter().for_each(|listed| listed());
+        let all = futures::future::join_all(waiting);
+        let woke = tokio::time::timeout(Duration::from_secs(5), all)
+            .await
+            .expect("woken when the lists are in, long before ready's 30 s");
+        assert!(woke.into_iter().all(|ready| ready.unwrap()));
+        filler.await.unwrap();
+    }
+}

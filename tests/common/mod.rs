@@ -142,6 +142,7 @@ pub fn text(output: &Output) -> String {
 pub struct Operator {
     child: Child,
     args: Vec<String>,
+    log: std::path::PathBuf,
 }
 
 impl Operator {
@@ -167,7 +168,7 @@ impl Operator {
     }
 
     fn spawn(args: Vec<String>) -> Self {
-        let log = std::env::temp_dir().join(format!("operator-{}.log", std::process::id()));
+        let log = operator_log(&args);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -180,7 +181,7 @@ impl Operator {
             .stderr(file)
             .spawn()
             .expect("start the operator");
-        Self { child, args }
+        Self { child, args, log }
     }
 
     /// Kills it (SIGKILL: no chance to finish anything) and starts a fresh one.
@@ -204,7 +205,33 @@ impl Operator {
 impl Drop for Operator {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- the operator's last lines ({}):", self.log.display());
+            tail.iter().rev().for_each(|line| eprintln!("{line}"));
+        }
     }
+}
+
+/// Where an operator's log goes: one file per watched namespace list, in the
+/// cluster's log folder when `tests/run` gives one (kept when a test fails), so a
+/// failure in CI can be read afterwards.
+fn operator_log(args: &[String]) -> std::path::PathBuf {
+    let dir = std::env::var_os("KUBECTL_MYSQL_TEST_LOGS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let watched: Vec<&str> = args
+        .windows(2)
+        .filter(|pair| pair[0] == "-n" || pair[0] == "--namespace")
+        .map(|pair| pair[1].as_str())
+        .collect();
+    let label = if watched.is_empty() {
+        "all".to_string()
+    } else {
+        watched.join("+")
+    };
+    dir.join(format!("operator-{label}.log"))
 }
 
 fn unsafe_kill_term(pid: u32) {
