@@ -61,6 +61,9 @@ _kubectl__mysql() {
             kubectl__mysql,version)
                 cmd="kubectl__mysql__subcmd__version"
                 ;;
+            kubectl__mysql__subcmd__backup,verify)
+                cmd="kubectl__mysql__subcmd__backup__subcmd__verify"
+                ;;
             kubectl__mysql__subcmd__object__subcmd__store,delete)
                 cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__delete"
                 ;;
@@ -156,8 +159,62 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__backup)
-            opts="-o -n -v -q -h -V --list --wait --timeout --dry-run --output --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-o -n -v -q -h -V --list --wait --timeout --dry-run --output --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__mysql__subcmd__backup__subcmd__verify)
+            opts="-o -n -v -q -h -V --wait --timeout --output --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -132,24 +132,41 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s v
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand status" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
 false\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s o -l output -d 'Output format of --list and --dry-run' -r -f -a "table\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s o -l output -d 'Output format of --list and --dry-run' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l context -d 'The kubeconfig context to use' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l list -d 'List the instance\'s backups instead of starting one'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -l dry-run -d 'Print the MySQLBackup that would be created; change nothing'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s q -l quiet -d 'Only errors'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s h -l help -d 'Print help'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l list -d 'List the instance\'s backups instead of starting one'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -l dry-run -d 'Print the MySQLBackup that would be created; change nothing'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and not __fish_seen_subcommand_from verify" -a "verify" -d 'Load a backup into a throwaway server (the instance\'s image, an emptyDir datadir) and report its tables and rows; the result goes on the backup\'s status'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format of the result' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l from -d 'The MySQLBackup to restore (default: the instance\'s latest successful backup)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
 false\t''"

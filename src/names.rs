@@ -54,6 +54,10 @@ impl InstanceNames {
     pub fn restore_job(&self) -> String {
         format!("restore-{}-job", self.name)
     }
+    /// Loads a backup into a throwaway server (`kubectl mysql backup verify`).
+    pub fn verify_job(&self) -> String {
+        format!("verify-{}-job", self.name)
+    }
     /// Lists the dumps on the backup volume for a new instance with no records.
     pub fn scan_job(&self) -> String {
         format!("scan-{}-job", self.name)
@@ -122,6 +126,7 @@ mod tests {
             n.restore_job(),
             n.password_job(),
             n.scan_job(),
+            n.verify_job(),
             n.service(),
             n.data_pvc(),
             n.backup_pvc(),

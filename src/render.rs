@@ -12,7 +12,7 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 15] = [
+pub const TEMPLATES: [(&str, &str); 16] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -53,6 +53,10 @@ pub const TEMPLATES: [(&str, &str); 15] = [
     (
         "restore-s3-job.yaml.tera",
         include_str!("../templates/restore-s3-job.yaml.tera"),
+    ),
+    (
+        "verify-job.yaml.tera",
+        include_str!("../templates/verify-job.yaml.tera"),
     ),
     (
         "scan-job.yaml.tera",
@@ -212,6 +216,7 @@ pub struct TemplateNames {
     pub restore_job: String,
     pub password_job: String,
     pub scan_job: String,
+    pub verify_job: String,
     pub credentials_secret: String,
     pub pending_credentials_secret: String,
 }
@@ -244,6 +249,7 @@ impl From<&InstanceNames> for TemplateNames {
             restore_job: n.restore_job(),
             password_job: n.password_job(),
             scan_job: n.scan_job(),
+            verify_job: n.verify_job(),
             credentials_secret: n.credentials_secret(),
             pending_credentials_secret: n.pending_credentials_secret(),
         }

@@ -707,6 +707,71 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "{listed}"
     );
 
+    // Verified: loaded into a throwaway server, which counts the rows.
+    let record = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ]),
+        "the backup's name",
+    );
+    let verified = ok(
+        kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]),
+        "kubectl mysql backup verify",
+    );
+    assert!(
+        verified
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["kept", "500"]),
+        "{verified}"
+    );
+    let recorded = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackup",
+            &record,
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.verification.result} {.status.verification.tables[0].rows}",
+        ]),
+        "the verification on the record",
+    );
+    assert_eq!(recorded, "Passed 500");
+
+    // The object damaged on the server: verifying fails its checksum, and a restore
+    // from it fails before the database is touched (the row added since stays).
+    ok(
+        mysql_exec(
+            &ns,
+            "otuspassword",
+            "INSERT INTO kept VALUES (500, 'after')",
+        ),
+        "a row after the backup",
+    );
+    let mut damaged = object.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    std::fs::write(s3.object_file(&key), &damaged).unwrap();
+    let refused = kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("checksum"), "{}", text(&refused));
+    let refused = kubectl(&[
+        "mysql", "restore", INSTANCE, "--from", &record, "-y", "-n", &ns,
+    ]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("checksum"), "{}", text(&refused));
+    let count = ok(
+        mysql_exec(&ns, "otuspassword", "select count(*) from kept"),
+        "count after the refused restore",
+    );
+    assert!(count.lines().any(|l| l.trim() == "501"), "{count}");
+    let rows = rows + 1;
+
     // Deleted (its final backup goes to the bucket too) and created again: the new
     // incarnation restores every row from the newest object.
     delete_instance(&ns, "delete the instance backed up to S3");

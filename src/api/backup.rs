@@ -28,6 +28,11 @@ use super::keys;
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Size", type_ = "integer", json_path = ".status.sizeBytes"),
     printcolumn(
+        name = "Verified",
+        type_ = "string",
+        json_path = ".status.verification.result"
+    ),
+    printcolumn(
         name = "Key",
         type_ = "string",
         json_path = ".status.key",
@@ -101,6 +106,99 @@ pub struct MySQLBackupStatus {
     pub sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The last check that the dump loads (`kubectl mysql backup verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+/// A dump loaded into a throwaway server: whether it loaded, and what it held.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// The request (the record's verify annotation) this answers.
+    pub request: String,
+    pub result: VerificationResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<String>,
+    /// Rows per table of the database, as the throwaway server counted them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableRows>,
+    /// Why it failed, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TableRows {
+    pub name: String,
+    pub rows: u64,
+}
+
+#[derive(
+    schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub enum VerificationResult {
+    #[default]
+    Running,
+    /// The dump loaded without an error.
+    Passed,
+    Failed,
+}
+
+impl std::fmt::Display for VerificationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Verification {
+    /// The report of a verify Job that succeeded: `verified` on the first line, then
+    /// `TABLE ROWS` per table. Anything else is no proof that the dump loads.
+    pub fn from_report(request: &str, report: &str) -> Self {
+        let mut lines = report.lines().map(str::trim).filter(|l| !l.is_empty());
+        if lines.next() != Some("verified") {
+            return Self::failed(request, "the verify Job ended without its report".into());
+        }
+        let tables = lines
+            .filter_map(|line| {
+                let (name, rows) = line.rsplit_once(' ')?;
+                Some(TableRows {
+                    name: name.to_string(),
+                    rows: rows.parse().ok()?,
+                })
+            })
+            .collect();
+        Verification {
+            request: request.to_string(),
+            result: VerificationResult::Passed,
+            tables,
+            ..Default::default()
+        }
+    }
+
+    pub fn failed(request: &str, message: String) -> Self {
+        Verification {
+            request: request.to_string(),
+            result: VerificationResult::Failed,
+            message: Some(message),
+            ..Default::default()
+        }
+    }
+
+    /// `3 tables, 1500 rows`.
+    pub fn summary(&self) -> String {
+        match self.result {
+            VerificationResult::Passed => {
+                let rows: u64 = self.tables.iter().map(|t| t.rows).sum();
+                format!("{} tables, {rows} rows", self.tables.len())
+            }
+            VerificationResult::Failed => self.message.clone().unwrap_or_default(),
+            VerificationResult::Running => "running".into(),
+        }
+    }
 }
 
 #[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +265,23 @@ impl MySQLBackup {
             slot.to_string(),
         );
         record
+    }
+
+    /// Asks the operator to load this backup's dump into a throwaway server once it is
+    /// taken; a new `request` asks again.
+    pub fn ask_for_verification(&mut self, request: &str) {
+        keys::stamp_annotation(&mut self.metadata, keys::VERIFY_ANNOTATION, request);
+    }
+
+    /// The verification asked for and not answered yet.
+    pub fn verification_requested(&self) -> Option<&str> {
+        let request = keys::annotation(&self.metadata, keys::VERIFY_ANNOTATION)?;
+        let answered = self
+            .status
+            .as_ref()
+            .and_then(|s| s.verification.as_ref())
+            .is_some_and(|v| v.request == request && v.result != VerificationResult::Running);
+        (self.succeeded() && !answered).then_some(request)
     }
 
     /// Deleting this record deletes its dump (it has a bucket's, and nobody asked to

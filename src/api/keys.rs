@@ -17,6 +17,9 @@ pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
 pub const DUMP_FINALIZER: &str = "mysqls.otus.homework/delete-dump";
 /// On a backup record: `true` keeps its dump when the record is deleted.
 pub const KEEP_DUMP_ANNOTATION: &str = "mysqls.otus.homework/keep-dump";
+/// On a backup record: a new value (the time it was asked for, or `scheduled`) asks
+/// for a verification of its dump (`kubectl mysql backup verify`, spec.backup.verify).
+pub const VERIFY_ANNOTATION: &str = "mysqls.otus.homework/verify";
 /// Annotation on a MySQL object: `true` stops its reconciling (`kubectl mysql pause`).
 pub const PAUSED_ANNOTATION: &str = "mysqls.otus.homework/paused";
 /// Annotation on a MySQL object: `true` deletes it without taking a backup first.

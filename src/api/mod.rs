@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use backup::{
     BackupCause, BackupPhase, FoundDump, MySQLBackup, MySQLBackupSpec, MySQLBackupStatus,
-    ScanReport, newest_succeeded,
+    ScanReport, TableRows, Verification, VerificationResult, newest_succeeded,
 };
 pub use condition::{
     Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,

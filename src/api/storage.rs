@@ -22,6 +22,10 @@ pub struct BackupSpec {
     /// is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
+    /// Load each scheduled backup into a throwaway server once it is taken, and record
+    /// its tables and rows (`kubectl mysql backup verify` does it for any backup).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verify: bool,
 }
 
 /// Old backups go: those beyond the newest `keep`, and those older than `maxAge`. The

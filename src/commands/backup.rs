@@ -1,27 +1,34 @@
 //! `kubectl mysql backup NAME`: record and start an on-demand backup; `--list` shows an
-//! instance's backups.
+//! instance's backups; `backup verify BACKUP` proves that a backup loads.
 
 use std::process::ExitCode;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 
 use super::flags::WaitArgs;
 use super::output::{
     Format, TableStyle, backup_report, backup_table, print_section, print_serialized,
+    verification_table,
 };
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
-use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY};
-use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup, validate};
+use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, VERIFY_ANNOTATION};
+use crate::api::{
+    BackupCause, BackupPhase, JobState, MySQL, MySQLBackup, VerificationResult, validate,
+};
 use crate::kubeclient::ClusterArgs;
 use crate::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
     /// The instance to back up.
-    pub name: String,
+    #[arg(required = true)]
+    pub name: Option<String>,
     /// List the instance's backups instead of starting one.
     #[arg(long)]
     pub list: bool,
@@ -35,20 +42,42 @@ pub struct Args {
     pub output: Format,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Load a backup into a throwaway server (the instance's image, an emptyDir
+    /// datadir) and report its tables and rows; the result goes on the backup's status.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The MySQLBackup to verify.
+    pub backup: String,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Output format of the result.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+}
+
 pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> {
-    validate::instance_name(&args.name).map_err(anyhow::Error::msg)?;
+    if let Some(Action::Verify(verify_args)) = args.action {
+        return verify(cluster, verify_args).await;
+    }
+    let name = args.name.clone().unwrap_or_default();
+    validate::instance_name(&name).map_err(anyhow::Error::msg)?;
     let target = Target::connect(cluster).await?;
     let ns = target.namespace.clone();
-    let names = InstanceNames::new(args.name.clone(), ns.clone());
+    let names = InstanceNames::new(name.clone(), ns.clone());
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
 
     if args.list {
-        return list(&backups, &args).await;
+        return list(&backups, &name, args.output).await;
     }
     let record = MySQLBackup::record(
         names.backup_record(jiff::Timestamp::now()),
         &ns,
-        &args.name,
+        &name,
         BackupCause::Manual,
         None,
     );
@@ -64,16 +93,16 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     Api::<MySQL>::namespaced(target.client.clone(), &ns)
-        .get(&args.name)
+        .get(&name)
         .await
-        .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
+        .map_err(|e| explain(e, &format!("MySQL {name} in namespace {ns}")))?;
     let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
     if let Some(restore) = jobs.get_opt(&names.restore_job()).await?
         && JobState::is_running(&restore)
     {
         anyhow::bail!(
             "a restore of {} is running ({}); try again when it has finished",
-            args.name,
+            name,
             names.restore_job()
         );
     }
@@ -101,18 +130,74 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
 }
 
 /// `--list`: the instance's backups, oldest first.
-async fn list(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::Result<ExitCode> {
+async fn list(
+    backups: &Api<MySQLBackup>,
+    instance: &str,
+    output: Format,
+) -> anyhow::Result<ExitCode> {
     let mut list = backups
-        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={}", args.name)))
+        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={instance}")))
         .await
         .map_err(|e| explain(e, "listing backups"))?
         .items;
     list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
     let reports: Vec<_> = list.iter().map(backup_report).collect();
-    if args.output == Format::Table {
+    if output == Format::Table {
         print_section("Backups", &backup_table(&reports, TableStyle::Plain));
     } else {
-        print_serialized(&reports, args.output)?;
+        print_serialized(&reports, output)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `backup verify BACKUP`: asks the operator for a verification with a new request
+/// (the time), then waits for the answer to that request.
+async fn verify(cluster: &ClusterArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let target = Target::connect(cluster).await?;
+    let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &target.namespace);
+    let name = args.backup;
+    let record = backups.get(&name).await.map_err(|e| {
+        explain(
+            e,
+            &format!("MySQLBackup {name} in namespace {}", target.namespace),
+        )
+    })?;
+    if !record.succeeded() {
+        let phase = record.phase().unwrap_or(BackupPhase::Pending);
+        anyhow::bail!("backup {name} is {phase}: only a backup that succeeded can be verified");
+    }
+    let request = jiff::Timestamp::now().to_string();
+    let patch = serde_json::json!({"metadata": {"annotations": {VERIFY_ANNOTATION: request}}});
+    backups
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
+    if !args.wait.wait {
+        println!("verification of backup {name} requested");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verification = wait_until(&format!("verify {name}"), args.wait.timeout, || async {
+        let b = backups
+            .get(&name)
+            .await
+            .map_err(|e| explain(e, &format!("MySQLBackup {name}")))?;
+        let answer = b
+            .status
+            .and_then(|s| s.verification)
+            .filter(|v| v.request == request);
+        Ok(match answer {
+            Some(v) if v.result == VerificationResult::Passed => Poll::Done(v),
+            Some(v) if v.result == VerificationResult::Failed => Poll::Failed(v.summary()),
+            Some(v) => Poll::Pending(v.message.unwrap_or_else(|| "loading the dump".into())),
+            None => Poll::Pending("Pending (is the operator running?)".into()),
+        })
+    })
+    .await?;
+    if args.output == Format::Table {
+        print_section("Tables", &verification_table(&verification));
+        println!("backup {name} loads: {}", verification.summary());
+    } else {
+        print_serialized(&verification, args.output)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -124,6 +124,8 @@ pub struct BackupReport {
     /// `s3://BUCKET/KEY`, or the dump's path on the backup volume.
     pub location: Option<String>,
     pub sha256: Option<String>,
+    /// `Passed: 3 tables, 1500 rows`, or why the dump did not load.
+    pub verified: Option<String>,
 }
 
 pub fn backup_report(b: &MySQLBackup) -> BackupReport {
@@ -139,13 +141,24 @@ pub fn backup_report(b: &MySQLBackup) -> BackupReport {
         completion_time: status.completion_time,
         size_bytes: status.size_bytes,
         sha256: status.sha256,
+        verified: status
+            .verification
+            .map(|v| format!("{}: {}", v.result, v.summary())),
     }
 }
 
 /// The backups of one instance as a table (status and `backup --list` alike).
 pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
     let mut table = new_table(style);
-    table.set_header(["BACKUP", "CAUSE", "PHASE", "COMPLETED", "SIZE", "LOCATION"]);
+    table.set_header([
+        "BACKUP",
+        "CAUSE",
+        "PHASE",
+        "COMPLETED",
+        "SIZE",
+        "LOCATION",
+        "VERIFIED",
+    ]);
     for b in reports {
         table.add_row([
             b.name.clone(),
@@ -156,7 +169,18 @@ pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "-".into()),
             b.location.clone().unwrap_or_else(|| "-".into()),
+            b.verified.clone().unwrap_or_else(|| "-".into()),
         ]);
+    }
+    table
+}
+
+/// The rows per table a verification counted.
+pub fn verification_table(verification: &crate::api::Verification) -> Table {
+    let mut table = new_table(TableStyle::Plain);
+    table.set_header(["TABLE", "ROWS"]);
+    for t in &verification.tables {
+        table.add_row([t.name.clone(), t.rows.to_string()]);
     }
     table
 }

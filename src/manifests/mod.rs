@@ -14,7 +14,8 @@ use serde::de::DeserializeOwned;
 use crate::api::S3Storage;
 use crate::api::keys::{
     BACKUP_ANNOTATION, BUCKET_ANNOTATION, CLIENT_CONFIG_KEY, OBJECT_ANNOTATION,
-    PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, stamp_annotation, stamp_instance_labels,
+    PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, VERIFY_ANNOTATION, stamp_annotation,
+    stamp_instance_labels,
 };
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
 
@@ -279,6 +280,58 @@ pub fn restore_s3_job(
         storage,
         object_key,
     )
+}
+
+/// Where a dump to verify lies.
+pub enum DumpSource<'a> {
+    /// On the instance's backup volume, mounted at /backup: the record's `file`.
+    Volume { path: &'a str },
+    Bucket {
+        storage: &'a S3Storage,
+        key: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct VerifyJobExtra<'a> {
+    s3: Option<S3Context<'a>>,
+    object_key: Option<&'a str>,
+    dump_path: String,
+}
+
+/// verify-NAME-job, loading `backup_name`'s dump into a throwaway server; it says
+/// which backup and which request it serves.
+pub fn verify_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    request: &str,
+    source: DumpSource,
+) -> Result<Job, RenderError> {
+    let extra = match source {
+        DumpSource::Volume { path } => VerifyJobExtra {
+            s3: None,
+            object_key: None,
+            dump_path: path.to_string(),
+        },
+        DumpSource::Bucket { storage, key } => VerifyJobExtra {
+            s3: Some(S3Context::new(storage)),
+            object_key: Some(key),
+            dump_path: "/work/dump.sql".into(),
+        },
+    };
+    let mut job: Job = render(
+        renderer,
+        "verify-job.yaml.tera",
+        ctx,
+        &WithExtra {
+            instance: ctx,
+            extra,
+        },
+    )?;
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    stamp_annotation(&mut job.metadata, VERIFY_ANNOTATION, request);
+    Ok(job)
 }
 
 fn object_job(

@@ -4,6 +4,7 @@
 
 mod dump;
 pub mod plan;
+mod verify;
 
 use std::sync::Arc;
 
@@ -35,6 +36,9 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
     }
     if backup.dump_goes_with_record() && !dump::holds(backup) {
         dump::hold(backup, ctx).await?;
+    }
+    if let Some(request) = backup.verification_requested() {
+        return verify::reconcile(backup, request, ctx).await;
     }
     if backup.phase().is_some_and(BackupPhase::is_finished) {
         return Ok(Action::await_change());

@@ -54,7 +54,10 @@ impl Inputs<'_> {
         if under_way || !observed.deployment_available {
             return;
         }
-        let record = MySQLBackup::scheduled(&names.namespace, &names.name, slot);
+        let mut record = MySQLBackup::scheduled(&names.namespace, &names.name, slot);
+        if self.instance.spec.backup.as_ref().is_some_and(|b| b.verify) {
+            record.ask_for_verification("scheduled");
+        }
         plan.events.push(Notice::normal(
             "BackupScheduled",
             format!("MySQLBackup {} for the time {slot}", record.name_any()),

@@ -1,0 +1,377 @@
+//! Verifying a backup: its dump loaded into a throwaway server (verify-NAME-job, one
+//! per instance at a time), and the tables and rows it held recorded on the backup's
+//! status. Asked for by a new value of the record's verify annotation (`kubectl mysql
+//! backup verify`, or spec.backup.verify for scheduled backups).
+
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+
+use super::plan::{BackupPlan, BackupWrite};
+use super::{Context, apply};
+use crate::api::keys::{BACKUP_ANNOTATION, VERIFY_ANNOTATION, annotation};
+use crate::api::{
+    JobState, MySQL, MySQLBackup, Verification, VerificationResult, terminated_messages,
+};
+use crate::manifests::{self, DumpSource};
+use crate::names::InstanceNames;
+use crate::reconcile::instance::plan::set_owner;
+use crate::reconcile::instance::status::Notice;
+use crate::reconcile::kube_ops::job_pods;
+use crate::reconcile::{SHORT_WAIT, now_rfc3339};
+use crate::render::{InstanceContext, Renderer};
+use crate::{Error, Result};
+
+/// A running verification is also woken by its Job's changes; this is the safety net.
+const RUNNING_RECHECK: Duration = Duration::from_secs(60);
+
+/// What a verification reads.
+#[derive(Clone, Debug, Default)]
+pub struct VerifySnapshot {
+    /// verify-NAME-job, whichever backup it serves.
+    pub job: Option<Job>,
+    /// Its pods, once it has finished and serves this request.
+    pub pods: Vec<Pod>,
+    /// Read only when no Job exists yet: its image runs the throwaway server.
+    pub instance: Option<MySQL>,
+}
+
+pub async fn reconcile(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<Action> {
+    let snapshot = observe(backup, request, ctx).await?;
+    let plan = plan(backup, request, &snapshot, &ctx.renderer, &now_rfc3339())?;
+    apply(backup, &plan, ctx).await?;
+    Ok(plan.next)
+}
+
+async fn observe(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<VerifySnapshot> {
+    let names = names_of(backup)?;
+    let job_name = names.verify_job();
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &names.namespace);
+    let job = jobs
+        .get_opt(&job_name)
+        .await
+        .map_err(Error::observe(format!(
+            "Job {}/{job_name}",
+            names.namespace
+        )))?;
+    let mut snapshot = VerifySnapshot::default();
+    match &job {
+        Some(job) if serves(job, backup, request) && !JobState::is_running(job) => {
+            snapshot.pods = job_pods(&ctx.client, &names.namespace, &job_name)
+                .await
+                .map_err(Error::observe(format!("the pods of Job {job_name}")))?;
+        }
+        Some(_) => {}
+        None => {
+            let instances: Api<MySQL> = Api::namespaced(ctx.client.clone(), &names.namespace);
+            snapshot.instance = instances
+                .get_opt(&names.name)
+                .await
+                .map_err(Error::observe(format!("MySQL {}", names.name)))?;
+        }
+    }
+    snapshot.job = job;
+    Ok(snapshot)
+}
+
+fn names_of(backup: &MySQLBackup) -> Result<InstanceNames> {
+    let namespace = backup
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
+    Ok(InstanceNames::new(backup.spec.instance.clone(), namespace))
+}
+
+/// `job` runs this request for this backup.
+fn serves(job: &Job, backup: &MySQLBackup, request: &str) -> bool {
+    annotation(&job.metadata, BACKUP_ANNOTATION) == Some(backup.name_any().as_str())
+        && annotation(&job.metadata, VERIFY_ANNOTATION) == Some(request)
+}
+
+pub fn plan(
+    backup: &MySQLBackup,
+    request: &str,
+    snapshot: &VerifySnapshot,
+    renderer: &Renderer,
+    now: &str,
+) -> Result<BackupPlan> {
+    let names = names_of(backup)?;
+    let job_name = names.verify_job();
+    let mut writes = Vec::new();
+    let mut verification = Verification {
+        request: request.to_string(),
+        job_name: Some(job_name.clone()),
+        ..Default::default()
+    };
+    let next = match &snapshot.job {
+        Some(job) if serves(job, backup, request) => match JobState::of(job) {
+            JobState::Running => Action::requeue(RUNNING_RECHECK),
+            JobState::Succeeded => {
+                let report = terminated_messages(&snapshot.pods)
+                    .filter_map(|(_, message)| message)
+                    .find(|m| m.starts_with("verified"))
+                    .unwrap_or_default();
+                verification = Verification {
+                    job_name: Some(job_name),
+                    ..Verification::from_report(request, &report)
+                };
+                Action::await_change()
+            }
+            JobState::Failed(message) => {
+                let detail = terminated_messages(&snapshot.pods)
+                    .filter(|(reason, _)| reason != "Completed")
+                    .find_map(|(_, message)| message);
+                let message = detail.map(|d| d.trim().to_string()).unwrap_or(message);
+                verification = Verification {
+                    job_name: Some(job_name),
+                    ..Verification::failed(request, message)
+                };
+                Action::await_change()
+            }
+        },
+        Some(other) => {
+            verification.message = Some(if JobState::is_running(other) {
+                format!("waiting for the running Job {job_name} to finish")
+            } else {
+                writes.push(BackupWrite::DeleteJob(job_name.clone()));
+                format!("replacing the finished Job {job_name}")
+            });
+            Action::requeue(SHORT_WAIT)
+        }
+        None => match start(backup, request, snapshot, renderer, &names)? {
+            Ok(job) => {
+                writes.push(BackupWrite::CreateJob(job));
+                Action::requeue(RUNNING_RECHECK)
+            }
+            Err(why) => {
+                verification = Verification::failed(request, why);
+                Action::await_change()
+            }
+        },
+    };
+    if verification.result != VerificationResult::Running {
+        verification.completion_time = Some(now.to_string());
+    }
+    let mut status = backup.status.clone().unwrap_or_default();
+    let before = status.verification.replace(verification.clone());
+    let changed = before.as_ref() != Some(&verification);
+    let events = match verification.result {
+        VerificationResult::Running => Vec::new(),
+        VerificationResult::Passed => vec![Notice::normal(
+            "Verified",
+            format!("the dump loads: {}", verification.summary()),
+        )],
+        VerificationResult::Failed => vec![Notice::warning(
+            "VerificationFailed",
+            verification.summary(),
+        )],
+    };
+    Ok(BackupPlan {
+        writes,
+        events: if changed { events } else { Vec::new() },
+        status: changed.then_some(status),
+        next,
+    })
+}
+
+/// The Job that verifies this backup, or why there can be none.
+fn start(
+    backup: &MySQLBackup,
+    request: &str,
+    snapshot: &VerifySnapshot,
+    renderer: &Renderer,
+    names: &InstanceNames,
+) -> Result<std::result::Result<Job, String>> {
+    let Some(instance) = &snapshot.instance else {
+        return Ok(Err(format!(
+            "MySQL instance {} not found: the throwaway server runs its image",
+            names.name
+        )));
+    };
+    let status = backup.status.clone().unwrap_or_default();
+    let source = match (&status.s3, &status.key, &status.file) {
+        (Some(storage), Some(key), _) => DumpSource::Bucket { storage, key },
+        (_, _, Some(path)) => DumpSource::Volume { path },
+        _ => return Ok(Err("the backup names no dump".into())),
+    };
+    let ctx = InstanceContext::new(instance, names);
+    let mut job = manifests::verify_job(renderer, &ctx, &backup.name_any(), request, source)?;
+    let owner = backup
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingField("metadata.uid"))?;
+    set_owner(&mut job, &owner);
+    Ok(Ok(job))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::keys::VERIFY_ANNOTATION;
+
+    const NOW: &str = "2026-12-03T12:00:00Z";
+
+    fn backup(status: serde_json::Value) -> MySQLBackup {
+        serde_json::from_value(json!({
+            "apiVersion": "otus.homework/v1", "kind": "MySQLBackup",
+            "metadata": {"name": "db-1", "namespace": "ns", "uid": "u1",
+                         "annotations": {VERIFY_ANNOTATION: "r1"}},
+            "spec": {"instance": "db"},
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    fn in_bucket() -> MySQLBackup {
+        backup(json!({
+            "phase": "Succeeded", "bucket": "b", "key": "p/ns/db/20261203-120000.sql.gz",
+            "s3": {"endpoint": "http://s3:7070", "bucket": "b", "forcePathStyle": true,
+                   "credentialsSecret": {"name": "keys"}},
+        }))
+    }
+
+    fn instance() -> MySQL {
+        serde_json::from_value(json!({
+            "apiVersion": "otus.homework/v1", "kind": "MySQL",
+            "metadata": {"name": "db", "namespace": "ns", "uid": "i1"},
+            "spec": {"image": "mariadb:11", "database": "shop", "password": "x",
+                     "storage_size": "1Gi"},
+        }))
+        .unwrap()
+    }
+
+    /// verify-db-job as it ended: its annotations, its state, and its pod's message.
+    fn ended(request: &str, condition: &str, message: &str) -> VerifySnapshot {
+        let job: Job = serde_json::from_value(json!({
+            "metadata": {"name": "verify-db-job", "annotations": {
+                BACKUP_ANNOTATION: "db-1", VERIFY_ANNOTATION: request}},
+            "status": {"conditions": [{"type": condition, "status": "True"}]},
+        }))
+        .unwrap();
+        let reason = if condition == "Complete" {
+            "Completed"
+        } else {
+            "Error"
+        };
+        let pod: Pod = serde_json::from_value(json!({
+            "status": {"containerStatuses": [{"name": "verify", "image": "", "imageID": "",
+                "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "reason": reason, "message": message}}}]},
+        }))
+        .unwrap();
+        VerifySnapshot {
+            job: Some(job),
+            pods: vec![pod],
+            instance: None,
+        }
+    }
+
+    fn verification(plan: &BackupPlan) -> Verification {
+        plan.status.clone().unwrap().verification.unwrap()
+    }
+
+    #[test]
+    fn a_backup_in_a_bucket_is_downloaded_then_loaded_by_the_instances_image() {
+        let snapshot = VerifySnapshot {
+            instance: Some(instance()),
+            ..Default::default()
+        };
+        let plan = plan(&in_bucket(), "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let [BackupWrite::CreateJob(job)] = plan.writes.as_slice() else {
+            panic!("expected the Job: {:?}", plan.writes);
+        };
+        assert_eq!(job.name_any(), "verify-db-job");
+        assert_eq!(annotation(&job.metadata, VERIFY_ANNOTATION), Some("r1"));
+        let pod = job.spec.clone().unwrap().template.spec.unwrap();
+        let download = &pod.init_containers.unwrap()[0];
+        let args = download.command.clone().unwrap().join(" ");
+        assert!(
+            args.contains("download --key p/ns/db/20261203-120000.sql.gz"),
+            "{args}"
+        );
+        assert_eq!(pod.containers[0].image.as_deref(), Some("mariadb:11"));
+        let env = serde_json::to_string(&pod.containers[0].env).unwrap();
+        assert!(
+            env.contains("/work/dump.sql") && env.contains("shop"),
+            "{env}"
+        );
+        assert_eq!(verification(&plan).result, VerificationResult::Running);
+        assert!(plan.events.is_empty());
+    }
+
+    #[test]
+    fn the_report_becomes_tables_and_rows() {
+        let snapshot = ended("r1", "Complete", "verified\norders 1500\nusers 20\n");
+        let plan = plan(&in_bucket(), "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let v = verification(&plan);
+        assert_eq!(v.result, VerificationResult::Passed);
+        assert_eq!(v.tables.len(), 2);
+        assert_eq!(
+            (v.tables[0].name.as_str(), v.tables[0].rows),
+            ("orders", 1500)
+        );
+        assert_eq!(v.summary(), "2 tables, 1520 rows");
+        assert_eq!(plan.events[0].reason, "Verified");
+        assert!(plan.writes.is_empty());
+    }
+
+    #[test]
+    fn a_job_that_succeeds_without_its_report_proves_nothing() {
+        let snapshot = ended("r1", "Complete", "");
+        let plan = plan(&in_bucket(), "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let v = verification(&plan);
+        assert_eq!(v.result, VerificationResult::Failed);
+        assert!(
+            v.summary().contains("without its report"),
+            "{}",
+            v.summary()
+        );
+    }
+
+    #[test]
+    fn a_dump_that_does_not_load_fails_with_the_servers_line() {
+        let line = "verify: the dump does not load: ERROR 1064 (42000) at line 40";
+        let snapshot = ended("r1", "Failed", line);
+        let plan = plan(&in_bucket(), "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let v = verification(&plan);
+        assert_eq!(v.result, VerificationResult::Failed);
+        assert_eq!(v.message.as_deref(), Some(line));
+        assert_eq!(plan.events[0].reason, "VerificationFailed");
+    }
+
+    #[test]
+    fn an_earlier_requests_job_is_replaced_and_an_answer_is_not_asked_again() {
+        let snapshot = ended("r0", "Complete", "verified\n");
+        let plan = plan(&in_bucket(), "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        assert!(
+            matches!(plan.writes.as_slice(), [BackupWrite::DeleteJob(name)] if name == "verify-db-job")
+        );
+        let mut answered = in_bucket();
+        assert_eq!(answered.verification_requested(), Some("r1"));
+        answered.status.as_mut().unwrap().verification =
+            Some(Verification::failed("r1", "no".into()));
+        assert_eq!(answered.verification_requested(), None);
+        answered.ask_for_verification("r2");
+        assert_eq!(answered.verification_requested(), Some("r2"));
+    }
+
+    #[test]
+    fn without_the_instance_there_is_no_image_to_verify_with() {
+        let plan = plan(
+            &in_bucket(),
+            "r1",
+            &VerifySnapshot::default(),
+            &Renderer::embedded(),
+            NOW,
+        )
+        .unwrap();
+        assert!(plan.writes.is_empty());
+        let v = verification(&plan);
+        assert_eq!(v.result, VerificationResult::Failed);
+        assert!(v.summary().contains("not found"), "{}", v.summary());
+    }
+}
