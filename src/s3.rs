@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 /// The line mysqldump ends a complete dump with.
 const DUMP_COMPLETED: &str = "-- Dump completed";
 const CHECKSUM_SUFFIX: &str = ".sha256";
-const DUMP_SUFFIX: &str = ".sql.gz";
+pub const DUMP_SUFFIX: &str = ".sql.gz";
 /// Parts of a multipart upload: S3's minimum part size.
 const PART_SIZE: usize = 5 * 1024 * 1024;
 const READ_SIZE: usize = 1024 * 1024;
@@ -105,6 +105,19 @@ pub fn instance_prefix(prefix: &str, namespace: &str, instance: &str) -> String 
     } else {
         format!("{prefix}/{namespace}/{instance}/")
     }
+}
+
+/// The namespace and instance of a dump's key `PREFIX/NAMESPACE/INSTANCE/TIME.sql.gz`.
+pub fn instance_of_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
+    let prefix = prefix.trim_matches('/');
+    let rest = if prefix.is_empty() {
+        key
+    } else {
+        key.strip_prefix(prefix)?.strip_prefix('/')?
+    };
+    let mut parts = rest.split('/');
+    let (namespace, instance, file) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && file.ends_with(DUMP_SUFFIX)).then_some((namespace, instance))
 }
 
 pub fn checksum_key(key: &str) -> String {
@@ -485,6 +498,21 @@ mod tests {
         );
         assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");
         assert_eq!(checksum_key("shop/db/x.sql.gz"), "shop/db/x.sql.gz.sha256");
+        let key = dump_key("backups", "shop", "db", at);
+        assert_eq!(instance_of_key("backups/", &key), Some(("shop", "db")));
+        assert_eq!(
+            instance_of_key("", "shop/db/t.sql.gz"),
+            Some(("shop", "db"))
+        );
+        assert_eq!(instance_of_key("other", &key), None);
+        assert_eq!(
+            instance_of_key("backups", "backups/shop/db/t.sql.gz.sha256"),
+            None
+        );
+        assert_eq!(
+            instance_of_key("backups", "backups/a/shop/db/t.sql.gz"),
+            None
+        );
     }
 
     #[test]

@@ -1568,7 +1568,7 @@ async fn retention_keeps_two_records_and_their_two_objects() {
             "schedule": "*/8 * * * * *",
             "retention": {"keep": 2},
             "storage": {"s3": {
-                "endpoint": s3.endpoint, "bucket": s3.bucket, "prefix": "retention",
+                "endpoint": s3.endpoint, "bucket": s3.bucket, "prefix": format!("retention-{ns}"),
                 "forcePathStyle": true, "credentialsSecret": {"name": "s3-keys"}
             }}
         }))
@@ -1607,7 +1607,7 @@ async fn retention_keeps_two_records_and_their_two_objects() {
         .patch("db", &PatchParams::default(), &Patch::Merge(&no_schedule))
         .await
         .unwrap();
-    let folder = format!("retention/{ns}/db");
+    let folder = format!("retention-{ns}/{ns}/db");
     let listed = || {
         let out = object_store(&s3)
             .args(["list", "--prefix", &folder])
@@ -1649,5 +1649,114 @@ async fn retention_keeps_two_records_and_their_two_objects() {
         String::from_utf8_lossy(&events.stdout).lines().count() >= 2,
         "each expired dump was deleted: {}",
         text(&events)
+    );
+}
+
+/// The store is the truth: a new instance with no records lists its bucket. The dumps
+/// in its own folder are recorded and the newest restored. An instance with none there
+/// finds those of its name under another namespace's folder: recorded (for `restore
+/// --from`), keeping their objects when the record goes, never loaded unasked.
+#[tokio::test]
+async fn a_new_instance_finds_its_dumps_by_listing_the_bucket() {
+    let Some(s3) = common::S3::from_env() else {
+        return;
+    };
+    let Some((_, ns, a)) = setup("found").await else {
+        return;
+    };
+    let prefix = format!("found-{ns}");
+    let own = |stamp: &str| format!("{prefix}/{ns}/db/{stamp}.sql.gz");
+    let elsewhere = format!("{prefix}/old-{ns}/moved/20261203-000000.sql.gz");
+    // Uploaded in this order, so the last is the newest object.
+    for key in [
+        own("20261201-000000"),
+        own("20261202-000000"),
+        elsewhere.clone(),
+    ] {
+        upload_as_the_job_would(&s3, &key);
+    }
+    let keys: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
+        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
+    }))
+    .unwrap();
+    a.secrets
+        .create(&PostParams::default(), &keys)
+        .await
+        .unwrap();
+    let _operator = Operator::start(&[&ns]);
+    for name in ["db", "moved"] {
+        let mut cr = course_cr(name);
+        cr.spec.backup = Some(
+            serde_json::from_value(json!({"storage": {"s3": {
+                "endpoint": s3.endpoint, "bucket": s3.bucket, "prefix": prefix,
+                "forcePathStyle": true, "credentialsSecret": {"name": "s3-keys"}
+            }}}))
+            .unwrap(),
+        );
+        a.instances
+            .create(&PostParams::default(), &cr)
+            .await
+            .unwrap();
+    }
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    wait_phase(&a.instances, "moved", Phase::Ready).await;
+
+    let mut records = a.backups.list(&ListParams::default()).await.unwrap().items;
+    records.sort_by_key(|b| b.name_any());
+    let found: Vec<(String, BackupCause, Option<String>)> = records
+        .iter()
+        .map(|b| {
+            let key = b.object().map(|(_, key)| key.to_string());
+            (b.name_any(), b.spec.cause, key)
+        })
+        .collect();
+    let discovered = |name: &str, key: &str| {
+        (
+            name.to_string(),
+            BackupCause::Discovered,
+            Some(key.to_string()),
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            discovered("db-20261201-000000", &own("20261201-000000")),
+            discovered("db-20261202-000000", &own("20261202-000000")),
+            discovered("moved-20261203-000000", &elsewhere),
+        ]
+    );
+    let restored_from = |name: &'static str| {
+        let instances = a.instances.clone();
+        async move {
+            let instance = instances.get(name).await.unwrap();
+            instance.status.unwrap().restored_from
+        }
+    };
+    assert_eq!(
+        restored_from("db").await.as_deref(),
+        Some("db-20261202-000000"),
+        "the newest dump of its own folder"
+    );
+    assert_eq!(
+        restored_from("moved").await,
+        None,
+        "another namespace's dump, not loaded unasked"
+    );
+
+    // The other namespace's record goes; its dump stays.
+    a.backups
+        .delete("moved-20261203-000000", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.backups, "moved-20261203-000000").await;
+    let listed = object_store(&s3)
+        .args(["list", "--prefix", &format!("{prefix}/old-{ns}/moved")])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&elsewhere),
+        "{}",
+        text(&listed)
     );
 }

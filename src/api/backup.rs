@@ -416,6 +416,7 @@ pub fn newest_succeeded<'a>(
         .filter(|b| b.succeeded())
         .filter_map(|b| b.completion_time().map(|t| (t, b)))
         .filter(|(t, _)| until.is_none_or(|u| *t <= u))
-        .max_by_key(|(t, _)| *t)
+        // Names carry the time too: they decide between dumps of the same second.
+        .max_by(|(t, a), (u, b)| t.cmp(u).then_with(|| a.name_any().cmp(&b.name_any())))
         .map(|(_, b)| b)
 }

@@ -52,6 +52,14 @@ pub fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option
         .map(|t| (t.reason.clone().unwrap_or_default(), t.message.clone()))
 }
 
+/// The line a failed Job's script left: the termination message of the first container
+/// that did not complete (a download's bad checksum, a load error).
+pub fn failure_message(pods: &[Pod]) -> Option<String> {
+    terminated_messages(pods)
+        .filter(|(reason, _)| reason != "Completed")
+        .find_map(|(_, message)| Some(message?.trim().to_string()).filter(|m| !m.is_empty()))
+}
+
 /// The first termination message of `pods` that parses as a `T`.
 pub fn termination_report<T: serde::de::DeserializeOwned>(pods: &[Pod]) -> Option<T> {
     terminated_messages(pods)

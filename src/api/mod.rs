@@ -17,7 +17,7 @@ pub use backup::{
 pub use condition::{
     Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,
 };
-pub use job::{JobState, terminated_messages, termination_report};
+pub use job::{JobState, failure_message, terminated_messages, termination_report};
 pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
 pub use storage::{
     BackupSpec, BackupStorage, Retention, S3CredentialsRef, S3Storage, VolumeStorage,

@@ -6,6 +6,7 @@
 //! - `controller`: the watches, caches and wiring; `http`: health and metrics.
 
 pub mod backup;
+mod bucket;
 pub mod controller;
 pub mod http;
 pub mod instance;

@@ -5,17 +5,16 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::super::Context;
+use super::super::bucket::{self, Failure};
 use super::super::instance::status::Notice;
 use super::super::kube_ops::set_finalizers;
 use crate::api::MySQLBackup;
 use crate::api::keys::DUMP_FINALIZER;
-use crate::s3::{S3Credentials, Store};
 use crate::{Error, Result};
 
 /// How long a store that keeps failing holds a record's deletion.
@@ -81,12 +80,6 @@ pub async fn release(backup: &MySQLBackup, ctx: &Context) -> Result<Action> {
     Ok(Action::await_change())
 }
 
-enum Failure {
-    /// Retrying will not help: the keys' Secret is gone, the record says too little.
-    Permanent(String),
-    Transient(String),
-}
-
 fn waited(backup: &MySQLBackup) -> Duration {
     let since = backup.metadata.deletion_timestamp.as_ref().map(|t| t.0);
     since
@@ -106,39 +99,7 @@ async fn delete_dump(backup: &MySQLBackup, ctx: &Context) -> Result<(), Failure>
         ));
     };
     let namespace = backup.namespace().unwrap_or_default();
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let secret_ref = &s3.credentials_secret;
-    let secret = match secrets.get_opt(&secret_ref.name).await {
-        Ok(Some(secret)) => secret,
-        Ok(None) => {
-            return Err(Failure::Permanent(format!(
-                "the Secret {} with the bucket's keys is gone",
-                secret_ref.name
-            )));
-        }
-        Err(e) => return Err(Failure::Transient(e.to_string())),
-    };
-    let value = |name: &str| {
-        let bytes = secret.data.as_ref()?.get(name)?;
-        String::from_utf8(bytes.0.clone()).ok()
-    };
-    let (Some(access_key_id), Some(secret_access_key)) = (
-        value(secret_ref.access_key_id_key()),
-        value(secret_ref.secret_access_key_key()),
-    ) else {
-        return Err(Failure::Permanent(format!(
-            "the Secret {} lacks the key {} or {}",
-            secret_ref.name,
-            secret_ref.access_key_id_key(),
-            secret_ref.secret_access_key_key()
-        )));
-    };
-    let credentials = S3Credentials {
-        access_key_id,
-        secret_access_key,
-    };
-    let store = Store::connect(&s3.location(), &credentials)
-        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let store = bucket::open(ctx, &namespace, s3).await?;
     store
         .delete_dump(key)
         .await

@@ -15,7 +15,8 @@ use super::plan::{BackupPlan, BackupWrite};
 use super::{Context, apply};
 use crate::api::keys::{BACKUP_ANNOTATION, VERIFY_ANNOTATION, annotation};
 use crate::api::{
-    JobState, MySQL, MySQLBackup, Verification, VerificationResult, terminated_messages,
+    JobState, MySQL, MySQLBackup, Verification, VerificationResult, failure_message,
+    terminated_messages,
 };
 use crate::manifests::{self, DumpSource};
 use crate::names::InstanceNames;
@@ -121,10 +122,7 @@ pub fn plan(
                 Action::await_change()
             }
             JobState::Failed(message) => {
-                let detail = terminated_messages(&snapshot.pods)
-                    .filter(|(reason, _)| reason != "Completed")
-                    .find_map(|(_, message)| message);
-                let message = detail.map(|d| d.trim().to_string()).unwrap_or(message);
+                let message = failure_message(&snapshot.pods).unwrap_or(message);
                 verification = Verification {
                     job_name: Some(job_name),
                     ..Verification::failed(request, message)

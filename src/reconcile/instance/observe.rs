@@ -9,10 +9,13 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
-use super::snapshot::{DeletionSnapshot, Fingerprint, LiveVolumes, Password, Snapshot};
+use super::snapshot::{
+    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, Snapshot,
+};
 use crate::api::keys::{INSTANCE_LABEL, PASSWORD_KEY};
-use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, termination_report};
+use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, failure_message, termination_report};
 use crate::names::InstanceNames;
+use crate::reconcile::bucket;
 use crate::reconcile::kube_ops::job_pods;
 use crate::reconcile::{Caches, Context, SecretFacts, cached, lookup};
 use crate::{Error, Result};
@@ -38,7 +41,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     } else {
         read_password(ctx, &secrets, &names.pending_credentials_secret()).await?
     };
-    let (restore_job, restore_source) = restore_inputs(instance, ctx, &names, &backups).await?;
+    let (restore_job, restore_source, restore_failure) =
+        restore_inputs(instance, ctx, &names, &backups).await?;
     let (credentials, credentials_outdated) =
         credentials_facts(ctx, &secrets, &names.credentials_secret()).await?;
     let volumes = live_volumes(instance, ctx, &names).await?;
@@ -46,6 +50,17 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         scan_inputs(ctx, &names).await?
     } else {
         (None, None)
+    };
+    let bucket_dumps = match instance.spec.backup_bucket() {
+        Some(storage) if plan::wants_bucket_listing(instance, &backups) => Some(
+            bucket::find_dumps(ctx, ns, &names.name, storage)
+                .await
+                .map_err(|failure| ListingFailed {
+                    message: failure.message().to_string(),
+                    retry: matches!(failure, bucket::Failure::Transient(_)),
+                }),
+        ),
+        _ => None,
     };
     let nodes = if plan::creates_host_path_volume(instance, &volumes) {
         caches.nodes.state().iter().map(|n| (**n).clone()).collect()
@@ -60,8 +75,10 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job,
         restore_source,
+        restore_failure,
         scan_job,
         scan_report,
+        bucket_dumps,
         volumes,
         nodes,
         service: lookup(
@@ -149,9 +166,9 @@ async fn restore_inputs(
     ctx: &Context,
     names: &InstanceNames,
     backups: &[MySQLBackup],
-) -> Result<(Option<Job>, Option<MySQLBackup>)> {
+) -> Result<(Option<Job>, Option<MySQLBackup>, Option<String>)> {
     let RestoreWanted::Run { backup, .. } = plan::wanted_restore(instance, backups) else {
-        return Ok((None, None));
+        return Ok((None, None, None));
     };
     let ns = names.namespace.as_str();
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
@@ -162,8 +179,19 @@ async fn restore_inputs(
             .await
             .map_err(Error::observe(format!("Job {}", names.restore_job())))?,
     };
-    if job.is_some() {
-        return Ok((job, None));
+    if let Some(found) = &job {
+        // A failed restore says why in its pod (a bad checksum, a load error); the
+        // Job's own condition only counts attempts.
+        if matches!(JobState::of(found), JobState::Failed(_)) {
+            let pods = job_pods(&ctx.client, ns, &names.restore_job())
+                .await
+                .map_err(Error::observe(format!(
+                    "the pods of Job {}",
+                    names.restore_job()
+                )))?;
+            return Ok((job, None, failure_message(&pods)));
+        }
+        return Ok((job, None, None));
     }
     // A backup that just finished may not be in the cache as Succeeded yet; a stale
     // "not succeeded" here would fail the restore for good, so ask the server.
@@ -174,7 +202,7 @@ async fn restore_inputs(
             .await
             .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
     };
-    Ok((None, source))
+    Ok((None, source, None))
 }
 
 /// `scan-NAME-job`, and once it succeeded, what its pod reported.

@@ -52,12 +52,17 @@ pub struct Snapshot {
     pub password_job: Option<Job>,
     /// `restore-NAME-job`, read only while a restore is wanted.
     pub restore_job: Option<Job>,
+    /// The line a failed restore Job's pod left, read only once it failed.
+    pub restore_failure: Option<String>,
     /// The backup a wanted restore loads, read only before its Job exists.
     pub restore_source: Option<MySQLBackup>,
     /// `scan-NAME-job` and what it found, read only while a new instance with no
     /// record looks for dumps on an older backup volume.
     pub scan_job: Option<Job>,
     pub scan_report: Option<ScanReport>,
+    /// The complete dumps in the bucket, listed only while a new instance whose
+    /// backups go to a bucket has no record to start from; or why listing failed.
+    pub bucket_dumps: Option<std::result::Result<Vec<crate::s3::Listed>, ListingFailed>>,
     pub volumes: LiveVolumes,
     /// The cluster's nodes, read only when a hostPath volume is about to be created and
     /// must be pinned to one of them.
@@ -83,4 +88,12 @@ pub struct DeletionSnapshot {
     /// The namespace itself is being deleted: the API server refuses every new object
     /// in it, so no backup can be started any more.
     pub namespace_terminating: bool,
+}
+
+/// Why the bucket could not be listed, and whether trying again may help (not when the
+/// keys' Secret is missing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingFailed {
+    pub message: String,
+    pub retry: bool,
 }

@@ -185,6 +185,8 @@ fn snapshot() -> Snapshot {
         restore_source: None,
         scan_job: None,
         scan_report: None,
+        bucket_dumps: None,
+        restore_failure: None,
         volumes: LiveVolumes {
             data_pv: Some(volume(&n.data_pv(), "Bound")),
             backup_pv: Some(volume(&n.backup_pv(), "Bound")),

@@ -13,7 +13,7 @@ mod schedule;
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
 pub use password::password_settled;
-pub use restore::{RestoreWanted, wanted_restore, wants_scan};
+pub use restore::{RestoreWanted, wanted_restore, wants_bucket_listing, wants_scan};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
@@ -159,6 +159,7 @@ pub fn instance(
         renderer,
         template_ctx: &template_ctx,
         owner: &owner,
+        now: at,
     };
 
     // The password first: the server's Secret must exist before its pod starts.
@@ -211,6 +212,7 @@ struct Inputs<'a> {
     renderer: &'a Renderer,
     template_ctx: &'a InstanceContext,
     owner: &'a OwnerReference,
+    now: jiff::Timestamp,
 }
 
 impl Inputs<'_> {

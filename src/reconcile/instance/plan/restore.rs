@@ -3,12 +3,18 @@
 use kube::ResourceExt;
 
 use crate::Result;
-use crate::api::keys::{RESTORE_TOKEN_ANNOTATION, annotation, stamp_annotation};
-use crate::api::{ConditionType, JobState, MySQL, MySQLBackup, Reason, newest_succeeded};
+use crate::api::keys::{
+    KEEP_DUMP_ANNOTATION, RESTORE_TOKEN_ANNOTATION, annotation, stamp_annotation,
+};
+use crate::api::{
+    BackupCause, BackupPhase, ConditionType, JobState, MySQL, MySQLBackup, MySQLBackupStatus,
+    Reason, S3Storage, newest_succeeded,
+};
 use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
-use crate::reconcile::instance::status::RestoreState;
+use crate::reconcile::instance::status::{Notice, RestoreState};
+use crate::s3::{self, Listed};
 
 use super::{Inputs, Kind, Plan, Write, is_owned_by, set_owner};
 
@@ -60,6 +66,17 @@ fn create_token(instance: &MySQL) -> String {
 pub fn wants_scan(instance: &MySQL, backups: &[MySQLBackup], live: &LiveVolumes) -> bool {
     wanted_restore(instance, backups) == RestoreWanted::Nothing
         && backup_volume_predates(instance, live)
+}
+
+/// How long a new instance waits for a bucket that cannot be listed before it starts
+/// empty.
+const BUCKET_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A new instance with no backup record whose backups go to a bucket: the bucket is
+/// listed before the instance starts empty.
+pub fn wants_bucket_listing(instance: &MySQL, backups: &[MySQLBackup]) -> bool {
+    wanted_restore(instance, backups) == RestoreWanted::Nothing
+        && instance.spec.backup_bucket().is_some()
 }
 
 fn backup_volume_predates(instance: &MySQL, live: &LiveVolumes) -> bool {
@@ -128,7 +145,7 @@ impl Inputs<'_> {
                     },
                     JobState::Failed(message) => RestoreState::Failed {
                         backup,
-                        message,
+                        message: self.snapshot.restore_failure.clone().unwrap_or(message),
                         request,
                     },
                 }
@@ -208,6 +225,9 @@ impl Inputs<'_> {
     /// a scan Job lists its dumps first; the ones found are recorded and the newest
     /// complete one restored. The inner Err is a wait.
     fn discover(&self, plan: &mut Plan) -> Result<Result<RestoreState, String>> {
+        if let Some(storage) = self.instance.spec.backup_bucket() {
+            return self.discover_in_bucket(plan, storage);
+        }
         if !backup_volume_predates(self.instance, &self.snapshot.volumes) {
             return Ok(Ok(RestoreState::NothingToRestore));
         }
@@ -231,28 +251,79 @@ impl Inputs<'_> {
                 message: format!("could not list the backup volume: {message}"),
                 request: None,
             },
-            JobState::Succeeded => return self.restore_found(plan, token).map(Ok),
+            JobState::Succeeded => return self.restore_found_on_volume(plan, token).map(Ok),
         };
         Ok(Ok(state))
     }
 
+    /// No record to restore from, and the backups go to a bucket: the dumps listed
+    /// there are recorded, and the newest one older than this instance restored. A
+    /// listing that fails is tried again for `BUCKET_PATIENCE` after the creation (the
+    /// inner Err is a wait); then, or at once when the keys' Secret is missing, the
+    /// instance starts empty and a Warning says it did not look.
+    fn discover_in_bucket(
+        &self,
+        plan: &mut Plan,
+        storage: &S3Storage,
+    ) -> Result<Result<RestoreState, String>> {
+        let names = self.names();
+        let dumps = match &self.snapshot.bucket_dumps {
+            None => return Ok(Ok(RestoreState::NothingToRestore)),
+            Some(Ok(dumps)) => dumps,
+            Some(Err(failure)) => {
+                let waited = self
+                    .instance
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .and_then(|t| std::time::Duration::try_from(self.now.duration_since(t.0)).ok())
+                    .unwrap_or_default();
+                if failure.retry && waited < BUCKET_PATIENCE {
+                    return Ok(Err(format!(
+                        "looking for earlier backups in the bucket {}: {}; trying again",
+                        storage.bucket, failure.message
+                    )));
+                }
+                plan.events.push(Notice::warning(
+                    "BucketNotListed",
+                    format!(
+                        "did not look for earlier backups in the bucket {}: {}; started empty",
+                        storage.bucket, failure.message
+                    ),
+                ));
+                return Ok(Ok(RestoreState::NothingToRestore));
+            }
+        };
+        let found: Vec<MySQLBackup> = dumps
+            .iter()
+            .filter_map(|d| bucket_record(d, storage, &names.namespace, &names.name))
+            .collect();
+        // Dumps under another namespace's folder are recorded, for `kubectl mysql
+        // restore --from`, but never loaded unasked: two namespaces that share a bucket
+        // and an instance name (staging and production) are not one database.
+        let (own, elsewhere): (Vec<_>, Vec<_>) =
+            found.into_iter().partition(|b| b.dump_goes_with_record());
+        self.record_found(plan, &elsewhere);
+        self.restore_found(plan, create_token(self.instance), own)
+            .map(Ok)
+    }
+
     /// Records every complete dump the scan found that has no record, and restores the
     /// newest one that is older than this instance.
-    fn restore_found(&self, plan: &mut Plan, token: String) -> Result<RestoreState> {
+    fn restore_found_on_volume(&self, plan: &mut Plan, token: String) -> Result<RestoreState> {
         let names = self.names();
         let report = self.snapshot.scan_report.clone().unwrap_or_default();
-        let created = self
-            .instance
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| t.0);
-        let found: Vec<MySQLBackup> = report
+        let found = report
             .dumps
             .iter()
             .filter_map(|d| d.record(&names.namespace, &names.name))
             .collect();
-        for record in &found {
+        self.restore_found(plan, token, found)
+    }
+
+    /// Records the dumps found that have no record.
+    fn record_found(&self, plan: &mut Plan, found: &[MySQLBackup]) {
+        for record in found {
             let known = self
                 .snapshot
                 .backups
@@ -262,6 +333,23 @@ impl Inputs<'_> {
                 plan.writes.push(Write::RecordFoundBackup(record.clone()));
             }
         }
+    }
+
+    /// Records the dumps found that have no record, and restores the newest one that
+    /// is older than this instance.
+    fn restore_found(
+        &self,
+        plan: &mut Plan,
+        token: String,
+        found: Vec<MySQLBackup>,
+    ) -> Result<RestoreState> {
+        let created = self
+            .instance
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0);
+        self.record_found(plan, &found);
         match newest_succeeded(&found, created) {
             Some(newest) => {
                 let backup = newest.name_any();
@@ -269,5 +357,106 @@ impl Inputs<'_> {
             }
             None => Ok(RestoreState::NothingToRestore),
         }
+    }
+}
+
+/// The record of a dump found in the bucket, named after its instance and time
+/// (`NAME-YYYYMMDD-HHMMSS`). One found under another namespace's folder keeps its
+/// dump when the record goes: that namespace may still want it.
+fn bucket_record(
+    dump: &Listed,
+    storage: &S3Storage,
+    namespace: &str,
+    instance: &str,
+) -> Option<MySQLBackup> {
+    let (owner_namespace, _) = s3::instance_of_key(storage.prefix(), &dump.key)?;
+    let file = dump.key.rsplit('/').next()?;
+    let stamp = file.strip_suffix(s3::DUMP_SUFFIX)?;
+    let valid = !stamp.is_empty()
+        && stamp
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return None;
+    }
+    let mut record = MySQLBackup::record(
+        format!("{instance}-{stamp}"),
+        namespace,
+        instance,
+        BackupCause::Discovered,
+        None,
+    );
+    if owner_namespace != namespace {
+        stamp_annotation(&mut record.metadata, KEEP_DUMP_ANNOTATION, "true");
+    }
+    record.status = Some(MySQLBackupStatus {
+        phase: Some(BackupPhase::Succeeded),
+        completion_time: Some(dump.last_modified.to_string()),
+        bucket: Some(storage.bucket.clone()),
+        key: Some(dump.key.clone()),
+        s3: Some(storage.clone()),
+        size_bytes: i64::try_from(dump.size_bytes).ok(),
+        message: Some(format!("found in the bucket under {owner_namespace}/")),
+        ..Default::default()
+    });
+    Some(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage() -> S3Storage {
+        serde_json::from_value(serde_json::json!({
+            "bucket": "b", "prefix": "backups", "credentialsSecret": {"name": "keys"}
+        }))
+        .unwrap()
+    }
+
+    fn listed(key: &str) -> Listed {
+        Listed {
+            key: key.into(),
+            size_bytes: 42,
+            last_modified: "2026-12-01T00:00:05Z".parse().unwrap(),
+            has_checksum: true,
+        }
+    }
+
+    #[test]
+    fn a_dump_in_the_bucket_becomes_a_succeeded_record_by_key() {
+        let own = bucket_record(
+            &listed("backups/shop/db/20261201-000000.sql.gz"),
+            &storage(),
+            "shop",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(own.name_any(), "db-20261201-000000");
+        assert_eq!(own.spec.cause, BackupCause::Discovered);
+        assert!(own.succeeded());
+        assert_eq!(
+            own.object(),
+            Some(("b", "backups/shop/db/20261201-000000.sql.gz"))
+        );
+        assert!(own.dump_goes_with_record());
+        // Found under another namespace's folder: that namespace may still want it.
+        let moved = bucket_record(
+            &listed("backups/old-shop/db/20261201-000000.sql.gz"),
+            &storage(),
+            "shop",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(moved.namespace().as_deref(), Some("shop"));
+        assert!(!moved.dump_goes_with_record());
+        assert!(
+            bucket_record(
+                &listed("backups/shop/db/Bad Name.sql.gz"),
+                &storage(),
+                "shop",
+                "db"
+            )
+            .is_none()
+        );
     }
 }
