@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, install_crd, install_operator, object_store, pause,
-    restore, run_operator, status,
+    remove_dump, restore, run_operator, status,
 };
 use crate::kubeclient::ClusterArgs;
 use crate::render::Renderer;
@@ -76,6 +76,10 @@ pub enum Command {
     /// run from the operator's image).
     #[command(name = "object-store", hide = true)]
     ObjectStore(object_store::Args),
+    /// Delete a dump on the backup volume with its checksum (what the prune Job runs
+    /// from the operator's image).
+    #[command(name = "remove-dump", hide = true)]
+    RemoveDump(remove_dump::Args),
     /// Answer kubectl's plugin completion protocol (used by completions/kubectl_complete-mysql).
     #[command(name = "__complete", hide = true)]
     Complete(completion::CompleteArgs),
@@ -113,6 +117,7 @@ impl Cli {
             }
             Command::Completion(args) => completion::run(args, Cli::command()),
             Command::ObjectStore(args) => object_store::run(args).await,
+            Command::RemoveDump(args) => remove_dump::run(args),
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
             Command::Version => {
                 println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));

@@ -58,6 +58,10 @@ impl InstanceNames {
     pub fn verify_job(&self) -> String {
         format!("verify-{}-job", self.name)
     }
+    /// Deletes a dump on the backup volume whose record was deleted.
+    pub fn prune_job(&self) -> String {
+        format!("prune-{}-job", self.name)
+    }
     /// Lists the dumps on the backup volume for a new instance with no records.
     pub fn scan_job(&self) -> String {
         format!("scan-{}-job", self.name)
@@ -127,6 +131,7 @@ mod tests {
             n.password_job(),
             n.scan_job(),
             n.verify_job(),
+            n.prune_job(),
             n.service(),
             n.data_pvc(),
             n.backup_pvc(),

@@ -12,7 +12,7 @@ use crate::api::MySQL;
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 16] = [
+pub const TEMPLATES: [(&str, &str); 17] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -57,6 +57,10 @@ pub const TEMPLATES: [(&str, &str); 16] = [
     (
         "verify-job.yaml.tera",
         include_str!("../templates/verify-job.yaml.tera"),
+    ),
+    (
+        "prune-job.yaml.tera",
+        include_str!("../templates/prune-job.yaml.tera"),
     ),
     (
         "scan-job.yaml.tera",
@@ -217,6 +221,7 @@ pub struct TemplateNames {
     pub password_job: String,
     pub scan_job: String,
     pub verify_job: String,
+    pub prune_job: String,
     pub credentials_secret: String,
     pub pending_credentials_secret: String,
 }
@@ -250,6 +255,7 @@ impl From<&InstanceNames> for TemplateNames {
             password_job: n.password_job(),
             scan_job: n.scan_job(),
             verify_job: n.verify_job(),
+            prune_job: n.prune_job(),
             credentials_secret: n.credentials_secret(),
             pending_credentials_secret: n.pending_credentials_secret(),
         }

@@ -1760,3 +1760,84 @@ async fn a_new_instance_finds_its_dumps_by_listing_the_bucket() {
         text(&listed)
     );
 }
+
+/// A backup record on the volume deleted by hand takes its dump with it: a prune Job
+/// (the operator's image, the backup claim) removes the file, then the record goes
+/// with an Event. Annotated `keep-dump=true`, a record goes alone.
+#[tokio::test]
+async fn deleting_a_volume_record_prunes_its_dump_unless_kept() {
+    let Some((client, ns, a)) = setup("prune").await else {
+        return;
+    };
+    let _operator = Operator::start_with(
+        &["--operator-image", "registry.local/kubectl-mysql:test"],
+        &[&ns],
+    );
+    create_ready(&a.instances, "db").await;
+    backup_now(&ns, "db");
+    let record = a.backups.list(&ListParams::default()).await.unwrap().items[0].clone();
+    let name = record.name_any();
+    let file = record.status.as_ref().unwrap().file.clone().unwrap();
+    eventually(WAIT, "the record's dump finalizer", || async {
+        let b = a.backups.get(&name).await.ok()?;
+        b.finalizers()
+            .iter()
+            .any(|f| f == "mysqls.otus.homework/delete-dump")
+            .then_some(())
+    })
+    .await;
+
+    // The Job is watched while the record waits for it.
+    let names = InstanceNames::new("db", ns.clone());
+    let watch_jobs = a.jobs.clone();
+    let prune_job = names.prune_job();
+    let seen = tokio::spawn(async move {
+        eventually(WAIT, "the prune Job", || async {
+            watch_jobs.get_opt(&prune_job).await.ok()?
+        })
+        .await
+    });
+    a.backups
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    let job = seen.await.unwrap();
+    let pod = pod_spec_of(&job);
+    assert_eq!(
+        pod.containers[0].image.as_deref(),
+        Some("registry.local/kubectl-mysql:test")
+    );
+    let command = pod.containers[0].command.clone().unwrap().join(" ");
+    assert!(
+        command.ends_with(&format!("remove-dump --file {file}")),
+        "{command}"
+    );
+    let volumes = serde_json::to_string(&pod.volumes).unwrap();
+    assert!(volumes.contains(&names.backup_pvc()), "{volumes}");
+    wait_gone(&a.backups, &name).await;
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), &ns);
+    eventually(WAIT, "the DumpDeleted Event", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("DumpDeleted"))
+            .then_some(())
+    })
+    .await;
+    wait_gone(&a.jobs, &names.prune_job()).await;
+
+    // Kept: no Job, the record goes alone.
+    backup_now(&ns, "db");
+    let kept = a.backups.list(&ListParams::default()).await.unwrap().items[0].name_any();
+    let annotate = json!({"metadata": {"annotations": {"mysqls.otus.homework/keep-dump": "true"}}});
+    a.backups
+        .patch(&kept, &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .unwrap();
+    a.backups
+        .delete(&kept, &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&a.backups, &kept).await;
+    assert!(a.jobs.get_opt(&names.prune_job()).await.unwrap().is_none());
+}

@@ -505,24 +505,65 @@ async fn real_node_course_check_with_real_data() {
     delete_instance(&ns, "delete during a password change");
     scan.assert_clean("a delete during a password change");
 
-    // Records lost, namespace deleted with them: the dumps on the backup volume are the
-    // backups. The namespace goes within a minute, the dumps stay on the node.
-    ok(
-        kubectl(&["delete", "mysqlbackups", "--all", "-n", &ns]),
-        "delete every backup record",
+    // A record deleted by hand takes its dump on the node with it (the prune Job), and
+    // only that one.
+    let backup_dir = format!("/var/lib/kubectl-mysql/{ns}/{INSTANCE}/backup");
+    let dumps_on_node = || -> Vec<String> {
+        let mut files: Vec<String> = std::fs::read_dir(&backup_dir)
+            .unwrap_or_else(|e| panic!("{backup_dir}: {e}"))
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        files
+    };
+    let oldest = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            &ns,
+            "--sort-by=.metadata.creationTimestamp",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ]),
+        "the oldest backup record",
     );
+    let before = dumps_on_node();
+    assert!(before.contains(&format!("{oldest}.sql")), "{before:?}");
+    ok(
+        kubectl(&[
+            "delete",
+            "mysqlbackup",
+            &oldest,
+            "-n",
+            &ns,
+            "--timeout=120s",
+        ]),
+        "delete the oldest record",
+    );
+    let after = dumps_on_node();
+    let gone: Vec<&String> = before.iter().filter(|f| !after.contains(f)).collect();
+    assert_eq!(
+        gone,
+        [&format!("{oldest}.sql"), &format!("{oldest}.sql.sha256")],
+        "{after:?}"
+    );
+
+    // Records lost with their namespace: the dumps on the backup volume are the
+    // backups. The namespace goes within a minute, the dumps stay on the node (nothing
+    // can be created in a namespace being deleted, so no prune Job runs).
     ok(
         kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
         "delete the namespace within a minute",
     );
-    let backup_dir = format!("/var/lib/kubectl-mysql/{ns}/{INSTANCE}/backup");
     let dumps: Vec<String> = std::fs::read_dir(&backup_dir)
         .unwrap_or_else(|e| panic!("{backup_dir}: {e}"))
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|f| f.ends_with(".sql"))
         .collect();
-    assert!(dumps.len() >= 3, "the dumps on the node: {dumps:?}");
+    assert!(dumps.len() >= 2, "the dumps on the node: {dumps:?}");
 
     // The same namespace and CR again: the operator finds the dumps, records them and
     // restores the newest, with real rows.
@@ -707,7 +748,6 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "{listed}"
     );
 
-    // Verified: loaded into a throwaway server, which counts the rows.
     let record = ok(
         kubectl(&[
             "get",
@@ -719,6 +759,98 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         ]),
         "the backup's name",
     );
+
+    // Faults of the store, each a backup that fails with the server's reason in one
+    // line, on its record and in an Event; the good backup above stays restorable
+    // (verified and loaded below).
+    let wrong_keys = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "wrong-keys"},
+        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": "not-the-secret"}
+    });
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &wrong_keys.to_string()),
+        "a Secret with a wrong secret key",
+    );
+    let unreachable = format!(
+        "http://{}:1",
+        s3.endpoint
+            .trim_start_matches("http://")
+            .split(':')
+            .next()
+            .unwrap()
+    );
+    let faults = [
+        (
+            serde_json::json!({"credentialsSecret": {"name": "wrong-keys"}}),
+            "SignatureDoesNotMatch",
+        ),
+        (
+            serde_json::json!({"bucket": "no-such-bucket"}),
+            "NoSuchBucket",
+        ),
+        (serde_json::json!({"endpoint": unreachable}), "cannot reach"),
+    ];
+    let good_store = serde_json::json!({
+        "endpoint": s3.endpoint, "bucket": s3.bucket,
+        "credentialsSecret": {"name": "s3-keys"}
+    });
+    for (change, reason) in faults {
+        // One fault at a time: the good settings with one of them changed.
+        let mut store = good_store.clone();
+        for (field, value) in change.as_object().unwrap() {
+            store[field] = value.clone();
+        }
+        let patch = serde_json::json!({"spec": {"backup": {"storage": {"s3": store}}}});
+        ok(
+            kubectl(&[
+                "patch",
+                "mysql",
+                INSTANCE,
+                "-n",
+                &ns,
+                "--type=merge",
+                "-p",
+                &patch.to_string(),
+            ]),
+            "point the backups at a faulty store",
+        );
+        let failed = kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]);
+        assert!(!failed.status.success(), "{}", text(&failed));
+        let said = String::from_utf8_lossy(&failed.stderr);
+        assert!(said.contains(reason), "{reason}: {}", text(&failed));
+        assert!(!said.contains("not-the-secret"), "{said}");
+        assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+        let events = ok(
+            kubectl(&[
+                "get",
+                "events",
+                "-n",
+                &ns,
+                "--field-selector",
+                "reason=BackupFailed",
+                "-o",
+                "jsonpath={.items[*].message}",
+            ]),
+            "the BackupFailed Events",
+        );
+        assert!(events.contains(reason), "{reason}: {events}");
+    }
+    let good = serde_json::json!({"spec": {"backup": {"storage": {"s3": good_store}}}});
+    ok(
+        kubectl(&[
+            "patch",
+            "mysql",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--type=merge",
+            "-p",
+            &good.to_string(),
+        ]),
+        "the good store again",
+    );
+
+    // Verified: loaded into a throwaway server, which counts the rows.
     let verified = ok(
         kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]),
         "kubectl mysql backup verify",

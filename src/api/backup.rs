@@ -284,11 +284,20 @@ impl MySQLBackup {
         (self.succeeded() && !answered).then_some(request)
     }
 
-    /// Deleting this record deletes its dump (it has a bucket's, and nobody asked to
-    /// keep it).
+    /// Deleting this record deletes its dump (in a bucket or on the volume), unless
+    /// someone asked to keep it.
     pub fn dump_goes_with_record(&self) -> bool {
-        self.object().is_some()
+        (self.object().is_some() || self.volume_file().is_some())
             && keys::annotation(&self.metadata, keys::KEEP_DUMP_ANNOTATION) != Some("true")
+    }
+
+    /// The dump's path on the backup volume, for a backup that went there.
+    pub fn volume_file(&self) -> Option<&str> {
+        let status = self.status.as_ref()?;
+        match status.key {
+            Some(_) => None,
+            None => status.file.as_deref(),
+        }
     }
 
     /// The slot of the schedule a scheduled backup was taken for.

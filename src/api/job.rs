@@ -57,7 +57,15 @@ pub fn terminated_messages(pods: &[Pod]) -> impl Iterator<Item = (String, Option
 pub fn failure_message(pods: &[Pod]) -> Option<String> {
     terminated_messages(pods)
         .filter(|(reason, _)| reason != "Completed")
-        .find_map(|(_, message)| Some(message?.trim().to_string()).filter(|m| !m.is_empty()))
+        .find_map(|(_, message)| {
+            let line = message?.trim().to_string();
+            // Our own binary's errors start with `error: `, which the status says anyway.
+            let line = line
+                .strip_prefix("error: ")
+                .map(str::to_string)
+                .unwrap_or(line);
+            (!line.is_empty()).then_some(line)
+        })
 }
 
 /// The first termination message of `pods` that parses as a `T`.

@@ -11,6 +11,7 @@ pub mod object_store;
 pub mod output;
 pub mod pause;
 pub mod progress;
+pub mod remove_dump;
 pub mod restore;
 pub mod run_operator;
 pub mod status;

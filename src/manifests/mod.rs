@@ -17,6 +17,7 @@ use crate::api::keys::{
     PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, VERIFY_ANNOTATION, stamp_annotation,
     stamp_instance_labels,
 };
+use crate::names::InstanceNames;
 use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
 
 /// Renders `template` and stamps the labels the operator finds its objects by, so an
@@ -331,6 +332,34 @@ pub fn verify_job(
     )?;
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
     stamp_annotation(&mut job.metadata, VERIFY_ANNOTATION, request);
+    Ok(job)
+}
+
+/// prune-NAME-job, deleting the dump at `dump_path` on the backup volume of the
+/// instance `names` names (the instance itself may be gone); it says which record it
+/// serves.
+pub fn prune_job(
+    renderer: &Renderer,
+    names: &InstanceNames,
+    backup_name: &str,
+    dump_path: &str,
+) -> Result<Job, RenderError> {
+    #[derive(Serialize)]
+    struct Context<'a> {
+        namespace: &'a str,
+        job_labels: BTreeMap<String, String>,
+        names: crate::render::TemplateNames,
+        dump_path: &'a str,
+    }
+    let context = Context {
+        namespace: &names.namespace,
+        job_labels: names.job_labels(),
+        names: crate::render::TemplateNames::from(names),
+        dump_path,
+    };
+    let mut job: Job = renderer.render("prune-job.yaml.tera", &context)?;
+    stamp_instance_labels(&mut job.metadata, &names.name);
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
     Ok(job)
 }
 

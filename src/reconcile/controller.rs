@@ -260,7 +260,15 @@ where
                     let read = reads(&obj);
                     let before = last_read.insert(key(&obj), read);
                     let echo = applied.is_echo(&obj);
-                    (!echo && before != Some(read)).then_some(Ok(obj))
+                    let news = !echo && before != Some(read);
+                    tracing::trace!(
+                        child = obj.meta().name.as_deref().unwrap_or_default(),
+                        version = obj.meta().resource_version.as_deref().unwrap_or_default(),
+                        echo,
+                        news,
+                        "child event"
+                    );
+                    news.then_some(Ok(obj))
                 }
                 Ok(watcher::Event::Delete(obj)) => {
                     last_read.remove(&key(&obj));

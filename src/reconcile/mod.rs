@@ -18,6 +18,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::api::{MySQL, MySQLStatus};
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Secret, Service};
@@ -53,42 +55,53 @@ pub struct Context {
     pub caches: Caches,
 }
 
-/// The last status we wrote to each object, with the object's resourceVersion when we
-/// wrote it. A reconcile woken before the watch brought our write back sees the object
-/// at that same version, without our status, and would write the same status again;
-/// the memo skips that repeat. Once the watch has caught up (the version moved), the
-/// object's own status is what a new status is compared with, so anyone's edit of it
-/// is still put right.
+/// The last status we wrote to each instance, with the instance's resourceVersion when
+/// we wrote it. Until the watch brings our write back, the cache shows the instance at
+/// that same version without our status: a reconcile then would compare its new status
+/// with the old one, and either write ours again or, worse, take a status equal to the
+/// old one for "no change" while the server holds ours (and our status write wakes
+/// nobody). So while the cache lags, a reconcile sees the status we wrote; once the
+/// version moved, the cache's own status counts again and the entry goes.
 #[derive(Default)]
 pub struct StatusMemo {
-    written: Mutex<HashMap<String, (String, u64)>>,
+    written: Mutex<HashMap<String, (String, MySQLStatus)>>,
 }
 
 impl StatusMemo {
-    /// Whether `status` is what we already wrote to `obj` at its current version.
-    pub fn already_written<K: kube::Resource>(
-        &self,
-        obj: &K,
-        status: &impl serde::Serialize,
-    ) -> bool {
-        let (Some(uid), Some(version)) = (&obj.meta().uid, &obj.meta().resource_version) else {
-            return false;
+    /// The instance as the server has it: with the status we wrote, if the cache has
+    /// not caught up with that write yet.
+    pub fn as_written<'a>(&self, instance: &'a MySQL) -> std::borrow::Cow<'a, MySQL> {
+        let (Some(uid), Some(version)) =
+            (&instance.metadata.uid, &instance.metadata.resource_version)
+        else {
+            return std::borrow::Cow::Borrowed(instance);
         };
-        self.written
-            .lock()
-            .expect("not poisoned")
-            .get(uid)
-            .is_some_and(|(at, hash)| at == version && *hash == kube_ops::hash_of(status))
+        let mut written = self.written.lock().expect("not poisoned");
+        match written.get(uid) {
+            Some((at, status)) if at == version => {
+                let mut ours = instance.clone();
+                ours.status = Some(status.clone());
+                std::borrow::Cow::Owned(ours)
+            }
+            Some(_) => {
+                written.remove(uid);
+                std::borrow::Cow::Borrowed(instance)
+            }
+            None => std::borrow::Cow::Borrowed(instance),
+        }
     }
 
-    pub fn wrote<K: kube::Resource>(&self, obj: &K, status: &impl serde::Serialize) {
-        let (Some(uid), Some(version)) = (&obj.meta().uid, &obj.meta().resource_version) else {
+    /// We wrote `status` to `instance` as the cache showed it.
+    pub fn wrote(&self, instance: &MySQL, status: &MySQLStatus) {
+        let (Some(uid), Some(version)) =
+            (&instance.metadata.uid, &instance.metadata.resource_version)
+        else {
             return;
         };
         self.written
             .lock()
             .expect("not poisoned")
-            .insert(uid.clone(), (version.clone(), kube_ops::hash_of(status)));
+            .insert(uid.clone(), (version.clone(), status.clone()));
     }
 
     /// The object is gone: nothing to remember.
@@ -443,6 +456,36 @@ pub type SharedContext = Arc<Context>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache still shows the instance as it was before our last status write: a
+    /// reconcile compares with what we wrote, not with what the cache shows, so a
+    /// status equal to the cache's is still written when ours differs.
+    #[test]
+    fn while_the_cache_lags_our_status_write_a_reconcile_sees_that_write() {
+        let phase = |p: crate::api::Phase| MySQLStatus {
+            phase: Some(p),
+            ..Default::default()
+        };
+        let mut cached: MySQL = serde_json::from_value(serde_json::json!({
+            "apiVersion": "otus.homework/v1", "kind": "MySQL",
+            "metadata": {"name": "db", "namespace": "ns", "uid": "u1", "resourceVersion": "1"},
+            "spec": {"image": "mysql:8.4", "database": "d", "password": "p", "storage_size": "1Gi"},
+        }))
+        .unwrap();
+        cached.status = Some(phase(crate::api::Phase::Ready));
+        let memo = StatusMemo::default();
+        assert_eq!(memo.as_written(&cached).status, cached.status);
+        memo.wrote(&cached, &phase(crate::api::Phase::Creating));
+        assert_eq!(
+            memo.as_written(&cached).status,
+            Some(phase(crate::api::Phase::Creating))
+        );
+        // The watch brought a newer version: the cache speaks for the server again.
+        cached.metadata.resource_version = Some("3".into());
+        assert_eq!(memo.as_written(&cached).status, cached.status);
+        cached.metadata.resource_version = Some("1".into());
+        assert_eq!(memo.as_written(&cached).status, cached.status, "forgotten");
+    }
     use kube::runtime::reflector::{self, store::Writer};
     use kube::runtime::watcher;
 

@@ -176,7 +176,10 @@ impl Operator {
             .unwrap();
         let child = plugin()
             .args(&args)
-            .env("KUBECTL_MYSQL_LOG", "info,kubectl_mysql=debug,kube=warn")
+            .env(
+                "KUBECTL_MYSQL_LOG",
+                "info,kubectl_mysql=debug,kubectl_mysql::reconcile::controller=trace,kube=warn",
+            )
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
@@ -12,14 +14,24 @@ use kube::{Resource, ResourceExt};
 use super::super::Context;
 use super::super::bucket::{self, Failure};
 use super::super::instance::status::Notice;
-use super::super::kube_ops::set_finalizers;
-use crate::api::MySQLBackup;
-use crate::api::keys::DUMP_FINALIZER;
+use super::super::kube_ops::{create_if_absent, delete_if_present, job_pods, set_finalizers};
+use crate::api::keys::{BACKUP_ANNOTATION, DUMP_FINALIZER, annotation};
+use crate::api::{JobState, MySQLBackup, failure_message};
+use crate::manifests;
+use crate::names::InstanceNames;
 use crate::{Error, Result};
 
 /// How long a store that keeps failing holds a record's deletion.
 const PATIENCE: Duration = Duration::from_secs(600);
 const RETRY: Duration = Duration::from_secs(30);
+/// The prune Job's pod is not watched (it is owned by no record); it is looked at.
+const PRUNE_RECHECK: Duration = Duration::from_secs(3);
+
+/// Where deleting a dump on the volume stands.
+enum Pruning {
+    Done,
+    Running,
+}
 
 pub fn holds(backup: &MySQLBackup) -> bool {
     backup.finalizers().iter().any(|f| f == DUMP_FINALIZER)
@@ -44,8 +56,13 @@ pub async fn release(backup: &MySQLBackup, ctx: &Context) -> Result<Action> {
     }
     if backup.dump_goes_with_record() {
         let location = backup.location().unwrap_or_default();
-        let notice = match delete_dump(backup, ctx).await {
-            Ok(()) => Notice::normal("DumpDeleted", format!("deleted {location}")),
+        let deleted = match backup.object() {
+            Some(_) => delete_dump(backup, ctx).await.map(|()| Pruning::Done),
+            None => prune_on_volume(backup, ctx).await,
+        };
+        let notice = match deleted {
+            Ok(Pruning::Done) => Notice::normal("DumpDeleted", format!("deleted {location}")),
+            Ok(Pruning::Running) => return Ok(Action::requeue(PRUNE_RECHECK)),
             Err(Failure::Permanent(reason)) => {
                 Notice::warning("DumpKept", format!("{location} is left: {reason}"))
             }
@@ -104,4 +121,70 @@ async fn delete_dump(backup: &MySQLBackup, ctx: &Context) -> Result<(), Failure>
         .delete_dump(key)
         .await
         .map_err(|e| Failure::Transient(e.to_string()))
+}
+
+/// Deletes a dump on the backup volume with prune-NAME-job (the operator cannot reach
+/// the node's disk itself); one such Job per instance at a time.
+async fn prune_on_volume(backup: &MySQLBackup, ctx: &Context) -> Result<Pruning, Failure> {
+    let namespace = backup.namespace().unwrap_or_default();
+    let names = InstanceNames::new(backup.spec.instance.clone(), namespace.clone());
+    let job_name = names.prune_job();
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &namespace);
+    let transient = |e: kube::Error| Failure::Transient(e.to_string());
+    let existing = jobs.get_opt(&job_name).await.map_err(transient)?;
+    let ours = |job: &Job| {
+        annotation(&job.metadata, BACKUP_ANNOTATION) == Some(backup.name_any().as_str())
+    };
+    match existing {
+        Some(job) if ours(&job) => {
+            let state = JobState::of(&job);
+            if state == JobState::Running {
+                return Ok(Pruning::Running);
+            }
+            let pods = job_pods(&ctx.client, &namespace, &job_name)
+                .await
+                .map_err(transient)?;
+            delete_if_present(&jobs, &job_name)
+                .await
+                .map_err(transient)?;
+            match state {
+                JobState::Failed(message) => Err(Failure::Permanent(
+                    failure_message(&pods).unwrap_or(message),
+                )),
+                _ => Ok(Pruning::Done),
+            }
+        }
+        Some(other) => {
+            if !JobState::is_running(&other) {
+                delete_if_present(&jobs, &job_name)
+                    .await
+                    .map_err(transient)?;
+            }
+            Ok(Pruning::Running)
+        }
+        None => {
+            let claims: Api<PersistentVolumeClaim> =
+                Api::namespaced(ctx.client.clone(), &namespace);
+            if claims
+                .get_metadata_opt(&names.backup_pvc())
+                .await
+                .map_err(transient)?
+                .is_none()
+            {
+                return Err(Failure::Permanent(format!(
+                    "the backup claim {} is gone",
+                    names.backup_pvc()
+                )));
+            }
+            let path = backup.volume_file().unwrap_or_default();
+            let job = manifests::prune_job(&ctx.renderer, &names, &backup.name_any(), path)
+                .map_err(|e| Failure::Permanent(e.to_string()))?;
+            // In a namespace being deleted nothing can be created: the dump stays on
+            // the node, where a new instance of the name finds it.
+            create_if_absent(&jobs, &job)
+                .await
+                .map_err(|e| Failure::Permanent(format!("cannot start {job_name}: {e}")))?;
+            Ok(Pruning::Running)
+        }
+    }
 }

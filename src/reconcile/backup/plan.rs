@@ -9,8 +9,8 @@ use kube::{Resource, ResourceExt};
 
 use crate::api::keys::{BACKUP_ANNOTATION, BUCKET_ANNOTATION, OBJECT_ANNOTATION, annotation};
 use crate::api::{
-    BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, terminated_messages,
-    termination_report,
+    BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, failure_message,
+    terminated_messages, termination_report,
 };
 use crate::manifests;
 use crate::names::InstanceNames;
@@ -267,9 +267,12 @@ impl Outcome<'_> {
             }
             JobState::Failed(message) => {
                 status.phase = Some(BackupPhase::Failed);
-                status.message = Some(match pod_failure(self.pods) {
-                    Some(detail) => format!("{message}: {detail}"),
-                    None => message,
+                status.message = Some(match failure_message(self.pods) {
+                    Some(line) => line,
+                    None => match pod_failure(self.pods) {
+                        Some(reason) => format!("{message}: {reason}"),
+                        None => message,
+                    },
                 });
             }
         }

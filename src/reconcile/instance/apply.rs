@@ -65,9 +65,7 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
     }
     ctx.publish_all(&instance.object_ref(&()), &plan.events)
         .await;
-    if let Some(status) = &plan.status
-        && !ctx.statuses_written.already_written(instance, status)
-    {
+    if let Some(status) = &plan.status {
         patch_status(&apis.instances, &instance.name_any(), status)
             .await
             .map_err(|source| Error::Status {

@@ -34,6 +34,7 @@ async fn reconcile_instance(instance: &MySQL, ctx: &Context, key: &str) -> Resul
         return Ok(Action::requeue(SHORT_WAIT));
     }
     let now = jiff::Timestamp::now();
+    let instance = &*ctx.statuses_written.as_written(instance);
     let plan = if instance.metadata.deletion_timestamp.is_some() {
         if !instance.finalizers().iter().any(|f| f == FINALIZER) {
             return Ok(Action::await_change());

@@ -1,6 +1,6 @@
 //! Retention: the old backups of an instance go, with their dumps (the records' own
-//! finalizer deletes those). Only backups whose dumps are in a bucket are counted; the
-//! newest successful backup and any a restore is using always stay.
+//! finalizer deletes those, in the bucket or on the volume). The newest successful
+//! backup and any a restore is using always stay.
 
 use kube::ResourceExt;
 
@@ -64,7 +64,7 @@ fn expired(
         .collect();
     succeeded.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     let counted = |b: &MySQLBackup| {
-        b.object().is_some()
+        (b.object().is_some() || b.volume_file().is_some())
             && b.metadata.deletion_timestamp.is_none()
             && match b.spec.cause {
                 BackupCause::Manual | BackupCause::Scheduled => true,
@@ -103,6 +103,7 @@ mod tests {
             completion_time: Some(completed.into()),
             bucket: in_bucket.then(|| "dumps".into()),
             key: in_bucket.then(|| format!("ns/db/{name}.sql.gz")),
+            file: (!in_bucket).then(|| format!("/backup/{name}.sql")),
             ..Default::default()
         });
         b
@@ -142,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn on_delete_and_volume_backups_and_the_newest_stay() {
+    fn on_delete_backups_and_the_newest_stay_and_volume_backups_count() {
         let all = [
             backup(
                 "old-final",
@@ -174,17 +175,17 @@ mod tests {
             max_age: Some("1d".into()),
             ..Default::default()
         };
-        // "newest" stays though past maxAge; the backup on the volume and the final one
-        // are not counted.
+        // "newest" stays though past maxAge; the final one is not counted; a dump on
+        // the volume is, like one in a bucket.
         let now = NOW.parse().unwrap();
-        assert_eq!(expired(&refs, &day, &[], now), ["oldest"]);
+        assert_eq!(expired(&refs, &day, &[], now), ["on-volume", "oldest"]);
         let with_final = Retention {
             include_on_delete: true,
             ..day
         };
         assert_eq!(
             expired(&refs, &with_final, &[], now),
-            ["old-final", "oldest"]
+            ["on-volume", "old-final", "oldest"]
         );
     }
 }
