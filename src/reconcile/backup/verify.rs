@@ -108,28 +108,14 @@ pub fn plan(
         ..Default::default()
     };
     let next = match &snapshot.job {
-        Some(job) if serves(job, backup, request) => match JobState::of(job) {
-            JobState::Running => Action::requeue(RUNNING_RECHECK),
-            JobState::Succeeded => {
-                let report = terminated_messages(&snapshot.pods)
-                    .filter_map(|(_, message)| message)
-                    .find(|m| m.starts_with("verified"))
-                    .unwrap_or_default();
-                verification = Verification {
-                    job_name: Some(job_name),
-                    ..Verification::from_report(request, &report)
-                };
-                Action::await_change()
-            }
-            JobState::Failed(message) => {
-                let message = failure_message(&snapshot.pods).unwrap_or(message);
-                verification = Verification {
-                    job_name: Some(job_name),
-                    ..Verification::failed(request, message)
-                };
-                Action::await_change()
-            }
-        },
+        Some(job) if serves(job, backup, request) => {
+            let (outcome, next) = outcome(job, &snapshot.pods, request);
+            verification = Verification {
+                job_name: Some(job_name.clone()),
+                ..outcome
+            };
+            next
+        }
         Some(other) => {
             verification.message = Some(if JobState::is_running(other) {
                 format!("waiting for the running Job {job_name} to finish")
@@ -173,6 +159,36 @@ pub fn plan(
         status: changed.then_some(status),
         next,
     })
+}
+
+/// What this request's Job came to: still running, the report, or why it failed.
+fn outcome(job: &Job, pods: &[Pod], request: &str) -> (Verification, Action) {
+    match JobState::of(job) {
+        JobState::Running => (
+            Verification {
+                request: request.to_string(),
+                ..Default::default()
+            },
+            Action::requeue(RUNNING_RECHECK),
+        ),
+        JobState::Succeeded => {
+            let report = terminated_messages(pods)
+                .filter_map(|(_, message)| message)
+                .find(|m| m.starts_with("verified"))
+                .unwrap_or_default();
+            (
+                Verification::from_report(request, &report),
+                Action::await_change(),
+            )
+        }
+        JobState::Failed(message) => {
+            let message = failure_message(pods).unwrap_or(message);
+            (
+                Verification::failed(request, message),
+                Action::await_change(),
+            )
+        }
+    }
 }
 
 /// The Job that verifies this backup, or why there can be none.
