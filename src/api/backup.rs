@@ -33,6 +33,12 @@ use super::keys;
         json_path = ".status.verification.result"
     ),
     printcolumn(
+        name = "SHA256",
+        type_ = "string",
+        json_path = ".status.sha256",
+        priority = 1
+    ),
+    printcolumn(
         name = "Key",
         type_ = "string",
         json_path = ".status.key",

@@ -156,6 +156,7 @@ pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
         "PHASE",
         "COMPLETED",
         "SIZE",
+        "SHA256",
         "LOCATION",
         "VERIFIED",
     ]);
@@ -167,6 +168,11 @@ pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
             b.completion_time.clone().unwrap_or_else(|| "-".into()),
             b.size_bytes
                 .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            // A prefix is enough to compare by eye; -o json has it whole.
+            b.sha256
+                .as_deref()
+                .map(|s| s.chars().take(12).collect())
                 .unwrap_or_else(|| "-".into()),
             b.location.clone().unwrap_or_else(|| "-".into()),
             b.verified.clone().unwrap_or_else(|| "-".into()),
