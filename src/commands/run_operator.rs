@@ -8,6 +8,7 @@ use crate::kubeclient::ClusterArgs;
 use anyhow::Context as _;
 
 use crate::reconcile::controller::{self, LeaderElection, Scope};
+use crate::reconcile::shutdown::Shutdown;
 use crate::reconcile::{Metrics, http};
 use crate::render::Renderer;
 
@@ -58,6 +59,8 @@ pub async fn run(
         !args.all_namespaces || namespaces.is_empty(),
         "-A and -n exclude each other: -A watches every namespace"
     );
+    // Before anything answers: a SIGTERM from then on is never lost.
+    let shutdown = Shutdown::listen().context("cannot listen for SIGTERM")?;
     let metrics = Arc::new(Metrics::default());
     let connection = cluster.connect_counted(metrics.requests.clone()).await?;
     // Fail fast with a clear line rather than a watch that errors forever.
@@ -96,6 +99,7 @@ pub async fn run(
         namespaces,
         concurrency: args.concurrency,
         leader_election,
+        shutdown,
     };
     let renderer = match args.operator_image {
         Some(image) => renderer.with_operator_image(image),

@@ -19,6 +19,7 @@ use kube::{Api, Client, ResourceExt};
 use kube_lease_manager::LeaseManagerBuilder;
 
 use super::kube_ops::{AppliedMemo, hash_of};
+use super::shutdown::Shutdown;
 use super::{Caches, Context, ForeignNames, Metrics, backup, instance};
 use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
 use crate::api::{MySQL, MySQLBackup};
@@ -33,6 +34,8 @@ pub struct Scope {
     pub concurrency: u16,
     /// With more than one replica: the Lease that elects the one that reconciles.
     pub leader_election: Option<LeaderElection>,
+    /// SIGTERM or Ctrl-C: every controller stops after its reconciles in flight.
+    pub shutdown: Shutdown,
 }
 
 /// A `coordination.k8s.io` Lease: its holder reconciles, the others stand by.
@@ -85,7 +88,7 @@ pub async fn run(
     );
     let won = tokio::select! {
         won = leading.wait_for(|l| *l) => won.is_ok(),
-        () = shutdown_signal() => false,
+        () = scope.shutdown.requested() => false,
     };
     if !won {
         drop(leading);
@@ -112,22 +115,6 @@ pub async fn run(
     Ok(())
 }
 
-/// SIGTERM (a pod being stopped) or Ctrl-C.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-}
-
 async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metrics>, scope: &Scope) {
     let scopes: Vec<Option<String>> = if scope.namespaces.is_empty() {
         vec![None]
@@ -135,6 +122,7 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
         scope.namespaces.iter().cloned().map(Some).collect()
     };
     let concurrency = scope.concurrency;
+    let shutdown = &scope.shutdown;
     let renderer = Arc::new(renderer);
     let mut all_caches = Vec::new();
     let runs: Vec<_> = scopes
@@ -151,6 +139,7 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
                 applied,
             ));
             let client = client.clone();
+            let shutdown = shutdown.clone();
             async move {
                 tokio::join!(
                     run_instances(
@@ -158,9 +147,9 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
                         scope.as_deref(),
                         ctx.clone(),
                         triggers,
-                        concurrency
+                        (concurrency, shutdown.clone())
                     ),
-                    run_backups(client, scope.as_deref(), ctx, concurrency)
+                    run_backups(client, scope.as_deref(), ctx, (concurrency, shutdown))
                 )
             }
         })
@@ -170,11 +159,30 @@ async fn run_controllers(client: Client, renderer: Renderer, metrics: Arc<Metric
         metrics.set_caches_synced();
         std::future::pending::<()>().await
     };
+    // kube's graceful shutdown never ends for a controller stopped before its first
+    // list (its runner waits for a store that will not fill), so a stop has a bound:
+    // none before the caches are filled (nothing can be in flight), a grace period for
+    // the reconciles in flight after.
+    let stopped = async {
+        shutdown.requested().await;
+        if all_caches.iter().all(|c| *c.filled.borrow()) {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tracing::warn!(
+                "stopping without the reconciles still in flight after {} s",
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+    };
     tokio::select! {
         _ = futures::future::join_all(runs) => {}
         () = synced => {}
+        () = stopped => {}
     }
 }
+
+/// How long the reconciles in flight may finish after SIGTERM (within the pod's
+/// default 30 s termination grace period).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 type Trigger<K> = futures::stream::BoxStream<'static, Result<K, watcher::Error>>;
 
@@ -484,7 +492,7 @@ async fn run_instances(
     scope: Option<&str>,
     ctx: Arc<Context>,
     triggers: Triggers,
-    concurrency: u16,
+    (concurrency, shutdown): (u16, Shutdown),
 ) {
     let (instances, writer) = reflector::store();
     let changes = watcher(scoped::<MySQL>(client, scope), watcher::Config::default())
@@ -536,7 +544,7 @@ async fn run_instances(
             referencing
         })
         .with_config(Config::default().concurrency(concurrency))
-        .shutdown_on_signal()
+        .graceful_shutdown_on(shutdown.requested())
         .run(instance::reconcile, instance::error_policy, ctx)
         .for_each(|result| async move {
             if let Ok((object, _)) = result {
@@ -549,7 +557,12 @@ async fn run_instances(
     }
 }
 
-async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, concurrency: u16) {
+async fn run_backups(
+    client: Client,
+    scope: Option<&str>,
+    ctx: Arc<Context>,
+    (concurrency, shutdown): (u16, Shutdown),
+) {
     Controller::new(
         scoped::<MySQLBackup>(client.clone(), scope),
         watcher::Config::default(),
@@ -559,7 +572,7 @@ async fn run_backups(client: Client, scope: Option<&str>, ctx: Arc<Context>, con
         watcher::Config::default().labels(INSTANCE_LABEL),
     )
     .with_config(Config::default().concurrency(concurrency))
-    .shutdown_on_signal()
+    .graceful_shutdown_on(shutdown.requested())
     .run(backup::reconcile, backup::error_policy, ctx)
     .for_each(|result| async move {
         if let Ok((object, _)) = result {

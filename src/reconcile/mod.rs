@@ -13,6 +13,7 @@ pub mod instance;
 pub mod kube_ops;
 pub mod metrics;
 pub mod requests;
+pub mod shutdown;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

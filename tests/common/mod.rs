@@ -201,7 +201,18 @@ impl Operator {
     /// SIGTERM, then waits for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         unsafe_kill_term(self.child.id());
-        self.child.wait().expect("wait for operator")
+        // A hang fails the test instead of the whole run.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for operator") {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                self.stop();
+                panic!("the operator did not exit within 60 s of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 }
 
