@@ -84,11 +84,7 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
         }
         Some(_) => {}
         None => {
-            let instances: Api<MySQL> = Api::namespaced(ctx.client.clone(), &names.namespace);
-            snapshot.instance = instances
-                .get_opt(&names.name)
-                .await
-                .map_err(Error::observe(format!("MySQL {}", names.name)))?;
+            snapshot.instance = read_instance(ctx, &names).await?;
             snapshot.restore_job = get_job(names.restore_job()).await?;
             let bucket = snapshot
                 .instance
@@ -102,6 +98,16 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
     }
     snapshot.job = job;
     Ok(snapshot)
+}
+
+/// The record's instance, read from the server before a Job is made from its spec (a
+/// cache a moment behind could start a Job with an old image).
+async fn read_instance(ctx: &Context, names: &InstanceNames) -> Result<Option<MySQL>> {
+    let instances: Api<MySQL> = Api::namespaced(ctx.client.clone(), &names.namespace);
+    instances
+        .get_opt(&names.name)
+        .await
+        .map_err(Error::observe(format!("MySQL {}", names.name)))
 }
 
 /// Whether a Secret exists: the cache answers yes; a no is confirmed with a read of its

@@ -12,7 +12,7 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::plan::{BackupPlan, BackupWrite};
-use super::{Context, apply};
+use super::{Context, apply, read_instance};
 use crate::api::keys::{BACKUP_ANNOTATION, VERIFY_ANNOTATION, annotation};
 use crate::api::{
     JobState, MySQL, MySQLBackup, Verification, VerificationResult, failure_message,
@@ -67,13 +67,7 @@ async fn observe(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<V
                 .map_err(Error::observe(format!("the pods of Job {job_name}")))?;
         }
         Some(_) => {}
-        None => {
-            let instances: Api<MySQL> = Api::namespaced(ctx.client.clone(), &names.namespace);
-            snapshot.instance = instances
-                .get_opt(&names.name)
-                .await
-                .map_err(Error::observe(format!("MySQL {}", names.name)))?;
-        }
+        None => snapshot.instance = read_instance(ctx, &names).await?,
     }
     snapshot.job = job;
     Ok(snapshot)
