@@ -12,8 +12,8 @@ use crate::commands::{
     backup, completion, connect, create, install_crd, install_operator, object_store, pause,
     remove_dump, restore, run_operator, status,
 };
-use crate::kubeclient::ClusterArgs;
-use crate::render::Renderer;
+use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::render::Renderer;
 
 #[derive(Parser, Debug)]
 #[command(

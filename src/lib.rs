@@ -1,12 +1,10 @@
 //! kubectl-mysql: a kubectl plugin and an embedded operator for `mysqls.otus.homework`.
 //!
 //! The library holds everything the commands share: the API types, rendering, the
-//! reconciler. `main.rs` only parses and dispatches.
+//! reconciler. The command line (`cli`, `commands`) is the binary's own: nothing here
+//! imports it.
 
 pub mod api;
-pub mod cli;
-pub mod commands;
-pub mod error;
 pub mod install;
 pub mod kubeclient;
 pub mod manifests;
@@ -15,5 +13,3 @@ pub mod reconcile;
 pub mod render;
 pub mod s3;
 pub mod schedule;
-
-pub use error::{Error, Result};

@@ -1,8 +1,10 @@
 use std::process::ExitCode;
 
+mod cli;
+mod commands;
+
 use clap::Parser;
-use kubectl_mysql::cli::Cli;
-use kubectl_mysql::commands;
+use cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

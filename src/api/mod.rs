@@ -4,6 +4,7 @@
 
 mod backup;
 mod condition;
+mod event;
 mod job;
 pub mod keys;
 mod mysql;
@@ -17,6 +18,7 @@ pub use backup::{
 pub use condition::{
     Condition, ConditionStatus, ConditionType, Reason, find_condition, set_condition,
 };
+pub use event::EventReason;
 pub use job::{JobState, failure_message, terminated_messages, termination_report};
 pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
 pub use storage::{

@@ -14,12 +14,12 @@ use super::output::{
 };
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
-use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, VERIFY_ANNOTATION};
-use crate::api::{
+use kubectl_mysql::api::keys::{INSTANCE_LABEL, MANAGED_BY, VERIFY_ANNOTATION};
+use kubectl_mysql::api::{
     BackupCause, BackupPhase, JobState, MySQL, MySQLBackup, VerificationResult, validate,
 };
-use crate::kubeclient::ClusterArgs;
-use crate::names::InstanceNames;
+use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]

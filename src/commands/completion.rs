@@ -9,8 +9,8 @@ use clap_complete::Shell;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
-use crate::api::MySQL;
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::api::MySQL;
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

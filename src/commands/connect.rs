@@ -10,8 +10,8 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::{Target, explain};
-use crate::api::{ConditionStatus, ConditionType, MySQL, validate};
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::api::{ConditionStatus, ConditionType, MySQL, validate};
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 /// Where the server's pod mounts the client option file (templates/mysql-deployment).
 const CLIENT_CONFIG: &str = "/etc/mysql-credentials/client.cnf";

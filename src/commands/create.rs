@@ -18,9 +18,11 @@ use super::flags::WaitArgs;
 use super::output::{Format, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
-use crate::api::keys::{INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION};
-use crate::api::{MySQL, MySQLSpec, Phase, SecretKeyRef};
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::api::keys::{
+    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION,
+};
+use kubectl_mysql::api::{MySQL, MySQLSpec, Phase, SecretKeyRef};
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 pub const DEFAULT_IMAGE: &str = "mysql:8.4";
 

@@ -6,9 +6,9 @@ use kube::runtime::wait::{await_condition, conditions};
 
 use super::explain;
 use super::flags::WaitArgs;
-use crate::api;
-use crate::api::keys::MANAGED_BY;
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::api;
+use kubectl_mysql::api::keys::MANAGED_BY;
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

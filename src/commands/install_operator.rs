@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use super::flags::WaitArgs;
 use super::progress::{Poll, wait_until};
-use crate::install::{
+use kubectl_mysql::install::{
     DEFAULT_NAMESPACE, InstallError, OperatorInstall, Rollout, apply_all, delete_all, delete_lease,
     rollout,
 };
-use crate::kubeclient::ClusterArgs;
-use crate::render::Renderer;
+use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::render::Renderer;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,7 +59,7 @@ pub async fn run(
     let namespace = operator_namespace(cluster)?;
     let install = args.install(namespace.clone());
     if args.dry_run {
-        print!("{}", crate::api::crds_yaml());
+        print!("{}", kubectl_mysql::api::crds_yaml());
         println!("---");
         print!("{}", install.yaml(renderer).map_err(one_line)?);
         return Ok(ExitCode::SUCCESS);

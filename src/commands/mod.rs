@@ -22,7 +22,7 @@ use anyhow::Context as _;
 use kube::Client;
 
 use self::flags::{LogArgs, LogFormat};
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 pub fn init_logging(log: &LogArgs) {
     let json = log.log_format == LogFormat::Json;
@@ -102,7 +102,7 @@ pub fn one_namespace(cluster: &ClusterArgs) -> anyhow::Result<Option<String>> {
 /// One discovery request: tells "no cluster" and "no CRDs" apart from everything else,
 /// so that each gets its own sentence.
 pub async fn require_crds(client: &Client) -> anyhow::Result<()> {
-    let group_version = format!("{}/v1", crate::api::GROUP);
+    let group_version = format!("{}/v1", kubectl_mysql::api::GROUP);
     match client.list_api_group_resources(&group_version).await {
         Ok(resources) if resources.resources.iter().any(|r| r.name == "mysqls") => Ok(()),
         Ok(_) => anyhow::bail!("{CRDS_MISSING}"),

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::s3::{S3Credentials, S3Location, Store};
+use kubectl_mysql::s3::{S3Credentials, S3Location, Store};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

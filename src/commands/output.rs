@@ -8,7 +8,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use kube::ResourceExt;
 use serde::Serialize;
 
-use crate::api::{BackupPhase, MySQLBackup};
+use kubectl_mysql::api::{BackupPhase, MySQLBackup};
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -182,7 +182,7 @@ pub fn backup_table(reports: &[BackupReport], style: TableStyle) -> Table {
 }
 
 /// The rows per table a verification counted.
-pub fn verification_table(verification: &crate::api::Verification) -> Table {
+pub fn verification_table(verification: &kubectl_mysql::api::Verification) -> Table {
     let mut table = new_table(TableStyle::Plain);
     table.set_header(["TABLE", "ROWS"]);
     for t in &verification.tables {

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use kube::api::{Api, Patch, PatchParams};
 
 use super::{Target, explain};
-use crate::api::keys::PAUSED_ANNOTATION;
-use crate::api::{MySQL, validate};
-use crate::kubeclient::ClusterArgs;
+use kubectl_mysql::api::keys::PAUSED_ANNOTATION;
+use kubectl_mysql::api::{MySQL, validate};
+use kubectl_mysql::kubeclient::ClusterArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

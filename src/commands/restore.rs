@@ -11,13 +11,13 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use super::flags::WaitArgs;
 use super::progress::{Poll, wait_until};
 use super::{Target, confirm, explain};
-use crate::api::keys::{INSTANCE_LABEL, RESTORE_REQUEST_ANNOTATION};
-use crate::api::{
+use kubectl_mysql::api::keys::{INSTANCE_LABEL, RESTORE_REQUEST_ANNOTATION};
+use kubectl_mysql::api::{
     ConditionStatus, ConditionType, JobState, MySQL, MySQLBackup, RestoreRequest, newest_succeeded,
     validate,
 };
-use crate::kubeclient::ClusterArgs;
-use crate::names::InstanceNames;
+use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

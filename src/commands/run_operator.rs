@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::kubeclient::ClusterArgs;
 use anyhow::Context as _;
+use kubectl_mysql::kubeclient::ClusterArgs;
 
-use crate::reconcile::controller::{self, LeaderElection, Scope};
-use crate::reconcile::shutdown::Shutdown;
-use crate::reconcile::{Metrics, http};
-use crate::render::Renderer;
+use kubectl_mysql::reconcile::controller::{self, LeaderElection, Scope};
+use kubectl_mysql::reconcile::shutdown::Shutdown;
+use kubectl_mysql::reconcile::{Metrics, http};
+use kubectl_mysql::render::Renderer;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -17,10 +17,10 @@ use super::output::{
     print_section, print_serialized,
 };
 use super::{Target, explain};
-use crate::api::keys::INSTANCE_LABEL;
-use crate::api::{ConditionStatus, MySQL, MySQLBackup};
-use crate::kubeclient::ClusterArgs;
-use crate::names::InstanceNames;
+use kubectl_mysql::api::keys::INSTANCE_LABEL;
+use kubectl_mysql::api::{ConditionStatus, MySQL, MySQLBackup};
+use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::names::InstanceNames;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

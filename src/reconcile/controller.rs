@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
@@ -495,10 +495,18 @@ async fn run_instances(
     (concurrency, shutdown): (u16, Shutdown),
 ) {
     let (instances, writer) = reflector::store();
+    let forget = ctx.clone();
     let changes = watcher(scoped::<MySQL>(client, scope), watcher::Config::default())
         .default_backoff()
         .modify(|o: &mut MySQL| o.metadata.managed_fields = None)
         .reflect(writer)
+        // An instance gone is forgotten: its backoff and memos must not carry over to
+        // a new instance of the same name.
+        .inspect_ok(move |event| {
+            if let watcher::Event::Delete(gone) = event {
+                forget.forget_instance(gone);
+            }
+        })
         .applied_objects()
         .predicate_filter(instance_changes, Default::default());
     let secret_owners = instances.clone();
@@ -563,23 +571,35 @@ async fn run_backups(
     ctx: Arc<Context>,
     (concurrency, shutdown): (u16, Shutdown),
 ) {
-    Controller::new(
+    let (backups, writer) = reflector::store();
+    let forget = ctx.clone();
+    let changes = watcher(
         scoped::<MySQLBackup>(client.clone(), scope),
         watcher::Config::default(),
     )
-    .owns(
-        scoped::<Job>(client, scope),
-        watcher::Config::default().labels(INSTANCE_LABEL),
-    )
-    .with_config(Config::default().concurrency(concurrency))
-    .graceful_shutdown_on(shutdown.requested())
-    .run(backup::reconcile, backup::error_policy, ctx)
-    .for_each(|result| async move {
-        if let Ok((object, _)) = result {
-            tracing::debug!(backup = %object, "reconciled");
+    .default_backoff()
+    .modify(|o: &mut MySQLBackup| o.metadata.managed_fields = None)
+    .reflect(writer)
+    .inspect_ok(move |event| {
+        if let watcher::Event::Delete(gone) = event {
+            forget.forget_backup(gone);
         }
     })
-    .await;
+    .applied_objects();
+    Controller::for_stream(changes, backups)
+        .owns(
+            scoped::<Job>(client, scope),
+            watcher::Config::default().labels(INSTANCE_LABEL),
+        )
+        .with_config(Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown.requested())
+        .run(backup::reconcile, backup::error_policy, ctx)
+        .for_each(|result| async move {
+            if let Ok((object, _)) = result {
+                tracing::debug!(backup = %object, "reconciled");
+            }
+        })
+        .await;
 }
 
 #[cfg(test)]

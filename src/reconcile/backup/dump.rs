@@ -13,13 +13,14 @@ use kube::{Resource, ResourceExt};
 
 use super::super::Context;
 use super::super::bucket::{self, Failure};
-use super::super::instance::status::Notice;
 use super::super::kube_ops::{create_if_absent, delete_if_present, job_pods, set_finalizers};
+use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, DUMP_FINALIZER, annotation};
 use crate::api::{JobState, MySQLBackup, failure_message};
 use crate::manifests;
 use crate::names::InstanceNames;
-use crate::{Error, Result};
+use crate::reconcile::Notice;
+use crate::reconcile::{Error, Result};
 
 /// How long a store that keeps failing holds a record's deletion.
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -61,19 +62,24 @@ pub async fn release(backup: &MySQLBackup, ctx: &Context) -> Result<Action> {
             None => prune_on_volume(backup, ctx).await,
         };
         let notice = match deleted {
-            Ok(Pruning::Done) => Notice::normal("DumpDeleted", format!("deleted {location}")),
-            Ok(Pruning::Running) => return Ok(Action::requeue(PRUNE_RECHECK)),
-            Err(Failure::Permanent(reason)) => {
-                Notice::warning("DumpKept", format!("{location} is left: {reason}"))
+            Ok(Pruning::Done) => {
+                Notice::normal(EventReason::DumpDeleted, format!("deleted {location}"))
             }
+            Ok(Pruning::Running) => return Ok(Action::requeue(PRUNE_RECHECK)),
+            Err(Failure::Permanent(reason)) => Notice::warning(
+                EventReason::DumpKept,
+                format!("{location} is left: {reason}"),
+            ),
             Err(Failure::Transient(reason)) if waited(backup) < PATIENCE => {
-                let notice =
-                    Notice::warning("DumpNotDeleted", format!("{location}: {reason}; retrying"));
+                let notice = Notice::warning(
+                    EventReason::DumpNotDeleted,
+                    format!("{location}: {reason}; retrying"),
+                );
                 ctx.publish_all(&backup.object_ref(&()), &[notice]).await;
                 return Ok(Action::requeue(RETRY));
             }
             Err(Failure::Transient(reason)) => Notice::warning(
-                "DumpKept",
+                EventReason::DumpKept,
                 format!(
                     "{location} is left after {} minutes of failures: {reason}",
                     PATIENCE.as_secs() / 60

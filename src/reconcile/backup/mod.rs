@@ -20,7 +20,7 @@ use super::kube_ops::{create_if_absent, delete_if_present, job_pods, patch_statu
 use super::{Context, error_policy_for, now_rfc3339, object_key};
 use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup};
 use crate::names::InstanceNames;
-use crate::{Error, Result};
+use crate::reconcile::{Error, Result};
 
 pub async fn reconcile(backup: Arc<MySQLBackup>, ctx: Arc<Context>) -> Result<Action> {
     let key = object_key(backup.as_ref());

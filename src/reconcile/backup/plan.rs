@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
+use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, BUCKET_ANNOTATION, OBJECT_ANNOTATION, annotation};
 use crate::api::{
     BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, failure_message,
@@ -14,12 +15,12 @@ use crate::api::{
 };
 use crate::manifests;
 use crate::names::InstanceNames;
+use crate::reconcile::Notice;
 use crate::reconcile::SHORT_WAIT;
 use crate::reconcile::instance::plan::set_owner;
-use crate::reconcile::instance::status::Notice;
+use crate::reconcile::{Error, Result};
 use crate::render::{InstanceContext, Renderer};
 use crate::s3;
-use crate::{Error, Result};
 
 /// A running backup is also woken by its Job's changes; this is the safety net.
 const RUNNING_RECHECK: Duration = Duration::from_secs(60);
@@ -182,7 +183,7 @@ impl Start<'_> {
                         instance.spec.database
                     ));
                     events.push(Notice::normal(
-                        "BackupStarted",
+                        EventReason::BackupStarted,
                         format!("Job {job_name} started"),
                     ));
                     status.job_name = Some(job_name);
@@ -290,8 +291,8 @@ fn finish_notice(backup: &MySQLBackup, status: &MySQLBackupStatus) -> Option<Not
     }
     let message = status.message.clone().unwrap_or_default();
     Some(match status.phase {
-        Some(BackupPhase::Succeeded) => Notice::normal("BackupSucceeded", message),
-        _ => Notice::warning("BackupFailed", message),
+        Some(BackupPhase::Succeeded) => Notice::normal(EventReason::BackupSucceeded, message),
+        _ => Notice::warning(EventReason::BackupFailed, message),
     })
 }
 

@@ -13,6 +13,7 @@ use kube::{Resource, ResourceExt};
 
 use super::plan::{BackupPlan, BackupWrite};
 use super::{Context, apply, read_instance};
+use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, VERIFY_ANNOTATION, annotation};
 use crate::api::{
     JobState, MySQL, MySQLBackup, Verification, VerificationResult, failure_message,
@@ -20,12 +21,12 @@ use crate::api::{
 };
 use crate::manifests::{self, DumpSource};
 use crate::names::InstanceNames;
+use crate::reconcile::Notice;
 use crate::reconcile::instance::plan::set_owner;
-use crate::reconcile::instance::status::Notice;
 use crate::reconcile::kube_ops::job_pods;
+use crate::reconcile::{Error, Result};
 use crate::reconcile::{SHORT_WAIT, now_rfc3339};
 use crate::render::{InstanceContext, Renderer};
-use crate::{Error, Result};
 
 /// A running verification is also woken by its Job's changes; this is the safety net.
 const RUNNING_RECHECK: Duration = Duration::from_secs(60);
@@ -139,11 +140,11 @@ pub fn plan(
     let events = match verification.result {
         VerificationResult::Running => Vec::new(),
         VerificationResult::Passed => vec![Notice::normal(
-            "Verified",
+            EventReason::Verified,
             format!("the dump loads: {}", verification.summary()),
         )],
         VerificationResult::Failed => vec![Notice::warning(
-            "VerificationFailed",
+            EventReason::VerificationFailed,
             verification.summary(),
         )],
     };
@@ -323,7 +324,7 @@ mod tests {
             ("orders", 1500)
         );
         assert_eq!(v.summary(), "2 tables, 1520 rows");
-        assert_eq!(plan.events[0].reason, "Verified");
+        assert_eq!(plan.events[0].reason, EventReason::Verified);
         assert!(plan.writes.is_empty());
     }
 
@@ -348,7 +349,7 @@ mod tests {
         let v = verification(&plan);
         assert_eq!(v.result, VerificationResult::Failed);
         assert_eq!(v.message.as_deref(), Some(line));
-        assert_eq!(plan.events[0].reason, "VerificationFailed");
+        assert_eq!(plan.events[0].reason, EventReason::VerificationFailed);
     }
 
     #[test]

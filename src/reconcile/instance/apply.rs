@@ -20,7 +20,7 @@ use crate::reconcile::Context;
 use crate::reconcile::kube_ops::{
     self, apply_if_changed, create_if_absent, delete_if_present, patch_status, set_finalizers,
 };
-use crate::{Error, Result};
+use crate::reconcile::{Error, Result};
 
 /// Namespaced handles for everything an instance touches.
 struct Apis {

@@ -18,7 +18,7 @@ use kube::runtime::controller::Action;
 use crate::api::MySQL;
 use crate::api::keys::FINALIZER;
 use crate::reconcile::{Context, SHORT_WAIT, error_policy_for, object_key};
-use crate::{Error, Result};
+use crate::reconcile::{Error, Result};
 
 pub async fn reconcile(instance: Arc<MySQL>, ctx: Arc<Context>) -> Result<Action> {
     let key = object_key(instance.as_ref());
@@ -73,7 +73,11 @@ fn record_last_backup(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
 }
 
 fn log_deleted(key: &str, plan: &plan::Plan) {
-    match plan.events.iter().find(|e| e.reason == "BackupSkipped") {
+    match plan
+        .events
+        .iter()
+        .find(|e| e.reason == crate::api::EventReason::BackupSkipped)
+    {
         Some(skipped) => tracing::warn!(instance = key, "deleted: {}", skipped.message),
         None => tracing::info!(instance = key, "deleted"),
     }

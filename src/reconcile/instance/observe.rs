@@ -10,15 +10,17 @@ use kube::api::{Api, ListParams};
 
 use super::plan::{self, RestoreWanted};
 use super::snapshot::{
-    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, Snapshot,
+    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, PasswordUnreadable,
+    Snapshot,
 };
 use crate::api::keys::{INSTANCE_LABEL, PASSWORD_KEY};
 use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, failure_message, termination_report};
 use crate::names::InstanceNames;
 use crate::reconcile::bucket;
+use crate::reconcile::credentials::secret_value;
 use crate::reconcile::kube_ops::job_pods;
 use crate::reconcile::{Caches, Context, SecretFacts, cached, lookup};
-use crate::{Error, Result};
+use crate::reconcile::{Error, Result};
 
 pub fn names_of(instance: &MySQL) -> Result<InstanceNames> {
     Ok(InstanceNames::new(
@@ -262,17 +264,17 @@ async fn live_volumes(
     })
 }
 
-/// The password the spec asks for: inline, or from the referenced Secret. The inner
-/// Err is a user-facing reason why it cannot be read.
+/// The password the spec asks for: inline, or from the referenced Secret; or why it
+/// cannot be read.
 async fn desired_password(
     instance: &MySQL,
     secrets: &Api<Secret>,
-) -> Result<Result<Password, String>> {
+) -> Result<std::result::Result<Password, PasswordUnreadable>> {
     if let Some(password) = &instance.spec.password {
         return Ok(Ok(Password(password.clone())));
     }
     let Some(reference) = &instance.spec.password_secret_ref else {
-        return Ok(Err("no password given".into()));
+        return Ok(Err(PasswordUnreadable::NotGiven));
     };
     let key = reference.key_or_default();
     let secret = secrets
@@ -280,11 +282,16 @@ async fn desired_password(
         .await
         .map_err(Error::observe(format!("Secret {}", reference.name)))?;
     let Some(secret) = secret else {
-        return Ok(Err(format!("Secret {} not found", reference.name)));
+        return Ok(Err(PasswordUnreadable::SecretNotFound {
+            secret: reference.name.clone(),
+        }));
     };
     Ok(secret_value(&secret, key)
         .map(Password)
-        .ok_or_else(|| format!("Secret {} has no key {key}", reference.name)))
+        .ok_or_else(|| PasswordUnreadable::KeyMissing {
+            secret: reference.name.clone(),
+            key: key.to_string(),
+        }))
 }
 
 /// The fingerprint of the password in `NAME-credentials` and whether it lacks the client
@@ -321,7 +328,6 @@ async fn credentials_facts(
         .unwrap_or((None, false)))
 }
 
-/// The password in one of our credentials Secrets; None if it does not exist.
 /// The password in one of our credentials Secrets; None if it does not exist. Read only
 /// when the metadata cache has it (or it is ours and the cache may lag our write).
 async fn read_password(
@@ -343,17 +349,6 @@ async fn read_password(
         ctx.secrets_seen.learn(ns, name, None);
     }
     Ok(password)
-}
-
-pub fn secret_value(secret: &Secret, key: &str) -> Option<String> {
-    if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
-        return String::from_utf8(value.0.clone()).ok();
-    }
-    secret
-        .string_data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .cloned()
 }
 
 /// The instance's backup records from the watch cache: for status and restore

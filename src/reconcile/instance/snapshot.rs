@@ -7,26 +7,7 @@ use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, 
 use crate::api::{MySQLBackup, ScanReport};
 use crate::names::InstanceNames;
 
-/// A password as read from a Secret. Its Debug output never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(pub String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
-
-impl Password {
-    pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint(crate::manifests::password_fingerprint(&self.0))
-    }
-}
-
-/// A password's SHA-256: enough to tell whether two passwords are the same, so the
-/// operator need neither hold our Secret's password nor re-read it each reconcile.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fingerprint(pub String);
+pub use crate::reconcile::credentials::{Fingerprint, Password};
 
 /// The volumes and claims as they were before this reconcile applied anything.
 #[derive(Clone, Debug, Default)]
@@ -42,7 +23,7 @@ pub struct LiveVolumes {
 pub struct Snapshot {
     pub names: InstanceNames,
     /// The password the spec asks for, or why it cannot be read.
-    pub desired_password: Result<Password, String>,
+    pub desired_password: Result<Password, PasswordUnreadable>,
     /// `NAME-credentials`: the password the server has.
     pub credentials: Option<Fingerprint>,
     /// `NAME-credentials` lacks the client option file (written by an earlier version).
@@ -96,4 +77,33 @@ pub struct DeletionSnapshot {
 pub struct ListingFailed {
     pub message: String,
     pub retry: bool,
+}
+
+/// Why the password the spec asks for cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordUnreadable {
+    /// Neither `spec.password` nor `spec.passwordSecretRef` (admission refuses this;
+    /// an object stored before the rule could still have it).
+    NotGiven,
+    SecretNotFound {
+        secret: String,
+    },
+    KeyMissing {
+        secret: String,
+        key: String,
+    },
+}
+
+impl std::fmt::Display for PasswordUnreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordUnreadable::NotGiven => f.write_str("no password given"),
+            PasswordUnreadable::SecretNotFound { secret } => {
+                write!(f, "Secret {secret} not found")
+            }
+            PasswordUnreadable::KeyMissing { secret, key } => {
+                write!(f, "Secret {secret} has no key {key}")
+            }
+        }
+    }
 }

@@ -4,10 +4,11 @@
 use kube::runtime::events::EventType;
 
 use crate::api::{
-    Condition, ConditionStatus, ConditionType, LastBackup, MySQL, MySQLStatus, Phase, Reason,
-    set_condition,
+    Condition, ConditionStatus, ConditionType, EventReason, LastBackup, MySQL, MySQLStatus, Phase,
+    Reason, set_condition,
 };
 use crate::names::InstanceNames;
+pub use crate::reconcile::Notice;
 
 /// What became of restoring this incarnation from an earlier backup.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +76,9 @@ pub struct Observed {
     pub latest_backup: Option<BackupOutcome>,
     /// Set while the instance is being deleted: what the deletion waits for.
     pub deleting: Option<String>,
+    /// What must happen before the children can be applied (an earlier incarnation's
+    /// volume still being deleted, an object of our name left by another owner).
+    pub waiting: Option<crate::reconcile::Why>,
     /// The node whose disk holds the hostPath volumes.
     pub node: Option<String>,
     /// The next time of spec.backup.schedule.
@@ -98,6 +102,7 @@ impl Observed {
             storage: StorageState::AsRequested,
             latest_backup,
             deleting: None,
+            waiting: None,
             node: None,
             next_backup: None,
         }
@@ -330,10 +335,10 @@ fn phase_of(observed: &Observed) -> Phase {
     if observed.password == PasswordState::Changing {
         return Phase::Updating;
     }
-    if observed.deployment_available {
-        Phase::Ready
-    } else {
-        Phase::Creating
+    match (observed.deployment_available, &observed.waiting) {
+        (true, _) => Phase::Ready,
+        (false, Some(_)) => Phase::Pending,
+        (false, None) => Phase::Creating,
     }
 }
 
@@ -352,6 +357,10 @@ fn message_of(phase: Phase, observed: &Observed) -> String {
             }
             _ => format!("ready at {}", observed.endpoint),
         },
+        Phase::Pending => match &observed.waiting {
+            Some(why) => format!("waiting: {why}"),
+            None => "waiting".into(),
+        },
         _ => "creating the MySQL server".into(),
     }
 }
@@ -366,32 +375,6 @@ pub fn paused(previous: Option<&MySQLStatus>, name: &str, deleting: bool) -> MyS
         format!("paused: nothing is reconciled; `kubectl mysql resume {name}`")
     });
     status
-}
-
-/// An Event to publish on the instance.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub type_: EventType,
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl Notice {
-    pub fn normal(reason: &'static str, message: String) -> Self {
-        Notice {
-            type_: EventType::Normal,
-            reason,
-            message,
-        }
-    }
-
-    pub fn warning(reason: &'static str, message: String) -> Self {
-        Notice {
-            type_: EventType::Warning,
-            reason,
-            message,
-        }
-    }
 }
 
 /// The Events a change from `old` to `new` deserves: one per condition that moved.
@@ -423,7 +406,7 @@ fn notice_for(
     condition: &Condition,
     was_true: bool,
     old: Option<&MySQLStatus>,
-) -> Option<(EventType, &'static str)> {
+) -> Option<(EventType, EventReason)> {
     use ConditionType as T;
     let type_ = [
         T::Ready,
@@ -440,26 +423,38 @@ fn notice_for(
             .is_some_and(|c| c.reason() == Some(Reason::Changing))
     };
     Some(match (type_, condition.reason()?) {
-        (T::Ready, Reason::DeploymentAvailable) => (EventType::Normal, "Ready"),
+        (T::Ready, Reason::DeploymentAvailable) => (EventType::Normal, EventReason::Ready),
         // RestoreStarted already says why.
         (T::Ready, Reason::Restoring) => return None,
-        (T::Ready, _) if was_true => (EventType::Warning, "NotReady"),
-        (T::Restored, Reason::Restoring) => (EventType::Normal, "RestoreStarted"),
-        (T::Restored, Reason::Discovering) => (EventType::Normal, "ScanningBackupVolume"),
-        (T::Restored, Reason::Restored) => (EventType::Normal, "Restored"),
-        (T::Restored, Reason::RestoreFailed) => (EventType::Warning, "RestoreFailed"),
-        (T::PasswordSynced, Reason::Changing) => (EventType::Normal, "PasswordChangeStarted"),
+        (T::Ready, _) if was_true => (EventType::Warning, EventReason::NotReady),
+        (T::Restored, Reason::Restoring) => (EventType::Normal, EventReason::RestoreStarted),
+        (T::Restored, Reason::Discovering) => {
+            (EventType::Normal, EventReason::ScanningBackupVolume)
+        }
+        (T::Restored, Reason::Restored) => (EventType::Normal, EventReason::Restored),
+        (T::Restored, Reason::RestoreFailed) => (EventType::Warning, EventReason::RestoreFailed),
+        (T::PasswordSynced, Reason::Changing) => {
+            (EventType::Normal, EventReason::PasswordChangeStarted)
+        }
         (T::PasswordSynced, Reason::Synced) if was_changing() => {
-            (EventType::Normal, "PasswordChanged")
+            (EventType::Normal, EventReason::PasswordChanged)
         }
         (T::PasswordSynced, Reason::PasswordChangeFailed) => {
-            (EventType::Warning, "PasswordChangeFailed")
+            (EventType::Warning, EventReason::PasswordChangeFailed)
         }
-        (T::PasswordSynced, Reason::SecretNotFound) => (EventType::Warning, "SecretNotFound"),
-        (T::StorageResized, Reason::CannotResize) => (EventType::Warning, "CannotResize"),
-        (T::LastBackupSucceeded, Reason::BackupSucceeded) => (EventType::Normal, "BackupSucceeded"),
-        (T::LastBackupSucceeded, Reason::BackupFailed) => (EventType::Warning, "BackupFailed"),
-        (T::SpecValid, Reason::InvalidSpec) => (EventType::Warning, "InvalidSpec"),
+        (T::PasswordSynced, Reason::SecretNotFound) => {
+            (EventType::Warning, EventReason::SecretNotFound)
+        }
+        (T::StorageResized, Reason::CannotResize) => {
+            (EventType::Warning, EventReason::CannotResize)
+        }
+        (T::LastBackupSucceeded, Reason::BackupSucceeded) => {
+            (EventType::Normal, EventReason::BackupSucceeded)
+        }
+        (T::LastBackupSucceeded, Reason::BackupFailed) => {
+            (EventType::Warning, EventReason::BackupFailed)
+        }
+        (T::SpecValid, Reason::InvalidSpec) => (EventType::Warning, EventReason::InvalidSpec),
         _ => return None,
     })
 }
@@ -479,6 +474,7 @@ mod tests {
             storage: StorageState::AsRequested,
             latest_backup: None,
             deleting: None,
+            waiting: None,
             node: None,
             next_backup: None,
         }
@@ -507,7 +503,7 @@ mod tests {
             .iter()
             .map(|n| n.reason)
             .collect();
-        assert_eq!(reasons, vec!["Ready"]);
+        assert_eq!(reasons, vec![EventReason::Ready]);
     }
 
     #[test]
@@ -541,7 +537,7 @@ mod tests {
         assert_eq!(s2.phase, Some(Phase::Ready));
         assert_eq!(s2.restored_from.as_deref(), Some("b1"));
         let reasons: Vec<_> = notices(Some(&s1), &s2).iter().map(|n| n.reason).collect();
-        assert!(reasons.contains(&"Restored"), "{reasons:?}");
+        assert!(reasons.contains(&EventReason::Restored), "{reasons:?}");
     }
 
     #[test]
@@ -569,7 +565,7 @@ mod tests {
             .collect();
         assert_eq!(
             reasons,
-            vec!["RestoreStarted"],
+            vec![EventReason::RestoreStarted],
             "no NotReady warning for a restore"
         );
         let done = RestoreState::Succeeded {
@@ -612,7 +608,7 @@ mod tests {
         let n = notices(Some(&base), &s);
         assert_eq!(n.len(), 1);
         assert_eq!(n[0].type_, EventType::Warning);
-        assert_eq!(n[0].reason, "PasswordChangeFailed");
+        assert_eq!(n[0].reason, EventReason::PasswordChangeFailed);
     }
 
     #[test]
@@ -631,7 +627,7 @@ mod tests {
             .iter()
             .map(|n| n.reason)
             .collect();
-        assert_eq!(reasons, vec!["PasswordChanged"]);
+        assert_eq!(reasons, vec![EventReason::PasswordChanged]);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference,
 use kube::ResourceExt;
 
 use super::plan::{self, FinalizerChange, Kind, Plan, Write};
-use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, Snapshot};
+use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, PasswordUnreadable, Snapshot};
+use crate::api::EventReason;
 use crate::api::keys::{
     BACKUP_ANNOTATION, FINALIZER, INSTANCE_UID_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
     RESTORE_FROM_ANNOTATION, RESTORE_REQUEST_ANNOTATION, RESTORE_TOKEN_ANNOTATION,
@@ -435,7 +436,7 @@ fn phase(plan: &Plan) -> Option<Phase> {
     plan.status.as_ref()?.phase
 }
 
-fn events(plan: &Plan) -> Vec<&'static str> {
+fn events(plan: &Plan) -> Vec<EventReason> {
     plan.events.iter().map(|e| e.reason).collect()
 }
 
@@ -762,7 +763,7 @@ fn restore_cases() -> Vec<Case> {
                     reason(p, ConditionType::Restored),
                     Some((ConditionStatus::False, Reason::RestoreFailed))
                 );
-                assert!(events(p).contains(&"RestoreFailed"));
+                assert!(events(p).contains(&EventReason::RestoreFailed));
             },
         },
         Case {
@@ -795,7 +796,7 @@ fn restore_cases() -> Vec<Case> {
                 let status = p.status.as_ref().unwrap();
                 assert_eq!(status.restored_from.as_deref(), Some("db-1"));
                 assert_eq!(status.restore_request, None);
-                assert!(events(p).contains(&"Restored"));
+                assert!(events(p).contains(&EventReason::Restored));
             },
         },
         Case {
@@ -957,7 +958,7 @@ fn password_cases() -> Vec<Case> {
                     &password_fingerprint("new-secret")
                 );
                 assert_eq!(phase(p), Some(Phase::Updating));
-                assert!(events(p).contains(&"PasswordChangeStarted"));
+                assert!(events(p).contains(&EventReason::PasswordChangeStarted));
             },
         },
         Case {
@@ -985,7 +986,7 @@ fn password_cases() -> Vec<Case> {
             },
             check: |p| {
                 assert_eq!(finishes_password(p), None);
-                assert!(events(p).contains(&"PasswordChangeFailed"));
+                assert!(events(p).contains(&EventReason::PasswordChangeFailed));
                 assert_eq!(phase(p), Some(Phase::Ready));
             },
         },
@@ -1001,7 +1002,7 @@ fn password_cases() -> Vec<Case> {
             },
             check: |p| {
                 assert_eq!(finishes_password(p).as_deref(), Some("new-secret"));
-                assert!(events(p).contains(&"PasswordChanged"));
+                assert!(events(p).contains(&EventReason::PasswordChanged));
             },
         },
         Case {
@@ -1063,13 +1064,15 @@ fn password_cases() -> Vec<Case> {
                 i
             },
             snapshot: Snapshot {
-                desired_password: Err("Secret db-root not found".into()),
+                desired_password: Err(PasswordUnreadable::SecretNotFound {
+                    secret: "db-root".into(),
+                }),
                 ..empty_snapshot()
             },
             check: |p| {
                 assert!(matches!(p.next, Next::Blocked(_)));
                 assert!(p.writes.is_empty());
-                assert!(events(p).contains(&"SecretNotFound"));
+                assert!(events(p).contains(&EventReason::SecretNotFound));
             },
         },
     ]
@@ -1132,7 +1135,7 @@ fn volume_cases() -> Vec<Case> {
                     reason(p, ConditionType::StorageResized),
                     Some((ConditionStatus::False, Reason::CannotResize))
                 );
-                assert!(events(p).contains(&"CannotResize"));
+                assert!(events(p).contains(&EventReason::CannotResize));
             },
         },
         Case {
@@ -1210,7 +1213,7 @@ fn volume_cases() -> Vec<Case> {
                 assert!(matches!(p.next, Next::AwaitChange(_)));
                 assert!(p.writes.is_empty());
                 assert_eq!(phase(p), Some(Phase::Failed));
-                assert!(events(p).contains(&"InvalidSpec"));
+                assert!(events(p).contains(&EventReason::InvalidSpec));
             },
         },
         Case {
@@ -1285,7 +1288,7 @@ fn volume_cases() -> Vec<Case> {
             check: |p| {
                 assert!(p.writes.is_empty(), "{:?}", p.writes.len());
                 assert_eq!(phase(p), Some(Phase::Paused));
-                assert_eq!(events(p), vec!["Paused"]);
+                assert_eq!(events(p), vec![EventReason::Paused]);
                 assert_eq!(p.finalizer, FinalizerChange::Keep);
             },
         },
@@ -1386,7 +1389,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
                         .map(String::as_str),
                     Some(UID)
                 );
-                assert_eq!(events(p), vec!["BackupStarted"]);
+                assert_eq!(events(p), vec![EventReason::BackupStarted]);
                 assert_eq!(phase(p), Some(Phase::Deleting));
                 assert_eq!(p.finalizer, FinalizerChange::Keep);
                 assert!(is_wait(p));
@@ -1427,8 +1430,10 @@ fn deletion_cases() -> Vec<DeletionCase> {
                 ..deletion_snapshot()
             },
             check: |p| {
-                assert!(matches!(&p.next, Next::Blocked(m) if m.contains(SKIP_BACKUP_ANNOTATION)));
-                assert_eq!(events(p), vec!["BackupFailed"]);
+                assert!(
+                    matches!(&p.next, Next::Blocked(m) if m.as_str().contains(SKIP_BACKUP_ANNOTATION))
+                );
+                assert_eq!(events(p), vec![EventReason::BackupFailed]);
                 assert_eq!(p.finalizer, FinalizerChange::Keep);
                 assert!(p.writes.is_empty(), "nothing is deleted");
             },
@@ -1446,7 +1451,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
                     vec![(Kind::PersistentVolume, "ns-db-pv".into())]
                 );
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
-                assert_eq!(events(p), vec!["BackupSucceeded"]);
+                assert_eq!(events(p), vec![EventReason::BackupSucceeded]);
             },
         },
         DeletionCase {
@@ -1476,7 +1481,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
                         .any(|w| matches!(w, Write::CreateBackupRecord(_)))
                 );
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
-                assert_eq!(events(p), vec!["BackupSkipped"]);
+                assert_eq!(events(p), vec![EventReason::BackupSkipped]);
                 assert!(p.events[0].message.contains("backup-ns-db-pv"));
             },
         },
@@ -1499,7 +1504,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
                 ..deletion_snapshot()
             },
             check: |p| {
-                assert_eq!(events(p), vec!["BackupSucceeded"]);
+                assert_eq!(events(p), vec![EventReason::BackupSucceeded]);
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
             },
         },

@@ -8,34 +8,30 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::{Resource, ResourceExt};
 
-use crate::Result;
 use crate::api::MySQL;
 use crate::manifests::{self, Children};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
 use crate::reconcile::instance::status::{Observed, StorageState};
+use crate::reconcile::{Result, Step, Why};
 
 use super::{Inputs, Kind, Plan, Write, is_owned_by, set_owner};
 
 impl Inputs<'_> {
-    /// Volumes, claims, Service and Deployment. Some(wait) when something must go
-    /// first (an earlier incarnation's volume being deleted, an object of our name
-    /// that another owner left).
-    pub(super) fn children(
-        &self,
-        plan: &mut Plan,
-        observed: &mut Observed,
-    ) -> Result<Option<String>> {
+    /// Volumes, claims, Service and Deployment; a wait when something must go first
+    /// (an earlier incarnation's volume being deleted, an object of our name that
+    /// another owner left).
+    pub(super) fn children(&self, plan: &mut Plan, observed: &mut Observed) -> Result<Step<()>> {
         let mut children = manifests::children(self.renderer, self.template_ctx)?;
         let live = &self.snapshot.volumes;
         let node = volume_node(live, &self.snapshot.nodes, self.names());
         observed.node = node.clone();
         if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
-            return Ok(Some(wait));
+            return Ok(Step::Wait(Why::new(wait)));
         }
         let claims = prepare_claims(&mut children, live);
         if let Some(wait) = claims.wait {
-            return Ok(Some(wait));
+            return Ok(Step::Wait(Why::new(wait)));
         }
         if let Some(storage) = claims.storage {
             observed.storage = storage;
@@ -66,7 +62,7 @@ impl Inputs<'_> {
             replace_unowned(deployment, Kind::Deployment, uid, plan),
         ];
         if let Some(wait) = replacing.into_iter().flatten().next() {
-            return Ok(Some(wait));
+            return Ok(Step::Wait(Why::new(wait)));
         }
         plan.writes
             .push(Write::ApplyService(children.service, service.cloned()));
@@ -74,7 +70,7 @@ impl Inputs<'_> {
             children.deployment,
             deployment.cloned(),
         ));
-        Ok(None)
+        Ok(Step::Done(()))
     }
 }
 

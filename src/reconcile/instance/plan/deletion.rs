@@ -2,6 +2,7 @@
 
 use kube::ResourceExt;
 
+use crate::api::EventReason;
 use crate::api::keys::{PASSWORD_FINGERPRINT_ANNOTATION, SKIP_BACKUP_ANNOTATION, annotation};
 use crate::api::{BackupCause, JobState, MySQL, MySQLBackup};
 use crate::manifests::{self};
@@ -39,7 +40,7 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
     match backup.phase() {
         Some(crate::api::BackupPhase::Succeeded) => {
             plan.events.push(Notice::normal(
-                "BackupSucceeded",
+                EventReason::BackupSucceeded,
                 format!("backup {name} recorded; deleting"),
             ));
             finish_deletion(plan, snapshot)
@@ -56,15 +57,15 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
             let before = instance.status.as_ref().and_then(|s| s.message.as_deref());
             if before != Some(message.as_str()) {
                 plan.events
-                    .push(Notice::warning("BackupFailed", message.clone()));
+                    .push(Notice::warning(EventReason::BackupFailed, message.clone()));
             }
             plan.with_status(instance, &observed(message.clone()), &stamp)
-                .then(Next::Blocked(message))
+                .then(Next::blocked(message))
         }
         _ => {
             let message = format!("backing up before deletion (MySQLBackup {name})");
             plan.with_status(instance, &observed(message), &stamp)
-                .then(Next::Wait(format!("backup {name} before deletion")))
+                .then(Next::wait(format!("backup {name} before deletion")))
         }
     }
 }
@@ -74,8 +75,7 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
 /// backup volume stay (its PV is Retain and outlives the namespace); the instance goes
 /// without a new one, and says so.
 fn give_up_final_backup(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {
-    plan.events.push(Notice::warning(
-        "BackupSkipped",
+    plan.events.push(Notice::warning(EventReason::BackupSkipped,
         format!(
             "namespace {} is being deleted, where no backup can be started; deleted without a final backup; earlier dumps stay on PersistentVolume {}",
             snapshot.names.namespace,
@@ -111,7 +111,7 @@ fn start_final_backup(
     {
         match JobState::of(job) {
             JobState::Running => {
-                return plan.then(Next::Wait(format!(
+                return plan.then(Next::wait(format!(
                     "the password Job {} before the final backup",
                     names.password_job()
                 )));
@@ -132,7 +132,7 @@ fn start_final_backup(
     );
     plan.writes.push(Write::CreateBackupRecord(record));
     plan.events.push(Notice::normal(
-        "BackupStarted",
+        EventReason::BackupStarted,
         format!(
             "backing up before deletion: MySQLBackup {name}, Job {}",
             names.backup_job()
@@ -141,5 +141,5 @@ fn start_final_backup(
     let message = format!("backing up before deletion (MySQLBackup {name})");
     let observed = Observed::deleting(instance, names, message);
     plan.with_status(instance, &observed, &rfc3339(now))
-        .then(Next::Wait(format!("backup {name} before deletion")))
+        .then(Next::wait(format!("backup {name} before deletion")))
 }

@@ -21,15 +21,16 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{Resource, ResourceExt};
 
+use crate::api::EventReason;
 use crate::api::keys::FINALIZER;
 use crate::api::{LastBackup, MySQL, MySQLBackup, MySQLStatus};
 use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::{Password, Snapshot};
 use crate::reconcile::instance::status::{self, BackupOutcome, Notice, Observed, PasswordState};
-use crate::reconcile::{Next, rfc3339};
+use crate::reconcile::{Error, Result};
+use crate::reconcile::{Next, Step, rfc3339};
 use crate::render::{InstanceContext, Renderer};
-use crate::{Error, Result};
 
 /// What one reconcile writes, in order, and when it looks again.
 #[derive(Clone, Debug)]
@@ -147,7 +148,7 @@ pub fn instance(
         observed.invalid_spec = Some(problem.clone());
         return Ok(plan
             .with_status(instance, &observed, &now)
-            .then(Next::AwaitChange(problem)));
+            .then(Next::await_change(problem)));
     }
     let owner = instance
         .controller_owner_ref(&())
@@ -164,8 +165,8 @@ pub fn instance(
 
     // The password first: the server's Secret must exist before its pod starts.
     observed.password = match inputs.password(&mut plan)? {
-        Ok(state) => state,
-        Err(wait) => return Ok(plan.then(Next::Wait(wait))),
+        Step::Done(state) => state,
+        Step::Wait(why) => return Ok(plan.then(Next::Wait(why))),
     };
     if matches!(observed.password, PasswordState::SecretMissing { .. })
         && snapshot.credentials.is_none()
@@ -173,15 +174,20 @@ pub fn instance(
         // Without any password the server cannot start; say why and wait.
         return Ok(plan
             .with_status(instance, &observed, &now)
-            .then(Next::Blocked("the password Secret is missing".into())));
-    }
-    if let Some(wait) = inputs.children(&mut plan, &mut observed)? {
-        return Ok(plan.then(Next::Wait(wait)));
+            .then(Next::blocked("the password Secret is missing")));
     }
     observed.deployment_available = is_available(snapshot.deployment.as_ref());
+    if let Step::Wait(why) = inputs.children(&mut plan, &mut observed)? {
+        // Said in the status: a new incarnation can wait here for a while (the
+        // cluster's volume controllers releasing the earlier one's volume).
+        observed.waiting = Some(why.clone());
+        return Ok(plan
+            .with_status(instance, &observed, &now)
+            .then(Next::Wait(why)));
+    }
     observed.restore = match inputs.restore(&mut plan)? {
-        Ok(state) => Some(state),
-        Err(wait) => return Ok(plan.then(Next::Wait(wait))),
+        Step::Done(state) => Some(state),
+        Step::Wait(why) => return Ok(plan.then(Next::Wait(why))),
     };
     inputs.schedule(&mut plan, &mut observed, at);
     inputs.retention(&mut plan, at);
@@ -196,7 +202,7 @@ fn paused_plan(mut plan: Plan, instance: &MySQL, deleting: bool) -> Plan {
     if previous != Some(&new) {
         if previous.and_then(|s| s.phase) != Some(crate::api::Phase::Paused) {
             plan.events.push(Notice::normal(
-                "Paused",
+                EventReason::Paused,
                 new.message.clone().unwrap_or_default(),
             ));
         }

@@ -1,11 +1,11 @@
 //! The root password: first start, change through the password Job, its Secrets.
 
-use crate::Result;
 use crate::api::keys::{PASSWORD_FINGERPRINT_ANNOTATION, annotation};
 use crate::api::{ConditionType, JobState, MySQL, Reason};
 use crate::manifests::{self};
 use crate::reconcile::instance::snapshot::Password;
 use crate::reconcile::instance::status::PasswordState;
+use crate::reconcile::{Result, Step};
 
 use super::{Inputs, Kind, Plan, Write, set_owner};
 
@@ -20,14 +20,13 @@ pub fn password_settled(instance: &MySQL) -> bool {
 impl Inputs<'_> {
     /// Keeps `NAME-credentials` (what the server and Jobs read) equal to the desired
     /// password. A change runs the password Job with the old password from that Secret
-    /// and the new one from `NAME-credentials-next`; only its success swaps them. The
-    /// inner Err is a wait.
-    pub(super) fn password(&self, plan: &mut Plan) -> Result<Result<PasswordState, String>> {
+    /// and the new one from `NAME-credentials-next`; only its success swaps them.
+    pub(super) fn password(&self, plan: &mut Plan) -> Result<Step<PasswordState>> {
         let names = self.names();
         let desired = match &self.snapshot.desired_password {
-            Err(message) => {
-                let message = message.clone();
-                return Ok(Ok(PasswordState::SecretMissing { message }));
+            Err(unreadable) => {
+                let message = unreadable.to_string();
+                return Ok(Step::Done(PasswordState::SecretMissing { message }));
             }
             Ok(desired) => desired,
         };
@@ -61,14 +60,10 @@ impl Inputs<'_> {
             }
             Some(_) => return self.password_change(plan, desired),
         };
-        Ok(Ok(state))
+        Ok(Step::Done(state))
     }
 
-    fn password_change(
-        &self,
-        plan: &mut Plan,
-        desired: &Password,
-    ) -> Result<Result<PasswordState, String>> {
+    fn password_change(&self, plan: &mut Plan, desired: &Password) -> Result<Step<PasswordState>> {
         let names = self.names();
         let fingerprint = manifests::password_fingerprint(&desired.0);
         let job_name = names.password_job();
@@ -92,7 +87,7 @@ impl Inputs<'_> {
             Some(stale) if JobState::is_running(stale) => PasswordState::Changing,
             Some(_) => {
                 plan.writes.push(Write::Delete(Kind::Job, job_name.clone()));
-                return Ok(Err(format!("replacing the finished Job {job_name}")));
+                return Ok(Step::wait(format!("replacing the finished Job {job_name}")));
             }
             None => {
                 let pending = names.pending_credentials_secret();
@@ -105,6 +100,6 @@ impl Inputs<'_> {
                 PasswordState::Changing
             }
         };
-        Ok(Ok(state))
+        Ok(Step::Done(state))
     }
 }

@@ -2,7 +2,7 @@
 
 use kube::ResourceExt;
 
-use crate::Result;
+use crate::api::EventReason;
 use crate::api::keys::{
     KEEP_DUMP_ANNOTATION, RESTORE_TOKEN_ANNOTATION, annotation, stamp_annotation,
 };
@@ -14,6 +14,7 @@ use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
 use crate::reconcile::instance::status::{Notice, RestoreState};
+use crate::reconcile::{Result, Step};
 use crate::s3::{self, Listed};
 
 use super::{Inputs, Kind, Plan, Write, is_owned_by, set_owner};
@@ -26,7 +27,36 @@ pub enum RestoreWanted {
     /// No backup to start from: the instance starts empty.
     Nothing,
     /// Load `backup`; `token` tells this run's Job from any other.
-    Run { backup: String, token: String },
+    Run { backup: String, token: RestoreToken },
+}
+
+/// What a restore (or scan) Job was started for, stamped on it as an annotation so that
+/// a reconcile tells this run's Job from any other (an earlier incarnation's, an
+/// earlier request's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreToken {
+    /// This incarnation's restore on create, by the instance's uid.
+    Create { uid: String },
+    /// A `kubectl mysql restore` request, by the token it set.
+    Request(String),
+}
+
+impl RestoreToken {
+    /// The annotation's value on the Job.
+    pub fn annotation(&self) -> String {
+        match self {
+            RestoreToken::Create { uid } => format!("create@{uid}"),
+            RestoreToken::Request(token) => token.clone(),
+        }
+    }
+
+    /// The request this run answers, if it is not the restore on create.
+    pub fn request(&self) -> Option<String> {
+        match self {
+            RestoreToken::Create { .. } => None,
+            RestoreToken::Request(token) => Some(token.clone()),
+        }
+    }
 }
 
 /// Restores happen once per incarnation on create (from `--restore-from`, or the newest
@@ -36,7 +66,7 @@ pub fn wanted_restore(instance: &MySQL, backups: &[MySQLBackup]) -> RestoreWante
     if let Some(request) = instance.pending_restore_request() {
         return RestoreWanted::Run {
             backup: request.backup,
-            token: request.token,
+            token: RestoreToken::Request(request.token),
         };
     }
     if let Some(done) = decided_restore(instance, backups) {
@@ -57,8 +87,10 @@ pub fn wanted_restore(instance: &MySQL, backups: &[MySQLBackup]) -> RestoreWante
 }
 
 /// What a restore (or scan) Job for this incarnation's creation is marked with.
-fn create_token(instance: &MySQL) -> String {
-    format!("create@{}", instance.uid().unwrap_or_default())
+fn create_token(instance: &MySQL) -> RestoreToken {
+    RestoreToken::Create {
+        uid: instance.uid().unwrap_or_default(),
+    }
 }
 
 /// A new instance with no backup record to start from, whose backup volume is older
@@ -119,22 +151,21 @@ fn is_unverified(backups: &[MySQLBackup], name: &str) -> bool {
 }
 
 impl Inputs<'_> {
-    /// Where the wanted restore stands, and the Job writes it needs. The inner Err is
-    /// a wait.
-    pub(super) fn restore(&self, plan: &mut Plan) -> Result<Result<RestoreState, String>> {
+    /// Where the wanted restore stands, and the Job writes it needs.
+    pub(super) fn restore(&self, plan: &mut Plan) -> Result<Step<RestoreState>> {
         let (backup, token) = match wanted_restore(self.instance, &self.snapshot.backups) {
-            RestoreWanted::Decided(state) => return Ok(Ok(state)),
+            RestoreWanted::Decided(state) => return Ok(Step::Done(state)),
             RestoreWanted::Nothing => return self.discover(plan),
             RestoreWanted::Run { backup, token } => (backup, token),
         };
         let uid = self.owner.uid.as_str();
         let job_name = self.names().restore_job();
-        let request = (!token.starts_with("create@")).then(|| token.clone());
+        let request = token.request();
         let state = match &self.snapshot.restore_job {
             Some(job)
                 if is_owned_by(job, uid)
                     && annotation(&job.metadata, RESTORE_TOKEN_ANNOTATION)
-                        == Some(token.as_str()) =>
+                        == Some(token.annotation().as_str()) =>
             {
                 match JobState::of(job) {
                     JobState::Running => RestoreState::Running { backup },
@@ -153,33 +184,33 @@ impl Inputs<'_> {
             // restore-NAME-job holds an earlier run (ours, an earlier incarnation's, or
             // the course operator's); it must go before this one starts.
             Some(other) if JobState::is_running(other) && is_owned_by(other, uid) => {
-                return Ok(Err(format!(
+                return Ok(Step::wait(format!(
                     "the earlier restore Job {job_name} is still running"
                 )));
             }
             Some(_) => {
                 plan.writes.push(Write::Delete(Kind::Job, job_name.clone()));
-                return Ok(Err(format!("removing the earlier Job {job_name}")));
+                return Ok(Step::wait(format!("removing the earlier Job {job_name}")));
             }
             None => {
                 let source = self.snapshot.restore_source.as_ref();
                 let source = source.filter(|b| b.name_any() == backup);
                 return self
-                    .start_restore(plan, backup, token, request, source)
-                    .map(Ok);
+                    .start_restore(plan, backup, token, source)
+                    .map(Step::Done);
             }
         };
-        Ok(Ok(state))
+        Ok(Step::Done(state))
     }
 
     fn start_restore(
         &self,
         plan: &mut Plan,
         backup: String,
-        token: String,
-        request: Option<String>,
+        token: RestoreToken,
         source: Option<&MySQLBackup>,
     ) -> Result<RestoreState> {
+        let request = token.request();
         let Some(source) = source.filter(|b| b.succeeded()) else {
             return Ok(RestoreState::Failed {
                 message: format!("MySQLBackup {backup} does not exist or has not succeeded"),
@@ -215,7 +246,11 @@ impl Inputs<'_> {
                 )?
             }
         };
-        stamp_annotation(&mut job.metadata, RESTORE_TOKEN_ANNOTATION, token);
+        stamp_annotation(
+            &mut job.metadata,
+            RESTORE_TOKEN_ANNOTATION,
+            token.annotation(),
+        );
         set_owner(&mut job, self.owner);
         plan.writes.push(Write::CreateJob(job));
         Ok(RestoreState::Running { backup })
@@ -223,26 +258,31 @@ impl Inputs<'_> {
 
     /// No record to restore from: if the backup volume is older than this instance,
     /// a scan Job lists its dumps first; the ones found are recorded and the newest
-    /// complete one restored. The inner Err is a wait.
-    fn discover(&self, plan: &mut Plan) -> Result<Result<RestoreState, String>> {
+    /// complete one restored.
+    fn discover(&self, plan: &mut Plan) -> Result<Step<RestoreState>> {
         if let Some(storage) = self.instance.spec.backup_bucket() {
             return self.discover_in_bucket(plan, storage);
         }
         if !backup_volume_predates(self.instance, &self.snapshot.volumes) {
-            return Ok(Ok(RestoreState::NothingToRestore));
+            return Ok(Step::Done(RestoreState::NothingToRestore));
         }
         let token = create_token(self.instance);
         let job_name = self.names().scan_job();
         let Some(job) = &self.snapshot.scan_job else {
             let mut job = manifests::scan_job(self.renderer, self.template_ctx)?;
-            stamp_annotation(&mut job.metadata, RESTORE_TOKEN_ANNOTATION, token);
+            stamp_annotation(
+                &mut job.metadata,
+                RESTORE_TOKEN_ANNOTATION,
+                token.annotation(),
+            );
             set_owner(&mut job, self.owner);
             plan.writes.push(Write::CreateJob(job));
-            return Ok(Ok(RestoreState::Discovering));
+            return Ok(Step::Done(RestoreState::Discovering));
         };
-        if annotation(&job.metadata, RESTORE_TOKEN_ANNOTATION) != Some(token.as_str()) {
+        if annotation(&job.metadata, RESTORE_TOKEN_ANNOTATION) != Some(token.annotation().as_str())
+        {
             plan.writes.push(Write::Delete(Kind::Job, job_name.clone()));
-            return Ok(Err(format!("removing the earlier Job {job_name}")));
+            return Ok(Step::wait(format!("removing the earlier Job {job_name}")));
         }
         let state = match JobState::of(job) {
             JobState::Running => RestoreState::Discovering,
@@ -251,24 +291,26 @@ impl Inputs<'_> {
                 message: format!("could not list the backup volume: {message}"),
                 request: None,
             },
-            JobState::Succeeded => return self.restore_found_on_volume(plan, token).map(Ok),
+            JobState::Succeeded => {
+                return self.restore_found_on_volume(plan, token).map(Step::Done);
+            }
         };
-        Ok(Ok(state))
+        Ok(Step::Done(state))
     }
 
     /// No record to restore from, and the backups go to a bucket: the dumps listed
     /// there are recorded, and the newest one older than this instance restored. A
-    /// listing that fails is tried again for `BUCKET_PATIENCE` after the creation (the
-    /// inner Err is a wait); then, or at once when the keys' Secret is missing, the
-    /// instance starts empty and a Warning says it did not look.
+    /// listing that fails is tried again for `BUCKET_PATIENCE` after the creation;
+    /// then, or at once when the keys' Secret is missing, the instance starts empty and
+    /// a Warning says it did not look.
     fn discover_in_bucket(
         &self,
         plan: &mut Plan,
         storage: &S3Storage,
-    ) -> Result<Result<RestoreState, String>> {
+    ) -> Result<Step<RestoreState>> {
         let names = self.names();
         let dumps = match &self.snapshot.bucket_dumps {
-            None => return Ok(Ok(RestoreState::NothingToRestore)),
+            None => return Ok(Step::Done(RestoreState::NothingToRestore)),
             Some(Ok(dumps)) => dumps,
             Some(Err(failure)) => {
                 let waited = self
@@ -279,19 +321,19 @@ impl Inputs<'_> {
                     .and_then(|t| std::time::Duration::try_from(self.now.duration_since(t.0)).ok())
                     .unwrap_or_default();
                 if failure.retry && waited < BUCKET_PATIENCE {
-                    return Ok(Err(format!(
+                    return Ok(Step::wait(format!(
                         "looking for earlier backups in the bucket {}: {}; trying again",
                         storage.bucket, failure.message
                     )));
                 }
                 plan.events.push(Notice::warning(
-                    "BucketNotListed",
+                    EventReason::BucketNotListed,
                     format!(
                         "did not look for earlier backups in the bucket {}: {}; started empty",
                         storage.bucket, failure.message
                     ),
                 ));
-                return Ok(Ok(RestoreState::NothingToRestore));
+                return Ok(Step::Done(RestoreState::NothingToRestore));
             }
         };
         let found: Vec<MySQLBackup> = dumps
@@ -305,14 +347,29 @@ impl Inputs<'_> {
             found.into_iter().partition(|b| b.dump_goes_with_record());
         self.record_found(plan, &elsewhere);
         self.restore_found(plan, create_token(self.instance), own)
-            .map(Ok)
+            .map(Step::Done)
     }
 
     /// Records every complete dump the scan found that has no record, and restores the
     /// newest one that is older than this instance.
-    fn restore_found_on_volume(&self, plan: &mut Plan, token: String) -> Result<RestoreState> {
+    fn restore_found_on_volume(
+        &self,
+        plan: &mut Plan,
+        token: RestoreToken,
+    ) -> Result<RestoreState> {
         let names = self.names();
-        let report = self.snapshot.scan_report.clone().unwrap_or_default();
+        // A scan that succeeded without its report proves nothing: "no dump found"
+        // would start the instance empty beside dumps it never saw.
+        let Some(report) = &self.snapshot.scan_report else {
+            return Ok(RestoreState::Failed {
+                backup: "found on the backup volume".into(),
+                message: format!(
+                    "Job {} succeeded without its report of the dumps on the backup volume; nothing was restored (delete the Job to scan again)",
+                    names.scan_job()
+                ),
+                request: None,
+            });
+        };
         let found = report
             .dumps
             .iter()
@@ -340,7 +397,7 @@ impl Inputs<'_> {
     fn restore_found(
         &self,
         plan: &mut Plan,
-        token: String,
+        token: RestoreToken,
         found: Vec<MySQLBackup>,
     ) -> Result<RestoreState> {
         let created = self
@@ -353,7 +410,7 @@ impl Inputs<'_> {
         match newest_succeeded(&found, created) {
             Some(newest) => {
                 let backup = newest.name_any();
-                self.start_restore(plan, backup, token, None, Some(newest))
+                self.start_restore(plan, backup, token, Some(newest))
             }
             None => Ok(RestoreState::NothingToRestore),
         }

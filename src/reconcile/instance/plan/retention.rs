@@ -4,9 +4,10 @@
 
 use kube::ResourceExt;
 
+use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, annotation};
 use crate::api::{BackupCause, JobState, MySQLBackup, Retention};
-use crate::reconcile::instance::status::Notice;
+use crate::reconcile::Notice;
 
 use super::{Inputs, Plan, Write};
 
@@ -25,7 +26,7 @@ impl Inputs<'_> {
         let in_use = self.restoring();
         for name in expired(&mine, retention, &in_use, now) {
             plan.events.push(Notice::normal(
-                "BackupExpired",
+                EventReason::BackupExpired,
                 format!("MySQLBackup {name} and its dump go (spec.backup.retention)"),
             ));
             plan.writes.push(Write::DeleteBackupRecord(name));

@@ -3,6 +3,7 @@
 
 use kube::ResourceExt;
 
+use crate::api::EventReason;
 use crate::api::{BackupPhase, MySQLBackup};
 use crate::reconcile::instance::status::{Notice, Observed};
 
@@ -59,7 +60,7 @@ impl Inputs<'_> {
             record.ask_for_verification("scheduled");
         }
         plan.events.push(Notice::normal(
-            "BackupScheduled",
+            EventReason::BackupScheduled,
             format!("MySQLBackup {} for the time {slot}", record.name_any()),
         ));
         plan.writes.push(Write::CreateBackupRecord(record));

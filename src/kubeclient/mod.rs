@@ -7,7 +7,9 @@ use std::sync::Arc;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::reconcile::requests::RequestCounter;
+pub mod requests;
+
+use requests::RequestCounter;
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Global options")]
