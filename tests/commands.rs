@@ -44,9 +44,7 @@ fn one_line_failure(out: &Output, expected: &str) {
 
 #[tokio::test]
 async fn create_status_backup_restore_as_a_user_types_them() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "commands").await;
     let _operator = Operator::start(&[&ns]);
@@ -220,9 +218,7 @@ async fn create_status_backup_restore_as_a_user_types_them() {
 
 #[tokio::test]
 async fn a_stopped_operator_and_a_timeout_are_stated_plainly() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "no-operator").await;
     // No operator for this namespace: --wait times out with one line, exit 1.
@@ -257,9 +253,7 @@ async fn a_stopped_operator_and_a_timeout_are_stated_plainly() {
 
 #[tokio::test]
 async fn backup_and_restore_refuse_to_overlap() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "overlap").await;
     let templates = tempfile::tempdir().unwrap();
@@ -328,9 +322,7 @@ async fn backup_and_restore_refuse_to_overlap() {
 /// line up under their headers, and an empty section says `none`.
 #[tokio::test]
 async fn tables_line_up_in_a_real_terminal() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "tty").await;
     let _operator = Operator::start(&[&ns]);
@@ -407,9 +399,7 @@ async fn tables_line_up_in_a_real_terminal() {
 /// change (a watch, not polling), until it is stopped.
 #[tokio::test]
 async fn status_watch_prints_a_document_per_change() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "watch").await;
     let _operator = Operator::start(&[&ns]);
@@ -458,9 +448,7 @@ async fn status_watch_prints_a_document_per_change() {
 /// `connect` refuses an instance that is not Ready, in one line.
 #[tokio::test]
 async fn connect_refuses_an_instance_that_is_not_ready() {
-    let Some(client) = cluster().await else {
-        return;
-    };
+    let client = cluster().await;
     install_crds();
     let ns = namespace(&client, "connect").await;
     let created = mysql_with_stdin(
@@ -479,4 +467,43 @@ async fn connect_refuses_an_instance_that_is_not_ready() {
         &mysql(&["connect", "idle", "-n", &ns, "--", "-e", "select 1"]),
         "idle is not Ready",
     );
+}
+
+/// Bad input that names something missing is refused before anything is written: one
+/// line, exit 1, nothing left behind.
+#[tokio::test]
+async fn commands_check_what_they_name_before_writing() {
+    let client = cluster().await;
+    install_crds();
+    let ns = namespace(&client, "badinput").await;
+
+    let create = mysql_with_stdin(
+        &[
+            "create",
+            "shop",
+            "-n",
+            &ns,
+            "--password-stdin",
+            "--restore-from",
+            "shop-20990101-000000",
+            "--wait=false",
+        ],
+        "pw\n",
+    );
+    one_line_failure(&create, "MySQLBackup shop-20990101-000000 not found");
+    let left = kubectl(&["get", "mysql,secret", "-n", &ns, "-o", "name"]);
+    assert!(left.status.success(), "{}", text(&left));
+    let left = String::from_utf8_lossy(&left.stdout);
+    assert!(
+        !left.contains("mysql.otus.homework/shop") && !left.contains("shop-root-password"),
+        "left behind: {left}"
+    );
+
+    let list = mysql(&["backup", "nosuch", "--list", "-n", &ns]);
+    one_line_failure(&list, "MySQL nosuch not found");
+
+    for image in ["", "   ", "kubectl mysql:1"] {
+        let install = mysql(&["install-operator", "--image", image, "--dry-run"]);
+        one_line_failure(&install, "--image");
+    }
 }

@@ -2,8 +2,8 @@
 //! MariaDB, the backup Job really dumps it and the restore Job really loads it.
 //!
 //! tests/run starts a second cluster for this with `tests/cluster/up --real-node` and
-//! runs this file alone against it, with KUBECTL_MYSQL_REAL_NODE=1. Anywhere else the
-//! test skips, except under CI, where a missing real node fails it.
+//! runs this file alone against it, with KUBECTL_MYSQL_REAL_NODE=1. Without that node
+//! the test fails and says how to get one.
 
 mod common;
 
@@ -20,21 +20,17 @@ const LOCAL_IMAGE: &str = "kubectl-mysql.local/mariadb:10.11";
 const INSTANCE: &str = "mysql-instance";
 const DATABASE: &str = "otus-database";
 
-fn real_node_requested() -> bool {
+/// The real-node cluster tests/run started; without it the test fails and says why.
+fn require_real_node() {
     if std::env::var("KUBECTL_MYSQL_REAL_NODE").is_ok_and(|v| v == "1") {
-        return true;
+        return;
     }
-    let message = match std::env::var("KUBECTL_MYSQL_REAL_NODE_ERROR") {
-        Ok(reason) => format!("the real node did not start: {reason}"),
-        Err(_) => "no real-node cluster (KUBECTL_MYSQL_REAL_NODE is not 1); tests/run starts \
-                   one with tests/cluster/up --real-node"
-            .to_string(),
-    };
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}");
+    match std::env::var("KUBECTL_MYSQL_REAL_NODE_ERROR") {
+        Ok(reason) => panic!("the real node did not start: {reason}"),
+        Err(_) => panic!(
+            "no real-node cluster (KUBECTL_MYSQL_REAL_NODE is not 1); tests/run starts one with tests/cluster/up --real-node"
+        ),
     }
-    eprintln!("SKIPPED (not in CI): {message}");
-    false
 }
 
 fn ok(output: Output, what: &str) -> String {
@@ -288,12 +284,8 @@ fn wait_ready(namespace: &str) {
 
 #[tokio::test]
 async fn real_node_course_check_with_real_data() {
-    if !real_node_requested() {
-        return;
-    }
-    let client = common::cluster()
-        .await
-        .expect("the real-node cluster answers");
+    require_real_node();
+    let client = common::cluster().await;
     let nodes = ok(
         kubectl(&["get", "nodes", "-l", "type=real", "-o", "name"]),
         "list real nodes",
@@ -652,13 +644,9 @@ async fn real_node_course_check_with_real_data() {
 /// instance deleted and created again restores real rows from the bucket.
 #[tokio::test]
 async fn real_node_backup_to_s3_and_restore_real_rows() {
-    if !real_node_requested() {
-        return;
-    }
-    let s3 = common::S3::from_env().expect("tests/run starts an S3 server on the pod bridge");
-    let client = common::cluster()
-        .await
-        .expect("the real-node cluster answers");
+    require_real_node();
+    let s3 = common::S3::from_env();
+    let client = common::cluster().await;
     let ns = common::namespace(&client, "real-s3").await;
     let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
         "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",

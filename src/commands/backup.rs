@@ -72,6 +72,23 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
 
     if args.list {
+        // A typo'd name must not look like an instance without backups; records of
+        // an instance that is gone are still listed.
+        let instance = Api::<MySQL>::namespaced(target.client.clone(), &ns)
+            .get_opt(&name)
+            .await
+            .map_err(|e| explain(e, &format!("reading MySQL {name}")))?;
+        let records = backups
+            .list(
+                &ListParams::default()
+                    .labels(&format!("{INSTANCE_LABEL}={name}"))
+                    .limit(1),
+            )
+            .await
+            .map_err(|e| explain(e, "listing backups"))?;
+        if instance.is_none() && records.items.is_empty() {
+            anyhow::bail!("MySQL {name} not found in namespace {ns}, and no backups of it");
+        }
         return list(&backups, &name, args.output).await;
     }
     let record = MySQLBackup::record(

@@ -21,7 +21,7 @@ use super::{Target, explain};
 use kubectl_mysql::api::keys::{
     INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION,
 };
-use kubectl_mysql::api::{MySQL, MySQLSpec, Phase, SecretKeyRef};
+use kubectl_mysql::api::{MySQL, MySQLBackup, MySQLSpec, Phase, SecretKeyRef};
 use kubectl_mysql::kubeclient::ClusterArgs;
 
 pub const DEFAULT_IMAGE: &str = "mysql:8.4";
@@ -90,6 +90,9 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     {
         anyhow::bail!("MySQL {name} already exists in namespace {namespace}");
     }
+    if let Some(backup) = &args.restore_from {
+        check_restore_source(&target.client, &namespace, backup).await?;
+    }
     let params = PostParams {
         field_manager: Some(MANAGED_BY.into()),
         ..Default::default()
@@ -138,6 +141,31 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         println!("mysql.otus.homework/{name} is Ready");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--restore-from` names a backup that can be loaded: checked before anything is
+/// written, so a typo leaves no instance that starts empty.
+async fn check_restore_source(
+    client: &kube::Client,
+    namespace: &str,
+    backup: &str,
+) -> anyhow::Result<()> {
+    let record = Api::<MySQLBackup>::namespaced(client.clone(), namespace)
+        .get_opt(backup)
+        .await
+        .map_err(|e| explain(e, &format!("reading MySQLBackup {backup}")))?;
+    match record {
+        None => anyhow::bail!(
+            "MySQLBackup {backup} not found in namespace {namespace} (`kubectl mysql backup NAME --list` lists an instance's backups)"
+        ),
+        Some(record) if !record.succeeded() => anyhow::bail!(
+            "MySQLBackup {backup} has not succeeded ({}); restore from a succeeded backup",
+            record
+                .phase()
+                .map_or_else(|| "no phase yet".to_string(), |p| p.to_string())
+        ),
+        Some(_) => Ok(()),
+    }
 }
 
 pub fn password_secret_name(instance: &str) -> String {

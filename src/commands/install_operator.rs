@@ -31,6 +31,21 @@ pub struct Args {
     pub wait: WaitArgs,
 }
 
+/// An image reference as a pod spec takes it: not empty, no whitespace.
+fn image_reference(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(
+            "--image is empty: name the operator's image (e.g. kubectl-mysql:0.1.0)".into(),
+        );
+    }
+    if value.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "--image {value:?} is not an image reference: it has whitespace"
+        ));
+    }
+    Ok(())
+}
+
 /// `uninstall-operator` takes only the global flags (`-n`: the operator's namespace).
 #[derive(clap::Args, Debug)]
 pub struct UninstallArgs {}
@@ -56,6 +71,7 @@ pub async fn run(
     renderer: &Renderer,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
+    image_reference(&args.image).map_err(anyhow::Error::msg)?;
     let namespace = operator_namespace(cluster)?;
     let install = args.install(namespace.clone());
     if args.dry_run {

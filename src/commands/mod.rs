@@ -115,9 +115,15 @@ const CRDS_MISSING: &str =
     "the MySQL CRDs are not installed in this cluster: run `kubectl mysql install-crd`";
 
 /// Turns the API errors a user can act on into a sentence that says what to do.
+/// The object a command named does not exist: a type, so that a caller can tell it
+/// from other failures without reading the message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} not found")]
+pub struct NotFound(pub String);
+
 pub fn explain(error: kube::Error, what: &str) -> anyhow::Error {
     match &error {
-        kube::Error::Api(status) if status.code == 404 => anyhow::anyhow!("{what} not found"),
+        kube::Error::Api(status) if status.code == 404 => NotFound(what.to_string()).into(),
         kube::Error::Api(status) => anyhow::anyhow!("{what}: {}", status.message),
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
             anyhow::anyhow!(

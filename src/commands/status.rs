@@ -265,7 +265,7 @@ async fn watch(client: &kube::Client, names: &InstanceNames, format: Format) -> 
             }
         }
         if let Err(e) = show(client, names, format, true).await {
-            if e.to_string().contains("not found") {
+            if e.downcast_ref::<super::NotFound>().is_some() {
                 println!("{} is gone", names.name);
                 return Ok(());
             }

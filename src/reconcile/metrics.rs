@@ -31,6 +31,13 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+/// A change to an instance as its watch delivered it: whether it woke a reconcile or
+/// was dropped as status-only (our own status writes, someone else's).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChangeLabels {
+    pub woke: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct InstanceLabels {
     pub namespace: String,
@@ -44,6 +51,7 @@ pub struct Metrics {
     duration: Family<ControllerLabels, Histogram>,
     backups: Family<OutcomeLabels, Counter>,
     last_backup: Family<InstanceLabels, Gauge>,
+    instance_changes: Family<ChangeLabels, Counter>,
     leader: Gauge,
     /// The operator's own API requests by verb (a layer on its client).
     pub requests: std::sync::Arc<RequestCounter>,
@@ -61,6 +69,7 @@ impl Default for Metrics {
         });
         let backups = Family::<OutcomeLabels, Counter>::default();
         let last_backup = Family::<InstanceLabels, Gauge>::default();
+        let instance_changes = Family::<ChangeLabels, Counter>::default();
         let leader = Gauge::default();
         let requests = std::sync::Arc::new(RequestCounter::default());
         registry.register(
@@ -93,11 +102,19 @@ impl Default for Metrics {
             "When each instance's newest successful backup finished",
             last_backup.clone(),
         );
+        registry.register(
+            "instance_changes",
+            "Changes to instances the watch delivered, by whether they woke a reconcile (status-only changes do not)",
+            instance_changes.clone(),
+        );
         registry.register("leader", "1 while this replica reconciles", leader.clone());
         // Every controller's counters exist from the start, at 0, so a dashboard (and
         // rate()) sees them before the first reconcile.
         for controller in ["instance", "backup"] {
             let _ = reconciles.get_or_create(&ControllerLabels { controller });
+        }
+        for woke in ["true", "false"] {
+            let _ = instance_changes.get_or_create(&ChangeLabels { woke });
         }
         Self {
             registry,
@@ -106,6 +123,7 @@ impl Default for Metrics {
             duration,
             backups,
             last_backup,
+            instance_changes,
             leader,
             requests,
             caches_synced: AtomicBool::new(false),
@@ -115,6 +133,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The instance watch delivered a change; `woke` whether it passed the filter.
+    pub fn instance_changed(&self, woke: bool) {
+        let woke = if woke { "true" } else { "false" };
+        self.instance_changes
+            .get_or_create(&ChangeLabels { woke })
+            .inc();
+    }
+
     pub fn reconciled(&self, controller: &'static str, took: Duration) {
         let labels = ControllerLabels { controller };
         self.reconciles.get_or_create(&labels).inc();

@@ -365,10 +365,18 @@ fn message_of(phase: Phase, observed: &Observed) -> String {
     }
 }
 
-/// The status of a paused instance: what it had, with phase and message saying so.
-pub fn paused(previous: Option<&MySQLStatus>, name: &str, deleting: bool) -> MySQLStatus {
+/// The status of a paused instance: what it had, with phase and message saying so. The
+/// generation is observed (seen, and deliberately held), so a client can tell a spec
+/// change that was seen while paused from one not seen yet.
+pub fn paused(
+    previous: Option<&MySQLStatus>,
+    name: &str,
+    generation: Option<i64>,
+    deleting: bool,
+) -> MySQLStatus {
     let mut status = previous.cloned().unwrap_or_default();
     status.phase = Some(Phase::Paused);
+    status.observed_generation = generation;
     status.message = Some(if deleting {
         format!("paused: the deletion (and its backup) waits; `kubectl mysql resume {name}`")
     } else {

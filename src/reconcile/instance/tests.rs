@@ -630,6 +630,23 @@ fn discovery_cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "found where they lie: a scan that succeeded without its report fails, never 'nothing to restore'",
+            instance: instance(),
+            snapshot: Snapshot {
+                scan_job: Some(scan_job(Outcome::Succeeded)),
+                scan_report: None,
+                ..records_lost()
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::RestoreFailed))
+                );
+                assert!(events(p).contains(&EventReason::RestoreFailed));
+            },
+        },
+        Case {
             name: "found where they lie: restored from an unverified dump says so",
             instance: instance(),
             snapshot: Snapshot {
@@ -1172,6 +1189,8 @@ fn volume_cases() -> Vec<Case> {
                     }),
                     ..snapshot().volumes
                 },
+                // A new incarnation: the earlier one's server is gone.
+                deployment: None,
                 ..snapshot()
             },
             check: |p| {
@@ -1181,6 +1200,10 @@ fn volume_cases() -> Vec<Case> {
                         .iter()
                         .any(|w| matches!(w, Write::ApplyDeployment(..)))
                 );
+                // Said, not silent: the status names what the instance waits for.
+                assert_eq!(phase(p), Some(Phase::Pending));
+                let message = p.status.as_ref().unwrap().message.as_deref().unwrap();
+                assert!(message.contains("ns-db-pv"), "{message}");
             },
         },
         Case {

@@ -198,7 +198,12 @@ pub fn instance(
 fn paused_plan(mut plan: Plan, instance: &MySQL, deleting: bool) -> Plan {
     plan.finalizer = FinalizerChange::Keep;
     let previous = instance.status.as_ref();
-    let new = status::paused(previous, &instance.name_any(), deleting);
+    let new = status::paused(
+        previous,
+        &instance.name_any(),
+        instance.metadata.generation,
+        deleting,
+    );
     if previous != Some(&new) {
         if previous.and_then(|s| s.phase) != Some(crate::api::Phase::Paused) {
             plan.events.push(Notice::normal(
