@@ -282,6 +282,23 @@ where
     .map(|_| ())
 }
 
+/// Makes `owner` the object's only owner (its controller): garbage collection removes
+/// the object with it.
+pub fn set_owner<K: kube::Resource>(
+    obj: &mut K,
+    owner: &k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+) {
+    obj.meta_mut().owner_references = Some(vec![owner.clone()]);
+}
+
+pub fn is_owned_by<K: kube::Resource>(obj: &K, uid: &str) -> bool {
+    obj.meta()
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.uid == uid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@ pub const SHORT_WAIT: Duration = Duration::from_secs(3);
 pub const BLOCKED_WAIT: Duration = Duration::from_secs(60);
 /// The resync of a settled object.
 pub const SETTLED_WAIT: Duration = Duration::from_secs(3600);
+/// The safety net under a long step whose own events wake the object.
+pub const RUNNING_RECHECK: Duration = Duration::from_secs(60);
 
 /// What a plan waits for, in words for the log and the status message: something under
 /// way that a watch event or a short requeue will move on.
@@ -62,6 +64,9 @@ pub enum Next {
     Settled,
     /// Something we started is under way.
     Wait(Why),
+    /// A long step is under way (a backup Job): its own events wake the object, and a
+    /// look each minute is the safety net.
+    Running(Why),
     /// Only a person can move this on; what they should do.
     Blocked(Why),
     /// The spec cannot be acted on until it changes.
@@ -95,6 +100,10 @@ impl Next {
             Next::Wait(what) => {
                 tracing::debug!(object = key, "waiting: {what}");
                 Some(SHORT_WAIT)
+            }
+            Next::Running(what) => {
+                tracing::debug!(object = key, "running: {what}");
+                Some(RUNNING_RECHECK)
             }
             Next::Blocked(why) => {
                 tracing::warn!(object = key, "blocked: {why}");

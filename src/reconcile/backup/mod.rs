@@ -4,6 +4,8 @@
 
 mod dump;
 pub mod plan;
+#[cfg(test)]
+mod tests;
 mod verify;
 
 use std::sync::Arc;
@@ -55,7 +57,7 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
     {
         ctx.metrics.backup_finished(phase == BackupPhase::Succeeded);
     }
-    Ok(plan.next)
+    Ok(plan.next.action(&object_key(backup)))
 }
 
 pub fn error_policy(backup: Arc<MySQLBackup>, error: &Error, ctx: Arc<Context>) -> Action {

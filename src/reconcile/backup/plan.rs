@@ -1,10 +1,7 @@
 //! Plan for a MySQLBackup record: pure, from the record and what observe read.
 
-use std::time::Duration;
-
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use crate::api::EventReason;
@@ -16,14 +13,11 @@ use crate::api::{
 use crate::manifests;
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
-use crate::reconcile::SHORT_WAIT;
-use crate::reconcile::instance::plan::set_owner;
+use crate::reconcile::kube_ops::set_owner;
 use crate::reconcile::{Error, Result};
+use crate::reconcile::{Next, Why};
 use crate::render::{InstanceContext, Renderer};
 use crate::s3;
-
-/// A running backup is also woken by its Job's changes; this is the safety net.
-const RUNNING_RECHECK: Duration = Duration::from_secs(60);
 
 /// What the backup reconcile reads.
 #[derive(Clone, Debug, Default)]
@@ -56,7 +50,7 @@ pub struct BackupPlan {
     pub events: Vec<Notice>,
     /// The new status; None when it would not change.
     pub status: Option<MySQLBackupStatus>,
-    pub next: Action,
+    pub next: Next,
 }
 
 /// `job` runs this backup (rather than an earlier one).
@@ -104,7 +98,7 @@ pub fn plan(
                 writes.push(BackupWrite::DeleteJob(job_name.clone()));
                 format!("replacing the finished Job {job_name}")
             });
-            Action::requeue(SHORT_WAIT)
+            Next::wait(format!("Job {job_name} serves another backup"))
         }
         None => {
             let start = Start {
@@ -144,7 +138,7 @@ impl Start<'_> {
         status: &mut MySQLBackupStatus,
         writes: &mut Vec<BackupWrite>,
         events: &mut Vec<Notice>,
-    ) -> Result<Action> {
+    ) -> Result<Next> {
         let (names, now) = (self.names, self.now);
         let job_name = names.backup_job();
         Ok(
@@ -152,12 +146,12 @@ impl Start<'_> {
                 (None, _) => {
                     status.phase = Some(BackupPhase::Failed);
                     status.message = Some(format!("MySQL instance {} not found", names.name));
-                    Action::await_change()
+                    Next::Done
                 }
                 (Some(_), Some(restore)) if JobState::is_running(restore) => {
                     status.phase = Some(BackupPhase::Pending);
                     status.message = Some("waiting for the running restore to finish".into());
-                    Action::requeue(SHORT_WAIT)
+                    Next::wait("the running restore")
                 }
                 (Some(instance), _) if self.snapshot.bucket_keys_exist == Some(false) => {
                     let secret = instance
@@ -171,7 +165,7 @@ impl Start<'_> {
                         names.namespace
                     ));
                     status.completion_time = Some(now.to_string());
-                    Action::await_change()
+                    Next::Done
                 }
                 (Some(instance), _) => {
                     let job = backup_job(self.backup, instance, names, self.renderer, now, status)?;
@@ -186,8 +180,8 @@ impl Start<'_> {
                         EventReason::BackupStarted,
                         format!("Job {job_name} started"),
                     ));
-                    status.job_name = Some(job_name);
-                    Action::requeue(RUNNING_RECHECK)
+                    status.job_name = Some(job_name.clone());
+                    Next::Running(Why::new(format!("Job {job_name}")))
                 }
             },
         )
@@ -248,11 +242,11 @@ struct Outcome<'a> {
 
 impl Outcome<'_> {
     /// Records what the Job came to.
-    fn record(&self, status: &mut MySQLBackupStatus) -> Action {
+    fn record(&self, status: &mut MySQLBackupStatus) -> Next {
         match JobState::of(self.job) {
             JobState::Running => {
                 status.phase = Some(BackupPhase::Running);
-                return Action::requeue(RUNNING_RECHECK);
+                return Next::Running(Why::new(format!("Job {}", self.job.name_any())));
             }
             JobState::Succeeded => {
                 let report: TerminationReport = termination_report(self.pods).unwrap_or_default();
@@ -278,7 +272,7 @@ impl Outcome<'_> {
             }
         }
         status.completion_time = Some(self.now.to_string());
-        Action::await_change()
+        Next::Done
     }
 }
 

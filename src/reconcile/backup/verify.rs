@@ -3,8 +3,6 @@
 //! status. Asked for by a new value of the record's verify annotation (`kubectl mysql
 //! backup verify`, or spec.backup.verify for scheduled backups).
 
-use std::time::Duration;
-
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -22,14 +20,11 @@ use crate::api::{
 use crate::manifests::{self, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
-use crate::reconcile::instance::plan::set_owner;
 use crate::reconcile::kube_ops::job_pods;
+use crate::reconcile::kube_ops::set_owner;
 use crate::reconcile::{Error, Result};
-use crate::reconcile::{SHORT_WAIT, now_rfc3339};
+use crate::reconcile::{Next, Why, now_rfc3339};
 use crate::render::{InstanceContext, Renderer};
-
-/// A running verification is also woken by its Job's changes; this is the safety net.
-const RUNNING_RECHECK: Duration = Duration::from_secs(60);
 
 /// What a verification reads.
 #[derive(Clone, Debug, Default)]
@@ -46,7 +41,7 @@ pub async fn reconcile(backup: &MySQLBackup, request: &str, ctx: &Context) -> Re
     let snapshot = observe(backup, request, ctx).await?;
     let plan = plan(backup, request, &snapshot, &ctx.renderer, &now_rfc3339())?;
     apply(backup, &plan, ctx).await?;
-    Ok(plan.next)
+    Ok(plan.next.action(&crate::reconcile::object_key(backup)))
 }
 
 async fn observe(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<VerifySnapshot> {
@@ -118,16 +113,16 @@ pub fn plan(
                 writes.push(BackupWrite::DeleteJob(job_name.clone()));
                 format!("replacing the finished Job {job_name}")
             });
-            Action::requeue(SHORT_WAIT)
+            Next::wait(format!("Job {job_name} serves another request"))
         }
         None => match start(backup, request, snapshot, renderer, &names)? {
             Ok(job) => {
                 writes.push(BackupWrite::CreateJob(job));
-                Action::requeue(RUNNING_RECHECK)
+                Next::Running(Why::new(format!("Job {job_name}")))
             }
             Err(why) => {
                 verification = Verification::failed(request, why);
-                Action::await_change()
+                Next::Done
             }
         },
     };
@@ -157,31 +152,25 @@ pub fn plan(
 }
 
 /// What this request's Job came to: still running, the report, or why it failed.
-fn outcome(job: &Job, pods: &[Pod], request: &str) -> (Verification, Action) {
+fn outcome(job: &Job, pods: &[Pod], request: &str) -> (Verification, Next) {
     match JobState::of(job) {
         JobState::Running => (
             Verification {
                 request: request.to_string(),
                 ..Default::default()
             },
-            Action::requeue(RUNNING_RECHECK),
+            Next::Running(Why::new(format!("Job {}", job.name_any()))),
         ),
         JobState::Succeeded => {
             let report = terminated_messages(pods)
                 .filter_map(|(_, message)| message)
                 .find(|m| m.starts_with("verified"))
                 .unwrap_or_default();
-            (
-                Verification::from_report(request, &report),
-                Action::await_change(),
-            )
+            (Verification::from_report(request, &report), Next::Done)
         }
         JobState::Failed(message) => {
             let message = failure_message(pods).unwrap_or(message);
-            (
-                Verification::failed(request, message),
-                Action::await_change(),
-            )
+            (Verification::failed(request, message), Next::Done)
         }
     }
 }

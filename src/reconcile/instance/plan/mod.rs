@@ -28,6 +28,7 @@ use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::{Password, Snapshot};
 use crate::reconcile::instance::status::{self, BackupOutcome, Notice, Observed, PasswordState};
+pub use crate::reconcile::kube_ops::{is_owned_by, set_owner};
 use crate::reconcile::{Error, Result};
 use crate::reconcile::{Next, Step, rfc3339};
 use crate::render::{InstanceContext, Renderer};
@@ -267,16 +268,4 @@ fn latest_backup_outcome(backups: &[MySQLBackup]) -> Option<BackupOutcome> {
             message: status.message.unwrap_or_default(),
         }
     })
-}
-
-pub fn set_owner<K: Resource>(obj: &mut K, owner: &OwnerReference) {
-    obj.meta_mut().owner_references = Some(vec![owner.clone()]);
-}
-
-pub fn is_owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
-    obj.meta()
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.uid == uid)
 }

@@ -1,0 +1,442 @@
+//! The backup plan's table of cases: a record, what observe read, and what the plan
+//! must decide. Pure: no client, no clock.
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
+use serde_json::json;
+
+use super::plan::{BackupPlan, BackupSnapshot, BackupWrite, plan};
+use crate::api::keys::{BACKUP_ANNOTATION, OBJECT_ANNOTATION, annotation};
+use crate::api::{BackupPhase, EventReason, MySQL, MySQLBackup};
+use crate::reconcile::Next;
+use crate::render::Renderer;
+
+const NOW: &str = "2026-12-03T12:00:00Z";
+
+fn record(status: serde_json::Value) -> MySQLBackup {
+    serde_json::from_value(json!({
+        "apiVersion": "otus.homework/v1", "kind": "MySQLBackup",
+        "metadata": {"name": "db-1", "namespace": "ns", "uid": "b1",
+                     "creationTimestamp": "2026-12-03T11:59:00Z"},
+        "spec": {"instance": "db"},
+        "status": status,
+    }))
+    .unwrap()
+}
+
+fn new_record() -> MySQLBackup {
+    record(json!({}))
+}
+
+fn running_record() -> MySQLBackup {
+    record(json!({"phase": "Running", "jobName": "backup-db-job",
+                  "startTime": "2026-12-03T11:59:00Z", "message": "Job backup-db-job is dumping shop"}))
+}
+
+fn instance(backup: serde_json::Value) -> MySQL {
+    serde_json::from_value(json!({
+        "apiVersion": "otus.homework/v1", "kind": "MySQL",
+        "metadata": {"name": "db", "namespace": "ns", "uid": "i1"},
+        "spec": {"image": "mariadb:11", "database": "shop", "password": "x",
+                 "storage_size": "1Gi", "backup": backup},
+    }))
+    .unwrap()
+}
+
+fn on_volume() -> MySQL {
+    instance(serde_json::Value::Null)
+}
+
+fn to_bucket() -> MySQL {
+    instance(
+        json!({"storage": {"s3": {"endpoint": "http://s3:7070", "bucket": "b",
+        "prefix": "p", "credentialsSecret": {"name": "keys"}}}}),
+    )
+}
+
+#[derive(Clone, Copy)]
+enum State {
+    Running,
+    Complete,
+    Failed,
+}
+
+/// backup-db-job serving `backup`, in `state`.
+fn job(backup: &str, state: State, extra: &[(&str, &str)]) -> Job {
+    let mut annotations = serde_json::Map::new();
+    annotations.insert(BACKUP_ANNOTATION.into(), backup.into());
+    for (k, v) in extra {
+        annotations.insert((*k).into(), (*v).into());
+    }
+    let status = match state {
+        State::Running => json!({"active": 1}),
+        State::Complete => json!({"conditions": [{"type": "Complete", "status": "True"}]}),
+        State::Failed => json!({"conditions": [{"type": "Failed", "status": "True",
+            "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}),
+    };
+    serde_json::from_value(json!({
+        "metadata": {"name": "backup-db-job", "namespace": "ns", "annotations": annotations},
+        "status": status,
+    }))
+    .unwrap()
+}
+
+/// The Job's pod as it ended, with what it wrote to its termination log.
+fn pod(reason: &str, message: Option<&str>) -> Pod {
+    serde_json::from_value(json!({
+        "status": {"containerStatuses": [{"name": "backup", "image": "", "imageID": "",
+            "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": if reason == "Completed" { 0 } else { 1 },
+                                     "reason": reason, "message": message}}}]},
+    }))
+    .unwrap()
+}
+
+fn restore_job(running: bool) -> Job {
+    let status = if running {
+        json!({"active": 1})
+    } else {
+        json!({"conditions": [{"type": "Complete", "status": "True"}]})
+    };
+    serde_json::from_value(json!({"metadata": {"name": "restore-db-job"}, "status": status}))
+        .unwrap()
+}
+
+struct Case {
+    name: &'static str,
+    record: MySQLBackup,
+    snapshot: BackupSnapshot,
+    check: fn(&BackupPlan),
+}
+
+fn phase(plan: &BackupPlan) -> Option<BackupPhase> {
+    plan.status.as_ref()?.phase
+}
+
+fn message(plan: &BackupPlan) -> String {
+    plan.status
+        .as_ref()
+        .and_then(|s| s.message.clone())
+        .unwrap_or_default()
+}
+
+fn events(plan: &BackupPlan) -> Vec<EventReason> {
+    plan.events.iter().map(|e| e.reason).collect()
+}
+
+fn created(plan: &BackupPlan) -> Vec<&Job> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            BackupWrite::CreateJob(job) => Some(job),
+            BackupWrite::DeleteJob(_) => None,
+        })
+        .collect()
+}
+
+fn deleted(plan: &BackupPlan) -> Vec<&str> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            BackupWrite::DeleteJob(name) => Some(name.as_str()),
+            BackupWrite::CreateJob(_) => None,
+        })
+        .collect()
+}
+
+fn env_of(job: &Job, name: &str) -> Option<String> {
+    let pod = job.spec.as_ref()?.template.spec.as_ref()?;
+    pod.containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten())
+        .flat_map(|c| c.env.iter().flatten())
+        .find(|e| e.name == name)?
+        .value
+        .clone()
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "a new record starts backup-NAME-job, owned by the record",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(on_volume()),
+                ..Default::default()
+            },
+            check: |p| {
+                let jobs = created(p);
+                assert_eq!(jobs.len(), 1);
+                assert_eq!(jobs[0].name_any(), "backup-db-job");
+                assert_eq!(
+                    annotation(&jobs[0].metadata, BACKUP_ANNOTATION),
+                    Some("db-1")
+                );
+                assert_eq!(jobs[0].owner_references()[0].uid, "b1");
+                assert_eq!(phase(p), Some(BackupPhase::Running));
+                assert_eq!(events(p), vec![EventReason::BackupStarted]);
+                assert!(matches!(p.next, Next::Running(_)));
+            },
+        },
+        Case {
+            name: "a record whose instance is gone fails at once and says so",
+            record: new_record(),
+            snapshot: BackupSnapshot::default(),
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert_eq!(phase(p), Some(BackupPhase::Failed));
+                assert_eq!(message(p), "MySQL instance db not found");
+                assert_eq!(events(p), vec![EventReason::BackupFailed]);
+                assert_eq!(p.next, Next::Done);
+            },
+        },
+        Case {
+            name: "a running restore is waited for, nothing started",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(on_volume()),
+                restore_job: Some(restore_job(true)),
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert_eq!(phase(p), Some(BackupPhase::Pending));
+                assert!(events(p).is_empty());
+                assert!(matches!(p.next, Next::Wait(_)));
+            },
+        },
+        Case {
+            name: "a finished restore does not hold the backup",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(on_volume()),
+                restore_job: Some(restore_job(false)),
+                ..Default::default()
+            },
+            check: |p| {
+                assert_eq!(created(p).len(), 1);
+                assert_eq!(phase(p), Some(BackupPhase::Running));
+            },
+        },
+        Case {
+            name: "a bucket whose keys' Secret is missing fails, naming the Secret",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(to_bucket()),
+                bucket_keys_exist: Some(false),
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert_eq!(phase(p), Some(BackupPhase::Failed));
+                assert!(message(p).contains("Secret keys"), "{}", message(p));
+                assert_eq!(
+                    p.status.as_ref().unwrap().completion_time.as_deref(),
+                    Some(NOW)
+                );
+                assert_eq!(events(p), vec![EventReason::BackupFailed]);
+            },
+        },
+        Case {
+            name: "a backup to a bucket goes under the prefix, named by the record's creation",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(to_bucket()),
+                bucket_keys_exist: Some(true),
+                ..Default::default()
+            },
+            check: |p| {
+                let jobs = created(p);
+                assert_eq!(jobs.len(), 1);
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.bucket.as_deref(), Some("b"));
+                assert_eq!(
+                    status.key.as_deref(),
+                    Some("p/ns/db/20261203-115900.sql.gz")
+                );
+                assert_eq!(
+                    annotation(&jobs[0].metadata, OBJECT_ANNOTATION),
+                    Some("s3://b/p/ns/db/20261203-115900.sql.gz")
+                );
+            },
+        },
+        Case {
+            name: "no secret lands in the Job: the keys come from the Secret by reference",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(to_bucket()),
+                bucket_keys_exist: Some(true),
+                ..Default::default()
+            },
+            check: |p| {
+                let job = created(p)[0];
+                assert_eq!(env_of(job, "AWS_SECRET_ACCESS_KEY"), None);
+                let text = serde_json::to_string(job).unwrap();
+                assert!(!text.contains("\"x\""), "the password is not inlined");
+            },
+        },
+        Case {
+            name: "a running Job of this record: no write, a look each minute",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Running, &[])),
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert!(p.events.is_empty());
+                assert!(p.status.is_none(), "unchanged status is not written");
+                assert!(matches!(p.next, Next::Running(_)));
+            },
+        },
+        Case {
+            name: "a succeeded Job: the report's file, size and checksum are recorded",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Complete, &[])),
+                job_pods: vec![pod(
+                    "Completed",
+                    Some(r#"{"file":"/backup/db-1.sql","sizeBytes":1234,"sha256":"abc"}"#),
+                )],
+                ..Default::default()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.phase, Some(BackupPhase::Succeeded));
+                assert_eq!(status.file.as_deref(), Some("/backup/db-1.sql"));
+                assert_eq!(status.size_bytes, Some(1234));
+                assert_eq!(status.sha256.as_deref(), Some("abc"));
+                assert_eq!(status.completion_time.as_deref(), Some(NOW));
+                assert_eq!(events(p), vec![EventReason::BackupSucceeded]);
+                assert_eq!(p.next, Next::Done);
+            },
+        },
+        Case {
+            name: "a succeeded Job to a bucket keeps its key and records no file",
+            record: record(json!({"phase": "Running", "bucket": "b",
+                                  "key": "p/ns/db/20261203-115900.sql.gz"})),
+            snapshot: BackupSnapshot {
+                job: Some(job(
+                    "db-1",
+                    State::Complete,
+                    &[(OBJECT_ANNOTATION, "s3://b/p/ns/db/20261203-115900.sql.gz")],
+                )),
+                job_pods: vec![pod("Completed", Some(r#"{"sizeBytes":99,"sha256":"def"}"#))],
+                ..Default::default()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.phase, Some(BackupPhase::Succeeded));
+                assert_eq!(status.file, None);
+                assert_eq!(
+                    status.key.as_deref(),
+                    Some("p/ns/db/20261203-115900.sql.gz")
+                );
+                assert_eq!(status.sha256.as_deref(), Some("def"));
+            },
+        },
+        Case {
+            name: "a failed Job: the pod's own line is the message",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Failed, &[])),
+                job_pods: vec![pod(
+                    "Error",
+                    Some("mysqldump: Got error: 1045: Access denied for user 'root'"),
+                )],
+                ..Default::default()
+            },
+            check: |p| {
+                assert_eq!(phase(p), Some(BackupPhase::Failed));
+                assert!(message(p).contains("Access denied"), "{}", message(p));
+                assert_eq!(events(p), vec![EventReason::BackupFailed]);
+                assert_eq!(p.next, Next::Done);
+            },
+        },
+        Case {
+            name: "a failed Job without a line from its pod says the Job's reason",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Failed, &[])),
+                job_pods: vec![pod("OOMKilled", None)],
+                ..Default::default()
+            },
+            check: |p| {
+                assert_eq!(phase(p), Some(BackupPhase::Failed));
+                assert!(message(p).contains("OOMKilled"), "{}", message(p));
+            },
+        },
+        Case {
+            name: "backup-NAME-job still runs another record's backup: wait, touch nothing",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-0", State::Running, &[])),
+                instance: Some(on_volume()),
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert_eq!(phase(p), Some(BackupPhase::Pending));
+                assert!(message(p).contains("running Job backup-db-job"));
+                assert!(matches!(p.next, Next::Wait(_)));
+            },
+        },
+        Case {
+            name: "backup-NAME-job finished another record's backup: it goes first",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-0", State::Complete, &[])),
+                instance: Some(on_volume()),
+                ..Default::default()
+            },
+            check: |p| {
+                assert_eq!(deleted(p), vec!["backup-db-job"]);
+                assert!(created(p).is_empty());
+                assert!(matches!(p.next, Next::Wait(_)));
+            },
+        },
+        Case {
+            name: "a finish already recorded publishes no second Event",
+            record: record(json!({"phase": "Succeeded", "message": "backup completed",
+                                  "completionTime": NOW, "jobName": "backup-db-job",
+                                  "file": "/backup/db-1.sql"})),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Complete, &[])),
+                job_pods: vec![pod("Completed", None)],
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.events.is_empty(), "{:?}", events(p));
+            },
+        },
+        Case {
+            name: "a Job that ran but has not been recorded yet: the record catches up",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                job: Some(job("db-1", State::Complete, &[])),
+                job_pods: vec![pod("Completed", None)],
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(created(p).is_empty(), "never a second Job for one record");
+                assert_eq!(phase(p), Some(BackupPhase::Succeeded));
+                assert_eq!(
+                    p.status.as_ref().unwrap().job_name.as_deref(),
+                    Some("backup-db-job")
+                );
+            },
+        },
+    ]
+}
+
+#[test]
+fn backup_plan_table() {
+    let renderer = Renderer::embedded();
+    for case in cases() {
+        let planned = plan(&case.record, &case.snapshot, &renderer, NOW).unwrap();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (case.check)(&planned)));
+        assert!(result.is_ok(), "case failed: {}", case.name);
+    }
+}
