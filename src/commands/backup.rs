@@ -72,23 +72,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
 
     if args.list {
-        // A typo'd name must not look like an instance without backups; records of
-        // an instance that is gone are still listed.
-        let instance = Api::<MySQL>::namespaced(target.client.clone(), &ns)
-            .get_opt(&name)
-            .await
-            .map_err(|e| explain(e, &format!("reading MySQL {name}")))?;
-        let records = backups
-            .list(
-                &ListParams::default()
-                    .labels(&format!("{INSTANCE_LABEL}={name}"))
-                    .limit(1),
-            )
-            .await
-            .map_err(|e| explain(e, "listing backups"))?;
-        if instance.is_none() && records.items.is_empty() {
-            anyhow::bail!("MySQL {name} not found in namespace {ns}, and no backups of it");
-        }
+        check_listable(&target.client, &backups, &name, &ns).await?;
         return list(&backups, &name, args.output).await;
     }
     let record = MySQLBackup::record(
@@ -144,6 +128,32 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         println!("backup {name} succeeded");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A typo'd name must not look like an instance without backups; the records of an
+/// instance that is gone are still listed.
+async fn check_listable(
+    client: &kube::Client,
+    backups: &Api<MySQLBackup>,
+    name: &str,
+    ns: &str,
+) -> anyhow::Result<()> {
+    let instance = Api::<MySQL>::namespaced(client.clone(), ns)
+        .get_opt(name)
+        .await
+        .map_err(|e| explain(e, &format!("reading MySQL {name}")))?;
+    let records = backups
+        .list(
+            &ListParams::default()
+                .labels(&format!("{INSTANCE_LABEL}={name}"))
+                .limit(1),
+        )
+        .await
+        .map_err(|e| explain(e, "listing backups"))?;
+    if instance.is_none() && records.items.is_empty() {
+        anyhow::bail!("MySQL {name} not found in namespace {ns}, and no backups of it");
+    }
+    Ok(())
 }
 
 /// `--list`: the instance's backups, oldest first.

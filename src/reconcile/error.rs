@@ -43,6 +43,12 @@ pub enum Error {
 
     #[error("object has no {0}")]
     MissingField(&'static str),
+
+    /// The plan needs a read that observe did not make: observe and the plan disagree
+    /// about what a decision rests on (or a test's snapshot describes a world observe
+    /// never produces). Never taken for "absent".
+    #[error("the plan needs {0}, which observe did not read")]
+    NotObserved(&'static str),
 }
 
 impl Error {
@@ -55,6 +61,7 @@ impl Error {
             Error::Status { .. } => "status",
             Error::Finalizer { .. } => "finalizer",
             Error::MissingField(_) => "invalid_object",
+            Error::NotObserved(_) => "not_observed",
         }
     }
 

@@ -8,9 +8,9 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeCl
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
-use super::plan::{self, RestoreWanted};
+use super::plan::{Reads, RestoreWanted};
 use super::snapshot::{
-    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, PasswordUnreadable,
+    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, PasswordUnreadable, Read,
     Snapshot,
 };
 use crate::api::keys::{INSTANCE_LABEL, PASSWORD_KEY};
@@ -38,23 +38,24 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
     let caches = &ctx.caches;
     let backups = cached_backups_of(caches, &names);
-    let pending_credentials = if plan::password_settled(instance) {
-        None
-    } else {
-        read_password(ctx, &secrets, &names.pending_credentials_secret()).await?
-    };
-    let (restore_job, restore_source, restore_failure) =
-        restore_inputs(instance, ctx, &names, &backups).await?;
+    let volumes = live_volumes(instance, ctx, &names).await?;
+    // What this reconcile's decisions rest on beyond the reads above, decided once.
+    let reads = Reads::for_instance(instance, &backups, &volumes);
+    let pending_credentials = Read::when(
+        reads.pending_credentials,
+        read_password(ctx, &secrets, &names.pending_credentials_secret()),
+    )
+    .await?;
+    let restore = restore_inputs(&reads.restore, ctx, &names).await?;
     let (credentials, credentials_outdated) =
         credentials_facts(ctx, &secrets, &names.credentials_secret()).await?;
-    let volumes = live_volumes(instance, ctx, &names).await?;
-    let (scan_job, scan_report) = if plan::wants_scan(instance, &backups, &volumes) {
+    let (scan_job, scan_report) = if reads.scan {
         scan_inputs(ctx, &names).await?
     } else {
-        (None, None)
+        (Read::Skipped, Read::Skipped)
     };
     let bucket_dumps = match instance.spec.backup_bucket() {
-        Some(storage) if plan::wants_bucket_listing(instance, &backups) => Some(
+        Some(storage) if reads.bucket_listing => Read::Done(
             bucket::find_dumps(ctx, ns, &names.name, storage)
                 .await
                 .map_err(|failure| ListingFailed {
@@ -62,12 +63,12 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
                     retry: matches!(failure, bucket::Failure::Transient(_)),
                 }),
         ),
-        _ => None,
+        _ => Read::Skipped,
     };
-    let nodes = if plan::creates_host_path_volume(instance, &volumes) {
-        caches.nodes.state().iter().map(|n| (**n).clone()).collect()
+    let nodes = if reads.nodes {
+        Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
     } else {
-        Vec::new()
+        Read::Skipped
     };
     Ok(Snapshot {
         desired_password: desired_password(instance, &secrets).await?,
@@ -75,9 +76,9 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         credentials_outdated,
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
-        restore_job,
-        restore_source,
-        restore_failure,
+        restore_job: restore.job,
+        restore_source: restore.source,
+        restore_failure: restore.failure,
         scan_job,
         scan_report,
         bucket_dumps,
@@ -160,17 +161,29 @@ fn is_data_volume_of(pv: &PersistentVolume, names: &InstanceNames) -> bool {
     labelled && claimed_here
 }
 
-/// The restore Job and the backup it would load, read only while a restore is wanted.
-/// The Job falls back to the API server: the course's operator left its restore Job
-/// unlabelled, and it must be seen to be replaced.
+/// What a wanted restore rests on.
+struct RestoreInputs {
+    job: Read<Option<Job>>,
+    source: Read<Option<MySQLBackup>>,
+    failure: Read<Option<String>>,
+}
+
+/// The restore Job, and the backup it would load (before the Job exists) or why it
+/// failed (once it has), read only while a restore is wanted. The Job falls back to the
+/// API server: the course's operator left its restore Job unlabelled, and it must be
+/// seen to be replaced.
 async fn restore_inputs(
-    instance: &MySQL,
+    wanted: &RestoreWanted,
     ctx: &Context,
     names: &InstanceNames,
-    backups: &[MySQLBackup],
-) -> Result<(Option<Job>, Option<MySQLBackup>, Option<String>)> {
-    let RestoreWanted::Run { backup, .. } = plan::wanted_restore(instance, backups) else {
-        return Ok((None, None, None));
+) -> Result<RestoreInputs> {
+    let mut inputs = RestoreInputs {
+        job: Read::Skipped,
+        source: Read::Skipped,
+        failure: Read::Skipped,
+    };
+    let RestoreWanted::Run { backup, .. } = wanted else {
+        return Ok(inputs);
     };
     let ns = names.namespace.as_str();
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
@@ -184,47 +197,53 @@ async fn restore_inputs(
     if let Some(found) = &job {
         // A failed restore says why in its pod (a bad checksum, a load error); the
         // Job's own condition only counts attempts.
-        if matches!(JobState::of(found), JobState::Failed(_)) {
+        let failed = matches!(JobState::of(found), JobState::Failed(_));
+        inputs.failure = Read::when(failed, async {
             let pods = job_pods(&ctx.client, ns, &names.restore_job())
                 .await
                 .map_err(Error::observe(format!(
                     "the pods of Job {}",
                     names.restore_job()
                 )))?;
-            return Ok((job, None, failure_message(&pods)));
-        }
-        return Ok((job, None, None));
+            Ok::<_, Error>(failure_message(&pods))
+        })
+        .await?;
+        inputs.job = Read::Done(job);
+        return Ok(inputs);
     }
+    inputs.job = Read::Done(None);
     // A backup that just finished may not be in the cache as Succeeded yet; a stale
     // "not succeeded" here would fail the restore for good, so ask the server.
-    let source = match cached(&ctx.caches.backups, Some(ns), &backup) {
+    let source = match cached(&ctx.caches.backups, Some(ns), backup) {
         Some(found) if found.succeeded() => Some(found),
         _ => Api::<MySQLBackup>::namespaced(ctx.client.clone(), ns)
-            .get_opt(&backup)
+            .get_opt(backup)
             .await
             .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
     };
-    Ok((None, source, None))
+    inputs.source = Read::Done(source);
+    Ok(inputs)
 }
 
 /// `scan-NAME-job`, and once it succeeded, what its pod reported.
 async fn scan_inputs(
     ctx: &Context,
     names: &InstanceNames,
-) -> Result<(Option<Job>, Option<ScanReport>)> {
+) -> Result<(Read<Option<Job>>, Read<Option<ScanReport>>)> {
     let ns = names.namespace.as_str();
     let job = cached(&ctx.caches.jobs, Some(ns), &names.scan_job());
-    let Some(found) = &job else {
-        return Ok((None, None));
-    };
-    if JobState::of(found) != JobState::Succeeded {
-        return Ok((job, None));
-    }
+    let succeeded = job
+        .as_ref()
+        .is_some_and(|found| JobState::of(found) == JobState::Succeeded);
     let scan = names.scan_job();
-    let pods = job_pods(&ctx.client, ns, &scan)
-        .await
-        .map_err(Error::observe(format!("the pods of Job {scan}")))?;
-    Ok((job, termination_report(&pods)))
+    let report = Read::when(succeeded, async {
+        let pods = job_pods(&ctx.client, ns, &scan)
+            .await
+            .map_err(Error::observe(format!("the pods of Job {scan}")))?;
+        Ok::<_, Error>(termination_report(&pods))
+    })
+    .await?;
+    Ok((Read::Done(job), report))
 }
 
 async fn live_volumes(

@@ -18,6 +18,38 @@ pub struct LiveVolumes {
     pub backup_pvc: Option<PersistentVolumeClaim>,
 }
 
+/// A read that observe makes only while a decision rests on it, and says whether it
+/// made it: a skipped read is never the same as "absent".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Read<T> {
+    /// Not read: no decision of this reconcile rests on it.
+    Skipped,
+    Done(T),
+}
+
+impl<T> Read<T> {
+    /// What was read, for a step that rests on it; an error naming the read when
+    /// observe skipped it.
+    pub fn needed(&self, what: &'static str) -> crate::reconcile::Result<&T> {
+        match self {
+            Read::Done(value) => Ok(value),
+            Read::Skipped => Err(crate::reconcile::Error::NotObserved(what)),
+        }
+    }
+
+    /// Reads only when `wanted`.
+    pub async fn when<F, E>(wanted: bool, read: F) -> Result<Self, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
+        Ok(if wanted {
+            Read::Done(read.await?)
+        } else {
+            Read::Skipped
+        })
+    }
+}
+
 /// What the instance's reconcile decides from, besides the instance itself.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -28,26 +60,28 @@ pub struct Snapshot {
     pub credentials: Option<Fingerprint>,
     /// `NAME-credentials` lacks the client option file (written by an earlier version).
     pub credentials_outdated: bool,
-    /// `NAME-credentials-next`, read only while the status is not settled on Synced.
-    pub pending_credentials: Option<Password>,
+    /// `NAME-credentials-next`, read only while the status is not settled on Synced
+    /// (once it is, there is no change in flight to have left one).
+    pub pending_credentials: Read<Option<Password>>,
     pub password_job: Option<Job>,
     /// `restore-NAME-job`, read only while a restore is wanted.
-    pub restore_job: Option<Job>,
+    pub restore_job: Read<Option<Job>>,
     /// The line a failed restore Job's pod left, read only once it failed.
-    pub restore_failure: Option<String>,
+    pub restore_failure: Read<Option<String>>,
     /// The backup a wanted restore loads, read only before its Job exists.
-    pub restore_source: Option<MySQLBackup>,
+    pub restore_source: Read<Option<MySQLBackup>>,
     /// `scan-NAME-job` and what it found, read only while a new instance with no
-    /// record looks for dumps on an older backup volume.
-    pub scan_job: Option<Job>,
-    pub scan_report: Option<ScanReport>,
+    /// record looks for dumps on an older backup volume; the report only once the
+    /// Job succeeded.
+    pub scan_job: Read<Option<Job>>,
+    pub scan_report: Read<Option<ScanReport>>,
     /// The complete dumps in the bucket, listed only while a new instance whose
     /// backups go to a bucket has no record to start from; or why listing failed.
-    pub bucket_dumps: Option<std::result::Result<Vec<crate::s3::Listed>, ListingFailed>>,
+    pub bucket_dumps: Read<std::result::Result<Vec<crate::s3::Listed>, ListingFailed>>,
     pub volumes: LiveVolumes,
     /// The cluster's nodes, read only when a hostPath volume is about to be created and
     /// must be pinned to one of them.
-    pub nodes: Vec<Node>,
+    pub nodes: Read<Vec<Node>>,
     pub service: Option<Service>,
     pub deployment: Option<Deployment>,
     /// This instance's backup records.

@@ -14,8 +14,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference,
 use kube::ResourceExt;
 
 use super::plan::{self, FinalizerChange, Kind, Plan, Write};
-use super::snapshot::{DeletionSnapshot, LiveVolumes, Password, PasswordUnreadable, Snapshot};
-use crate::api::EventReason;
+use super::plan::{Reads, RestoreWanted};
+use super::snapshot::{
+    DeletionSnapshot, LiveVolumes, Password, PasswordUnreadable, Read, Snapshot,
+};
 use crate::api::keys::{
     BACKUP_ANNOTATION, FINALIZER, INSTANCE_UID_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
     RESTORE_FROM_ANNOTATION, RESTORE_REQUEST_ANNOTATION, RESTORE_TOKEN_ANNOTATION,
@@ -26,6 +28,7 @@ use crate::api::{
     MySQLBackup, MySQLBackupStatus, MySQLSpec, MySQLStatus, Phase, Reason, ScanReport,
     SecretKeyRef,
 };
+use crate::api::{EventReason, JobState};
 use crate::manifests::password_fingerprint;
 use crate::names::InstanceNames;
 use crate::reconcile::Next;
@@ -180,21 +183,21 @@ fn snapshot() -> Snapshot {
         desired_password: Ok(Password(PASSWORD.into())),
         credentials: Some(Password(PASSWORD.into()).fingerprint()),
         credentials_outdated: false,
-        pending_credentials: None,
+        pending_credentials: Read::Done(None),
         password_job: None,
-        restore_job: None,
-        restore_source: None,
-        scan_job: None,
-        scan_report: None,
-        bucket_dumps: None,
-        restore_failure: None,
+        restore_job: Read::Done(None),
+        restore_source: Read::Done(None),
+        scan_job: Read::Done(None),
+        scan_report: Read::Done(None),
+        bucket_dumps: Read::Skipped,
+        restore_failure: Read::Done(None),
         volumes: LiveVolumes {
             data_pv: Some(volume(&n.data_pv(), "Bound")),
             backup_pv: Some(volume(&n.backup_pv(), "Bound")),
             data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv())),
             backup_pvc: Some(claim(&n.backup_pvc(), "1Gi", &n.backup_pv())),
         },
-        nodes: Vec::new(),
+        nodes: Read::Done(Vec::new()),
         service: Some(Service {
             metadata: owned("db"),
             ..Default::default()
@@ -206,6 +209,56 @@ fn snapshot() -> Snapshot {
 }
 
 /// A brand-new instance: nothing exists yet.
+/// A read that found something.
+fn read_some<T>(value: T) -> Read<Option<T>> {
+    Read::Done(Some(value))
+}
+
+/// The snapshot as observe would hand it over for `instance`: what observe would not
+/// read is Skipped, so a fixture cannot describe a world observe never produces, and a
+/// plan that needs a read observe skipped fails loudly (`Error::NotObserved`).
+fn as_observed(instance: &MySQL, mut s: Snapshot) -> Snapshot {
+    let reads = Reads::for_instance(instance, &s.backups, &s.volumes);
+    if !reads.pending_credentials {
+        s.pending_credentials = Read::Skipped;
+    }
+    if matches!(reads.restore, RestoreWanted::Run { .. }) {
+        let job = match &s.restore_job {
+            Read::Done(job) => job.clone(),
+            Read::Skipped => None,
+        };
+        s.restore_job = Read::Done(job.clone());
+        match &job {
+            Some(job) => {
+                s.restore_source = Read::Skipped;
+                if !matches!(JobState::of(job), JobState::Failed(_)) {
+                    s.restore_failure = Read::Skipped;
+                }
+            }
+            None => s.restore_failure = Read::Skipped,
+        }
+    } else {
+        s.restore_job = Read::Skipped;
+        s.restore_source = Read::Skipped;
+        s.restore_failure = Read::Skipped;
+    }
+    let scan_succeeded =
+        matches!(&s.scan_job, Read::Done(Some(job)) if JobState::of(job) == JobState::Succeeded);
+    if !reads.scan {
+        s.scan_job = Read::Skipped;
+        s.scan_report = Read::Skipped;
+    } else if !scan_succeeded {
+        s.scan_report = Read::Skipped;
+    }
+    if !reads.bucket_listing {
+        s.bucket_dumps = Read::Skipped;
+    }
+    if !reads.nodes {
+        s.nodes = Read::Skipped;
+    }
+    s
+}
+
 fn empty_snapshot() -> Snapshot {
     Snapshot {
         credentials: None,
@@ -386,7 +439,8 @@ fn pinned_volumes(plan: &Plan) -> Vec<(String, Option<String>)> {
 // ---- reading a plan ----
 
 fn plan_for(instance: &MySQL, snapshot: &Snapshot) -> Plan {
-    plan::instance(instance, snapshot, &Renderer::embedded(), at(NOW)).unwrap()
+    let observed = as_observed(instance, snapshot.clone());
+    plan::instance(instance, &observed, &Renderer::embedded(), at(NOW)).unwrap()
 }
 
 fn created_jobs(plan: &Plan) -> Vec<&Job> {
@@ -533,7 +587,7 @@ fn discovery_cases() -> Vec<Case> {
             name: "found where they lie: a running scan is waited for",
             instance: instance(),
             snapshot: Snapshot {
-                scan_job: Some(scan_job(Outcome::Running)),
+                scan_job: Read::Done(Some(scan_job(Outcome::Running))),
                 ..records_lost()
             },
             check: |p| {
@@ -545,8 +599,8 @@ fn discovery_cases() -> Vec<Case> {
             name: "found where they lie: complete dumps are recorded, the newest older one restored",
             instance: instance(),
             snapshot: Snapshot {
-                scan_job: Some(scan_job(Outcome::Succeeded)),
-                scan_report: Some(ScanReport {
+                scan_job: Read::Done(Some(scan_job(Outcome::Succeeded))),
+                scan_report: read_some(ScanReport {
                     dumps: vec![
                         found(
                             "db-20261124-110000.sql",
@@ -597,8 +651,8 @@ fn discovery_cases() -> Vec<Case> {
             name: "found where they lie: the course's dump has no checksum; loaded unverified",
             instance: instance(),
             snapshot: Snapshot {
-                scan_job: Some(scan_job(Outcome::Succeeded)),
-                scan_report: Some(ScanReport {
+                scan_job: Read::Done(Some(scan_job(Outcome::Succeeded))),
+                scan_report: read_some(ScanReport {
                     dumps: vec![found("db-dump.sql", "2026-11-20T10:00:00Z", true, None)],
                 }),
                 ..records_lost()
@@ -617,8 +671,8 @@ fn discovery_cases() -> Vec<Case> {
             name: "found where they lie: an empty volume starts the instance empty",
             instance: instance(),
             snapshot: Snapshot {
-                scan_job: Some(scan_job(Outcome::Succeeded)),
-                scan_report: Some(ScanReport::default()),
+                scan_job: Read::Done(Some(scan_job(Outcome::Succeeded))),
+                scan_report: Read::Done(Some(ScanReport::default())),
                 ..records_lost()
             },
             check: |p| {
@@ -633,8 +687,8 @@ fn discovery_cases() -> Vec<Case> {
             name: "found where they lie: a scan that succeeded without its report fails, never 'nothing to restore'",
             instance: instance(),
             snapshot: Snapshot {
-                scan_job: Some(scan_job(Outcome::Succeeded)),
-                scan_report: None,
+                scan_job: Read::Done(Some(scan_job(Outcome::Succeeded))),
+                scan_report: Read::Done(None),
                 ..records_lost()
             },
             check: |p| {
@@ -655,7 +709,10 @@ fn discovery_cases() -> Vec<Case> {
                         .record("ns", "db")
                         .unwrap(),
                 ],
-                restore_job: Some(restore_job(Outcome::Succeeded, &format!("create@{UID}"))),
+                restore_job: Read::Done(Some(restore_job(
+                    Outcome::Succeeded,
+                    &format!("create@{UID}"),
+                ))),
                 ..records_lost()
             },
             check: |p| {
@@ -696,7 +753,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_source: Some(earlier.clone()),
+                restore_source: Read::Done(Some(earlier.clone())),
                 ..snapshot()
             },
             check: |p| {
@@ -723,7 +780,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![newer.clone()],
-                restore_source: Some(newer),
+                restore_source: Read::Done(Some(newer)),
                 ..snapshot()
             },
             check: |p| {
@@ -738,7 +795,7 @@ fn restore_cases() -> Vec<Case> {
             name: "restore on create: --restore-from another instance's backup mounts its claim",
             instance: annotated(instance(), RESTORE_FROM_ANNOTATION, "shop-1"),
             snapshot: Snapshot {
-                restore_source: Some(backup(
+                restore_source: read_some(backup(
                     "shop-1",
                     "shop",
                     BackupPhase::Succeeded,
@@ -766,7 +823,7 @@ fn restore_cases() -> Vec<Case> {
             name: "restore on create: --restore-from a backup that did not succeed fails, once",
             instance: annotated(instance(), RESTORE_FROM_ANNOTATION, "shop-1"),
             snapshot: Snapshot {
-                restore_source: Some(backup(
+                restore_source: read_some(backup(
                     "shop-1",
                     "shop",
                     BackupPhase::Failed,
@@ -788,7 +845,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_job: Some(restore_job(Outcome::Running, &create_token)),
+                restore_job: Read::Done(Some(restore_job(Outcome::Running, &create_token))),
                 ..snapshot()
             },
             check: |p| {
@@ -805,7 +862,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_job: Some(restore_job(Outcome::Succeeded, &create_token)),
+                restore_job: Read::Done(Some(restore_job(Outcome::Succeeded, &create_token))),
                 ..snapshot()
             },
             check: |p| {
@@ -821,7 +878,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_job: Some(restore_job(Outcome::Failed, &create_token)),
+                restore_job: Read::Done(Some(restore_job(Outcome::Failed, &create_token))),
                 ..snapshot()
             },
             check: |p| {
@@ -837,7 +894,7 @@ fn restore_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_job: Some(restore_job(Outcome::Succeeded, "create@older-uid")),
+                restore_job: Read::Done(Some(restore_job(Outcome::Succeeded, "create@older-uid"))),
                 ..snapshot()
             },
             check: |p| {
@@ -852,7 +909,7 @@ fn restore_cases() -> Vec<Case> {
             instance: annotated(instance(), RESTORE_REQUEST_ANNOTATION, "db-1@2"),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_job: Some(restore_job(Outcome::Running, "db-1@1")),
+                restore_job: Read::Done(Some(restore_job(Outcome::Running, "db-1@1"))),
                 ..snapshot()
             },
             check: |p| {
@@ -865,7 +922,7 @@ fn restore_cases() -> Vec<Case> {
             instance: settled(instance()),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_source: Some(earlier.clone()),
+                restore_source: Read::Done(Some(earlier.clone())),
                 ..snapshot()
             },
             check: |p| {
@@ -881,7 +938,7 @@ fn restore_cases() -> Vec<Case> {
             instance: annotated(settled(instance()), RESTORE_REQUEST_ANNOTATION, "db-1@42"),
             snapshot: Snapshot {
                 backups: vec![earlier.clone()],
-                restore_source: Some(earlier.clone()),
+                restore_source: Read::Done(Some(earlier.clone())),
                 ..snapshot()
             },
             check: |p| {
@@ -898,7 +955,7 @@ fn restore_cases() -> Vec<Case> {
             instance: annotated(settled(instance()), RESTORE_REQUEST_ANNOTATION, "db-1@42"),
             snapshot: Snapshot {
                 backups: vec![earlier],
-                restore_job: Some(restore_job(Outcome::Succeeded, "db-1@42")),
+                restore_job: Read::Done(Some(restore_job(Outcome::Succeeded, "db-1@42"))),
                 ..snapshot()
             },
             check: |p| {
@@ -1029,7 +1086,7 @@ fn password_cases() -> Vec<Case> {
                 &[(ConditionType::PasswordSynced, Reason::Changing)],
             ),
             snapshot: Snapshot {
-                pending_credentials: Some(Password("new-secret".into())),
+                pending_credentials: Read::Done(Some(Password("new-secret".into()))),
                 ..snapshot()
             },
             check: |p| {
@@ -1243,7 +1300,7 @@ fn volume_cases() -> Vec<Case> {
             name: "nodes: new hostPath volumes are pinned together to a node that takes pods",
             instance: instance(),
             snapshot: Snapshot {
-                nodes: nodes_with_one_good(),
+                nodes: Read::Done(nodes_with_one_good()),
                 ..empty_snapshot()
             },
             check: |p| {
@@ -1262,7 +1319,7 @@ fn volume_cases() -> Vec<Case> {
             name: "nodes: a re-created instance's data volume follows its backup volume",
             instance: instance(),
             snapshot: Snapshot {
-                nodes: nodes_with_one_good(),
+                nodes: Read::Done(nodes_with_one_good()),
                 volumes: LiveVolumes {
                     backup_pv: Some({
                         let mut pv = volume("backup-ns-db-pv", "Bound");

@@ -24,7 +24,12 @@ impl Inputs<'_> {
     pub(super) fn children(&self, plan: &mut Plan, observed: &mut Observed) -> Result<Step<()>> {
         let mut children = manifests::children(self.renderer, self.template_ctx)?;
         let live = &self.snapshot.volumes;
-        let node = volume_node(live, &self.snapshot.nodes, self.names());
+        let nodes: &[Node] = if creates_host_path_volume(self.instance, live) {
+            self.snapshot.nodes.needed("the nodes")?
+        } else {
+            &[]
+        };
+        let node = volume_node(live, nodes, self.names());
         observed.node = node.clone();
         if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
             return Ok(Step::Wait(Why::new(wait)));

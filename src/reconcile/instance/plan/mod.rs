@@ -13,7 +13,7 @@ mod schedule;
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
 pub use password::password_settled;
-pub use restore::{RestoreWanted, wanted_restore, wants_bucket_listing, wants_scan};
+pub use restore::{RestoreToken, RestoreWanted, wanted_restore};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
@@ -32,6 +32,44 @@ pub use crate::reconcile::kube_ops::{is_owned_by, set_owner};
 use crate::reconcile::{Error, Result};
 use crate::reconcile::{Next, Step, rfc3339};
 use crate::render::{InstanceContext, Renderer};
+
+/// The reads of one reconcile beyond the ones it always makes: what its decisions will
+/// rest on, decided once, from the instance, its records and its volumes, with the
+/// predicates the plan itself acts on. Observe reads exactly these; the plan finds a
+/// read it needs missing as an error (`Read::needed`), never as "absent".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reads {
+    /// The restore this incarnation wants (its Job and source are read for a run).
+    pub restore: RestoreWanted,
+    /// `NAME-credentials-next`: a password change may be in flight.
+    pub pending_credentials: bool,
+    /// `scan-NAME-job`: no record to start from, and a backup volume older than the
+    /// instance to look for dumps on.
+    pub scan: bool,
+    /// The bucket: no record to start from, and backups that go to a bucket.
+    pub bucket_listing: bool,
+    /// The nodes: a hostPath volume is about to be created and pinned to one.
+    pub nodes: bool,
+}
+
+impl Reads {
+    pub fn for_instance(
+        instance: &MySQL,
+        backups: &[MySQLBackup],
+        volumes: &crate::reconcile::instance::snapshot::LiveVolumes,
+    ) -> Self {
+        let restore = wanted_restore(instance, backups);
+        let nothing_recorded = restore == RestoreWanted::Nothing;
+        let bucket = instance.spec.backup_bucket().is_some();
+        Reads {
+            pending_credentials: !password_settled(instance),
+            scan: nothing_recorded && !bucket && restore::backup_volume_predates(instance, volumes),
+            bucket_listing: nothing_recorded && bucket,
+            nodes: creates_host_path_volume(instance, volumes),
+            restore,
+        }
+    }
+}
 
 /// What one reconcile writes, in order, and when it looks again.
 #[derive(Clone, Debug)]

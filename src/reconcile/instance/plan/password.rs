@@ -3,7 +3,7 @@
 use crate::api::keys::{PASSWORD_FINGERPRINT_ANNOTATION, annotation};
 use crate::api::{ConditionType, JobState, MySQL, Reason};
 use crate::manifests::{self};
-use crate::reconcile::instance::snapshot::Password;
+use crate::reconcile::instance::snapshot::{Password, Read};
 use crate::reconcile::instance::status::PasswordState;
 use crate::reconcile::{Result, Step};
 
@@ -52,7 +52,7 @@ impl Inputs<'_> {
                 }
                 // A change given up half-way (the spec went back) leaves the pending
                 // Secret; once the status says Synced there is none to look for.
-                if self.snapshot.pending_credentials.is_some() {
+                if matches!(self.snapshot.pending_credentials, Read::Done(Some(_))) {
                     let pending = names.pending_credentials_secret();
                     plan.writes.push(Write::Delete(Kind::Secret, pending));
                 }

@@ -93,25 +93,11 @@ fn create_token(instance: &MySQL) -> RestoreToken {
     }
 }
 
-/// A new instance with no backup record to start from, whose backup volume is older
-/// than it: the dumps on it are looked for before the instance starts empty.
-pub fn wants_scan(instance: &MySQL, backups: &[MySQLBackup], live: &LiveVolumes) -> bool {
-    wanted_restore(instance, backups) == RestoreWanted::Nothing
-        && backup_volume_predates(instance, live)
-}
-
 /// How long a new instance waits for a bucket that cannot be listed before it starts
 /// empty.
 const BUCKET_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// A new instance with no backup record whose backups go to a bucket: the bucket is
-/// listed before the instance starts empty.
-pub fn wants_bucket_listing(instance: &MySQL, backups: &[MySQLBackup]) -> bool {
-    wanted_restore(instance, backups) == RestoreWanted::Nothing
-        && instance.spec.backup_bucket().is_some()
-}
-
-fn backup_volume_predates(instance: &MySQL, live: &LiveVolumes) -> bool {
+pub(super) fn backup_volume_predates(instance: &MySQL, live: &LiveVolumes) -> bool {
     let Some(created) = instance.metadata.creation_timestamp.as_ref().map(|t| t.0) else {
         return false;
     };
@@ -161,7 +147,7 @@ impl Inputs<'_> {
         let uid = self.owner.uid.as_str();
         let job_name = self.names().restore_job();
         let request = token.request();
-        let state = match &self.snapshot.restore_job {
+        let state = match self.snapshot.restore_job.needed("restore-NAME-job")? {
             Some(job)
                 if is_owned_by(job, uid)
                     && annotation(&job.metadata, RESTORE_TOKEN_ANNOTATION)
@@ -176,7 +162,12 @@ impl Inputs<'_> {
                     },
                     JobState::Failed(message) => RestoreState::Failed {
                         backup,
-                        message: self.snapshot.restore_failure.clone().unwrap_or(message),
+                        message: self
+                            .snapshot
+                            .restore_failure
+                            .needed("the failed restore's pod")?
+                            .clone()
+                            .unwrap_or(message),
                         request,
                     },
                 }
@@ -193,7 +184,11 @@ impl Inputs<'_> {
                 return Ok(Step::wait(format!("removing the earlier Job {job_name}")));
             }
             None => {
-                let source = self.snapshot.restore_source.as_ref();
+                let source = self
+                    .snapshot
+                    .restore_source
+                    .needed("the backup to restore")?
+                    .as_ref();
                 let source = source.filter(|b| b.name_any() == backup);
                 return self
                     .start_restore(plan, backup, token, source)
@@ -268,7 +263,7 @@ impl Inputs<'_> {
         }
         let token = create_token(self.instance);
         let job_name = self.names().scan_job();
-        let Some(job) = &self.snapshot.scan_job else {
+        let Some(job) = self.snapshot.scan_job.needed("scan-NAME-job")? else {
             let mut job = manifests::scan_job(self.renderer, self.template_ctx)?;
             stamp_annotation(
                 &mut job.metadata,
@@ -309,10 +304,9 @@ impl Inputs<'_> {
         storage: &S3Storage,
     ) -> Result<Step<RestoreState>> {
         let names = self.names();
-        let dumps = match &self.snapshot.bucket_dumps {
-            None => return Ok(Step::Done(RestoreState::NothingToRestore)),
-            Some(Ok(dumps)) => dumps,
-            Some(Err(failure)) => {
+        let dumps = match self.snapshot.bucket_dumps.needed("the bucket's listing")? {
+            Ok(dumps) => dumps,
+            Err(failure) => {
                 let waited = self
                     .instance
                     .metadata
@@ -360,7 +354,7 @@ impl Inputs<'_> {
         let names = self.names();
         // A scan that succeeded without its report proves nothing: "no dump found"
         // would start the instance empty beside dumps it never saw.
-        let Some(report) = &self.snapshot.scan_report else {
+        let Some(report) = self.snapshot.scan_report.needed("the scan's report")? else {
             return Ok(RestoreState::Failed {
                 backup: "found on the backup volume".into(),
                 message: format!(

@@ -8,6 +8,7 @@ use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, annotation};
 use crate::api::{BackupCause, JobState, MySQLBackup, Retention};
 use crate::reconcile::Notice;
+use crate::reconcile::instance::snapshot::Read;
 
 use super::{Inputs, Plan, Write};
 
@@ -35,10 +36,12 @@ impl Inputs<'_> {
 
     /// The backups a restore of this instance is using or about to use.
     fn restoring(&self) -> Vec<String> {
-        let running = self
-            .snapshot
-            .restore_job
-            .as_ref()
+        // Not read means no restore is wanted, so none of this incarnation runs.
+        let job = match &self.snapshot.restore_job {
+            Read::Done(job) => job.as_ref(),
+            Read::Skipped => None,
+        };
+        let running = job
             .filter(|job| JobState::is_running(job))
             .and_then(|job| annotation(&job.metadata, BACKUP_ANNOTATION));
         let requested = self.instance.pending_restore_request().map(|r| r.backup);
