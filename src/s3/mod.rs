@@ -8,8 +8,9 @@
 //! the store shows under its key only once completed; the checksum object is written
 //! just before that completion, so a dump visible under its final name always has
 //! its checksum. A download is verified against it before its file is given its name.
+//! Files are read and written with tokio's file I/O: nothing blocks the runtime.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,11 +19,17 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+mod errors;
+mod keys;
+
+use errors::store_error;
+use keys::{CHECKSUM_SUFFIX, file_name};
+pub use keys::{DUMP_SUFFIX, checksum_key, dump_key, instance_of_key, instance_prefix};
 
 /// The line mysqldump ends a complete dump with.
 const DUMP_COMPLETED: &str = "-- Dump completed";
-const CHECKSUM_SUFFIX: &str = ".sha256";
-pub const DUMP_SUFFIX: &str = ".sql.gz";
 /// Parts of a multipart upload: S3's minimum part size.
 const PART_SIZE: usize = 5 * 1024 * 1024;
 const READ_SIZE: usize = 1024 * 1024;
@@ -85,43 +92,6 @@ impl std::fmt::Debug for S3Credentials {
             .field("secret_access_key", &"<hidden>")
             .finish()
     }
-}
-
-/// The key of a dump of `instance` in `namespace` taken at `at`:
-/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.gz`.
-pub fn dump_key(prefix: &str, namespace: &str, instance: &str, at: jiff::Timestamp) -> String {
-    let stamp = at.strftime("%Y%m%d-%H%M%S");
-    format!(
-        "{}{stamp}{DUMP_SUFFIX}",
-        instance_prefix(prefix, namespace, instance)
-    )
-}
-
-/// Where every dump of `instance` lies: `PREFIX/NAMESPACE/INSTANCE/`.
-pub fn instance_prefix(prefix: &str, namespace: &str, instance: &str) -> String {
-    let prefix = prefix.trim_matches('/');
-    if prefix.is_empty() {
-        format!("{namespace}/{instance}/")
-    } else {
-        format!("{prefix}/{namespace}/{instance}/")
-    }
-}
-
-/// The namespace and instance of a dump's key `PREFIX/NAMESPACE/INSTANCE/TIME.sql.gz`.
-pub fn instance_of_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
-    let prefix = prefix.trim_matches('/');
-    let rest = if prefix.is_empty() {
-        key
-    } else {
-        key.strip_prefix(prefix)?.strip_prefix('/')?
-    };
-    let mut parts = rest.split('/');
-    let (namespace, instance, file) = (parts.next()?, parts.next()?, parts.next()?);
-    (parts.next().is_none() && file.ends_with(DUMP_SUFFIX)).then_some((namespace, instance))
-}
-
-pub fn checksum_key(key: &str) -> String {
-    format!("{key}{CHECKSUM_SUFFIX}")
 }
 
 /// What an upload stored.
@@ -208,7 +178,7 @@ impl Store {
     /// `key`.
     pub async fn upload_dump(&self, file: &Path, key: &str) -> Result<Stored> {
         let file_error = |e| StoreError::File(file.to_path_buf(), e);
-        if !dump_is_complete(file).map_err(file_error)? {
+        if !dump_is_complete(file).await.map_err(file_error)? {
             return Err(StoreError::IncompleteDump(file.to_path_buf()));
         }
         let location = self.key(key)?;
@@ -251,13 +221,13 @@ impl Store {
         upload: &mut WriteMultipart,
     ) -> Result<(String, u64, u64)> {
         let file_error = |e| StoreError::File(file.to_path_buf(), e);
-        let mut input = std::fs::File::open(file).map_err(file_error)?;
+        let mut input = tokio::fs::File::open(file).await.map_err(file_error)?;
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         let mut hasher = Sha256::new();
         let mut buffer = vec![0; READ_SIZE];
         let (mut stored, mut dumped) = (0u64, 0u64);
         loop {
-            let n = input.read(&mut buffer).map_err(file_error)?;
+            let n = input.read(&mut buffer).await.map_err(file_error)?;
             if n == 0 {
                 break;
             }
@@ -284,9 +254,10 @@ impl Store {
     pub async fn download_dump(&self, key: &str, to: &Path) -> Result<u64> {
         let expected = self.expected_checksum(key).await?;
         let partial = to.with_extension("partial");
-        let output =
-            std::fs::File::create(&partial).map_err(|e| StoreError::File(partial.clone(), e))?;
-        let verified = match self.stream_decompressed(key, output).await {
+        let output = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| StoreError::File(partial.clone(), e))?;
+        let verified = match self.stream_decompressed(key, output, &partial).await {
             Ok(streamed) if streamed.sha256 != expected => Err(StoreError::ChecksumMismatch {
                 bucket: self.bucket.clone(),
                 key: key.to_string(),
@@ -307,11 +278,14 @@ impl Store {
             Err(e) => Err(e),
         };
         if let Err(e) = verified {
-            let _ = std::fs::remove_file(&partial);
+            let _ = tokio::fs::remove_file(&partial).await;
             return Err(e);
         }
-        std::fs::rename(&partial, to).map_err(|e| StoreError::File(to.to_path_buf(), e))?;
-        std::fs::metadata(to)
+        tokio::fs::rename(&partial, to)
+            .await
+            .map_err(|e| StoreError::File(to.to_path_buf(), e))?;
+        tokio::fs::metadata(to)
+            .await
             .map(|m| m.len())
             .map_err(|e| StoreError::File(to.to_path_buf(), e))
     }
@@ -337,15 +311,22 @@ impl Store {
 
     /// Streams the object at `key` through a gzip decoder into `output`, hashing the
     /// stored bytes. Past a decoding error it keeps hashing: a checksum mismatch
-    /// explains a damaged object better than the decoder does.
-    async fn stream_decompressed(&self, key: &str, output: std::fs::File) -> Result<Streamed> {
+    /// explains a damaged object better than the decoder does. Each chunk is decoded
+    /// in memory, then written with async file I/O.
+    async fn stream_decompressed(
+        &self,
+        key: &str,
+        mut output: tokio::fs::File,
+        partial: &Path,
+    ) -> Result<Streamed> {
+        let file_error = |e| StoreError::File(partial.to_path_buf(), e);
         let found = self
             .inner
             .get(&self.key(key)?)
             .await
             .map_err(|e| self.error(&e))?;
         let mut chunks = found.into_stream();
-        let mut decoder = flate2::write::GzDecoder::new(output);
+        let mut decoder = flate2::write::GzDecoder::new(Vec::new());
         let mut hasher = Sha256::new();
         let mut decode_error = None;
         while let Some(chunk) = chunks.next().await {
@@ -356,12 +337,18 @@ impl Store {
             {
                 decode_error = Some(e.to_string());
             }
+            let decoded = std::mem::take(decoder.get_mut());
+            output.write_all(&decoded).await.map_err(file_error)?;
         }
         if decode_error.is_none()
             && let Err(e) = decoder.try_finish()
         {
             decode_error = Some(e.to_string());
         }
+        let rest = std::mem::take(decoder.get_mut());
+        output.write_all(&rest).await.map_err(file_error)?;
+        output.flush().await.map_err(file_error)?;
+        output.sync_all().await.map_err(file_error)?;
         Ok(Streamed {
             sha256: hex(&hasher.finalize()),
             decode_error,
@@ -411,69 +398,18 @@ impl Store {
     }
 }
 
-/// The store's error in one line: the S3 error code and message when the server
-/// answered (`SignatureDoesNotMatch: …`, `NoSuchBucket: …`), else why it could not
-/// be reached.
-fn store_error(bucket: &str, e: &object_store::Error) -> StoreError {
-    let mut chain = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    let message = s3_answer(&chain)
-        .or_else(|| unreachable_reason(&chain))
-        .unwrap_or(chain)
-        .replace('\n', " ");
-    StoreError::Store {
-        bucket: bucket.to_string(),
-        message,
-    }
-}
-
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(open)? + open.len();
-    let len = text[start..].find(close)?;
-    Some(&text[start..start + len])
-}
-
-/// `CODE: MESSAGE` from an S3 error document in the text.
-fn s3_answer(text: &str) -> Option<String> {
-    let code = between(text, "<Code>", "</Code>")?;
-    Some(match between(text, "<Message>", "</Message>") {
-        Some(message) => format!("{code}: {message}"),
-        None => code.to_string(),
-    })
-}
-
-/// For a request that never got an answer: the endpoint and the transport's reason.
-fn unreachable_reason(text: &str) -> Option<String> {
-    let url = between(text, "Error performing ", " in ")?;
-    let reason = text.rsplit(" - ").next()?;
-    let reason = reason
-        .trim_start_matches("HTTP error: ")
-        .trim_start_matches("error sending request: ");
-    Some(format!("cannot reach {url}: {reason}"))
-}
-
-fn file_name(key: &str) -> &str {
-    key.rsplit('/').next().unwrap_or(key)
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether the dump at `file` ends with mysqldump's completion line.
-fn dump_is_complete(file: &Path) -> std::io::Result<bool> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(file)?;
-    let len = f.metadata()?.len();
+async fn dump_is_complete(file: &Path) -> std::io::Result<bool> {
+    let mut f = tokio::fs::File::open(file).await?;
+    let len = f.metadata().await?.len();
     let tail_len = len.min(4096);
-    f.seek(SeekFrom::Start(len - tail_len))?;
+    f.seek(std::io::SeekFrom::Start(len - tail_len)).await?;
     let mut tail = String::new();
-    f.take(tail_len).read_to_string(&mut tail)?;
+    f.take(tail_len).read_to_string(&mut tail).await?;
     Ok(tail
         .trim_end()
         .lines()
@@ -485,38 +421,8 @@ fn dump_is_complete(file: &Path) -> std::io::Result<bool> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn keys_read_as_namespace_instance_time() {
-        let at: jiff::Timestamp = "2026-11-24T10:15:00Z".parse().unwrap();
-        assert_eq!(
-            dump_key("/backups/", "shop", "db", at),
-            "backups/shop/db/20261124-101500.sql.gz"
-        );
-        assert_eq!(
-            dump_key("", "shop", "db", at),
-            "shop/db/20261124-101500.sql.gz"
-        );
-        assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");
-        assert_eq!(checksum_key("shop/db/x.sql.gz"), "shop/db/x.sql.gz.sha256");
-        let key = dump_key("backups", "shop", "db", at);
-        assert_eq!(instance_of_key("backups/", &key), Some(("shop", "db")));
-        assert_eq!(
-            instance_of_key("", "shop/db/t.sql.gz"),
-            Some(("shop", "db"))
-        );
-        assert_eq!(instance_of_key("other", &key), None);
-        assert_eq!(
-            instance_of_key("backups", "backups/shop/db/t.sql.gz.sha256"),
-            None
-        );
-        assert_eq!(
-            instance_of_key("backups", "backups/a/shop/db/t.sql.gz"),
-            None
-        );
-    }
-
-    #[test]
-    fn a_dump_is_complete_only_with_its_last_line() {
+    #[tokio::test]
+    async fn a_dump_is_complete_only_with_its_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.sql");
         std::fs::write(
@@ -524,26 +430,11 @@ mod tests {
             "CREATE TABLE t (a int);\n-- Dump completed on 2026-11-24\n",
         )
         .unwrap();
-        assert!(dump_is_complete(&path).unwrap());
+        assert!(dump_is_complete(&path).await.unwrap());
         std::fs::write(&path, "CREATE TABLE t (a int);\nINSERT INTO").unwrap();
-        assert!(!dump_is_complete(&path).unwrap());
+        assert!(!dump_is_complete(&path).await.unwrap());
         std::fs::write(&path, "").unwrap();
-        assert!(!dump_is_complete(&path).unwrap());
-    }
-
-    #[test]
-    fn errors_say_what_the_server_said_in_one_line() {
-        let answered = "Error performing POST http://h/b/k?uploads= in 2ms - Server returned non-2xx status code: 403 Forbidden: <?xml version=\"1.0\"?> <Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message><AWSAccessKeyId>x</AWSAccessKeyId></Error>";
-        assert_eq!(
-            s3_answer(answered).unwrap(),
-            "SignatureDoesNotMatch: The request signature we calculated does not match."
-        );
-        let refused = "Generic S3 error: Error performing POST http://127.0.0.1:1/b/k?uploads= in 257ms, after 2 retries, max_retries: 2, retry_timeout: 20s  - HTTP error: error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)";
-        assert_eq!(s3_answer(refused), None);
-        assert_eq!(
-            unreachable_reason(refused).unwrap(),
-            "cannot reach POST http://127.0.0.1:1/b/k?uploads=: client error (Connect): tcp connect error: Connection refused (os error 111)"
-        );
+        assert!(!dump_is_complete(&path).await.unwrap());
     }
 
     #[test]

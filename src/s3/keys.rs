@@ -1,0 +1,82 @@
+//! Where dumps lie in a bucket: keys a person can read (prefix, namespace, instance,
+//! time). Pure: no client.
+
+pub const DUMP_SUFFIX: &str = ".sql.gz";
+pub(super) const CHECKSUM_SUFFIX: &str = ".sha256";
+
+/// The key of a dump of `instance` in `namespace` taken at `at`:
+/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.gz`.
+pub fn dump_key(prefix: &str, namespace: &str, instance: &str, at: jiff::Timestamp) -> String {
+    let stamp = at.strftime("%Y%m%d-%H%M%S");
+    format!(
+        "{}{stamp}{DUMP_SUFFIX}",
+        instance_prefix(prefix, namespace, instance)
+    )
+}
+
+/// Where every dump of `instance` lies: `PREFIX/NAMESPACE/INSTANCE/`.
+pub fn instance_prefix(prefix: &str, namespace: &str, instance: &str) -> String {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        format!("{namespace}/{instance}/")
+    } else {
+        format!("{prefix}/{namespace}/{instance}/")
+    }
+}
+
+/// The namespace and instance of a dump's key `PREFIX/NAMESPACE/INSTANCE/TIME.sql.gz`.
+pub fn instance_of_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
+    let prefix = prefix.trim_matches('/');
+    let rest = if prefix.is_empty() {
+        key
+    } else {
+        key.strip_prefix(prefix)?.strip_prefix('/')?
+    };
+    let mut parts = rest.split('/');
+    let (namespace, instance, file) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && file.ends_with(DUMP_SUFFIX)).then_some((namespace, instance))
+}
+
+pub fn checksum_key(key: &str) -> String {
+    format!("{key}{CHECKSUM_SUFFIX}")
+}
+
+/// The last part of a key: the name a dump's checksum line gives it.
+pub(super) fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_as_namespace_instance_time() {
+        let at: jiff::Timestamp = "2026-11-24T10:15:00Z".parse().unwrap();
+        assert_eq!(
+            dump_key("/backups/", "shop", "db", at),
+            "backups/shop/db/20261124-101500.sql.gz"
+        );
+        assert_eq!(
+            dump_key("", "shop", "db", at),
+            "shop/db/20261124-101500.sql.gz"
+        );
+        assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");
+        assert_eq!(checksum_key("shop/db/x.sql.gz"), "shop/db/x.sql.gz.sha256");
+        let key = dump_key("backups", "shop", "db", at);
+        assert_eq!(instance_of_key("backups/", &key), Some(("shop", "db")));
+        assert_eq!(
+            instance_of_key("", "shop/db/t.sql.gz"),
+            Some(("shop", "db"))
+        );
+        assert_eq!(instance_of_key("other", &key), None);
+        assert_eq!(
+            instance_of_key("backups", "backups/shop/db/t.sql.gz.sha256"),
+            None
+        );
+        assert_eq!(
+            instance_of_key("backups", "backups/a/shop/db/t.sql.gz"),
+            None
+        );
+    }
+}
