@@ -387,21 +387,22 @@ async fn a_failing_instance_does_not_delay_the_others() {
             .unwrap();
     }
     wait_gone(&a.instances, "healthy-db").await;
-    let stuck = eventually(WAIT, "broken-db to report its failed backup", || async {
-        let i = a.instances.get("broken-db").await.ok()?;
-        i.status
-            .as_ref()?
-            .message
-            .as_ref()?
-            .contains("deletion stopped")
-            .then_some(i)
+    // The final backup failed (its record says so), and the instance says why it
+    // stays: Deleting, with a BackupFailed Event.
+    eventually(WAIT, "broken-db's final backup to fail", || async {
+        let records = a.backups.list(&ListParams::default()).await.ok()?.items;
+        records
+            .iter()
+            .any(|b| b.spec.instance == "broken-db" && b.phase() == Some(BackupPhase::Failed))
+            .then_some(())
     })
     .await;
+    eventually(WAIT, "broken-db to report its failed backup", || async {
+        common::has_event(&ns, "broken-db", "BackupFailed").then_some(())
+    })
+    .await;
+    let stuck = a.instances.get("broken-db").await.unwrap();
     assert_eq!(stuck.status.as_ref().unwrap().phase, Some(Phase::Deleting));
-    assert!(
-        common::has_event(&ns, "broken-db", "BackupFailed"),
-        "no BackupFailed Event"
-    );
     // The opt-out lets it go without a backup.
     let patch = json!({"metadata": {"annotations": {"mysqls.otus.homework/skip-backup-on-delete": "true"}}});
     a.instances

@@ -29,9 +29,25 @@ pub enum RestoreState {
     },
     Failed {
         backup: String,
-        message: String,
+        why: FailureText,
         request: Option<String>,
     },
+}
+
+/// Why a step failed: a reason this reconcile found, which the condition frames, or
+/// the condition's own words, recorded by an earlier reconcile and kept as they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureText {
+    Fresh(String),
+    Recorded(String),
+}
+
+impl FailureText {
+    pub fn as_str(&self) -> &str {
+        match self {
+            FailureText::Fresh(text) | FailureText::Recorded(text) => text,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,14 +259,15 @@ impl Conditions<'_> {
             }
             Some(RestoreState::Failed {
                 backup,
-                message,
+                why,
                 request,
             }) => {
                 status.restore_request = request.clone();
-                let text = if message.starts_with("restore from backup") {
-                    message.clone()
-                } else {
-                    format!("restore from backup {backup} failed: {message}")
+                let text = match why {
+                    FailureText::Fresh(reason) => {
+                        format!("restore from backup {backup} failed: {reason}")
+                    }
+                    FailureText::Recorded(said) => said.clone(),
                 };
                 (ConditionStatus::False, Reason::RestoreFailed, text)
             }
@@ -352,8 +369,8 @@ fn message_of(phase: Phase, observed: &Observed) -> String {
             (PasswordState::Failed { message }, _) => {
                 format!("ready, but the password change failed: {message}")
             }
-            (_, Some(RestoreState::Failed { message, .. })) => {
-                format!("ready, but the restore failed: {message}")
+            (_, Some(RestoreState::Failed { why, .. })) => {
+                format!("ready, but the restore failed: {}", why.as_str())
             }
             _ => format!("ready at {}", observed.endpoint),
         },

@@ -13,7 +13,7 @@ use crate::api::{
 use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
-use crate::reconcile::instance::status::{Notice, RestoreState};
+use crate::reconcile::instance::status::{FailureText, Notice, RestoreState};
 use crate::reconcile::{Result, Step};
 use crate::s3::{self, Listed};
 
@@ -123,7 +123,7 @@ fn decided_restore(instance: &MySQL, backups: &[MySQLBackup]) -> Option<RestoreS
         }),
         Reason::RestoreFailed => Some(RestoreState::Failed {
             backup,
-            message: condition.message.clone(),
+            why: FailureText::Recorded(condition.message.clone()),
             request,
         }),
         _ => None,
@@ -162,12 +162,13 @@ impl Inputs<'_> {
                     },
                     JobState::Failed(message) => RestoreState::Failed {
                         backup,
-                        message: self
-                            .snapshot
-                            .restore_failure
-                            .needed("the failed restore's pod")?
-                            .clone()
-                            .unwrap_or(message),
+                        why: FailureText::Fresh(
+                            self.snapshot
+                                .restore_failure
+                                .needed("the failed restore's pod")?
+                                .clone()
+                                .unwrap_or(message),
+                        ),
                         request,
                     },
                 }
@@ -208,7 +209,9 @@ impl Inputs<'_> {
         let request = token.request();
         let Some(source) = source.filter(|b| b.succeeded()) else {
             return Ok(RestoreState::Failed {
-                message: format!("MySQLBackup {backup} does not exist or has not succeeded"),
+                why: FailureText::Fresh(format!(
+                    "MySQLBackup {backup} does not exist or has not succeeded"
+                )),
                 backup,
                 request,
             });
@@ -218,9 +221,9 @@ impl Inputs<'_> {
                 let storage = self.instance.spec.backup_bucket();
                 let Some(storage) = storage.filter(|s| s.bucket == bucket) else {
                     return Ok(RestoreState::Failed {
-                        message: format!(
+                        why: FailureText::Fresh(format!(
                             "MySQLBackup {backup} lies in the bucket {bucket}, which this instance's spec.backup.storage.s3 does not name (its endpoint and credentials are needed to read it)"
-                        ),
+                        )),
                         backup,
                         request,
                     });
@@ -283,7 +286,7 @@ impl Inputs<'_> {
             JobState::Running => RestoreState::Discovering,
             JobState::Failed(message) => RestoreState::Failed {
                 backup: "found on the backup volume".into(),
-                message: format!("could not list the backup volume: {message}"),
+                why: FailureText::Fresh(format!("could not list the backup volume: {message}")),
                 request: None,
             },
             JobState::Succeeded => {
@@ -357,10 +360,10 @@ impl Inputs<'_> {
         let Some(report) = self.snapshot.scan_report.needed("the scan's report")? else {
             return Ok(RestoreState::Failed {
                 backup: "found on the backup volume".into(),
-                message: format!(
+                why: FailureText::Fresh(format!(
                     "Job {} succeeded without its report of the dumps on the backup volume; nothing was restored (delete the Job to scan again)",
                     names.scan_job()
-                ),
+                )),
                 request: None,
             });
         };
