@@ -36,7 +36,20 @@ impl InstanceNames {
     pub fn backup_pvc(&self) -> String {
         format!("backup-{}-pvc", self.name)
     }
-    pub fn data_pv(&self) -> String {
+    /// The data PV of the incarnation with `uid`. Each incarnation has its own, as it
+    /// has its own data directory: a re-created instance never waits for the earlier
+    /// one's volume to be released and deleted (its data comes from the restore).
+    pub fn data_pv_of(&self, uid: &str) -> String {
+        let incarnation: String = uid
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
+        format!("{}-{}-{incarnation}-pv", self.namespace, self.name)
+    }
+    /// The data PV's name before volumes were named per incarnation: an instance made
+    /// by an earlier version still has it.
+    pub fn legacy_data_pv(&self) -> String {
         format!("{}-{}-pv", self.namespace, self.name)
     }
     pub fn backup_pv(&self) -> String {
@@ -139,7 +152,12 @@ mod tests {
         ] {
             assert!(label_like.len() <= 63, "{label_like} is too long");
         }
-        for subdomain in [n.data_pv(), n.backup_pv(), n.pending_credentials_secret()] {
+        let uid = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+        for subdomain in [
+            n.data_pv_of(uid),
+            n.backup_pv(),
+            n.pending_credentials_secret(),
+        ] {
             assert!(subdomain.len() <= 253, "{subdomain} is too long");
         }
     }
@@ -148,7 +166,12 @@ mod tests {
     fn same_name_in_two_namespaces_gets_distinct_volumes() {
         let a = InstanceNames::new("db", "team-a");
         let b = InstanceNames::new("db", "team-b");
-        assert_ne!(a.data_pv(), b.data_pv());
+        assert_ne!(a.data_pv_of("u1"), b.data_pv_of("u1"));
+        assert_ne!(
+            a.data_pv_of("u1"),
+            a.data_pv_of("u2"),
+            "one per incarnation"
+        );
         assert_ne!(a.backup_pv(), b.backup_pv());
         assert_ne!(a.data_host_path(), b.data_host_path());
     }

@@ -227,13 +227,15 @@ pub struct TemplateNames {
 }
 
 impl TemplateNames {
-    /// Each incarnation of an instance (each uid) gets a fresh data directory: a
-    /// re-created instance must start from its restore, never from the old datadir,
-    /// whose root password may differ. The old directory is left alone, not deleted.
+    /// Each incarnation of an instance (each uid) gets a fresh data directory and its
+    /// own data PV: a re-created instance must start from its restore, never from the
+    /// old datadir, whose root password may differ, and never waits for the old PV to
+    /// be released. The old directory is left alone, not deleted.
     pub fn for_incarnation(names: &InstanceNames, uid: Option<&str>) -> Self {
         let mut out = Self::from(names);
         if let Some(uid) = uid {
             out.data_host_path = format!("{}/{uid}", out.data_host_path);
+            out.data_pv = names.data_pv_of(uid);
         }
         out
     }
@@ -244,7 +246,7 @@ impl From<&InstanceNames> for TemplateNames {
         Self {
             deployment: n.deployment(),
             service: n.service(),
-            data_pv: n.data_pv(),
+            data_pv: n.legacy_data_pv(),
             data_pvc: n.data_pvc(),
             backup_pv: n.backup_pv(),
             backup_pvc: n.backup_pvc(),

@@ -194,7 +194,7 @@ async fn full_lifecycle_survives_operator_restarts_without_duplicate_jobs() {
     wait_job_complete(&a.jobs, &names.backup_job()).await;
     operator.restart();
     wait_gone(&a.instances, "mysql-instance").await;
-    wait_gone(&a.pvs, &names.data_pv()).await;
+    wait_gone(&a.pvs, &names.data_pv_of(&ready.uid().unwrap())).await;
     let backups = a.backups.list(&ListParams::default()).await.unwrap().items;
     assert_eq!(backups.len(), 1, "exactly one backup record");
     assert_eq!(backups[0].phase(), Some(BackupPhase::Succeeded));
@@ -310,11 +310,11 @@ async fn same_name_in_two_namespaces_does_not_collide() {
             .unwrap();
     }
     for ns in [&ns1, &ns2] {
-        wait_phase(&apis(&client, ns).instances, "db", Phase::Ready).await;
+        let ready = wait_phase(&apis(&client, ns).instances, "db", Phase::Ready).await;
         let claim = apis(&client, ns).pvcs.get("db-pvc").await.unwrap();
         assert_eq!(
             claim.spec.unwrap().volume_name,
-            Some(InstanceNames::new("db", ns.as_str()).data_pv())
+            Some(InstanceNames::new("db", ns.as_str()).data_pv_of(&ready.uid().unwrap()))
         );
     }
 }
@@ -548,16 +548,19 @@ spec:
             .iter()
             .any(|o| o.kind == "MySQL")
     );
+    // The course's failed restore Job does not block anything: no backup, no restore.
+    let instance = a.instances.get("mysql-instance").await.unwrap();
     assert!(
         a.pvs
-            .get_opt(&InstanceNames::new("mysql-instance", ns.as_str()).data_pv())
+            .get_opt(
+                &InstanceNames::new("mysql-instance", ns.as_str())
+                    .data_pv_of(&instance.uid().unwrap())
+            )
             .await
             .unwrap()
             .is_none(),
         "an unused PV was created"
     );
-    // The course's failed restore Job does not block anything: no backup, no restore.
-    let instance = a.instances.get("mysql-instance").await.unwrap();
     assert_eq!(condition(&instance, "Restored").unwrap().1, "NoBackup");
     let _ = a.pvs.delete(&course_pv, &DeleteParams::default()).await;
 }
@@ -647,7 +650,7 @@ async fn hand_edits_and_deleted_children_are_put_back() {
 async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
     let (client, ns, a) = setup("ns-delete").await;
     let mut operator = Operator::start(&[&ns]);
-    create_ready(&a.instances, "db").await;
+    let db = create_ready(&a.instances, "db").await;
     backup_now(&ns, "db");
     create_ready(&a.instances, "fresh").await;
     let names = InstanceNames::new("db", ns.as_str());
@@ -663,7 +666,11 @@ async fn deleting_the_namespace_never_hangs_and_keeps_the_backup_volume() {
     .await;
     let kept = a.pvs.get_opt(&names.backup_pv()).await.unwrap();
     assert!(kept.is_some(), "the backup volume went with the namespace");
-    let data = a.pvs.get_opt(&names.data_pv()).await.unwrap();
+    let data = a
+        .pvs
+        .get_opt(&names.data_pv_of(&db.uid().unwrap()))
+        .await
+        .unwrap();
     assert!(data.is_none(), "our data PV outlived its instance");
     for pv in [
         names.backup_pv(),
@@ -716,9 +723,14 @@ async fn host_path_volumes_pin_every_pod_to_one_node() {
     kwok_node("kwok-node-2");
     let _operator = Operator::start(&[&ns]);
     let ready = create_ready(&a.instances, "db").await;
-    let node = ready.status.unwrap().node.expect("status names the node");
+    let node = ready
+        .status
+        .clone()
+        .unwrap()
+        .node
+        .expect("status names the node");
     let names = InstanceNames::new("db", ns.as_str());
-    for pv in [names.data_pv(), names.backup_pv()] {
+    for pv in [names.data_pv_of(&ready.uid().unwrap()), names.backup_pv()] {
         let affinity = a.pvs.get(&pv).await.unwrap().spec.unwrap().node_affinity;
         let values = affinity.unwrap().required.unwrap().node_selector_terms[0]
             .match_expressions

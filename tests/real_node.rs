@@ -33,6 +33,22 @@ fn require_real_node() {
     }
 }
 
+/// Best effort, after a test: the PVs of the instance in `ns` (the data PVs of every
+/// incarnation, `NS-NAME-…-pv`, and the backup PV), which outlive their namespace.
+fn delete_volumes_of(ns: &str) {
+    let listed = kubectl(&["get", "pv", "-o", "name"]);
+    let ours = |pv: &&str| {
+        pv.starts_with(&format!("{ns}-{INSTANCE}-")) || *pv == format!("backup-{ns}-{INSTANCE}-pv")
+    };
+    for pv in String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("persistentvolume/"))
+        .filter(ours)
+    {
+        let _ = kubectl(&["delete", "pv", pv, "--wait=false"]);
+    }
+}
+
 fn ok(output: Output, what: &str) -> String {
     assert!(output.status.success(), "{what} failed: {}", text(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -631,12 +647,7 @@ async fn real_node_course_check_with_real_data() {
     );
     let host_dir = format!("/var/lib/kubectl-mysql/{ns}");
     std::fs::remove_dir_all(&host_dir).unwrap_or_else(|e| panic!("remove {host_dir}: {e}"));
-    for pv in [
-        format!("{ns}-{INSTANCE}-pv"),
-        format!("backup-{ns}-{INSTANCE}-pv"),
-    ] {
-        let _ = kubectl(&["delete", "pv", &pv, "--wait=false"]);
-    }
+    delete_volumes_of(&ns);
 }
 
 /// Backups that leave the node: the instance's dumps go to the S3 server tests/run
@@ -920,10 +931,5 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "delete the namespace",
     );
     let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
-    for pv in [
-        format!("{ns}-{INSTANCE}-pv"),
-        format!("backup-{ns}-{INSTANCE}-pv"),
-    ] {
-        let _ = kubectl(&["delete", "pv", &pv, "--wait=false"]);
-    }
+    delete_volumes_of(&ns);
 }

@@ -120,15 +120,7 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
         .find(|b| b.spec.instance == names.name && b.is_final_backup_of(&uid));
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
-    let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
-    let data_pv = pvs
-        .get_opt(&names.data_pv())
-        .await
-        .map_err(Error::observe(format!(
-            "PersistentVolume {}",
-            names.data_pv()
-        )))?
-        .filter(|pv| is_data_volume_of(pv, &names));
+    let data_pv = data_volume_of(ctx, &names, &uid).await?;
     let namespace = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(ns)
         .await
@@ -149,6 +141,36 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
         data_pv,
         names,
     })
+}
+
+/// The data PV of this incarnation, if it is ours: the one its claim is bound to (an
+/// instance made by an earlier version has the PV named without its incarnation), else
+/// the one named after it.
+async fn data_volume_of(
+    ctx: &Context,
+    names: &InstanceNames,
+    uid: &str,
+) -> Result<Option<PersistentVolume>> {
+    let ns = names.namespace.as_str();
+    let bound = Api::<PersistentVolumeClaim>::namespaced(ctx.client.clone(), ns)
+        .get_opt(&names.data_pvc())
+        .await
+        .map_err(Error::observe(format!(
+            "PersistentVolumeClaim {}",
+            names.data_pvc()
+        )))?
+        .and_then(|claim| claim.spec?.volume_name);
+    let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
+    for name in bound.into_iter().chain([names.data_pv_of(uid)]) {
+        let found = pvs
+            .get_opt(&name)
+            .await
+            .map_err(Error::observe(format!("PersistentVolume {name}")))?;
+        if let Some(pv) = found.filter(|pv| is_data_volume_of(pv, names)) {
+            return Ok(Some(pv));
+        }
+    }
+    Ok(None)
 }
 
 fn is_data_volume_of(pv: &PersistentVolume, names: &InstanceNames) -> bool {
@@ -256,10 +278,18 @@ async fn live_volumes(
     let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
     let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), ns);
     let (foreign_pvs, foreign_pvcs) = (&caches.foreign.pvs, &caches.foreign.pvcs);
-    let data_pv = if instance.spec.storage_class().is_some() {
-        None
-    } else {
-        lookup(&caches.pvs, foreign_pvs, &pvs, None, &names.data_pv()).await?
+    let data_pv = match instance.uid() {
+        Some(uid) if instance.spec.storage_class().is_none() => {
+            lookup(
+                &caches.pvs,
+                foreign_pvs,
+                &pvs,
+                None,
+                &names.data_pv_of(&uid),
+            )
+            .await?
+        }
+        _ => None,
     };
     Ok(LiveVolumes {
         data_pv,

@@ -192,9 +192,9 @@ fn snapshot() -> Snapshot {
         bucket_dumps: Read::Skipped,
         restore_failure: Read::Done(None),
         volumes: LiveVolumes {
-            data_pv: Some(volume(&n.data_pv(), "Bound")),
+            data_pv: Some(volume(&n.data_pv_of(UID), "Bound")),
             backup_pv: Some(volume(&n.backup_pv(), "Bound")),
-            data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv())),
+            data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv_of(UID))),
             backup_pvc: Some(claim(&n.backup_pvc(), "1Gi", &n.backup_pv())),
         },
         nodes: Read::Done(Vec::new()),
@@ -374,7 +374,7 @@ fn deletion_snapshot() -> DeletionSnapshot {
         final_backup: None,
         password_job: None,
         pending_credentials: None,
-        data_pv: Some(volume(&names().data_pv(), "Bound")),
+        data_pv: Some(volume(&names().data_pv_of(UID), "Bound")),
         namespace_terminating: false,
     }
 }
@@ -1235,12 +1235,12 @@ fn volume_cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "volumes: an earlier incarnation's PV still being deleted is waited for",
+            name: "volumes: a PV of ours still being deleted is waited for, and the status says so",
             instance: instance(),
             snapshot: Snapshot {
                 volumes: LiveVolumes {
-                    data_pv: Some({
-                        let mut pv = volume("ns-db-pv", "Bound");
+                    backup_pv: Some({
+                        let mut pv = volume("backup-ns-db-pv", "Bound");
                         pv.metadata.deletion_timestamp = Some(Time(at(CREATED)));
                         pv
                     }),
@@ -1260,7 +1260,7 @@ fn volume_cases() -> Vec<Case> {
                 // Said, not silent: the status names what the instance waits for.
                 assert_eq!(phase(p), Some(Phase::Pending));
                 let message = p.status.as_ref().unwrap().message.as_deref().unwrap();
-                assert!(message.contains("ns-db-pv"), "{message}");
+                assert!(message.contains("backup-ns-db-pv"), "{message}");
             },
         },
         Case {
@@ -1308,7 +1308,7 @@ fn volume_cases() -> Vec<Case> {
                 assert_eq!(
                     pinned_volumes(p),
                     vec![
-                        ("ns-db-pv".to_string(), good.clone()),
+                        ("ns-db-uid1-pv".to_string(), good.clone()),
                         ("backup-ns-db-pv".to_string(), good.clone())
                     ]
                 );
@@ -1336,7 +1336,7 @@ fn volume_cases() -> Vec<Case> {
                 assert_eq!(
                     pinned_volumes(p),
                     vec![
-                        ("ns-db-pv".to_string(), tainted.clone()),
+                        ("ns-db-uid1-pv".to_string(), tainted.clone()),
                         ("backup-ns-db-pv".to_string(), tainted)
                     ]
                 );
@@ -1528,7 +1528,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
             check: |p| {
                 assert_eq!(
                     deletes(p),
-                    vec![(Kind::PersistentVolume, "ns-db-pv".into())]
+                    vec![(Kind::PersistentVolume, "ns-db-uid1-pv".into())]
                 );
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
                 assert_eq!(events(p), vec![EventReason::BackupSucceeded]);
