@@ -1235,6 +1235,36 @@ fn volume_cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "volumes: an earlier incarnation's data claim is waited for, never adopted",
+            instance: instance(),
+            snapshot: Snapshot {
+                volumes: LiveVolumes {
+                    data_pv: None,
+                    data_pvc: Some({
+                        let mut earlier = claim(&names().data_pvc(), "1Gi", "ns-db-older-pv");
+                        let mut owner = owner();
+                        owner.uid = "older-uid".into();
+                        earlier.metadata.owner_references = Some(vec![owner]);
+                        earlier
+                    }),
+                    ..snapshot().volumes
+                },
+                deployment: None,
+                ..snapshot()
+            },
+            check: |p| {
+                assert!(is_wait(p));
+                assert!(
+                    !p.writes
+                        .iter()
+                        .any(|w| matches!(w, Write::ApplyClaim(..) | Write::ApplyDeployment(..)))
+                );
+                assert_eq!(phase(p), Some(Phase::Pending));
+                let message = p.status.as_ref().unwrap().message.as_deref().unwrap();
+                assert!(message.contains("garbage collector"), "{message}");
+            },
+        },
+        Case {
             name: "volumes: a PV of ours still being deleted is waited for, and the status says so",
             instance: instance(),
             snapshot: Snapshot {

@@ -34,7 +34,7 @@ impl Inputs<'_> {
         if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
             return Ok(Step::Wait(Why::new(wait)));
         }
-        let claims = prepare_claims(&mut children, live);
+        let claims = prepare_claims(&mut children, live, &self.owner.uid);
         if let Some(wait) = claims.wait {
             return Ok(Step::Wait(Why::new(wait)));
         }
@@ -228,13 +228,23 @@ struct ClaimsOutcome {
 
 /// Adopts a claim bound elsewhere (the course's NAME-pvc on NAME-pv) instead of
 /// fighting over immutable fields, and keeps a size the claim cannot grow to.
-fn prepare_claims(children: &mut Children, live: &LiveVolumes) -> ClaimsOutcome {
+fn prepare_claims(children: &mut Children, live: &LiveVolumes, uid: &str) -> ClaimsOutcome {
     let mut outcome = ClaimsOutcome::default();
     for (is_data, existing) in [(true, &live.data_pvc), (false, &live.backup_pvc)] {
         let Some(existing) = existing else { continue };
         if existing.metadata.deletion_timestamp.is_some() {
             outcome.wait = Some(format!(
                 "PersistentVolumeClaim {} of an earlier instance is still being deleted",
+                existing.name_any()
+            ));
+            return outcome;
+        }
+        // An earlier incarnation's data claim, which the garbage collector removes
+        // once it sees its owner gone (up to half a minute after the CRD is new to
+        // it): adopting it would start this incarnation on the earlier one's volume.
+        if is_data && owned_by_another_instance(existing, uid) {
+            outcome.wait = Some(format!(
+                "PersistentVolumeClaim {} of an earlier instance is waiting for the garbage collector",
                 existing.name_any()
             ));
             return outcome;
@@ -256,6 +266,13 @@ fn prepare_claims(children: &mut Children, live: &LiveVolumes) -> ClaimsOutcome 
         }
     }
     outcome
+}
+
+fn owned_by_another_instance(claim: &PersistentVolumeClaim, uid: &str) -> bool {
+    claim
+        .owner_references()
+        .iter()
+        .any(|o| o.kind == "MySQL" && o.uid != uid)
 }
 
 fn volume_name(claim: &PersistentVolumeClaim) -> Option<&str> {
