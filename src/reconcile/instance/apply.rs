@@ -81,7 +81,14 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
             .filter(|f| *f != FINALIZER)
             .cloned()
             .collect();
-        update_finalizers(&apis, instance, finalizers, what()).await?;
+        match update_finalizers(&apis, instance, finalizers, what()).await {
+            // A reconcile of a stale cached copy: the instance went with the last one.
+            Err(Error::Finalizer {
+                source: kube::Error::Api(status),
+                ..
+            }) if status.code == 404 => {}
+            other => other?,
+        }
         ctx.statuses_written.forget(instance);
     }
     Ok(())

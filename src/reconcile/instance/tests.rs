@@ -1249,7 +1249,12 @@ fn volume_cases() -> Vec<Case> {
                     }),
                     ..snapshot().volumes
                 },
-                deployment: None,
+                // The earlier incarnation's server, still available until the garbage
+                // collector gets to it: not this one's, so not Ready.
+                deployment: snapshot().deployment.map(|mut earlier| {
+                    earlier.metadata.owner_references.as_mut().unwrap()[0].uid = "older-uid".into();
+                    earlier
+                }),
                 ..snapshot()
             },
             check: |p| {

@@ -215,7 +215,13 @@ pub fn instance(
             .with_status(instance, &observed, &now)
             .then(Next::blocked("the password Secret is missing")));
     }
-    observed.deployment_available = is_available(snapshot.deployment.as_ref());
+    // Only this incarnation's server counts: an earlier one's Deployment may still be
+    // there, waiting for the garbage collector.
+    let ours = snapshot
+        .deployment
+        .as_ref()
+        .filter(|d| is_owned_by(*d, &owner.uid));
+    observed.deployment_available = is_available(ours);
     if let Step::Wait(why) = inputs.children(&mut plan, &mut observed)? {
         // Said in the status: a new incarnation can wait here for a while (the
         // cluster's volume controllers releasing the earlier one's volume).
