@@ -1063,7 +1063,6 @@ async fn the_installed_rbac_runs_the_whole_lifecycle_and_no_more() {
         ("create", "clusterroles", false),
         ("patch", "clusterrolebindings", false),
         ("delete", "mysqls.otus.homework", true),
-        ("delete", "persistentvolumeclaims", true),
         ("create", "pods", true),
         ("update", "deployments", true),
         ("delete", "customresourcedefinitions", false),

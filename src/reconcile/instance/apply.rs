@@ -214,19 +214,14 @@ async fn delete(apis: &Apis, kind: Kind, name: &str) -> Result<(), kube::Error> 
         Kind::Job => delete_if_present(&apis.jobs, name).await,
         Kind::Secret => delete_if_present(&apis.secrets, name).await,
         Kind::Service => {
-            tracing::info!(
-                object = name,
-                "replacing an object this instance does not own"
-            );
+            tracing::info!(object = name, "deleting the Service");
             delete_if_present(&apis.services, name).await
         }
         Kind::Deployment => {
-            tracing::info!(
-                object = name,
-                "replacing an object this instance does not own"
-            );
+            tracing::info!(object = name, "deleting the Deployment");
             delete_if_present(&apis.deployments, name).await
         }
+        Kind::PersistentVolumeClaim => delete_if_present(&apis.pvcs, name).await,
         Kind::PersistentVolume => delete_if_present(&apis.pvs, name).await,
     }
 }

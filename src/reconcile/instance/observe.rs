@@ -18,7 +18,7 @@ use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, failure_message, term
 use crate::names::InstanceNames;
 use crate::reconcile::bucket;
 use crate::reconcile::credentials::secret_value;
-use crate::reconcile::kube_ops::job_pods;
+use crate::reconcile::kube_ops::{is_owned_by, job_pods};
 use crate::reconcile::{Caches, Context, SecretFacts, cached, lookup};
 use crate::reconcile::{Error, Result};
 
@@ -120,7 +120,15 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
         .find(|b| b.spec.instance == names.name && b.is_final_backup_of(&uid));
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
-    let data_pv = data_volume_of(ctx, &names, &uid).await?;
+    let claim = Api::<PersistentVolumeClaim>::namespaced(ctx.client.clone(), ns)
+        .get_opt(&names.data_pvc())
+        .await
+        .map_err(Error::observe(format!(
+            "PersistentVolumeClaim {}",
+            names.data_pvc()
+        )))?;
+    let data_pv = data_volume_of(ctx, &names, &uid, claim.as_ref()).await?;
+    let deployment = cached(&ctx.caches.deployments, Some(ns), &names.deployment());
     let namespace = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(ns)
         .await
@@ -139,6 +147,8 @@ pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapsho
         pending_credentials: read_password(ctx, &secrets, &names.pending_credentials_secret())
             .await?,
         data_pv,
+        own_server: deployment.is_some_and(|d| is_owned_by(&d, &uid)),
+        own_data_claim: claim.is_some_and(|c| is_owned_by(&c, &uid)),
         names,
     })
 }
@@ -150,16 +160,9 @@ async fn data_volume_of(
     ctx: &Context,
     names: &InstanceNames,
     uid: &str,
+    claim: Option<&PersistentVolumeClaim>,
 ) -> Result<Option<PersistentVolume>> {
-    let ns = names.namespace.as_str();
-    let bound = Api::<PersistentVolumeClaim>::namespaced(ctx.client.clone(), ns)
-        .get_opt(&names.data_pvc())
-        .await
-        .map_err(Error::observe(format!(
-            "PersistentVolumeClaim {}",
-            names.data_pvc()
-        )))?
-        .and_then(|claim| claim.spec?.volume_name);
+    let bound = claim.and_then(|c| c.spec.as_ref()?.volume_name.clone());
     let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
     for name in bound.into_iter().chain([names.data_pv_of(uid)]) {
         let found = pvs

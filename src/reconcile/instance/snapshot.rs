@@ -103,6 +103,9 @@ pub struct DeletionSnapshot {
     /// The namespace itself is being deleted: the API server refuses every new object
     /// in it, so no backup can be started any more.
     pub namespace_terminating: bool,
+    /// `NAME` (the Deployment) and `NAME-pvc` exist and are this incarnation's.
+    pub own_server: bool,
+    pub own_data_claim: bool,
 }
 
 /// Why the bucket could not be listed, and whether trying again may help (not when the

@@ -376,6 +376,8 @@ fn deletion_snapshot() -> DeletionSnapshot {
         pending_credentials: None,
         data_pv: Some(volume(&names().data_pv_of(UID), "Bound")),
         namespace_terminating: false,
+        own_server: true,
+        own_data_claim: true,
     }
 }
 
@@ -1561,12 +1563,45 @@ fn deletion_cases() -> Vec<DeletionCase> {
                 ..deletion_snapshot()
             },
             check: |p| {
+                // The server, its claim and its volume go now, in the order that
+                // holds each: not when the garbage collector gets to them.
                 assert_eq!(
                     deletes(p),
-                    vec![(Kind::PersistentVolume, "ns-db-uid1-pv".into())]
+                    vec![
+                        (Kind::Deployment, "db".into()),
+                        (Kind::PersistentVolumeClaim, "db-pvc".into()),
+                        (Kind::PersistentVolume, "ns-db-uid1-pv".into())
+                    ]
                 );
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
                 assert_eq!(events(p), vec![EventReason::BackupSucceeded]);
+            },
+        },
+        DeletionCase {
+            name: "on delete: a server and claim of another owner (the course's) are left alone",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                final_backup: Some(final_backup(Some(BackupPhase::Succeeded))),
+                own_server: false,
+                own_data_claim: false,
+                data_pv: None,
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert_eq!(deletes(p), vec![]);
+                assert_eq!(p.finalizer, FinalizerChange::Remove);
+            },
+        },
+        DeletionCase {
+            name: "on delete: a failed final backup deletes nothing",
+            instance: deleting(instance()),
+            snapshot: DeletionSnapshot {
+                final_backup: Some(final_backup(Some(BackupPhase::Failed))),
+                ..deletion_snapshot()
+            },
+            check: |p| {
+                assert_eq!(deletes(p), vec![], "the data stays while its backup failed");
+                assert_eq!(p.finalizer, FinalizerChange::Keep);
             },
         },
         DeletionCase {

@@ -85,7 +85,21 @@ fn give_up_final_backup(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {
     finish_deletion(plan, snapshot)
 }
 
+/// The tear-down, once the final backup is taken (or cannot be): the server, its claim
+/// and its volume go now, not when the garbage collector gets to them (which a CRD it
+/// has not seen yet can delay by half a minute, and with it a re-created instance of
+/// the name, which needs the name `NAME-pvc`). In this order, each held by the one
+/// before it: the pod by nothing, the claim by the pod, the volume by the claim.
 fn finish_deletion(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {
+    let names = &snapshot.names;
+    if snapshot.own_server {
+        plan.writes
+            .push(Write::Delete(Kind::Deployment, names.deployment()));
+    }
+    if snapshot.own_data_claim {
+        plan.writes
+            .push(Write::Delete(Kind::PersistentVolumeClaim, names.data_pvc()));
+    }
     if let Some(pv) = &snapshot.data_pv {
         plan.writes
             .push(Write::Delete(Kind::PersistentVolume, pv.name_any()));

@@ -128,6 +128,8 @@ pub enum Kind {
     Secret,
     Service,
     Deployment,
+    /// Only the data claim of an instance being deleted; the backup claim never.
+    PersistentVolumeClaim,
     PersistentVolume,
 }
 
