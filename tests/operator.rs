@@ -762,7 +762,8 @@ async fn host_path_volumes_pin_every_pod_to_one_node() {
 
 /// A re-created instance whose records are gone scans its backup volume first; an
 /// operator killed during the scan converges after its restart, with one scan Job and
-/// no restore (the simulated node's Jobs find no dump).
+/// no restore. The simulated node's Jobs leave no report: a scan without one proves
+/// nothing, so the restore fails and says so (never "no backup").
 #[tokio::test]
 async fn a_scan_interrupted_by_a_restart_converges_with_one_job() {
     let (_, ns, a) = setup("scan").await;
@@ -793,7 +794,7 @@ async fn a_scan_interrupted_by_a_restart_converges_with_one_job() {
     let ready = wait_phase(&a.instances, "db", Phase::Ready).await;
     assert_eq!(
         condition(&ready, "Restored"),
-        Some((ConditionStatus::False, "NoBackup".into()))
+        Some((ConditionStatus::False, "RestoreFailed".into()))
     );
     wait_job_complete(&a.jobs, "scan-db-job").await;
     assert_eq!(jobs_of(&a, "db").await, vec!["scan-db-job".to_string()]);

@@ -243,7 +243,12 @@ pub async fn job_pods(
 }
 
 /// Server-side applies `status` to the status subresource of `name`.
-pub async fn patch_status<K>(api: &Api<K>, name: &str, status: &impl Serialize) -> KubeResult<()>
+/// Server-side applies `status`; the object's resourceVersion after the write.
+pub async fn patch_status<K>(
+    api: &Api<K>,
+    name: &str,
+    status: &impl Serialize,
+) -> KubeResult<Option<String>>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
@@ -258,7 +263,7 @@ where
         &Patch::Apply(&patch),
     )
     .await
-    .map(|_| ())
+    .map(|written| written.meta().resource_version.clone())
 }
 
 /// Sets `finalizers` on `obj`, failing with a conflict if the object changed since it

@@ -5,7 +5,7 @@
 //! | memo | remembers | forgets |
 //! | --- | --- | --- |
 //! | `AppliedMemo` (`kube_ops`) | per child, the hash of what we applied and the version it answered | when the child is deleted, or its live fields differ |
-//! | `StatusMemo` | per instance, the status we last wrote and the version we wrote it at | when the cache shows a newer version, or the instance goes |
+//! | `StatusMemo` | per instance, the status we last wrote, the version we read and the one our write made | when the cache reaches our write, or the instance goes |
 //! | `SecretMemo` | per credentials Secret, its password's fingerprint at a version | when we delete the Secret or find it gone, or its instance goes |
 //! | `Backoff` | per object, its consecutive failed reconciles | after a success, or when the object goes |
 //!
@@ -21,15 +21,43 @@ use super::credentials::{Fingerprint, Password, secret_value};
 use crate::api::{MySQL, MySQLStatus};
 
 /// The last status we wrote to each instance, with the instance's resourceVersion when
-/// we wrote it. Until the watch brings our write back, the cache shows the instance at
-/// that same version without our status: a reconcile then would compare its new status
-/// with the old one, and either write ours again or, worse, take a status equal to the
-/// old one for "no change" while the server holds ours (and our status write wakes
-/// nobody). So while the cache lags, a reconcile sees the status we wrote; once the
-/// version moved, the cache's own status counts again and the entry goes.
+/// we read it and the one our write produced. Until the watch brings our write back,
+/// the cache shows the instance without our status: at the version we read, or at one
+/// our own writes made before the status (the finalizer we add first). A reconcile then
+/// would compare its new status with the old one, and either write ours again or, worse,
+/// take a status equal to the old one for "no change" while the server holds ours (and
+/// our status write wakes nobody); or decide again what the status had decided (a
+/// restore on create). So while the cache lags, a reconcile sees the status we wrote;
+/// once the cache reached our write, the cache's own status counts again and the entry
+/// goes.
 #[derive(Default)]
 pub struct StatusMemo {
-    written: Mutex<HashMap<String, (String, MySQLStatus)>>,
+    written: Mutex<HashMap<String, StatusWrite>>,
+}
+
+struct StatusWrite {
+    read_at: String,
+    written_at: Option<String>,
+    status: MySQLStatus,
+}
+
+impl StatusWrite {
+    /// The cache at `version` has not reached our write yet. Versions are compared as
+    /// numbers where both are (as every etcd-backed API server makes them); otherwise
+    /// only the version we read counts as older.
+    fn ahead_of(&self, version: &str) -> bool {
+        if version == self.read_at {
+            return true;
+        }
+        let written = self
+            .written_at
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok());
+        match (version.parse::<u64>().ok(), written) {
+            (Some(cached), Some(written)) => cached < written,
+            _ => false,
+        }
+    }
 }
 
 impl StatusMemo {
@@ -43,9 +71,9 @@ impl StatusMemo {
         };
         let mut written = self.written.lock().expect("not poisoned");
         match written.get(uid) {
-            Some((at, status)) if at == version => {
+            Some(write) if write.ahead_of(version) => {
                 let mut ours = instance.clone();
-                ours.status = Some(status.clone());
+                ours.status = Some(write.status.clone());
                 std::borrow::Cow::Owned(ours)
             }
             Some(_) => {
@@ -56,17 +84,23 @@ impl StatusMemo {
         }
     }
 
-    /// We wrote `status` to `instance` as the cache showed it.
-    pub fn wrote(&self, instance: &MySQL, status: &MySQLStatus) {
+    /// We wrote `status` to `instance` as the cache showed it; the write made the
+    /// object `written_at`.
+    pub fn wrote(&self, instance: &MySQL, status: &MySQLStatus, written_at: Option<String>) {
         let (Some(uid), Some(version)) =
             (&instance.metadata.uid, &instance.metadata.resource_version)
         else {
             return;
         };
+        let write = StatusWrite {
+            read_at: version.clone(),
+            written_at,
+            status: status.clone(),
+        };
         self.written
             .lock()
             .expect("not poisoned")
-            .insert(uid.clone(), (version.clone(), status.clone()));
+            .insert(uid.clone(), write);
     }
 
     /// The object is gone: nothing to remember.
@@ -186,12 +220,23 @@ mod tests {
         cached.status = Some(phase(crate::api::Phase::Ready));
         let memo = StatusMemo::default();
         assert_eq!(memo.as_written(&cached).status, cached.status);
-        memo.wrote(&cached, &phase(crate::api::Phase::Creating));
+        memo.wrote(
+            &cached,
+            &phase(crate::api::Phase::Creating),
+            Some("3".into()),
+        );
         assert_eq!(
             memo.as_written(&cached).status,
             Some(phase(crate::api::Phase::Creating))
         );
-        // The watch brought a newer version: the cache speaks for the server again.
+        // A version between: our own finalizer patch, before the status write.
+        cached.metadata.resource_version = Some("2".into());
+        assert_eq!(
+            memo.as_written(&cached).status,
+            Some(phase(crate::api::Phase::Creating)),
+            "an intermediate version does not carry our write"
+        );
+        // The watch brought our write: the cache speaks for the server again.
         cached.metadata.resource_version = Some("3".into());
         assert_eq!(memo.as_written(&cached).status, cached.status);
         cached.metadata.resource_version = Some("1".into());

@@ -66,13 +66,13 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
     ctx.publish_all(&instance.object_ref(&()), &plan.events)
         .await;
     if let Some(status) = &plan.status {
-        patch_status(&apis.instances, &instance.name_any(), status)
+        let written = patch_status(&apis.instances, &instance.name_any(), status)
             .await
             .map_err(|source| Error::Status {
                 what: what(),
                 source,
             })?;
-        ctx.statuses_written.wrote(instance, status);
+        ctx.statuses_written.wrote(instance, status, written);
     }
     if plan.finalizer == FinalizerChange::Remove {
         let finalizers = instance
