@@ -83,18 +83,34 @@ fn fan_out<K: Clone + Send + 'static>(
     (first.map(Ok).boxed(), second.map(Ok).boxed(), pump.boxed())
 }
 
-/// One watch per kind, reflected into a cache; managedFields are dropped first, since
-/// nothing reads them and they are half of an object's size. Every change wakes.
-fn reflected<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Trigger<K>)
-where
-    K: kube::Resource
+/// What a watched kind is: what kube's watcher and reflector need of it, said once.
+pub(super) trait Watched:
+    kube::Resource<DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Watched for K where
+    K: kube::Resource<DynamicType = ()>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
         + Send
         + Sync
-        + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+        + 'static
+{
+}
+
+/// One watch per kind, reflected into a cache; managedFields are dropped first, since
+/// nothing reads them and they are half of an object's size. Every change wakes.
+fn reflected<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Trigger<K>)
+where
+    K: Watched,
 {
     let (store, events) = reflect(api, config, |_| {});
     (store, events.touched_objects().boxed())
@@ -113,14 +129,7 @@ fn shared<K>(
     futures::future::BoxFuture<'static, ()>,
 )
 where
-    K: kube::Resource
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    K: Watched,
 {
     let (store, events) = reflect(api, config, |_| {});
     let (for_instances, for_backups, pump) = fan_out(events);
@@ -136,14 +145,7 @@ where
 /// each object as small as what the reconciles read.
 fn reflect<K>(api: Api<K>, config: watcher::Config, slim: fn(&mut K)) -> (Store<K>, Events<K>)
 where
-    K: kube::Resource
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    K: Watched,
 {
     let (reader, writer) = reflector::store();
     let stream = watcher(api, config)
