@@ -1212,8 +1212,8 @@ async fn filtered_watches_lose_no_event() {
     };
 
     // Someone else's status-only write: delivered by the watch and dropped there.
-    let woke_before = operator
-        .instance_changes(true)
+    let wakeups_before = operator
+        .instance_wakeups()
         .await
         .expect("the change counter");
     let status_only = json!({"status": {"phase": "Pending"}});
@@ -1230,14 +1230,14 @@ async fn filtered_watches_lose_no_event() {
         .unwrap();
     eventually(WAIT, "the marker to wake the instance", || async {
         operator
-            .instance_changes(true)
+            .instance_wakeups()
             .await
-            .filter(|n| *n > woke_before)
+            .filter(|n| *n > wakeups_before)
     })
     .await;
     assert_eq!(
-        operator.instance_changes(true).await,
-        Some(woke_before + 1),
+        operator.instance_wakeups().await,
+        Some(wakeups_before + 1),
         "a status-only change woke the instance"
     );
 

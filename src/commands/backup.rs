@@ -72,8 +72,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
 
     if args.list {
-        check_listable(&target.client, &backups, &name, &ns).await?;
-        return list(&backups, &name, args.output).await;
+        return list(&target.client, &backups, &name, &ns, args.output).await;
     }
     let record = MySQLBackup::record(
         names.backup_record(jiff::Timestamp::now()),
@@ -130,36 +129,12 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// A typo'd name must not look like an instance without backups; the records of an
-/// instance that is gone are still listed.
-async fn check_listable(
-    client: &kube::Client,
-    backups: &Api<MySQLBackup>,
-    name: &str,
-    ns: &str,
-) -> anyhow::Result<()> {
-    let instance = Api::<MySQL>::namespaced(client.clone(), ns)
-        .get_opt(name)
-        .await
-        .map_err(|e| explain(e, &format!("reading MySQL {name}")))?;
-    let records = backups
-        .list(
-            &ListParams::default()
-                .labels(&format!("{INSTANCE_LABEL}={name}"))
-                .limit(1),
-        )
-        .await
-        .map_err(|e| explain(e, "listing backups"))?;
-    if instance.is_none() && records.items.is_empty() {
-        anyhow::bail!("MySQL {name} not found in namespace {ns}, and no backups of it");
-    }
-    Ok(())
-}
-
 /// `--list`: the instance's backups, oldest first.
 async fn list(
+    client: &kube::Client,
     backups: &Api<MySQLBackup>,
     instance: &str,
+    ns: &str,
     output: Format,
 ) -> anyhow::Result<ExitCode> {
     let mut list = backups
@@ -167,6 +142,17 @@ async fn list(
         .await
         .map_err(|e| explain(e, "listing backups"))?
         .items;
+    // A typo'd name must not look like an instance without backups; the records of an
+    // instance that is gone are still listed.
+    if list.is_empty()
+        && Api::<MySQL>::namespaced(client.clone(), ns)
+            .get_opt(instance)
+            .await
+            .map_err(|e| explain(e, &format!("reading MySQL {instance}")))?
+            .is_none()
+    {
+        anyhow::bail!("MySQL {instance} not found in namespace {ns}, and no backups of it");
+    }
     list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
     let reports: Vec<_> = list.iter().map(backup_report).collect();
     if output == Format::Table {

@@ -31,13 +31,6 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
-/// A change to an instance as its watch delivered it: whether it woke a reconcile or
-/// was dropped as status-only (our own status writes, someone else's).
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ChangeLabels {
-    pub woke: &'static str,
-}
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct InstanceLabels {
     pub namespace: String,
@@ -51,7 +44,8 @@ pub struct Metrics {
     duration: Family<ControllerLabels, Histogram>,
     backups: Family<OutcomeLabels, Counter>,
     last_backup: Family<InstanceLabels, Gauge>,
-    instance_changes: Family<ChangeLabels, Counter>,
+    instance_changes: Counter,
+    instance_wakeups: Counter,
     leader: Gauge,
     /// The operator's own API requests by verb (a layer on its client).
     pub requests: std::sync::Arc<RequestCounter>,
@@ -69,7 +63,8 @@ impl Default for Metrics {
         });
         let backups = Family::<OutcomeLabels, Counter>::default();
         let last_backup = Family::<InstanceLabels, Gauge>::default();
-        let instance_changes = Family::<ChangeLabels, Counter>::default();
+        let instance_changes = Counter::default();
+        let instance_wakeups = Counter::default();
         let leader = Gauge::default();
         let requests = std::sync::Arc::new(RequestCounter::default());
         registry.register(
@@ -104,17 +99,19 @@ impl Default for Metrics {
         );
         registry.register(
             "instance_changes",
-            "Changes to instances the watch delivered, by whether they woke a reconcile (status-only changes do not)",
+            "Changes to instances the watch delivered",
             instance_changes.clone(),
+        );
+        registry.register(
+            "instance_wakeups",
+            "Changes to instances that woke a reconcile (status-only changes do not)",
+            instance_wakeups.clone(),
         );
         registry.register("leader", "1 while this replica reconciles", leader.clone());
         // Every controller's counters exist from the start, at 0, so a dashboard (and
         // rate()) sees them before the first reconcile.
         for controller in ["instance", "backup"] {
             let _ = reconciles.get_or_create(&ControllerLabels { controller });
-        }
-        for woke in ["true", "false"] {
-            let _ = instance_changes.get_or_create(&ChangeLabels { woke });
         }
         Self {
             registry,
@@ -124,6 +121,7 @@ impl Default for Metrics {
             backups,
             last_backup,
             instance_changes,
+            instance_wakeups,
             leader,
             requests,
             caches_synced: AtomicBool::new(false),
@@ -133,12 +131,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// The instance watch delivered a change; `woke` whether it passed the filter.
-    pub fn instance_changed(&self, woke: bool) {
-        let woke = if woke { "true" } else { "false" };
-        self.instance_changes
-            .get_or_create(&ChangeLabels { woke })
-            .inc();
+    /// The instance watch delivered a change.
+    pub fn instance_changed(&self) {
+        self.instance_changes.inc();
+    }
+
+    /// A change to an instance passed the filter and woke its reconcile.
+    pub fn instance_woke(&self) {
+        self.instance_wakeups.inc();
     }
 
     pub fn reconciled(&self, controller: &'static str, took: Duration) {

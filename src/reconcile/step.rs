@@ -48,13 +48,6 @@ impl<T> Step<T> {
     pub fn wait(what: impl Into<String>) -> Self {
         Step::Wait(Why::new(what))
     }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Step<U> {
-        match self {
-            Step::Done(value) => Step::Done(f(value)),
-            Step::Wait(why) => Step::Wait(why),
-        }
-    }
 }
 
 /// Where a reconcile stops, for the log and the next look.

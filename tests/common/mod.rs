@@ -218,12 +218,9 @@ impl Operator {
             .await
     }
 
-    /// Changes to instances the watch delivered, woken (passed the filter) or not.
-    pub async fn instance_changes(&self, woke: bool) -> Option<u64> {
-        self.counter(&format!(
-            "kubectl_mysql_instance_changes_total{{woke=\"{woke}\"}}"
-        ))
-        .await
+    /// Changes to instances that passed the watch's filter and woke a reconcile.
+    pub async fn instance_wakeups(&self) -> Option<u64> {
+        self.counter("kubectl_mysql_instance_wakeups_total").await
     }
 
     /// Waits until the instance reconciles reach `at_least`.

@@ -18,8 +18,9 @@ use kube::{Resource, ResourceExt};
 use super::super::Context;
 use super::super::bucket::{self, Failure};
 use super::super::kube_ops::{create_if_absent, delete_if_present, job_pods, set_finalizers};
+use super::plan::serves;
 use crate::api::EventReason;
-use crate::api::keys::{BACKUP_ANNOTATION, DUMP_FINALIZER, annotation};
+use crate::api::keys::DUMP_FINALIZER;
 use crate::api::{JobState, MySQLBackup, failure_message};
 use crate::manifests;
 use crate::names::InstanceNames;
@@ -200,11 +201,8 @@ fn prune_step(
     backup: &MySQLBackup,
     seen: &PruneObserved,
 ) -> (Vec<PruneWrite>, Result<Pruning, Failure>) {
-    let ours = |job: &Job| {
-        annotation(&job.metadata, BACKUP_ANNOTATION) == Some(backup.name_any().as_str())
-    };
     match &seen.job {
-        Some(job) if ours(job) => match JobState::of(job) {
+        Some(job) if serves(job, backup) => match JobState::of(job) {
             JobState::Running => (Vec::new(), Ok(Pruning::Running)),
             JobState::Failed(message) => (
                 vec![PruneWrite::DeleteJob],
@@ -248,10 +246,9 @@ async fn prune_on_volume(backup: &MySQLBackup, ctx: &Context) -> Result<Pruning,
     let transient = |e: kube::Error| Failure::Transient(e.to_string());
     // Observe.
     let job = jobs.get_opt(&job_name).await.map_err(transient)?;
-    let finished_ours = job.as_ref().is_some_and(|j| {
-        annotation(&j.metadata, BACKUP_ANNOTATION) == Some(backup.name_any().as_str())
-            && !JobState::is_running(j)
-    });
+    let finished_ours = job
+        .as_ref()
+        .is_some_and(|j| serves(j, backup) && !JobState::is_running(j));
     let pods = if finished_ours {
         job_pods(&ctx.client, &namespace, &job_name)
             .await
@@ -297,6 +294,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::api::keys::BACKUP_ANNOTATION;
 
     const DELETED_AT: &str = "2026-12-03T12:00:00Z";
 

@@ -154,22 +154,6 @@ fn instance_changes(instance: &MySQL) -> Option<u64> {
         .hash_property(instance)
 }
 
-/// `instance_changes`, counting what it lets through and what it drops: a test (or
-/// a person) can see that a change was seen and dropped, not merely not acted on yet.
-fn counting_instance_changes(metrics: Arc<Metrics>) -> impl Fn(&MySQL) -> Option<u64> {
-    let last = std::sync::Mutex::new(std::collections::HashMap::<String, u64>::new());
-    move |instance: &MySQL| {
-        let hash = instance_changes(instance);
-        let key = instance.metadata.uid.clone().unwrap_or_default();
-        let before = match hash {
-            Some(hash) => last.lock().expect("not poisoned").insert(key, hash),
-            None => None,
-        };
-        metrics.instance_changed(hash.is_none() || before != hash);
-        hash
-    }
-}
-
 async fn run_instances(
     client: Client,
     scope: Option<&str>,
@@ -191,10 +175,17 @@ async fn run_instances(
             }
         })
         .applied_objects()
-        .predicate_filter(
-            counting_instance_changes(ctx.metrics.clone()),
-            Default::default(),
-        );
+        // Counted before and after the filter: a test (or a person) can see that a
+        // change was delivered and dropped, not merely not acted on yet.
+        .inspect_ok({
+            let metrics = ctx.metrics.clone();
+            move |_| metrics.instance_changed()
+        })
+        .predicate_filter(instance_changes, Default::default())
+        .inspect_ok({
+            let metrics = ctx.metrics.clone();
+            move |_| metrics.instance_woke()
+        });
     let secret_owners = instances.clone();
     let fill_caches = futures::future::join_all(triggers.fillers);
     let controller = Controller::for_stream(changes, instances)

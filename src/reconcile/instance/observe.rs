@@ -163,8 +163,13 @@ async fn data_volume_of(
     claim: Option<&PersistentVolumeClaim>,
 ) -> Result<Option<PersistentVolume>> {
     let bound = claim.and_then(|c| c.spec.as_ref()?.volume_name.clone());
+    let named = names.data_pv_of(uid);
+    let candidates = match bound {
+        Some(bound) if bound != named => vec![bound, named],
+        _ => vec![named],
+    };
     let pvs: Api<PersistentVolume> = Api::all(ctx.client.clone());
-    for name in bound.into_iter().chain([names.data_pv_of(uid)]) {
+    for name in candidates {
         let found = pvs
             .get_opt(&name)
             .await
@@ -202,13 +207,12 @@ async fn restore_inputs(
     ctx: &Context,
     names: &InstanceNames,
 ) -> Result<RestoreInputs> {
-    let mut inputs = RestoreInputs {
-        job: Read::Skipped,
-        source: Read::Skipped,
-        failure: Read::Skipped,
-    };
     let RestoreWanted::Run { backup, .. } = wanted else {
-        return Ok(inputs);
+        return Ok(RestoreInputs {
+            job: Read::Skipped,
+            source: Read::Skipped,
+            failure: Read::Skipped,
+        });
     };
     let ns = names.namespace.as_str();
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
@@ -223,7 +227,7 @@ async fn restore_inputs(
         // A failed restore says why in its pod (a bad checksum, a load error); the
         // Job's own condition only counts attempts.
         let failed = matches!(JobState::of(found), JobState::Failed(_));
-        inputs.failure = Read::when(failed, async {
+        let failure = Read::when(failed, async {
             let pods = job_pods(&ctx.client, ns, &names.restore_job())
                 .await
                 .map_err(Error::observe(format!(
@@ -233,10 +237,12 @@ async fn restore_inputs(
             Ok::<_, Error>(failure_message(&pods))
         })
         .await?;
-        inputs.job = Read::Done(job);
-        return Ok(inputs);
+        return Ok(RestoreInputs {
+            job: Read::Done(job),
+            source: Read::Skipped,
+            failure,
+        });
     }
-    inputs.job = Read::Done(None);
     // A backup that just finished may not be in the cache as Succeeded yet; a stale
     // "not succeeded" here would fail the restore for good, so ask the server.
     let source = match cached(&ctx.caches.backups, Some(ns), backup) {
@@ -246,8 +252,11 @@ async fn restore_inputs(
             .await
             .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
     };
-    inputs.source = Read::Done(source);
-    Ok(inputs)
+    Ok(RestoreInputs {
+        job: Read::Done(None),
+        source: Read::Done(source),
+        failure: Read::Skipped,
+    })
 }
 
 /// `scan-NAME-job`, and once it succeeded, what its pod reported.

@@ -8,7 +8,7 @@ use crate::api::{
     Reason, set_condition,
 };
 use crate::names::InstanceNames;
-pub use crate::reconcile::Notice;
+use crate::reconcile::Notice;
 
 /// What became of restoring this incarnation from an earlier backup.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::manifests::{self, Children};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
 use crate::reconcile::instance::status::{Observed, StorageState};
-use crate::reconcile::{Result, Step, Why};
+use crate::reconcile::{Result, Step};
 
 use super::{Inputs, Kind, Plan, Write, is_owned_by, set_owner};
 
@@ -32,11 +32,11 @@ impl Inputs<'_> {
         let node = volume_node(live, nodes, self.names());
         observed.node = node.clone();
         if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
-            return Ok(Step::Wait(Why::new(wait)));
+            return Ok(Step::wait(wait));
         }
         let claims = prepare_claims(&mut children, live, &self.owner.uid);
         if let Some(wait) = claims.wait {
-            return Ok(Step::Wait(Why::new(wait)));
+            return Ok(Step::wait(wait));
         }
         if let Some(storage) = claims.storage {
             observed.storage = storage;
@@ -67,7 +67,7 @@ impl Inputs<'_> {
             replace_unowned(deployment, Kind::Deployment, uid, plan),
         ];
         if let Some(wait) = replacing.into_iter().flatten().next() {
-            return Ok(Step::Wait(Why::new(wait)));
+            return Ok(Step::wait(wait));
         }
         plan.writes
             .push(Write::ApplyService(children.service, service.cloned()));

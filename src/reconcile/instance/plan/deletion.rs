@@ -6,8 +6,9 @@ use crate::api::EventReason;
 use crate::api::keys::{PASSWORD_FINGERPRINT_ANNOTATION, SKIP_BACKUP_ANNOTATION, annotation};
 use crate::api::{BackupCause, JobState, MySQL, MySQLBackup};
 use crate::manifests::{self};
+use crate::reconcile::Notice;
 use crate::reconcile::instance::snapshot::DeletionSnapshot;
-use crate::reconcile::instance::status::{Notice, Observed};
+use crate::reconcile::instance::status::Observed;
 use crate::reconcile::{Next, rfc3339};
 
 use super::{FinalizerChange, Kind, Plan, Write};

@@ -26,8 +26,9 @@ use crate::api::keys::FINALIZER;
 use crate::api::{LastBackup, MySQL, MySQLBackup, MySQLStatus};
 use crate::manifests::{self};
 use crate::names::InstanceNames;
+use crate::reconcile::Notice;
 use crate::reconcile::instance::snapshot::{Password, Snapshot};
-use crate::reconcile::instance::status::{self, BackupOutcome, Notice, Observed, PasswordState};
+use crate::reconcile::instance::status::{self, BackupOutcome, Observed, PasswordState};
 pub use crate::reconcile::kube_ops::{is_owned_by, set_owner};
 use crate::reconcile::{Error, Result};
 use crate::reconcile::{Next, Step, rfc3339};
@@ -225,8 +226,8 @@ pub fn instance(
         .filter(|d| is_owned_by(*d, &owner.uid));
     observed.deployment_available = is_available(ours);
     if let Step::Wait(why) = inputs.children(&mut plan, &mut observed)? {
-        // Said in the status: a new incarnation can wait here for a while (the
-        // cluster's volume controllers releasing the earlier one's volume).
+        // Said in the status: a new incarnation can wait here (an earlier one's claim
+        // or server still going, an object of our name left by another owner).
         observed.waiting = Some(why.clone());
         return Ok(plan
             .with_status(instance, &observed, &now)

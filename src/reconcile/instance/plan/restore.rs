@@ -12,8 +12,9 @@ use crate::api::{
 };
 use crate::manifests::{self};
 use crate::names::InstanceNames;
+use crate::reconcile::Notice;
 use crate::reconcile::instance::snapshot::LiveVolumes;
-use crate::reconcile::instance::status::{FailureText, Notice, RestoreState};
+use crate::reconcile::instance::status::{FailureText, RestoreState};
 use crate::reconcile::{Result, Step};
 use crate::s3::{self, Listed};
 

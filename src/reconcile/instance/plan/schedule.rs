@@ -5,7 +5,8 @@ use kube::ResourceExt;
 
 use crate::api::EventReason;
 use crate::api::{BackupPhase, MySQLBackup};
-use crate::reconcile::instance::status::{Notice, Observed};
+use crate::reconcile::Notice;
+use crate::reconcile::instance::status::Observed;
 
 use super::{Inputs, Plan, Write};
 
