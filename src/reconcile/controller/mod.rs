@@ -7,8 +7,10 @@ mod watches;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Client, ResourceExt};
 
@@ -209,24 +211,7 @@ async fn run_instances(
         })
         // Our credentials Secrets, and the users' Secrets that instances reference.
         .watches_stream(triggers.secrets, move |secret| {
-            let namespace = secret.namespace().unwrap_or_default();
-            let referencing: Vec<_> = secret_owners
-                .state()
-                .iter()
-                .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
-                .filter(|i| {
-                    i.spec
-                        .password_secret_ref
-                        .as_ref()
-                        .is_some_and(|r| r.name == secret.name_any())
-                        || secret
-                            .owner_references()
-                            .iter()
-                            .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
-                })
-                .map(|i| ObjectRef::from_obj(i.as_ref()))
-                .collect();
-            referencing
+            instances_referencing(&secret, &secret_owners)
         })
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown.requested())
@@ -240,6 +225,31 @@ async fn run_instances(
         () = controller => {}
         _ = fill_caches => {}
     }
+}
+
+/// The instances a Secret's change concerns: those whose `passwordSecretRef` names it
+/// and the one owning it (its credentials Secret).
+fn instances_referencing(
+    secret: &PartialObjectMeta<Secret>,
+    instances: &Store<MySQL>,
+) -> Vec<ObjectRef<MySQL>> {
+    let namespace = secret.namespace().unwrap_or_default();
+    instances
+        .state()
+        .iter()
+        .filter(|i| i.namespace().as_deref() == Some(namespace.as_str()))
+        .filter(|i| {
+            i.spec
+                .password_secret_ref
+                .as_ref()
+                .is_some_and(|r| r.name == secret.name_any())
+                || secret
+                    .owner_references()
+                    .iter()
+                    .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
+        })
+        .map(|i| ObjectRef::from_obj(i.as_ref()))
+        .collect()
 }
 
 async fn run_backups(
