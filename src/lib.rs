@@ -5,6 +5,8 @@
 //! imports it.
 
 pub mod api;
+pub mod binlog;
+pub mod dialect;
 pub mod install;
 pub mod kubeclient;
 pub mod manifests;

@@ -40,12 +40,7 @@ impl InstanceNames {
     /// has its own data directory: a re-created instance never waits for the earlier
     /// one's volume to be released and deleted (its data comes from the restore).
     pub fn data_pv_of(&self, uid: &str) -> String {
-        let incarnation: String = uid
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(8)
-            .collect();
-        format!("{}-{}-{incarnation}-pv", self.namespace, self.name)
+        format!("{}-{}-{}-pv", self.namespace, self.name, incarnation(uid))
     }
     /// The data PV's name before volumes were named per incarnation: an instance made
     /// by an earlier version still has it.
@@ -116,6 +111,15 @@ impl InstanceNames {
         labels.remove("app");
         labels
     }
+}
+
+/// An incarnation's short name, from its uid (8 characters): it names the
+/// incarnation's data PV and its binary logs' timeline in the bucket.
+pub fn incarnation(uid: &str) -> String {
+    uid.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::MySQL;
+use crate::api::{MySQL, S3Storage};
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
@@ -278,10 +278,87 @@ pub struct InstanceContext {
     /// selects the server's pod alone (`kubectl exec` on `-l app=NAME`).
     pub job_labels: std::collections::BTreeMap<String, String>,
     pub names: TemplateNames,
+    /// The incarnation (`names::incarnation` of the uid): the timeline of its
+    /// server's binary logs.
+    pub incarnation: String,
+    /// The server's command line after its image's entrypoint: binary logs, GTIDs and
+    /// a server id, in the image's dialect.
+    pub server_args: Vec<String>,
+    /// mysqldump's flags that record where a dump stands in the binary log.
+    pub dump_position_flags: String,
+    /// The binlog archiver beside the server, when point-in-time recovery is on and
+    /// the backups go to a bucket.
+    pub archiver: Option<ArchiverContext>,
+}
+
+/// What the binlog archiver sidecar needs: the bucket, the instance's folder in it,
+/// the server's incarnation (its timeline) and the interval.
+#[derive(Serialize, Clone, Debug)]
+pub struct ArchiverContext {
+    pub s3: S3Context,
+    pub instance_prefix: String,
+    pub timeline: String,
+    pub interval: String,
+}
+
+/// What the object-store containers need of a bucket: the flags that say where it
+/// is, and the Secret keys that hold the access key pair (passed by reference, never
+/// copied).
+#[derive(Serialize, Clone, Debug)]
+pub struct S3Context {
+    pub location_args: Vec<String>,
+    pub credentials_secret: String,
+    pub access_key_id_key: String,
+    pub secret_access_key_key: String,
+}
+
+impl S3Context {
+    pub fn new(storage: &S3Storage) -> Self {
+        let mut location_args = Vec::new();
+        if let Some(endpoint) = &storage.endpoint {
+            location_args.push(format!("--endpoint={endpoint}"));
+        }
+        location_args.push(format!("--bucket={}", storage.bucket));
+        if let Some(region) = &storage.region {
+            location_args.push(format!("--region={region}"));
+        }
+        if storage.force_path_style {
+            location_args.push("--path-style".to_string());
+        }
+        let secret = &storage.credentials_secret;
+        Self {
+            location_args,
+            credentials_secret: secret.name.clone(),
+            access_key_id_key: secret.access_key_id_key().to_string(),
+            secret_access_key_key: secret.secret_access_key_key().to_string(),
+        }
+    }
+}
+
+/// The archiver of `instance`, when it has one.
+fn archiver_of(instance: &MySQL, names: &InstanceNames) -> Option<ArchiverContext> {
+    let backup = instance.spec.backup.as_ref()?;
+    let point_in_time = backup.point_in_time.as_ref().filter(|p| p.enabled)?;
+    let storage = backup.storage.as_ref()?.s3.as_ref()?;
+    let uid = instance.metadata.uid.as_deref()?;
+    let interval = point_in_time
+        .interval()
+        .unwrap_or(crate::api::DEFAULT_ARCHIVE_INTERVAL);
+    Some(ArchiverContext {
+        s3: S3Context::new(storage),
+        instance_prefix: crate::s3::instance_prefix(
+            storage.prefix.as_deref().unwrap_or_default(),
+            &names.namespace,
+            &names.name,
+        ),
+        timeline: crate::names::incarnation(uid),
+        interval: format!("{}s", interval.as_secs()),
+    })
 }
 
 impl InstanceContext {
     pub fn new(instance: &MySQL, names: &InstanceNames) -> Self {
+        let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
         Self {
             name: names.name.clone(),
             namespace: names.namespace.clone(),
@@ -292,6 +369,16 @@ impl InstanceContext {
             labels: names.labels(),
             job_labels: names.job_labels(),
             names: TemplateNames::for_incarnation(names, instance.metadata.uid.as_deref()),
+            incarnation: instance
+                .metadata
+                .uid
+                .as_deref()
+                .map(crate::names::incarnation)
+                .unwrap_or_default(),
+            // One server an instance for now: its id is 1.
+            server_args: dialect.server_args(1),
+            dump_position_flags: dialect.dump_position_flags().join(" "),
+            archiver: archiver_of(instance, names),
         }
     }
 }

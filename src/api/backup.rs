@@ -112,6 +112,10 @@ pub struct MySQLBackupStatus {
     pub sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Where the dump stands in its server's binary log: point-in-time recovery
+    /// replays from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binlog_position: Option<crate::binlog::DumpPosition>,
     /// The last check that the dump loads (`kubectl mysql backup verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,

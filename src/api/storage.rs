@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// How an instance is backed up.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.pointInTime) || !self.pointInTime.enabled || (has(self.storage) && has(self.storage.s3))").message("spec.backup.pointInTime needs spec.backup.storage.s3: the binary logs are archived to the bucket"))]
 pub struct BackupSpec {
     /// Where the dumps go; the backup volume when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +27,64 @@ pub struct BackupSpec {
     /// its tables and rows (`kubectl mysql backup verify` does it for any backup).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verify: bool,
+    /// Continuous archiving of the binary logs to the bucket, for restores to any
+    /// second since the oldest dump (`kubectl mysql restore --to-time`). Needs
+    /// `storage.s3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_in_time: Option<PointInTime>,
+}
+
+/// `spec.backup.pointInTime`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PointInTime {
+    #[serde(default)]
+    pub enabled: bool,
+    /// How often the server's current binary log is closed and archived, so that no
+    /// commit waits longer to reach the bucket: from 5s to 1h (`30s`, `5m`); 60s when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 8))]
+    #[x_kube(validation = Rule::new("self.matches('^[0-9]{1,5}[smh]$') && int(self.substring(0, size(self) - 1)) * (self.endsWith('h') ? 3600 : (self.endsWith('m') ? 60 : 1)) >= 5 && int(self.substring(0, size(self) - 1)) * (self.endsWith('h') ? 3600 : (self.endsWith('m') ? 60 : 1)) <= 3600").message("spec.backup.pointInTime.interval must be from 5s to 1h, such as 60s or 5m"))]
+    pub interval: Option<String>,
+}
+
+/// The archiving interval when none is given.
+pub const DEFAULT_ARCHIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl PointInTime {
+    /// The interval, checked as the CRD checks it.
+    pub fn interval(&self) -> Result<std::time::Duration, String> {
+        match self.interval.as_deref() {
+            None => Ok(DEFAULT_ARCHIVE_INTERVAL),
+            Some(text) => parse_archive_interval(text),
+        }
+    }
+}
+
+/// A number and s, m, h or d (`30d`), as a duration.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(
+        number.parse::<u64>().ok()?.checked_mul(seconds)?,
+    ))
+}
+
+/// An archiving interval: from 5 s to 1 h.
+pub fn parse_archive_interval(text: &str) -> Result<std::time::Duration, String> {
+    let wrong = || format!("the archiving interval must be from 5s to 1h, such as 60s or 5m, not {text:?}");
+    let interval = parse_duration(text).ok_or_else(wrong)?;
+    if !(5..=3600).contains(&interval.as_secs()) {
+        return Err(wrong());
+    }
+    Ok(interval)
 }
 
 /// Old backups go: those beyond the newest `keep`, and those older than `maxAge`. The
@@ -50,18 +109,7 @@ pub struct Retention {
 impl Retention {
     /// maxAge as a duration; None when absent or malformed (the CRD refuses that).
     pub fn max_age(&self) -> Option<std::time::Duration> {
-        let text = self.max_age.as_deref()?;
-        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
-        let seconds = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => return None,
-        };
-        Some(std::time::Duration::from_secs(
-            number.parse::<u64>().ok()? * seconds,
-        ))
+        parse_duration(self.max_age.as_deref()?)
     }
 }
 

@@ -6,7 +6,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kubectl_mysql::s3::{S3Credentials, S3Location, Store};
+use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
+use kubectl_mysql::binlog::{self, DumpPosition};
+use kubectl_mysql::s3::{S3Credentials, S3Location, Store, Stored};
+
+/// What an upload prints and leaves in its termination log for the operator.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadReport {
+    #[serde(flatten)]
+    stored: Stored,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binlog_position: Option<DumpPosition>,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -60,6 +72,10 @@ pub enum Action {
         /// Also write the JSON here (the container's termination log).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// The server's timeline (its incarnation): with the binary log position the
+        /// dump records, it goes in the report for point-in-time recovery.
+        #[arg(long)]
+        timeline: Option<String>,
     },
     /// Download a dump, verify its checksum and decompress it to a file.
     Download {
@@ -75,6 +91,30 @@ pub enum Action {
         /// The folder (whole path segments: `backups/shop/db`).
         #[arg(long, default_value = "")]
         prefix: String,
+    },
+    /// Archive the server's binary logs continuously (the sidecar of point-in-time
+    /// recovery): every interval, close the current file, upload the closed ones,
+    /// purge what the bucket confirmed.
+    ArchiveBinlogs {
+        /// The instance's folder of keys (`PREFIX/NAMESPACE/INSTANCE/`).
+        #[arg(long)]
+        instance_prefix: String,
+        /// The server's incarnation, which its files are numbered within.
+        #[arg(long)]
+        timeline: String,
+        /// Where the server writes its binary logs.
+        #[arg(long, default_value = "/var/lib/mysql")]
+        datadir: PathBuf,
+        /// How often the current file is closed and archived (`60s`, `5m`).
+        #[arg(long, default_value = "60s", value_parser = parse_interval)]
+        interval: std::time::Duration,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 3306)]
+        port: u16,
+        /// The root password, as a file (the credentials Secret's `password`).
+        #[arg(long, default_value = "/etc/mysql-credentials/password")]
+        password_file: PathBuf,
     },
     /// Delete a dump and its checksum.
     Delete {
@@ -98,9 +138,23 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let store = Store::connect(&location, &credentials)?;
     match args.action {
-        Action::Upload { file, key, report } => {
+        Action::Upload {
+            file,
+            key,
+            report,
+            timeline,
+        } => {
             let stored = store.upload_dump(&file, &key).await?;
-            let json = serde_json::to_string(&stored)?;
+            let binlog_position = match timeline {
+                Some(timeline) => binlog::position_of_dump(&file)
+                    .await?
+                    .map(|position| DumpPosition { timeline, position }),
+                None => None,
+            };
+            let json = serde_json::to_string(&UploadReport {
+                stored,
+                binlog_position,
+            })?;
             if let Some(report) = report {
                 // The termination log may be absent outside a pod; the line below
                 // still says what was stored.
@@ -129,10 +183,37 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Action::ArchiveBinlogs {
+            instance_prefix,
+            timeline,
+            datadir,
+            interval,
+            host,
+            port,
+            password_file,
+        } => {
+            let archiver = Archiver {
+                store,
+                instance_prefix,
+                timeline,
+                datadir,
+                interval,
+                server: ServerAddress {
+                    host,
+                    port,
+                    password_file,
+                },
+            };
+            archiver.run().await
+        }
         Action::Delete { key } => {
             store.delete_dump(&key).await?;
             println!("deleted s3://{}/{key}", location.bucket);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    kubectl_mysql::api::parse_archive_interval(text)
 }

@@ -18,7 +18,7 @@ use crate::api::keys::{
     stamp_instance_labels,
 };
 use crate::names::InstanceNames;
-use crate::render::{InstanceContext, RenderError, Renderer, WithExtra};
+use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
 
 /// Renders `template` and stamps the labels the operator finds its objects by, so an
 /// override that drops them from a template cannot hide an object from the operator.
@@ -208,42 +208,9 @@ pub fn restore_job_for(
     Ok(job)
 }
 
-/// What the object-store Jobs need of a bucket: the flags that say where it is, and
-/// the Secret keys that hold the access key pair (passed by reference, never copied).
-#[derive(Serialize)]
-struct S3Context<'a> {
-    location_args: Vec<String>,
-    credentials_secret: &'a str,
-    access_key_id_key: &'a str,
-    secret_access_key_key: &'a str,
-}
-
-impl<'a> S3Context<'a> {
-    fn new(storage: &'a S3Storage) -> Self {
-        let mut location_args = Vec::new();
-        if let Some(endpoint) = &storage.endpoint {
-            location_args.push(format!("--endpoint={endpoint}"));
-        }
-        location_args.push(format!("--bucket={}", storage.bucket));
-        if let Some(region) = &storage.region {
-            location_args.push(format!("--region={region}"));
-        }
-        if storage.force_path_style {
-            location_args.push("--path-style".to_string());
-        }
-        let secret = &storage.credentials_secret;
-        Self {
-            location_args,
-            credentials_secret: &secret.name,
-            access_key_id_key: secret.access_key_id_key(),
-            secret_access_key_key: secret.secret_access_key_key(),
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ObjectJobExtra<'a> {
-    s3: S3Context<'a>,
+    s3: S3Context,
     object_key: &'a str,
 }
 
@@ -295,7 +262,7 @@ pub enum DumpSource<'a> {
 
 #[derive(Serialize)]
 struct VerifyJobExtra<'a> {
-    s3: Option<S3Context<'a>>,
+    s3: Option<S3Context>,
     object_key: Option<&'a str>,
     dump_path: String,
 }

@@ -196,10 +196,14 @@ fn deployment_is_recreate_with_subpath_datadir_and_no_ignore_db_dir() {
         Some("Recreate")
     );
     let container = &spec.template.spec.as_ref().unwrap().containers[0];
-    assert!(
-        container.args.is_none(),
-        "no --ignore-db-dir or any other argument"
+    // Binary logs on, in the image's dialect; no --ignore-db-dir (the subPath).
+    assert_eq!(
+        container.args.as_deref(),
+        Some(crate::dialect::Dialect::of_image("mysql:8.4").server_args(1).as_slice())
     );
+    assert!(container.args.iter().flatten().all(|a| !a.contains("ignore-db-dir")));
+    // No point-in-time recovery asked for: the server alone.
+    assert_eq!(spec.template.spec.as_ref().unwrap().containers.len(), 1);
     let mount = &container.volume_mounts.as_ref().unwrap()[0];
     assert_eq!(mount.mount_path, "/var/lib/mysql");
     assert_eq!(mount.sub_path.as_deref(), Some("mysql"));
@@ -493,12 +497,73 @@ fn a_backup_to_a_bucket_dumps_in_the_server_image_and_uploads_in_ours() {
             "--key",
             key,
             "--report=/dev/termination-log",
+            "--timeline=0f7c5e6a",
         ]
+    );
+    let script = &dump.command.as_ref().unwrap()[2];
+    assert!(script.contains("SELECT @@log_bin"), "{script}");
+    assert!(
+        script.contains("position=\"--source-data=2 --set-gtid-purged=COMMENTED\""),
+        "{script}"
     );
     // No backup volume: the dump meets the uploader in an emptyDir.
     let volumes = spec.volumes.as_ref().unwrap();
     assert!(volumes.iter().all(|v| v.persistent_volume_claim.is_none()));
     assert!(volumes.iter().any(|v| v.empty_dir.is_some()));
+}
+
+#[test]
+fn point_in_time_recovery_puts_the_archiver_beside_the_server() {
+    let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
+    let mut instance = course_instance();
+    instance.spec.backup = Some(
+        serde_json::from_value(serde_json::json!({
+            "storage": {"s3": serde_json::to_value(bucket()).unwrap()},
+            "pointInTime": {"enabled": true, "interval": "5m"}
+        }))
+        .unwrap(),
+    );
+    let c = children(&renderer, &context_of(&instance)).unwrap();
+    let pod = c.deployment.spec.unwrap().template.spec.unwrap();
+    assert_eq!(pod.containers.len(), 2);
+    let archiver = &pod.containers[1];
+    assert_eq!(archiver.name, "binlog-archiver");
+    assert_eq!(
+        archiver.image.as_deref(),
+        Some("registry.local/kubectl-mysql:test")
+    );
+    assert_keys_by_reference(archiver);
+    assert_no_secret_in(archiver, "otuspassword");
+    assert_eq!(
+        archiver.command.as_ref().unwrap()[1..],
+        [
+            "object-store",
+            "--endpoint=http://10.88.0.1:9000",
+            "--bucket=dumps",
+            "--path-style",
+            "archive-binlogs",
+            "--instance-prefix=team/default/mysql-instance/",
+            "--timeline=0f7c5e6a",
+            "--interval=300s",
+            "--datadir=/var/lib/mysql",
+            "--password-file=/etc/mysql-credentials/password",
+        ]
+    );
+    // It reads the server's datadir and never writes it.
+    let data = archiver
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| m.name == "data")
+        .unwrap();
+    assert_eq!(
+        (data.sub_path.as_deref(), data.read_only),
+        (Some("mysql"), Some(true))
+    );
+    // Without a bucket there is nothing to archive to: no archiver.
+    instance.spec.backup.as_mut().unwrap().storage = None;
+    let c = children(&renderer, &context_of(&instance)).unwrap();
+    assert_eq!(c.deployment.spec.unwrap().template.spec.unwrap().containers.len(), 1);
 }
 
 #[test]

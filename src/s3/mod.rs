@@ -181,6 +181,13 @@ impl Store {
         if !dump_is_complete(file).await.map_err(file_error)? {
             return Err(StoreError::IncompleteDump(file.to_path_buf()));
         }
+        self.upload_file(file, key).await
+    }
+
+    /// Compresses `file` and stores it under `key` with its checksum, as one multipart
+    /// upload that shows under `key` only once complete: a failed or interrupted upload
+    /// leaves nothing under `key` (at most a checksum, which a new upload replaces).
+    pub async fn upload_file(&self, file: &Path, key: &str) -> Result<Stored> {
         let location = self.key(key)?;
         let upload = self
             .inner
@@ -384,6 +391,20 @@ impl Store {
             .collect();
         dumps.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(dumps)
+    }
+
+    /// Every key under `prefix` (whole path segments), in key order.
+    pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let location = self.key(prefix.trim_end_matches('/'))?;
+        let mut keys: Vec<String> = self
+            .inner
+            .list(Some(&location))
+            .map_ok(|o| o.location.to_string())
+            .try_collect()
+            .await
+            .map_err(|e| self.error(&e))?;
+        keys.sort();
+        Ok(keys)
     }
 
     /// Deletes a dump and its checksum; either missing is fine.

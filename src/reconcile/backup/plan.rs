@@ -257,6 +257,7 @@ impl Outcome<'_> {
                     }));
                 }
                 status.size_bytes = report.size_bytes;
+                status.binlog_position = report.binlog_position;
                 status.sha256 = report.sha256;
                 status.message = Some("backup completed".into());
             }
@@ -297,6 +298,7 @@ struct TerminationReport {
     file: Option<String>,
     size_bytes: Option<i64>,
     sha256: Option<String>,
+    binlog_position: Option<crate::binlog::DumpPosition>,
 }
 
 fn pod_failure(pods: &[Pod]) -> Option<String> {

@@ -1,0 +1,355 @@
+//! What can be restored, and how: the recoverable window a set of dumps and archived
+//! segments gives, the gaps that end it, and for a target time the dump and segments
+//! a restore replays. Pure: the caller lists the bucket and reads the records.
+
+use jiff::Timestamp;
+
+use super::Segment;
+
+/// A dump as point-in-time recovery sees it: when it was complete, and where it
+/// stands in its server's binary log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DumpPoint {
+    /// The MySQLBackup record's name.
+    pub name: String,
+    /// When the dump was complete: every transaction it holds committed before.
+    pub completed: Timestamp,
+    pub timeline: String,
+    /// The file its position is in (`mysql-bin.000012`): replay starts there.
+    pub file: String,
+    pub position: u64,
+}
+
+/// A missing file in a timeline's chain: replay cannot cross it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub timeline: String,
+    /// The first missing file's number.
+    pub missing: u64,
+    /// The archived time the chain reaches before the gap.
+    pub after: Timestamp,
+}
+
+/// From when to when a restore can reach any second, and the dumps and gaps that
+/// decide it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: Timestamp,
+    pub until: Timestamp,
+    pub timeline: String,
+    /// A gap after which nothing is recoverable (newest first), if any.
+    pub gaps: Vec<Gap>,
+}
+
+/// The segments of `timeline` in order, and the runs of consecutive files they form.
+fn runs<'a>(segments: &'a [Segment], timeline: &str) -> Vec<Vec<&'a Segment>> {
+    let mut ordered: Vec<&Segment> = segments.iter().filter(|s| s.timeline == timeline).collect();
+    ordered.sort_by_key(|s| s.sequence);
+    ordered.dedup_by_key(|s| s.sequence);
+    let mut runs: Vec<Vec<&Segment>> = Vec::new();
+    for segment in ordered {
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|l| l.sequence + 1 == segment.sequence) => {
+                run.push(segment)
+            }
+            _ => runs.push(vec![segment]),
+        }
+    }
+    runs
+}
+
+/// The run that replays from `dump`: the consecutive segments starting with the file
+/// its position is in. None when that file is not archived.
+fn chain_of<'a>(dump: &DumpPoint, segments: &'a [Segment]) -> Option<Vec<&'a Segment>> {
+    let start = super::sequence_of(&dump.file)?;
+    runs(segments, &dump.timeline).into_iter().find_map(|run| {
+        let at = run.iter().position(|s| s.sequence == start)?;
+        Some(run[at..].to_vec())
+    })
+}
+
+/// The recoverable window: from the oldest dump whose chain reaches as far as any
+/// dump's, to where that chain ends. Only the newest timeline's dumps count (an
+/// earlier incarnation's binary logs replay onto nothing the current one has).
+pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
+    let newest = dumps.iter().max_by_key(|d| d.completed)?;
+    let timeline = newest.timeline.clone();
+    let reach = |d: &DumpPoint| {
+        chain_of(d, segments)
+            .and_then(|c| c.last().map(|s| s.last))
+            .filter(|until| *until >= d.completed)
+            .unwrap_or(d.completed)
+    };
+    let mut on_timeline: Vec<&DumpPoint> = dumps.iter().filter(|d| d.timeline == timeline).collect();
+    on_timeline.sort_by_key(|d| d.completed);
+    let until = on_timeline.iter().map(|d| reach(d)).max()?;
+    let from = on_timeline.iter().find(|d| reach(d) == until)?.completed;
+    let all_runs = runs(segments, &timeline);
+    let gaps = all_runs
+        .windows(2)
+        .rev()
+        .filter_map(|pair| {
+            let before = pair[0].last()?;
+            Some(Gap {
+                timeline: timeline.clone(),
+                missing: before.sequence + 1,
+                after: before.last,
+            })
+        })
+        .filter(|gap| gap.after >= from)
+        .collect();
+    Some(Window {
+        from,
+        until,
+        timeline,
+        gaps,
+    })
+}
+
+/// What a restore to a time replays: a dump, then these segments up to `stop_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    pub dump: String,
+    pub start_position: u64,
+    pub segments: Vec<Segment>,
+    /// Events at or after this second are not replayed (`mysqlbinlog --stop-datetime`):
+    /// the target plus one second, so the target's own second is included.
+    pub stop_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("no dump with a binary log position: point-in-time recovery needs a backup taken with it on")]
+    NoDump,
+    #[error("{target} is outside the recoverable window {from} – {until}")]
+    Outside {
+        target: Timestamp,
+        from: Timestamp,
+        until: Timestamp,
+    },
+}
+
+/// The newest dump complete by `target` whose chain reaches `target`, and the
+/// segments from its position to the one holding `target`.
+pub fn replay_to(
+    dumps: &[DumpPoint],
+    segments: &[Segment],
+    target: Timestamp,
+) -> Result<Replay, Refusal> {
+    let window = window(dumps, segments).ok_or(Refusal::NoDump)?;
+    if target < window.from || target > window.until {
+        return Err(Refusal::Outside {
+            target,
+            from: window.from,
+            until: window.until,
+        });
+    }
+    let mut candidates: Vec<&DumpPoint> = dumps
+        .iter()
+        .filter(|d| d.timeline == window.timeline && d.completed <= target)
+        .collect();
+    candidates.sort_by_key(|d| std::cmp::Reverse(d.completed));
+    let outside = Refusal::Outside {
+        target,
+        from: window.from,
+        until: window.until,
+    };
+    for dump in candidates {
+        let Some(chain) = chain_of(dump, segments) else {
+            continue;
+        };
+        if chain.last().is_none_or(|s| s.last < target) {
+            continue;
+        }
+        // Up to and including the first segment that reaches the target.
+        let end = chain.iter().position(|s| s.last >= target).unwrap_or(chain.len() - 1);
+        return Ok(Replay {
+            dump: dump.name.clone(),
+            start_position: dump.position,
+            segments: chain[..=end].iter().map(|s| (*s).clone()).collect(),
+            stop_at: target + jiff::SignedDuration::from_secs(1),
+        });
+    }
+    Err(outside)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    fn segment(timeline: &str, sequence: u64, first: i64, last: i64) -> Segment {
+        Segment {
+            key: format!("{timeline}/{sequence}"),
+            timeline: timeline.into(),
+            file: format!("mysql-bin.{sequence:06}"),
+            sequence,
+            first: at(first),
+            last: at(last),
+        }
+    }
+
+    fn dump(name: &str, timeline: &str, completed: i64, sequence: u64) -> DumpPoint {
+        DumpPoint {
+            name: name.into(),
+            completed: at(completed),
+            timeline: timeline.into(),
+            file: format!("mysql-bin.{sequence:06}"),
+            position: 400,
+        }
+    }
+
+    /// Files 1–5 of timeline "a", a minute each.
+    fn chain() -> Vec<Segment> {
+        (1..=5).map(|n| segment("a", n, (n as i64 - 1) * 60, n as i64 * 60)).collect()
+    }
+
+    #[test]
+    fn windows() {
+        struct Case {
+            what: &'static str,
+            dumps: Vec<DumpPoint>,
+            segments: Vec<Segment>,
+            want: Option<(i64, i64, Vec<u64>)>,
+        }
+        let without = |n: u64| chain().into_iter().filter(|s| s.sequence != n).collect();
+        let cases = [
+            Case {
+                what: "no dump: no window",
+                dumps: vec![],
+                segments: chain(),
+                want: None,
+            },
+            Case {
+                what: "a dump and its whole chain",
+                dumps: vec![dump("d1", "a", 30, 1)],
+                segments: chain(),
+                want: Some((30, 300, vec![])),
+            },
+            Case {
+                what: "a dump with no segments yet reaches only itself",
+                dumps: vec![dump("d1", "a", 30, 1)],
+                segments: vec![],
+                want: Some((30, 30, vec![])),
+            },
+            Case {
+                what: "the oldest dump whose chain reaches the end starts the window",
+                dumps: vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)],
+                segments: chain(),
+                want: Some((30, 300, vec![])),
+            },
+            Case {
+                what: "a gap after the first dump: the window starts at the dump after it",
+                dumps: vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)],
+                segments: without(2),
+                want: Some((150, 300, vec![])),
+            },
+            Case {
+                what: "a gap after the newest dump ends the window there and is named",
+                dumps: vec![dump("d1", "a", 30, 1)],
+                segments: without(4),
+                want: Some((30, 180, vec![4])),
+            },
+            Case {
+                what: "the dump's own file missing: it reaches only itself",
+                dumps: vec![dump("d1", "a", 30, 1)],
+                segments: without(1),
+                want: Some((30, 30, vec![])),
+            },
+            Case {
+                what: "an earlier incarnation's segments do not count",
+                dumps: vec![dump("old", "a", 30, 1), dump("new", "b", 400, 1)],
+                segments: chain()
+                    .into_iter()
+                    .chain([segment("b", 1, 390, 460)])
+                    .collect(),
+                want: Some((400, 460, vec![])),
+            },
+            Case {
+                what: "a segment uploaded twice counts once",
+                dumps: vec![dump("d1", "a", 30, 1)],
+                segments: chain().into_iter().chain([segment("a", 5, 240, 300)]).collect(),
+                want: Some((30, 300, vec![])),
+            },
+        ];
+        for case in cases {
+            let got = window(&case.dumps, &case.segments)
+                .map(|w| (w.from, w.until, w.gaps.iter().map(|g| g.missing).collect::<Vec<_>>()));
+            let want = case
+                .want
+                .map(|(from, until, gaps)| (at(from), at(until), gaps));
+            assert_eq!(got, want, "{}", case.what);
+        }
+    }
+
+    #[test]
+    fn replays() {
+        let dumps = vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)];
+        struct Case {
+            what: &'static str,
+            target: i64,
+            want: Result<(&'static str, Vec<u64>), ()>,
+        }
+        let cases = [
+            Case {
+                what: "a time just after the first dump replays its file only",
+                target: 40,
+                want: Ok(("d1", vec![1])),
+            },
+            Case {
+                what: "the newest dump before the target is the base",
+                target: 200,
+                want: Ok(("d2", vec![3, 4])),
+            },
+            Case {
+                what: "the window's last second",
+                target: 300,
+                want: Ok(("d2", vec![3, 4, 5])),
+            },
+            Case {
+                what: "a target between dumps uses the older one",
+                target: 149,
+                want: Ok(("d1", vec![1, 2, 3])),
+            },
+            Case {
+                what: "before the first dump: refused",
+                target: 29,
+                want: Err(()),
+            },
+            Case {
+                what: "after the last archived second: refused",
+                target: 301,
+                want: Err(()),
+            },
+        ];
+        for case in cases {
+            let got = replay_to(&dumps, &chain(), at(case.target))
+                .map(|r| (r.dump.clone(), r.segments.iter().map(|s| s.sequence).collect::<Vec<_>>()))
+                .map_err(|_| ());
+            let want = case.want.map(|(d, s)| (d.to_string(), s));
+            assert_eq!(got, want, "{}", case.what);
+        }
+        let replay = replay_to(&dumps, &chain(), at(200)).unwrap();
+        assert_eq!(replay.stop_at, at(201));
+        assert_eq!(replay.start_position, 400);
+    }
+
+    #[test]
+    fn a_gap_refuses_a_time_past_it() {
+        let dumps = vec![dump("d1", "a", 30, 1)];
+        let segments: Vec<Segment> = chain().into_iter().filter(|s| s.sequence != 4).collect();
+        assert_eq!(
+            replay_to(&dumps, &segments, at(250)),
+            Err(Refusal::Outside {
+                target: at(250),
+                from: at(30),
+                until: at(180)
+            })
+        );
+        assert!(replay_to(&dumps, &segments, at(170)).is_ok());
+        assert_eq!(replay_to(&[], &segments, at(170)), Err(Refusal::NoDump));
+    }
+}
