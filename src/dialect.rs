@@ -108,6 +108,19 @@ impl Dialect {
     }
 }
 
+impl Dialect {
+    /// mysqlbinlog's flags for replaying archived logs into a server: MySQL skips a
+    /// transaction whose GTID it has executed, which after a restore into the same
+    /// server is every one of them, so its GTIDs are left out (`--skip-gtids`);
+    /// MariaDB applies them as they come.
+    pub fn replay_flags(self) -> Vec<&'static str> {
+        match self {
+            Dialect::MariaDB => vec![],
+            Dialect::MySQL(_) => vec!["--skip-gtids"],
+        }
+    }
+}
+
 /// `8.4`, `8.0.29-oracle`, `5.7` → the version; `latest`, `lts`, `oracle` → None.
 fn version_of_tag(tag: &str) -> Option<(u32, u32, u32)> {
     let numeric = tag.split(['-', '_']).next()?;
@@ -251,6 +264,15 @@ mod tests {
         assert_eq!(
             Dialect::of_image("mysql:8.0.20").dump_position_flags(),
             ["--master-data=2", "--set-gtid-purged=OFF"]
+        );
+    }
+
+    #[test]
+    fn a_replay_into_the_same_mysql_server_leaves_gtids_out() {
+        assert!(Dialect::MariaDB.replay_flags().is_empty());
+        assert_eq!(
+            Dialect::of_image("mysql:8.4").replay_flags(),
+            ["--skip-gtids"]
         );
     }
 

@@ -337,9 +337,8 @@ impl S3Context {
 
 /// The archiver of `instance`, when it has one.
 fn archiver_of(instance: &MySQL, names: &InstanceNames) -> Option<ArchiverContext> {
-    let backup = instance.spec.backup.as_ref()?;
-    let point_in_time = backup.point_in_time.as_ref().filter(|p| p.enabled)?;
-    let storage = backup.storage.as_ref()?.s3.as_ref()?;
+    let point_in_time = instance.spec.point_in_time()?;
+    let storage = instance.spec.backup_bucket()?;
     let uid = instance.metadata.uid.as_deref()?;
     let interval = point_in_time
         .interval()

@@ -336,6 +336,22 @@ impl MySQLBackup {
             .ok()
     }
 
+    /// The dump as point-in-time recovery sees it: a successful backup that recorded
+    /// its binary log position.
+    pub fn dump_point(&self) -> Option<crate::binlog::window::DumpPoint> {
+        if !self.succeeded() {
+            return None;
+        }
+        let recorded = self.status.as_ref()?.binlog_position.as_ref()?;
+        Some(crate::binlog::window::DumpPoint {
+            name: self.metadata.name.clone()?,
+            completed: self.completion_time()?,
+            timeline: recorded.timeline.clone(),
+            file: recorded.position.file.clone(),
+            position: recorded.position.position,
+        })
+    }
+
     /// The on-delete backup of the incarnation with this uid.
     pub fn is_final_backup_of(&self, incarnation: &str) -> bool {
         self.spec.cause == BackupCause::OnDelete

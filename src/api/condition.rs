@@ -43,6 +43,8 @@ pub enum ConditionType {
     PasswordSynced,
     StorageResized,
     LastBackupSucceeded,
+    /// Point-in-time recovery: whether a restore can reach any second of a window.
+    Recoverable,
 }
 
 impl ConditionType {
@@ -54,6 +56,7 @@ impl ConditionType {
             ConditionType::PasswordSynced => "PasswordSynced",
             ConditionType::StorageResized => "StorageResized",
             ConditionType::LastBackupSucceeded => "LastBackupSucceeded",
+            ConditionType::Recoverable => "Recoverable",
         }
     }
 }
@@ -80,10 +83,15 @@ pub enum Reason {
     CannotResize,
     BackupSucceeded,
     BackupFailed,
+    Archiving,
+    NoBaseBackup,
+    BinlogGap,
+    ArchivingBehind,
+    BucketNotListed,
 }
 
 impl Reason {
-    const ALL: [Reason; 17] = [
+    const ALL: [Reason; 22] = [
         Reason::Valid,
         Reason::InvalidSpec,
         Reason::DeploymentAvailable,
@@ -101,6 +109,11 @@ impl Reason {
         Reason::CannotResize,
         Reason::BackupSucceeded,
         Reason::BackupFailed,
+        Reason::Archiving,
+        Reason::NoBaseBackup,
+        Reason::BinlogGap,
+        Reason::ArchivingBehind,
+        Reason::BucketNotListed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +135,11 @@ impl Reason {
             Reason::CannotResize => "CannotResize",
             Reason::BackupSucceeded => "BackupSucceeded",
             Reason::BackupFailed => "BackupFailed",
+            Reason::Archiving => "Archiving",
+            Reason::NoBaseBackup => "NoBaseBackup",
+            Reason::BinlogGap => "BinlogGap",
+            Reason::ArchivingBehind => "ArchivingBehind",
+            Reason::BucketNotListed => "BucketNotListed",
         }
     }
 

@@ -18,6 +18,9 @@ pub enum EventReason {
     CannotResize,
     InvalidSpec,
     Paused,
+    Recoverable,
+    BinlogGap,
+    ArchivingBehind,
     // Steps that leave no trace in an instance's status.
     BackupScheduled,
     BackupExpired,
@@ -35,7 +38,7 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 25] = [
+    pub const ALL: [EventReason; 28] = [
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -49,6 +52,9 @@ impl EventReason {
         EventReason::CannotResize,
         EventReason::InvalidSpec,
         EventReason::Paused,
+        EventReason::Recoverable,
+        EventReason::BinlogGap,
+        EventReason::ArchivingBehind,
         EventReason::BackupScheduled,
         EventReason::BackupExpired,
         EventReason::BackupSkipped,
@@ -78,6 +84,9 @@ impl EventReason {
             EventReason::CannotResize => "CannotResize",
             EventReason::InvalidSpec => "InvalidSpec",
             EventReason::Paused => "Paused",
+            EventReason::Recoverable => "Recoverable",
+            EventReason::BinlogGap => "BinlogGap",
+            EventReason::ArchivingBehind => "ArchivingBehind",
             EventReason::BackupScheduled => "BackupScheduled",
             EventReason::BackupExpired => "BackupExpired",
             EventReason::BackupSkipped => "BackupSkipped",

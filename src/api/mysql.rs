@@ -86,6 +86,17 @@ impl MySQLSpec {
     pub fn backup_bucket(&self) -> Option<&super::S3Storage> {
         self.backup.as_ref()?.s3()
     }
+
+    /// Point-in-time recovery, when it is on: enabled, and backups that go to a bucket
+    /// (the CRD refuses it without one).
+    pub fn point_in_time(&self) -> Option<&super::PointInTime> {
+        self.backup_bucket()?;
+        self.backup
+            .as_ref()?
+            .point_in_time
+            .as_ref()
+            .filter(|p| p.enabled)
+    }
 }
 
 /// A key of a Secret in the instance's namespace.
@@ -131,6 +142,14 @@ pub struct MySQLStatus {
     /// The last `kubectl mysql restore` request handled (BACKUP@REQUEST-ID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_request: Option<String>,
+    /// Point-in-time recovery: the earliest second a restore can reach (a dump's
+    /// completion whose archived binary logs reach `recoverableUntil` unbroken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recoverable_from: Option<String>,
+    /// Point-in-time recovery: the latest second a restore can reach (the newest
+    /// archived binary log's end, or a gap in them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recoverable_until: Option<String>,
     /// A one-line summary for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -216,24 +235,35 @@ impl MySQL {
     }
 }
 
-/// A request to restore a running instance: the annotation value `BACKUP@REQUEST-ID`.
+/// A request to restore a running instance: the annotation value `BACKUP@REQUEST-ID`,
+/// or `BACKUP@REQUEST-ID@TIME` for a restore to a point in time (the dump, then its
+/// archived binary logs up to TIME).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestoreRequest {
     pub backup: String,
     /// The whole annotation value; recorded in status once handled.
     pub token: String,
+    pub to_time: Option<jiff::Timestamp>,
 }
 
 impl RestoreRequest {
-    /// A new request for `backup`, unique by the time it was made.
-    pub fn new(backup: &str, at: jiff::Timestamp) -> Self {
-        Self::parse(&format!("{backup}@{}", at.as_millisecond()))
+    /// A new request for `backup` (up to `to_time`), unique by the time it was made.
+    pub fn new(backup: &str, at: jiff::Timestamp, to_time: Option<jiff::Timestamp>) -> Self {
+        let mut token = format!("{backup}@{}", at.as_millisecond());
+        if let Some(to_time) = to_time {
+            token.push_str(&format!("@{to_time}"));
+        }
+        Self::parse(&token)
     }
 
     pub fn parse(value: &str) -> Self {
+        let mut parts = value.split('@');
+        let backup = parts.next().unwrap_or_default().to_string();
+        let to_time = parts.nth(1).and_then(|t| t.parse().ok());
         Self {
-            backup: value.split('@').next().unwrap_or_default().to_string(),
+            backup,
             token: value.to_string(),
+            to_time,
         }
     }
 }

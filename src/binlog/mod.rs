@@ -13,6 +13,7 @@
 
 pub mod archiver;
 pub mod events;
+pub mod fetch;
 pub mod window;
 
 use jiff::Timestamp;

@@ -129,6 +129,53 @@ pub enum Refusal {
     },
 }
 
+/// Why the segments from a dump's position cannot reach a time.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChainError {
+    #[error("the binary log {0} the dump's position is in is not in the bucket")]
+    StartMissing(String),
+    #[error("the binary logs in the bucket reach only {until}, before {target}{}", gap.map(|g| format!(": file number {g} is missing")).unwrap_or_default())]
+    Short {
+        until: Timestamp,
+        target: Timestamp,
+        gap: Option<u64>,
+    },
+}
+
+/// The segments a replay from `from_file` of `timeline` to `target` needs, in order:
+/// from that file to the first one whose events reach `target`, with no file missing
+/// between.
+pub fn chain_to(
+    segments: &[Segment],
+    timeline: &str,
+    from_file: &str,
+    target: Timestamp,
+) -> Result<Vec<Segment>, ChainError> {
+    let start = super::sequence_of(from_file)
+        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))?;
+    let run = runs(segments, timeline)
+        .into_iter()
+        .find_map(|run| {
+            let at = run.iter().position(|s| s.sequence == start)?;
+            Some(run[at..].to_vec())
+        })
+        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))?;
+    match run.iter().position(|s| s.last >= target) {
+        Some(end) => Ok(run[..=end].iter().map(|s| (*s).clone()).collect()),
+        None => {
+            let last = run.last().expect("a run is never empty");
+            let archived_after = segments
+                .iter()
+                .any(|s| s.timeline == timeline && s.sequence > last.sequence);
+            Err(ChainError::Short {
+                until: last.last,
+                target,
+                gap: archived_after.then_some(last.sequence + 1),
+            })
+        }
+    }
+}
+
 /// The newest dump complete by `target` whose chain reaches `target`, and the
 /// segments from its position to the one holding `target`.
 pub fn replay_to(
@@ -137,40 +184,47 @@ pub fn replay_to(
     target: Timestamp,
 ) -> Result<Replay, Refusal> {
     let window = window(dumps, segments).ok_or(Refusal::NoDump)?;
+    let outside = Refusal::Outside {
+        target,
+        from: window.from,
+        until: window.until,
+    };
     if target < window.from || target > window.until {
-        return Err(Refusal::Outside {
-            target,
-            from: window.from,
-            until: window.until,
-        });
+        return Err(outside);
     }
     let mut candidates: Vec<&DumpPoint> = dumps
         .iter()
         .filter(|d| d.timeline == window.timeline && d.completed <= target)
         .collect();
     candidates.sort_by_key(|d| std::cmp::Reverse(d.completed));
-    let outside = Refusal::Outside {
-        target,
-        from: window.from,
-        until: window.until,
-    };
-    for dump in candidates {
-        let Some(chain) = chain_of(dump, segments) else {
-            continue;
-        };
-        if chain.last().is_none_or(|s| s.last < target) {
-            continue;
-        }
-        // Up to and including the first segment that reaches the target.
-        let end = chain.iter().position(|s| s.last >= target).unwrap_or(chain.len() - 1);
-        return Ok(Replay {
-            dump: dump.name.clone(),
-            start_position: dump.position,
-            segments: chain[..=end].iter().map(|s| (*s).clone()).collect(),
-            stop_at: target + jiff::SignedDuration::from_secs(1),
-        });
-    }
-    Err(outside)
+    candidates
+        .into_iter()
+        .find_map(|dump| {
+            let segments = chain_to(segments, &dump.timeline, &dump.file, target).ok()?;
+            Some(Replay {
+                dump: dump.name.clone(),
+                start_position: dump.position,
+                segments,
+                stop_at: stop_after(target),
+            })
+        })
+        .ok_or(outside)
+}
+
+/// The dump a restore to `target` starts from: the newest of `timeline` complete by
+/// then. Within the window its chain reaches `target` (the window starts at a dump
+/// whose chain reaches its end, and a later dump's chain is a part of that one).
+pub fn base_for<'a>(dumps: &'a [DumpPoint], timeline: &str, target: Timestamp) -> Option<&'a DumpPoint> {
+    dumps
+        .iter()
+        .filter(|d| d.timeline == timeline && d.completed <= target)
+        .max_by_key(|d| d.completed)
+}
+
+/// `mysqlbinlog --stop-datetime` for a restore to `target`: the next second, so that
+/// the target's own second is replayed.
+pub fn stop_after(target: Timestamp) -> Timestamp {
+    target + jiff::SignedDuration::from_secs(1)
 }
 
 #[cfg(test)]
@@ -338,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn the_base_is_the_newest_dump_of_the_timeline_by_the_target() {
+        let dumps = vec![
+            dump("d1", "a", 30, 1),
+            dump("d2", "a", 150, 3),
+            dump("other", "b", 100, 1),
+        ];
+        let base = |t| base_for(&dumps, "a", at(t)).map(|d| d.name.as_str());
+        assert_eq!(base(149), Some("d1"));
+        assert_eq!(base(150), Some("d2"));
+        assert_eq!(base(20), None);
+        assert_eq!(base_for(&dumps, "b", at(120)).map(|d| d.name.as_str()), Some("other"));
+    }
+
+    #[test]
     fn a_gap_refuses_a_time_past_it() {
         let dumps = vec![dump("d1", "a", 30, 1)];
         let segments: Vec<Segment> = chain().into_iter().filter(|s| s.sequence != 4).collect();
@@ -351,5 +419,38 @@ mod tests {
         );
         assert!(replay_to(&dumps, &segments, at(170)).is_ok());
         assert_eq!(replay_to(&[], &segments, at(170)), Err(Refusal::NoDump));
+    }
+
+    #[test]
+    fn chains_from_a_dumps_file() {
+        let all = chain();
+        let files = |r: Result<Vec<Segment>, ChainError>| {
+            r.map(|c| c.iter().map(|s| s.sequence).collect::<Vec<_>>())
+        };
+        assert_eq!(files(chain_to(&all, "a", "mysql-bin.000002", at(130))), Ok(vec![2, 3]));
+        assert_eq!(
+            files(chain_to(&all, "a", "mysql-bin.000009", at(130))),
+            Err(ChainError::StartMissing("mysql-bin.000009".into()))
+        );
+        let holed: Vec<Segment> = all.iter().filter(|s| s.sequence != 3).cloned().collect();
+        assert_eq!(
+            files(chain_to(&holed, "a", "mysql-bin.000001", at(200))),
+            Err(ChainError::Short {
+                until: at(120),
+                target: at(200),
+                gap: Some(3)
+            })
+        );
+        // Not archived that far yet: short, but no gap to name.
+        assert_eq!(
+            files(chain_to(&all, "a", "mysql-bin.000001", at(900))),
+            Err(ChainError::Short {
+                until: at(300),
+                target: at(900),
+                gap: None
+            })
+        );
+        // Another timeline's files are not this one's.
+        assert!(chain_to(&all, "b", "mysql-bin.000001", at(30)).is_err());
     }
 }

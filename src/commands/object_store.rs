@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
+use kubectl_mysql::binlog::fetch::{ReplayFrom, fetch_chain};
 use kubectl_mysql::binlog::{self, DumpPosition};
 use kubectl_mysql::s3::{S3Credentials, S3Location, Store, Stored};
 
@@ -116,6 +117,22 @@ pub enum Action {
         #[arg(long, default_value = "/etc/mysql-credentials/password")]
         password_file: PathBuf,
     },
+    /// Download and verify the archived binary logs a restore to a time replays, from
+    /// a dump's position to the target, and list them in DIR/order.
+    FetchBinlogs {
+        #[arg(long)]
+        instance_prefix: String,
+        #[arg(long)]
+        timeline: String,
+        /// The binary log the dump's position is in.
+        #[arg(long)]
+        from_file: String,
+        /// The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`).
+        #[arg(long)]
+        until: jiff::Timestamp,
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Delete a dump and its checksum.
     Delete {
         /// The object key.
@@ -205,6 +222,26 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 },
             };
             archiver.run().await
+        }
+        Action::FetchBinlogs {
+            instance_prefix,
+            timeline,
+            from_file,
+            until,
+            to,
+        } => {
+            let from = ReplayFrom {
+                instance_prefix,
+                timeline,
+                file: from_file,
+                target: until,
+            };
+            let files = fetch_chain(&store, &from, &to).await?;
+            println!(
+                "downloaded and verified {} binary logs to replay up to {until}: {}",
+                files.len(),
+                files.join(" ")
+            );
         }
         Action::Delete { key } => {
             store.delete_dump(&key).await?;

@@ -17,7 +17,8 @@ use kubectl_mysql::api::{
     validate,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
-use kubectl_mysql::names::InstanceNames;
+use kubectl_mysql::binlog::window::base_for;
+use kubectl_mysql::names::{InstanceNames, incarnation};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,6 +27,11 @@ pub struct Args {
     /// The MySQLBackup to restore (default: the instance's latest successful backup).
     #[arg(long, value_name = "BACKUP")]
     pub from: Option<String>,
+    /// Restore to this second (RFC 3339, `2026-12-04T10:14:59Z`): the newest backup
+    /// before it, then the archived binary logs up to it (point-in-time recovery;
+    /// `spec.backup.pointInTime`). Inside the window `kubectl mysql status` shows.
+    #[arg(long, value_name = "TIME", conflicts_with = "from")]
+    pub to_time: Option<String>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -40,12 +46,23 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let names = InstanceNames::new(args.name.clone(), ns.clone());
     let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &ns);
     let backups: Api<MySQLBackup> = Api::namespaced(target.client.clone(), &ns);
-    instances
+    let instance = instances
         .get(&args.name)
         .await
         .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
 
-    let backup = backup_to_restore(&backups, &args).await?;
+    let to_time = match args.to_time.as_deref() {
+        Some(text) => Some(point_in_time(text, &instance)?),
+        None => None,
+    };
+    let backup = match to_time {
+        Some(target) => base_backup(&backups, &instance, target).await?,
+        None => backup_to_restore(&backups, &args).await?,
+    };
+    let what = match to_time {
+        Some(target) => format!("{backup} and its binary logs up to {target}"),
+        None => backup.clone(),
+    };
 
     let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
     if let Some(job) = jobs.get_opt(&names.backup_job()).await?
@@ -64,20 +81,20 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             args.name
         );
         if !confirm(&format!(
-            "Restore {} from {backup}? Its tables are replaced by the backup's.",
+            "Restore {} from {what}? Its tables are replaced by the backup's.",
             args.name
         ))? {
             anyhow::bail!("restore cancelled");
         }
     }
-    let request = RestoreRequest::new(&backup, jiff::Timestamp::now()).token;
+    let request = RestoreRequest::new(&backup, jiff::Timestamp::now(), to_time).token;
     let patch =
         serde_json::json!({"metadata": {"annotations": {RESTORE_REQUEST_ANNOTATION: request}}});
     instances
         .patch(&args.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| explain(e, "requesting the restore"))?;
-    println!("restore of {} from {backup} requested", args.name);
+    println!("restore of {} from {what} requested", args.name);
     if !args.wait.wait {
         return Ok(ExitCode::SUCCESS);
     }
@@ -102,7 +119,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         },
     )
     .await?;
-    println!("{} restored from {backup}", args.name);
+    println!("{} restored from {what}", args.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -131,4 +148,55 @@ async fn backup_to_restore(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::R
                 .ok_or_else(|| anyhow::anyhow!("{} has no successful backup to restore; take one with `kubectl mysql backup {}`", args.name, args.name))?
         }
     })
+}
+
+/// `--to-time`, checked: a time, not in the future, inside the instance's recoverable
+/// window.
+fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp> {
+    let target: jiff::Timestamp = text.parse().map_err(|_| {
+        anyhow::anyhow!("--to-time {text:?} is not a time; give one as 2026-12-04T10:14:59Z")
+    })?;
+    let now = jiff::Timestamp::now();
+    anyhow::ensure!(
+        target <= now,
+        "--to-time {target} is in the future (it is {} now)",
+        now.round(jiff::Unit::Second).unwrap_or(now)
+    );
+    let name = instance.name_any();
+    let status = instance.status.clone().unwrap_or_default();
+    let window = status
+        .recoverable_from
+        .as_deref()
+        .zip(status.recoverable_until.as_deref())
+        .and_then(|(from, until)| Some((from.parse::<jiff::Timestamp>().ok()?, until.parse::<jiff::Timestamp>().ok()?)));
+    let Some((from, until)) = window else {
+        anyhow::bail!(
+            "{name} has no recoverable window: point-in-time recovery needs spec.backup.pointInTime and a backup taken since"
+        );
+    };
+    anyhow::ensure!(
+        from <= target && target <= until,
+        "--to-time {target} is outside the recoverable window of {name}, {from} to {until}"
+    );
+    Ok(target)
+}
+
+/// The backup a restore to `target` starts from: the newest of this incarnation
+/// complete by then, with its binary log position.
+async fn base_backup(
+    backups: &Api<MySQLBackup>,
+    instance: &MySQL,
+    target: jiff::Timestamp,
+) -> anyhow::Result<String> {
+    let name = instance.name_any();
+    let list = backups
+        .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}={name}")))
+        .await
+        .map_err(|e| explain(e, "listing backups"))?
+        .items;
+    let points: Vec<_> = list.iter().filter_map(MySQLBackup::dump_point).collect();
+    let timeline = incarnation(&instance.uid().unwrap_or_default());
+    base_for(&points, &timeline, target)
+        .map(|d| d.name.clone())
+        .ok_or_else(|| anyhow::anyhow!("{name} has no backup with a binary log position taken before {target}"))
 }

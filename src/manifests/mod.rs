@@ -212,6 +212,46 @@ pub fn restore_job_for(
 struct ObjectJobExtra<'a> {
     s3: S3Context,
     object_key: &'a str,
+    replay: Option<ReplayContext>,
+}
+
+/// A restore to a point in time: after the dump, its archived binary logs from the
+/// dump's position up to `until`.
+pub struct BinlogReplay<'a> {
+    pub instance_prefix: String,
+    pub position: &'a crate::binlog::DumpPosition,
+    pub until: jiff::Timestamp,
+    pub dialect: crate::dialect::Dialect,
+}
+
+/// What the restore Job's template reads of a `BinlogReplay`.
+#[derive(Serialize)]
+struct ReplayContext {
+    instance_prefix: String,
+    timeline: String,
+    from_file: String,
+    start_position: u64,
+    /// RFC 3339, for the fetch.
+    until: String,
+    /// `mysqlbinlog --stop-datetime`, in UTC (the Job sets TZ=UTC).
+    stop_datetime: String,
+    flags: String,
+}
+
+impl From<&BinlogReplay<'_>> for ReplayContext {
+    fn from(r: &BinlogReplay<'_>) -> Self {
+        Self {
+            instance_prefix: r.instance_prefix.clone(),
+            timeline: r.position.timeline.clone(),
+            from_file: r.position.position.file.clone(),
+            start_position: r.position.position.position,
+            until: r.until.to_string(),
+            stop_datetime: crate::binlog::window::stop_after(r.until)
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            flags: r.dialect.replay_flags().join(" "),
+        }
+    }
 }
 
 /// backup-NAME-job for a backup that goes to `storage` under `object_key`.
@@ -228,17 +268,19 @@ pub fn backup_s3_job(
         ctx,
         backup_name,
         storage,
-        object_key,
+        (object_key, None),
     )
 }
 
-/// restore-NAME-job loading the dump at `object_key` in `storage`.
+/// restore-NAME-job loading the dump at `object_key` in `storage`, then replaying its
+/// binary logs when `replay` says to.
 pub fn restore_s3_job(
     renderer: &Renderer,
     ctx: &InstanceContext,
     backup_name: &str,
     storage: &S3Storage,
     object_key: &str,
+    replay: Option<&BinlogReplay>,
 ) -> Result<Job, RenderError> {
     object_job(
         renderer,
@@ -246,7 +288,7 @@ pub fn restore_s3_job(
         ctx,
         backup_name,
         storage,
-        object_key,
+        (object_key, replay.map(ReplayContext::from)),
     )
 }
 
@@ -336,11 +378,12 @@ fn object_job(
     ctx: &InstanceContext,
     backup_name: &str,
     storage: &S3Storage,
-    object_key: &str,
+    (object_key, replay): (&str, Option<ReplayContext>),
 ) -> Result<Job, RenderError> {
     let extra = ObjectJobExtra {
         s3: S3Context::new(storage),
         object_key,
+        replay,
     };
     let mut job: Job = render(
         renderer,

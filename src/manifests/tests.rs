@@ -571,7 +571,7 @@ fn a_restore_from_a_bucket_verifies_the_download_before_the_server_image_loads_i
     let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
     let ctx = context_of(&course_instance());
     let key = "team/default/mysql-instance/20261203-090000.sql.gz";
-    let job = restore_s3_job(&renderer, &ctx, "b", &bucket(), key).unwrap();
+    let job = restore_s3_job(&renderer, &ctx, "b", &bucket(), key, None).unwrap();
     assert_eq!(
         job.metadata.name.as_deref(),
         Some("restore-mysql-instance-job")

@@ -7,6 +7,7 @@ use kube::api::Api;
 
 use super::Context;
 use crate::api::S3Storage;
+use crate::binlog::{self, Segment};
 use crate::s3::{self, Listed, S3Credentials, Store};
 
 /// Why a bucket could not be used, and whether trying again can help.
@@ -91,5 +92,27 @@ pub async fn find_dumps(
     Ok(complete(everywhere)
         .into_iter()
         .filter(|d| s3::instance_of_key(storage.prefix(), &d.key).is_some_and(|(_, n)| n == name))
+        .collect())
+}
+
+/// The archived binary logs of instance `name` (point-in-time recovery), each with its
+/// checksum beside it: a segment without one was never confirmed and does not count.
+pub async fn list_segments(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+    storage: &S3Storage,
+) -> Result<Vec<Segment>, Failure> {
+    let store = open(ctx, namespace, storage).await?;
+    let instance_prefix = s3::instance_prefix(storage.prefix(), namespace, name);
+    let keys = store
+        .list_keys(&format!("{instance_prefix}{}", binlog::FOLDER))
+        .await
+        .map_err(|e| Failure::Transient(e.to_string()))?;
+    let confirmed: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+    Ok(keys
+        .iter()
+        .filter(|k| confirmed.contains(s3::checksum_key(k).as_str()))
+        .filter_map(|k| binlog::parse_segment_key(&instance_prefix, k))
         .collect())
 }

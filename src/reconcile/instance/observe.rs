@@ -65,6 +65,17 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         ),
         _ => Read::Skipped,
     };
+    let binlog_segments = match instance.spec.backup_bucket() {
+        Some(storage) if reads.binlog_listing => Read::Done(
+            bucket::list_segments(ctx, ns, &names.name, storage)
+                .await
+                .map_err(|failure| ListingFailed {
+                    message: failure.message().to_string(),
+                    retry: matches!(failure, bucket::Failure::Transient(_)),
+                }),
+        ),
+        _ => Read::Skipped,
+    };
     let nodes = if reads.nodes {
         Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
     } else {
@@ -82,6 +93,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         scan_job,
         scan_report,
         bucket_dumps,
+        binlog_segments,
         volumes,
         nodes,
         service: lookup(

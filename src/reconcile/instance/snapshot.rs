@@ -54,6 +54,8 @@ impl<T> Read<T> {
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     pub names: InstanceNames,
+    /// The archived binary logs in the bucket, while point-in-time recovery is on.
+    pub binlog_segments: Read<Result<Vec<crate::binlog::Segment>, ListingFailed>>,
     /// The password the spec asks for, or why it cannot be read.
     pub desired_password: Result<Password, PasswordUnreadable>,
     /// `NAME-credentials`: the password the server has.

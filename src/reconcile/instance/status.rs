@@ -99,6 +99,26 @@ pub struct Observed {
     pub node: Option<String>,
     /// The next time of spec.backup.schedule.
     pub next_backup: Option<jiff::Timestamp>,
+    /// With point-in-time recovery on: what a restore to a time can reach.
+    pub recoverable: Option<Recoverability>,
+}
+
+/// What point-in-time recovery can reach, from the dumps and the archived binary logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recoverability {
+    /// No dump with a binary log position yet.
+    NoBaseBackup,
+    Window {
+        from: jiff::Timestamp,
+        until: jiff::Timestamp,
+        /// The first file missing after the window, which ends it.
+        gap: Option<String>,
+        /// The newest archived file ends this long ago, well past the interval: the
+        /// archiver is failing (the bucket unreachable, the sidecar down).
+        behind: Option<jiff::SignedDuration>,
+    },
+    /// The bucket could not be listed; the window is as last written.
+    NotListed(String),
 }
 
 impl Observed {
@@ -121,6 +141,7 @@ impl Observed {
             waiting: None,
             node: None,
             next_backup: None,
+            recoverable: None,
         }
     }
 
@@ -146,6 +167,7 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     conditions.password(observed);
     conditions.storage(observed);
     conditions.last_backup(observed, &mut status);
+    conditions.recoverable(observed, &mut status);
     status.conditions = conditions.list;
     let phase = phase_of(observed);
     status.phase = Some(phase);
@@ -248,12 +270,17 @@ impl Conditions<'_> {
             }) => {
                 status.restored_from = Some(backup.clone());
                 status.restore_request = request.clone();
-                let message = if *unverified {
-                    format!(
+                let to_time = request
+                    .as_deref()
+                    .and_then(|r| crate::api::RestoreRequest::parse(r).to_time);
+                let message = match (to_time, unverified) {
+                    (Some(to_time), _) => format!(
+                        "restored from backup {backup} and its archived binary logs up to {to_time}"
+                    ),
+                    (None, true) => format!(
                         "restored from backup {backup}, a dump found without a checksum: unverified, but complete"
-                    )
-                } else {
-                    format!("restored from backup {backup}")
+                    ),
+                    (None, false) => format!("restored from backup {backup}"),
                 };
                 (ConditionStatus::True, Reason::Restored, message)
             }
@@ -273,6 +300,60 @@ impl Conditions<'_> {
             }
         };
         self.set(ConditionType::Restored, state, reason, message);
+    }
+
+    /// The Recoverable condition and the window's ends; both go when point-in-time
+    /// recovery is turned off.
+    fn recoverable(&mut self, observed: &Observed, status: &mut MySQLStatus) {
+        let Some(recoverable) = &observed.recoverable else {
+            self.list.retain(|c| !c.is(ConditionType::Recoverable));
+            status.recoverable_from = None;
+            status.recoverable_until = None;
+            return;
+        };
+        let (state, reason, message) = match recoverable {
+            Recoverability::NoBaseBackup => {
+                status.recoverable_from = None;
+                status.recoverable_until = None;
+                (
+                    ConditionStatus::False,
+                    Reason::NoBaseBackup,
+                    "binary logs are archived, but no backup records a binary log position yet: a restore to a time starts from one (kubectl mysql backup)".to_string(),
+                )
+            }
+            Recoverability::Window {
+                from,
+                until,
+                gap,
+                behind,
+            } => {
+                status.recoverable_from = Some(from.to_string());
+                status.recoverable_until = Some(until.to_string());
+                match (gap, behind) {
+                    (Some(missing), _) => (
+                        ConditionStatus::False,
+                        Reason::BinlogGap,
+                        format!("the binary log {missing} is missing from the bucket: restores reach only {from} to {until}, and nothing after {until} until the next backup"),
+                    ),
+                    (None, Some(behind)) => (
+                        ConditionStatus::False,
+                        Reason::ArchivingBehind,
+                        format!("the newest archived binary log ends {}s ago: archiving is failing (see the binlog-archiver container's log); restores reach {from} to {until}", behind.as_secs()),
+                    ),
+                    (None, None) => (
+                        ConditionStatus::True,
+                        Reason::Archiving,
+                        format!("restores can reach any second from {from} to {until}"),
+                    ),
+                }
+            }
+            Recoverability::NotListed(message) => (
+                ConditionStatus::Unknown,
+                Reason::BucketNotListed,
+                format!("the archived binary logs could not be listed: {message}"),
+            ),
+        };
+        self.set(ConditionType::Recoverable, state, reason, message);
     }
 
     fn password(&mut self, observed: &Observed) {
@@ -440,6 +521,7 @@ fn notice_for(
         T::StorageResized,
         T::LastBackupSucceeded,
         T::SpecValid,
+        T::Recoverable,
     ]
     .into_iter()
     .find(|t| condition.is(*t))?;
@@ -480,6 +562,13 @@ fn notice_for(
             (EventType::Warning, EventReason::BackupFailed)
         }
         (T::SpecValid, Reason::InvalidSpec) => (EventType::Warning, EventReason::InvalidSpec),
+        (T::Recoverable, Reason::Archiving) if !was_true => {
+            (EventType::Normal, EventReason::Recoverable)
+        }
+        (T::Recoverable, Reason::BinlogGap) => (EventType::Warning, EventReason::BinlogGap),
+        (T::Recoverable, Reason::ArchivingBehind) => {
+            (EventType::Warning, EventReason::ArchivingBehind)
+        }
         _ => return None,
     })
 }
@@ -502,6 +591,7 @@ mod tests {
             waiting: None,
             node: None,
             next_backup: None,
+            recoverable: None,
         }
     }
 

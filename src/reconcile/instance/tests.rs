@@ -32,6 +32,7 @@ use crate::api::{EventReason, JobState};
 use crate::manifests::password_fingerprint;
 use crate::names::InstanceNames;
 use crate::reconcile::Next;
+use crate::reconcile::instance::snapshot::ListingFailed;
 use crate::render::Renderer;
 
 const UID: &str = "uid-1";
@@ -190,6 +191,7 @@ fn snapshot() -> Snapshot {
         scan_job: Read::Done(None),
         scan_report: Read::Done(None),
         bucket_dumps: Read::Skipped,
+        binlog_segments: Read::Done(Ok(Vec::new())),
         restore_failure: Read::Done(None),
         volumes: LiveVolumes {
             data_pv: Some(volume(&n.data_pv_of(UID), "Bound")),
@@ -255,6 +257,9 @@ fn as_observed(instance: &MySQL, mut s: Snapshot) -> Snapshot {
     }
     if !reads.nodes {
         s.nodes = Read::Skipped;
+    }
+    if !reads.binlog_listing {
+        s.binlog_segments = Read::Skipped;
     }
     s
 }
@@ -1422,9 +1427,245 @@ fn volume_cases() -> Vec<Case> {
     ]
 }
 
+// ---- point-in-time recovery ----
+
+/// An instance whose backups go to a bucket, with point-in-time recovery on.
+fn pitr_instance() -> MySQL {
+    let mut instance = settled(instance());
+    instance.spec.backup = Some(
+        serde_json::from_value(serde_json::json!({
+            "storage": {"s3": {"bucket": "dumps", "credentialsSecret": {"name": "keys"}}},
+            "pointInTime": {"enabled": true, "interval": "60s"}
+        }))
+        .unwrap(),
+    );
+    instance
+}
+
+/// A backup in the bucket that recorded its position in file 1 of this incarnation.
+fn positioned(name: &str, completed: &str) -> MySQLBackup {
+    let mut record = backup(name, "db", BackupPhase::Succeeded, completed);
+    let status = record.status.as_mut().unwrap();
+    status.bucket = Some("dumps".into());
+    status.key = Some(format!("ns/db/{name}.sql.gz"));
+    status.binlog_position = Some(crate::binlog::DumpPosition {
+        timeline: crate::names::incarnation(UID),
+        position: crate::dialect::BinlogPosition {
+            file: "mysql-bin.000001".into(),
+            position: 385,
+            gtid_set: Some("0-1-4".into()),
+        },
+    });
+    record
+}
+
+/// Archived file `n` of this incarnation, holding events from `first` to `last`.
+fn archived(n: u64, first: &str, last: &str) -> crate::binlog::Segment {
+    crate::binlog::Segment {
+        key: format!("ns/db/binlog/{n}"),
+        timeline: crate::names::incarnation(UID),
+        file: format!("mysql-bin.{n:06}"),
+        sequence: n,
+        first: at(first),
+        last: at(last),
+    }
+}
+
+fn status_window(plan: &Plan) -> (Option<String>, Option<String>) {
+    let status = plan.status.as_ref().expect("a status write");
+    (
+        status.recoverable_from.clone(),
+        status.recoverable_until.clone(),
+    )
+}
+
+fn point_in_time_cases() -> Vec<Case> {
+    let base = positioned("db-1", "2026-11-24T11:00:00Z");
+    let chain = vec![
+        archived(1, "2026-11-24T10:59:00Z", "2026-11-24T11:30:00Z"),
+        archived(2, "2026-11-24T11:30:00Z", "2026-11-24T11:59:30Z"),
+    ];
+    vec![
+        Case {
+            name: "point in time: archiving but no positioned backup says so, and looks again within the interval",
+            instance: pitr_instance(),
+            snapshot: Snapshot {
+                binlog_segments: Read::Done(Ok(chain.clone())),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Recoverable),
+                    Some((ConditionStatus::False, Reason::NoBaseBackup))
+                );
+                assert_eq!(status_window(p), (None, None));
+                let look = p.wake_at.expect("a look again");
+                assert!(look <= at(NOW) + jiff::SignedDuration::from_secs(60), "{look}");
+            },
+        },
+        Case {
+            name: "point in time: a positioned backup and its chain give the window",
+            instance: pitr_instance(),
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                binlog_segments: Read::Done(Ok(chain.clone())),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Recoverable),
+                    Some((ConditionStatus::True, Reason::Archiving))
+                );
+                assert_eq!(
+                    status_window(p),
+                    (
+                        Some("2026-11-24T11:00:00Z".into()),
+                        Some("2026-11-24T11:59:30Z".into())
+                    )
+                );
+                assert!(events(p).contains(&EventReason::Recoverable));
+            },
+        },
+        Case {
+            name: "point in time: a missing file ends the window there, with a Warning",
+            instance: pitr_instance(),
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                binlog_segments: Read::Done(Ok(vec![
+                    chain[0].clone(),
+                    archived(3, "2026-11-24T11:45:00Z", "2026-11-24T11:59:30Z"),
+                ])),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Recoverable),
+                    Some((ConditionStatus::False, Reason::BinlogGap))
+                );
+                assert_eq!(status_window(p).1, Some("2026-11-24T11:30:00Z".into()));
+                assert!(events(p).contains(&EventReason::BinlogGap));
+            },
+        },
+        Case {
+            name: "point in time: an archive far behind its interval is a Warning",
+            instance: pitr_instance(),
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                binlog_segments: Read::Done(Ok(vec![chain[0].clone()])),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Recoverable),
+                    Some((ConditionStatus::False, Reason::ArchivingBehind))
+                );
+                assert!(events(p).contains(&EventReason::ArchivingBehind));
+            },
+        },
+        Case {
+            name: "point in time: an unlistable bucket is unknown, not an empty archive",
+            instance: pitr_instance(),
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                binlog_segments: Read::Done(Err(ListingFailed {
+                    message: "cannot reach the endpoint".into(),
+                    retry: true,
+                })),
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(
+                    reason(p, ConditionType::Recoverable),
+                    Some((ConditionStatus::Unknown, Reason::BucketNotListed))
+                );
+            },
+        },
+        Case {
+            name: "point in time: off, no condition and no window",
+            instance: {
+                let mut i = pitr_instance();
+                i.spec.backup.as_mut().unwrap().point_in_time = None;
+                i.status.as_mut().unwrap().recoverable_from = Some("2026-11-24T11:00:00Z".into());
+                i
+            },
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                ..snapshot()
+            },
+            check: |p| {
+                assert_eq!(reason(p, ConditionType::Recoverable), None);
+                assert_eq!(status_window(p), (None, None));
+                assert_eq!(p.wake_at, None);
+            },
+        },
+        Case {
+            name: "point in time: a request to a time replays the binary logs after the dump",
+            instance: annotated(
+                pitr_instance(),
+                RESTORE_REQUEST_ANNOTATION,
+                "db-1@42@2026-11-24T11:40:00Z",
+            ),
+            snapshot: Snapshot {
+                backups: vec![base.clone()],
+                restore_source: Read::Done(Some(base.clone())),
+                binlog_segments: Read::Done(Ok(chain.clone())),
+                ..snapshot()
+            },
+            check: |p| {
+                let jobs = created_jobs(p);
+                assert_eq!(jobs.len(), 1);
+                let pod = jobs[0].spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let fetch = &pod.init_containers.as_ref().unwrap()[1];
+                assert_eq!(fetch.name, "fetch-binlogs");
+                let args = fetch.command.as_ref().unwrap();
+                for wanted in [
+                    "--instance-prefix=ns/db/",
+                    "--timeline=uid1",
+                    "--from-file=mysql-bin.000001",
+                    "--until=2026-11-24T11:40:00Z",
+                ] {
+                    assert!(args.iter().any(|a| a == wanted), "{wanted} in {args:?}");
+                }
+                let script = &pod.containers[0].command.as_ref().unwrap()[2];
+                assert!(script.contains("--start-position=385"), "{script}");
+                assert!(
+                    script.contains("--stop-datetime=\"2026-11-24 11:40:01\""),
+                    "{script}"
+                );
+                assert!(script.contains("--skip-gtids"), "mysql:8.4: {script}");
+            },
+        },
+        Case {
+            name: "point in time: a backup without a position cannot take a request to a time",
+            instance: annotated(
+                pitr_instance(),
+                RESTORE_REQUEST_ANNOTATION,
+                "db-0@42@2026-11-24T11:40:00Z",
+            ),
+            snapshot: {
+                let mut unpositioned = positioned("db-0", "2026-11-24T10:30:00Z");
+                unpositioned.status.as_mut().unwrap().binlog_position = None;
+                Snapshot {
+                    backups: vec![unpositioned.clone()],
+                    restore_source: Read::Done(Some(unpositioned)),
+                    ..snapshot()
+                }
+            },
+            check: |p| {
+                assert!(created_jobs(p).is_empty());
+                assert_eq!(
+                    reason(p, ConditionType::Restored),
+                    Some((ConditionStatus::False, Reason::RestoreFailed))
+                );
+            },
+        },
+    ]
+}
+
 #[test]
 fn plan_table() {
     let cases: Vec<Case> = [
+        point_in_time_cases(),
         restore_cases(),
         discovery_cases(),
         password_cases(),

@@ -6,6 +6,7 @@
 mod children;
 mod deletion;
 mod password;
+mod point_in_time;
 mod restore;
 mod retention;
 mod schedule;
@@ -51,6 +52,9 @@ pub struct Reads {
     pub bucket_listing: bool,
     /// The nodes: a hostPath volume is about to be created and pinned to one.
     pub nodes: bool,
+    /// The archived binary logs: point-in-time recovery is on (its window is worked
+    /// out on every reconcile, which comes at least once an archiving interval).
+    pub binlog_listing: bool,
 }
 
 impl Reads {
@@ -67,6 +71,7 @@ impl Reads {
             scan: nothing_recorded && !bucket && restore::backup_volume_predates(instance, volumes),
             bucket_listing: nothing_recorded && bucket,
             nodes: creates_host_path_volume(instance, volumes),
+            binlog_listing: instance.spec.point_in_time().is_some(),
             restore,
         }
     }
@@ -239,6 +244,7 @@ pub fn instance(
     };
     inputs.schedule(&mut plan, &mut observed, at);
     inputs.retention(&mut plan, at);
+    inputs.point_in_time(&mut plan, &mut observed, at)?;
     Ok(plan.with_status(instance, &observed, &now))
 }
 

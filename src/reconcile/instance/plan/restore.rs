@@ -8,9 +8,10 @@ use crate::api::keys::{
 };
 use crate::api::{
     BackupCause, BackupPhase, ConditionType, JobState, MySQL, MySQLBackup, MySQLBackupStatus,
-    Reason, S3Storage, newest_succeeded,
+    Reason, RestoreRequest, S3Storage, newest_succeeded,
 };
-use crate::manifests::{self};
+use crate::dialect::Dialect;
+use crate::manifests::{self, BinlogReplay};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::instance::snapshot::LiveVolumes;
@@ -48,6 +49,14 @@ impl RestoreToken {
         match self {
             RestoreToken::Create { uid } => format!("create@{uid}"),
             RestoreToken::Request(token) => token.clone(),
+        }
+    }
+
+    /// The point in time a request restores to, if it names one.
+    pub fn to_time(&self) -> Option<jiff::Timestamp> {
+        match self {
+            RestoreToken::Create { .. } => None,
+            RestoreToken::Request(token) => RestoreRequest::parse(token).to_time,
         }
     }
 
@@ -229,7 +238,38 @@ impl Inputs<'_> {
                         request,
                     });
                 };
-                manifests::restore_s3_job(self.renderer, self.template_ctx, &backup, storage, key)?
+                let to_time = token.to_time();
+                let position = source.status.as_ref().and_then(|s| s.binlog_position.as_ref());
+                let replay = match (to_time, position) {
+                    (None, _) => None,
+                    (Some(until), Some(position)) => Some(BinlogReplay {
+                        instance_prefix: s3::instance_prefix(
+                            storage.prefix.as_deref().unwrap_or_default(),
+                            &self.names().namespace,
+                            &source.spec.instance,
+                        ),
+                        position,
+                        until,
+                        dialect: Dialect::of_image(&self.instance.spec.image),
+                    }),
+                    (Some(_), None) => {
+                        return Ok(RestoreState::Failed {
+                            why: FailureText::Fresh(format!(
+                                "MySQLBackup {backup} records no binary log position (taken without binary logs), so no point in time can be restored from it"
+                            )),
+                            backup,
+                            request,
+                        });
+                    }
+                };
+                manifests::restore_s3_job(
+                    self.renderer,
+                    self.template_ctx,
+                    &backup,
+                    storage,
+                    key,
+                    replay.as_ref(),
+                )?
             }
             None => {
                 let source_names = InstanceNames::new(
