@@ -208,12 +208,18 @@ mod tests {
             Dialect::of_image("docker.io/bitnami/mariadb@sha256:abc"),
             Dialect::MariaDB
         );
-        assert_eq!(Dialect::of_image("mysql:8.4"), Dialect::MySQL(Some((8, 4, 0))));
+        assert_eq!(
+            Dialect::of_image("mysql:8.4"),
+            Dialect::MySQL(Some((8, 4, 0)))
+        );
         assert_eq!(
             Dialect::of_image("arm64v8/mysql:8.0.29-oracle"),
             Dialect::MySQL(Some((8, 0, 29)))
         );
-        assert_eq!(Dialect::of_image("mysql:5.7"), Dialect::MySQL(Some((5, 7, 0))));
+        assert_eq!(
+            Dialect::of_image("mysql:5.7"),
+            Dialect::MySQL(Some((5, 7, 0)))
+        );
         assert_eq!(Dialect::of_image("mysql"), Dialect::MySQL(None));
         assert_eq!(Dialect::of_image("mysql:lts"), Dialect::MySQL(None));
         // A registry's port is not a tag.
@@ -233,7 +239,10 @@ mod tests {
             "--server-id=1",
             "--binlog-expire-logs-seconds=604800",
         ] {
-            assert!(mariadb.iter().any(|a| a == wanted), "{wanted} in {mariadb:?}");
+            assert!(
+                mariadb.iter().any(|a| a == wanted),
+                "{wanted} in {mariadb:?}"
+            );
         }
         assert!(!mariadb.iter().any(|a| a.starts_with("--gtid-mode")));
         let mysql = Dialect::of_image("mysql:8.4").server_args(3);
@@ -304,6 +313,9 @@ mod tests {
             })
         );
         // A dump taken without binary logs says nothing: no position.
-        assert_eq!(dump_position("-- MariaDB dump\n", "-- Dump completed\n"), None);
+        assert_eq!(
+            dump_position("-- MariaDB dump\n", "-- Dump completed\n"),
+            None
+        );
     }
 }

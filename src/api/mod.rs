@@ -22,8 +22,8 @@ pub use event::EventReason;
 pub use job::{JobState, failure_message, terminated_messages, termination_report};
 pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
 pub use storage::{
-    DEFAULT_ARCHIVE_INTERVAL, PointInTime, parse_archive_interval,
-    BackupSpec, BackupStorage, Retention, S3CredentialsRef, S3Storage, VolumeStorage,
+    BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention, S3CredentialsRef,
+    S3Storage, VolumeStorage, parse_archive_interval,
 };
 pub use validate::MAX_NAME_LEN;
 

@@ -79,7 +79,8 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 
 /// An archiving interval: from 5 s to 1 h.
 pub fn parse_archive_interval(text: &str) -> Result<std::time::Duration, String> {
-    let wrong = || format!("the archiving interval must be from 5s to 1h, such as 60s or 5m, not {text:?}");
+    let wrong =
+        || format!("the archiving interval must be from 5s to 1h, such as 60s or 5m, not {text:?}");
     let interval = parse_duration(text).ok_or_else(wrong)?;
     if !(5..=3600).contains(&interval.as_secs()) {
         return Err(wrong());

@@ -106,7 +106,10 @@ impl Archiver {
     /// One round: close the current file, upload the closed ones the bucket lacks,
     /// purge what the bucket holds. `archived` is what the bucket is known to hold
     /// (listed on the first round, then kept up to date by our own uploads).
-    pub async fn round(&self, archived: &mut Option<BTreeSet<String>>) -> Result<Round, ArchiveError> {
+    pub async fn round(
+        &self,
+        archived: &mut Option<BTreeSet<String>>,
+    ) -> Result<Round, ArchiveError> {
         let mut server = self.connect().await?;
         server.query_drop("FLUSH BINARY LOGS").await?;
         let logs = server_logs(&mut server).await?;
@@ -211,9 +214,7 @@ async fn server_logs(server: &mut mysql_async::Conn) -> Result<Vec<ServerLog>, A
 /// already the server's oldest (nothing to purge) or when a file the bucket lacks
 /// would go.
 fn purge_point(logs: &[ServerLog], archived: &BTreeSet<String>) -> Option<String> {
-    let first_missing = logs
-        .iter()
-        .position(|l| !archived.contains(&l.name))?;
+    let first_missing = logs.iter().position(|l| !archived.contains(&l.name))?;
     if first_missing == 0 {
         return None;
     }

@@ -160,10 +160,7 @@ pub(crate) mod tests {
         // The second event's next_position, off by one.
         let second = MAGIC.len() + HEADER_BYTES + 100;
         unchained[second + 13] ^= 1;
-        assert!(matches!(
-            read(&unchained),
-            Err(Damage::Unchained { .. })
-        ));
+        assert!(matches!(read(&unchained), Err(Damage::Unchained { .. })));
         let mut no_description = MAGIC.to_vec();
         no_description.extend(event(ROTATE_EVENT, 1, 4, 24));
         assert_eq!(read(&no_description), Err(Damage::NoFormatDescription));

@@ -38,7 +38,11 @@ pub const ORDER_FILE: &str = "order";
 
 /// Downloads (and verifies) every segment the replay needs into `dir`, then writes
 /// `dir/order`: their paths, one a line, in order. Returns the file names.
-pub async fn fetch_chain(store: &Store, from: &ReplayFrom, dir: &Path) -> Result<Vec<String>, FetchError> {
+pub async fn fetch_chain(
+    store: &Store,
+    from: &ReplayFrom,
+    dir: &Path,
+) -> Result<Vec<String>, FetchError> {
     let keys = store
         .list_keys(&timeline_prefix(&from.instance_prefix, &from.timeline))
         .await?;

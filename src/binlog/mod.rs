@@ -107,15 +107,22 @@ pub struct DumpPosition {
 const DUMP_EDGE_BYTES: u64 = 64 * 1024;
 
 /// The position recorded in the dump at `path`, reading its first and last 64 KiB.
-pub async fn position_of_dump(path: &std::path::Path) -> std::io::Result<Option<crate::dialect::BinlogPosition>> {
+pub async fn position_of_dump(
+    path: &std::path::Path,
+) -> std::io::Result<Option<crate::dialect::BinlogPosition>> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let mut file = tokio::fs::File::open(path).await?;
     let length = file.metadata().await?.len();
     let mut head = Vec::new();
-    (&mut file).take(DUMP_EDGE_BYTES).read_to_end(&mut head).await?;
-    let mut tail = Vec::new();
-    file.seek(std::io::SeekFrom::Start(length.saturating_sub(DUMP_EDGE_BYTES)))
+    (&mut file)
+        .take(DUMP_EDGE_BYTES)
+        .read_to_end(&mut head)
         .await?;
+    let mut tail = Vec::new();
+    file.seek(std::io::SeekFrom::Start(
+        length.saturating_sub(DUMP_EDGE_BYTES),
+    ))
+    .await?;
     file.read_to_end(&mut tail).await?;
     Ok(crate::dialect::dump_position(
         &String::from_utf8_lossy(&head),
@@ -160,13 +167,20 @@ mod tests {
                 last,
             })
         );
-        assert_eq!(parse_segment_key("b/shop/db/", &format!("{key}.sha256")), None);
+        assert_eq!(
+            parse_segment_key("b/shop/db/", &format!("{key}.sha256")),
+            None
+        );
         assert_eq!(
             parse_segment_key("b/shop/db/", "b/shop/db/20261204-101500.sql.gz"),
             None
         );
         assert_eq!(
-            archived_files("b/shop/db/", "1a2b3c4d", [key.as_str(), "b/shop/db/x.sql.gz"]),
+            archived_files(
+                "b/shop/db/",
+                "1a2b3c4d",
+                [key.as_str(), "b/shop/db/x.sql.gz"]
+            ),
             ["mysql-bin.000012".to_string()].into()
         );
         assert!(archived_files("b/shop/db/", "other", [key.as_str()]).is_empty());

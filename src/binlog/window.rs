@@ -49,7 +49,11 @@ fn runs<'a>(segments: &'a [Segment], timeline: &str) -> Vec<Vec<&'a Segment>> {
     let mut runs: Vec<Vec<&Segment>> = Vec::new();
     for segment in ordered {
         match runs.last_mut() {
-            Some(run) if run.last().is_some_and(|l| l.sequence + 1 == segment.sequence) => {
+            Some(run)
+                if run
+                    .last()
+                    .is_some_and(|l| l.sequence + 1 == segment.sequence) =>
+            {
                 run.push(segment)
             }
             _ => runs.push(vec![segment]),
@@ -80,7 +84,8 @@ pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
             .filter(|until| *until >= d.completed)
             .unwrap_or(d.completed)
     };
-    let mut on_timeline: Vec<&DumpPoint> = dumps.iter().filter(|d| d.timeline == timeline).collect();
+    let mut on_timeline: Vec<&DumpPoint> =
+        dumps.iter().filter(|d| d.timeline == timeline).collect();
     on_timeline.sort_by_key(|d| d.completed);
     let until = on_timeline.iter().map(|d| reach(d)).max()?;
     let from = on_timeline.iter().find(|d| reach(d) == until)?.completed;
@@ -119,7 +124,9 @@ pub struct Replay {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("no dump with a binary log position: point-in-time recovery needs a backup taken with it on")]
+    #[error(
+        "no dump with a binary log position: point-in-time recovery needs a backup taken with it on"
+    )]
     NoDump,
     #[error("{target} is outside the recoverable window {from} – {until}")]
     Outside {
@@ -214,7 +221,11 @@ pub fn replay_to(
 /// The dump a restore to `target` starts from: the newest of `timeline` complete by
 /// then. Within the window its chain reaches `target` (the window starts at a dump
 /// whose chain reaches its end, and a later dump's chain is a part of that one).
-pub fn base_for<'a>(dumps: &'a [DumpPoint], timeline: &str, target: Timestamp) -> Option<&'a DumpPoint> {
+pub fn base_for<'a>(
+    dumps: &'a [DumpPoint],
+    timeline: &str,
+    target: Timestamp,
+) -> Option<&'a DumpPoint> {
     dumps
         .iter()
         .filter(|d| d.timeline == timeline && d.completed <= target)
@@ -258,7 +269,9 @@ mod tests {
 
     /// Files 1–5 of timeline "a", a minute each.
     fn chain() -> Vec<Segment> {
-        (1..=5).map(|n| segment("a", n, (n as i64 - 1) * 60, n as i64 * 60)).collect()
+        (1..=5)
+            .map(|n| segment("a", n, (n as i64 - 1) * 60, n as i64 * 60))
+            .collect()
     }
 
     #[test]
@@ -325,13 +338,21 @@ mod tests {
             Case {
                 what: "a segment uploaded twice counts once",
                 dumps: vec![dump("d1", "a", 30, 1)],
-                segments: chain().into_iter().chain([segment("a", 5, 240, 300)]).collect(),
+                segments: chain()
+                    .into_iter()
+                    .chain([segment("a", 5, 240, 300)])
+                    .collect(),
                 want: Some((30, 300, vec![])),
             },
         ];
         for case in cases {
-            let got = window(&case.dumps, &case.segments)
-                .map(|w| (w.from, w.until, w.gaps.iter().map(|g| g.missing).collect::<Vec<_>>()));
+            let got = window(&case.dumps, &case.segments).map(|w| {
+                (
+                    w.from,
+                    w.until,
+                    w.gaps.iter().map(|g| g.missing).collect::<Vec<_>>(),
+                )
+            });
             let want = case
                 .want
                 .map(|(from, until, gaps)| (at(from), at(until), gaps));
@@ -381,7 +402,12 @@ mod tests {
         ];
         for case in cases {
             let got = replay_to(&dumps, &chain(), at(case.target))
-                .map(|r| (r.dump.clone(), r.segments.iter().map(|s| s.sequence).collect::<Vec<_>>()))
+                .map(|r| {
+                    (
+                        r.dump.clone(),
+                        r.segments.iter().map(|s| s.sequence).collect::<Vec<_>>(),
+                    )
+                })
                 .map_err(|_| ());
             let want = case.want.map(|(d, s)| (d.to_string(), s));
             assert_eq!(got, want, "{}", case.what);
@@ -402,7 +428,10 @@ mod tests {
         assert_eq!(base(149), Some("d1"));
         assert_eq!(base(150), Some("d2"));
         assert_eq!(base(20), None);
-        assert_eq!(base_for(&dumps, "b", at(120)).map(|d| d.name.as_str()), Some("other"));
+        assert_eq!(
+            base_for(&dumps, "b", at(120)).map(|d| d.name.as_str()),
+            Some("other")
+        );
     }
 
     #[test]
@@ -427,7 +456,10 @@ mod tests {
         let files = |r: Result<Vec<Segment>, ChainError>| {
             r.map(|c| c.iter().map(|s| s.sequence).collect::<Vec<_>>())
         };
-        assert_eq!(files(chain_to(&all, "a", "mysql-bin.000002", at(130))), Ok(vec![2, 3]));
+        assert_eq!(
+            files(chain_to(&all, "a", "mysql-bin.000002", at(130))),
+            Ok(vec![2, 3])
+        );
         assert_eq!(
             files(chain_to(&all, "a", "mysql-bin.000009", at(130))),
             Err(ChainError::StartMissing("mysql-bin.000009".into()))

@@ -9,8 +9,8 @@ use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 
 use super::flags::WaitArgs;
 use super::output::{
-    Format, TableStyle, backup_report, backup_table, print_section, print_serialized,
-    verification_table,
+    Format, RecoverableWindow, TableStyle, backup_report, backup_table, print_section,
+    print_serialized, verification_table,
 };
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
@@ -142,21 +142,26 @@ async fn list(
         .await
         .map_err(|e| explain(e, "listing backups"))?
         .items;
-    // A typo'd name must not look like an instance without backups; the records of an
-    // instance that is gone are still listed.
-    if list.is_empty()
-        && Api::<MySQL>::namespaced(client.clone(), ns)
-            .get_opt(instance)
-            .await
-            .map_err(|e| explain(e, &format!("reading MySQL {instance}")))?
-            .is_none()
-    {
+    // The instance, for its point-in-time window; a typo'd name must not look like an
+    // instance without backups, and the records of an instance that is gone are still
+    // listed.
+    let found = Api::<MySQL>::namespaced(client.clone(), ns)
+        .get_opt(instance)
+        .await
+        .map_err(|e| explain(e, &format!("reading MySQL {instance}")))?;
+    if list.is_empty() && found.is_none() {
         anyhow::bail!("MySQL {instance} not found in namespace {ns}, and no backups of it");
     }
     list.sort_by_key(|b| b.metadata.creation_timestamp.clone().map(|t| t.0));
     let reports: Vec<_> = list.iter().map(backup_report).collect();
     if output == Format::Table {
         print_section("Backups", &backup_table(&reports, TableStyle::Plain));
+        let window = found
+            .and_then(|i| i.status)
+            .and_then(|s| RecoverableWindow::of(&s));
+        if let Some(window) = window {
+            println!("\nPoint in time: {window} (kubectl mysql restore {instance} --to-time TIME)");
+        }
     } else {
         print_serialized(&reports, output)?;
     }

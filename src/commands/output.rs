@@ -206,3 +206,26 @@ mod tests {
         assert!(parse_duration("m").is_err());
     }
 }
+
+/// Point-in-time recovery's window, as `status` and `backup --list` show it.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverableWindow {
+    pub from: String,
+    pub until: String,
+}
+
+impl RecoverableWindow {
+    pub fn of(status: &kubectl_mysql::api::MySQLStatus) -> Option<Self> {
+        Some(Self {
+            from: status.recoverable_from.clone()?,
+            until: status.recoverable_until.clone()?,
+        })
+    }
+}
+
+impl std::fmt::Display for RecoverableWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "any second from {} to {}", self.from, self.until)
+    }
+}

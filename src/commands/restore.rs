@@ -16,8 +16,8 @@ use kubectl_mysql::api::{
     ConditionStatus, ConditionType, JobState, MySQL, MySQLBackup, RestoreRequest, newest_succeeded,
     validate,
 };
-use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::binlog::window::base_for;
+use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::names::{InstanceNames, incarnation};
 
 #[derive(clap::Args, Debug)]
@@ -168,7 +168,12 @@ fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp
         .recoverable_from
         .as_deref()
         .zip(status.recoverable_until.as_deref())
-        .and_then(|(from, until)| Some((from.parse::<jiff::Timestamp>().ok()?, until.parse::<jiff::Timestamp>().ok()?)));
+        .and_then(|(from, until)| {
+            Some((
+                from.parse::<jiff::Timestamp>().ok()?,
+                until.parse::<jiff::Timestamp>().ok()?,
+            ))
+        });
     let Some((from, until)) = window else {
         anyhow::bail!(
             "{name} has no recoverable window: point-in-time recovery needs spec.backup.pointInTime and a backup taken since"
@@ -198,5 +203,7 @@ async fn base_backup(
     let timeline = incarnation(&instance.uid().unwrap_or_default());
     base_for(&points, &timeline, target)
         .map(|d| d.name.clone())
-        .ok_or_else(|| anyhow::anyhow!("{name} has no backup with a binary log position taken before {target}"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("{name} has no backup with a binary log position taken before {target}")
+        })
 }

@@ -13,8 +13,8 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use super::output::{
-    BackupReport, Format, TableStyle, backup_report, backup_table, new_table, paint, painted,
-    print_section, print_serialized,
+    BackupReport, Format, RecoverableWindow, TableStyle, backup_report, backup_table, new_table,
+    paint, painted, print_section, print_serialized,
 };
 use super::{Target, explain};
 use kubectl_mysql::api::keys::INSTANCE_LABEL;
@@ -62,6 +62,8 @@ pub struct StatusReport {
     pub node: Option<String>,
     /// When spec.backup.schedule takes the next backup.
     pub next_backup: Option<String>,
+    /// Point-in-time recovery: the seconds a restore can reach.
+    pub recoverable: Option<RecoverableWindow>,
     pub message: Option<String>,
     pub operator_warning: Option<String>,
     pub data_volume_claim: ClaimReport,
@@ -322,6 +324,7 @@ async fn detail(
         endpoint: status.endpoint.clone(),
         node: status.node.clone(),
         next_backup: status.next_backup.clone(),
+        recoverable: RecoverableWindow::of(&status),
         message: status.message.clone(),
         operator_warning: operator_warning(instance),
         data_volume_claim: claim(names.data_pvc(), data),
@@ -381,6 +384,9 @@ fn print_detail(r: &StatusReport) {
     table.add_row(plain("Node", r.node.as_deref().unwrap_or("-")));
     if let Some(next) = &r.next_backup {
         table.add_row(plain("Next backup", next));
+    }
+    if let Some(window) = &r.recoverable {
+        table.add_row(plain("Point in time", &window.to_string()));
     }
     table.add_row(vec![Cell::new("Data volume"), bound(&r.data_volume_claim)]);
     table.add_row(vec![

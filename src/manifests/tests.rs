@@ -199,9 +199,19 @@ fn deployment_is_recreate_with_subpath_datadir_and_no_ignore_db_dir() {
     // Binary logs on, in the image's dialect; no --ignore-db-dir (the subPath).
     assert_eq!(
         container.args.as_deref(),
-        Some(crate::dialect::Dialect::of_image("mysql:8.4").server_args(1).as_slice())
+        Some(
+            crate::dialect::Dialect::of_image("mysql:8.4")
+                .server_args(1)
+                .as_slice()
+        )
     );
-    assert!(container.args.iter().flatten().all(|a| !a.contains("ignore-db-dir")));
+    assert!(
+        container
+            .args
+            .iter()
+            .flatten()
+            .all(|a| !a.contains("ignore-db-dir"))
+    );
     // No point-in-time recovery asked for: the server alone.
     assert_eq!(spec.template.spec.as_ref().unwrap().containers.len(), 1);
     let mount = &container.volume_mounts.as_ref().unwrap()[0];
@@ -563,7 +573,17 @@ fn point_in_time_recovery_puts_the_archiver_beside_the_server() {
     // Without a bucket there is nothing to archive to: no archiver.
     instance.spec.backup.as_mut().unwrap().storage = None;
     let c = children(&renderer, &context_of(&instance)).unwrap();
-    assert_eq!(c.deployment.spec.unwrap().template.spec.unwrap().containers.len(), 1);
+    assert_eq!(
+        c.deployment
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap()
+            .containers
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -137,6 +137,8 @@ impl Context {
             ] {
                 self.secrets_seen.learn(namespace, &secret, None);
             }
+            self.metrics
+                .recoverable(namespace, &instance.name_any(), None);
         }
     }
 

@@ -44,6 +44,8 @@ pub struct Metrics {
     duration: Family<ControllerLabels, Histogram>,
     backups: Family<OutcomeLabels, Counter>,
     last_backup: Family<InstanceLabels, Gauge>,
+    recoverable_from: Family<InstanceLabels, Gauge>,
+    recoverable_until: Family<InstanceLabels, Gauge>,
     instance_changes: Counter,
     instance_wakeups: Counter,
     leader: Gauge,
@@ -63,6 +65,8 @@ impl Default for Metrics {
         });
         let backups = Family::<OutcomeLabels, Counter>::default();
         let last_backup = Family::<InstanceLabels, Gauge>::default();
+        let recoverable_from = Family::<InstanceLabels, Gauge>::default();
+        let recoverable_until = Family::<InstanceLabels, Gauge>::default();
         let instance_changes = Counter::default();
         let instance_wakeups = Counter::default();
         let leader = Gauge::default();
@@ -98,6 +102,16 @@ impl Default for Metrics {
             last_backup.clone(),
         );
         registry.register(
+            "recoverable_from_timestamp_seconds",
+            "Point-in-time recovery: the earliest second a restore of each instance can reach",
+            recoverable_from.clone(),
+        );
+        registry.register(
+            "recoverable_until_timestamp_seconds",
+            "Point-in-time recovery: the latest second a restore of each instance can reach (now minus this is the data a loss would cost)",
+            recoverable_until.clone(),
+        );
+        registry.register(
             "instance_changes",
             "Changes to instances the watch delivered",
             instance_changes.clone(),
@@ -120,6 +134,8 @@ impl Default for Metrics {
             duration,
             backups,
             last_backup,
+            recoverable_from,
+            recoverable_until,
             instance_changes,
             instance_wakeups,
             leader,
@@ -169,6 +185,34 @@ impl Metrics {
             instance: instance.to_string(),
         };
         self.last_backup.get_or_create(&labels).set(at.as_second());
+    }
+
+    /// An instance's recoverable window; None removes it (point-in-time recovery off,
+    /// or the instance gone).
+    pub fn recoverable(
+        &self,
+        namespace: &str,
+        instance: &str,
+        window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    ) {
+        let labels = InstanceLabels {
+            namespace: namespace.to_string(),
+            instance: instance.to_string(),
+        };
+        match window {
+            Some((from, until)) => {
+                self.recoverable_from
+                    .get_or_create(&labels)
+                    .set(from.as_second());
+                self.recoverable_until
+                    .get_or_create(&labels)
+                    .set(until.as_second());
+            }
+            None => {
+                self.recoverable_from.remove(&labels);
+                self.recoverable_until.remove(&labels);
+            }
+        }
     }
 
     pub fn set_leading(&self, leading: bool) {

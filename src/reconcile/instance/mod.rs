@@ -50,6 +50,7 @@ async fn reconcile_instance(instance: &MySQL, ctx: &Context, key: &str) -> Resul
         log_deleted(key, &plan);
     }
     record_last_backup(instance, &plan, ctx);
+    record_recoverable(instance, &plan, ctx);
     // A second past the slot, so the look that follows finds it due.
     let deadline = plan.wake_at.map(|at| {
         let wait = at.duration_since(now).unsigned_abs();
@@ -70,6 +71,19 @@ fn record_last_backup(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
     let namespace = instance.namespace().unwrap_or_default();
     ctx.metrics
         .last_successful_backup(&namespace, &instance.name_any(), at);
+}
+
+/// The recoverable window, as the status (new or kept) says it.
+fn record_recoverable(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
+    let status = plan.status.as_ref().or(instance.status.as_ref());
+    let window = status.and_then(|s| {
+        let from = s.recoverable_from.as_deref()?.parse().ok()?;
+        let until = s.recoverable_until.as_deref()?.parse().ok()?;
+        Some((from, until))
+    });
+    let namespace = instance.namespace().unwrap_or_default();
+    ctx.metrics
+        .recoverable(&namespace, &instance.name_any(), window);
 }
 
 fn log_deleted(key: &str, plan: &plan::Plan) {

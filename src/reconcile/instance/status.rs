@@ -333,12 +333,17 @@ impl Conditions<'_> {
                     (Some(missing), _) => (
                         ConditionStatus::False,
                         Reason::BinlogGap,
-                        format!("the binary log {missing} is missing from the bucket: restores reach only {from} to {until}, and nothing after {until} until the next backup"),
+                        format!(
+                            "the binary log {missing} is missing from the bucket: restores reach only {from} to {until}, and nothing after {until} until the next backup"
+                        ),
                     ),
                     (None, Some(behind)) => (
                         ConditionStatus::False,
                         Reason::ArchivingBehind,
-                        format!("the newest archived binary log ends {}s ago: archiving is failing (see the binlog-archiver container's log); restores reach {from} to {until}", behind.as_secs()),
+                        format!(
+                            "the newest archived binary log ends {}s ago: archiving is failing (see the binlog-archiver container's log); restores reach {from} to {until}",
+                            behind.as_secs()
+                        ),
                     ),
                     (None, None) => (
                         ConditionStatus::True,

@@ -1500,7 +1500,10 @@ fn point_in_time_cases() -> Vec<Case> {
                 );
                 assert_eq!(status_window(p), (None, None));
                 let look = p.wake_at.expect("a look again");
-                assert!(look <= at(NOW) + jiff::SignedDuration::from_secs(60), "{look}");
+                assert!(
+                    look <= at(NOW) + jiff::SignedDuration::from_secs(60),
+                    "{look}"
+                );
             },
         },
         Case {
@@ -1614,7 +1617,14 @@ fn point_in_time_cases() -> Vec<Case> {
             check: |p| {
                 let jobs = created_jobs(p);
                 assert_eq!(jobs.len(), 1);
-                let pod = jobs[0].spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let pod = jobs[0]
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .template
+                    .spec
+                    .as_ref()
+                    .unwrap();
                 let fetch = &pod.init_containers.as_ref().unwrap()[1];
                 assert_eq!(fetch.name, "fetch-binlogs");
                 let args = fetch.command.as_ref().unwrap();

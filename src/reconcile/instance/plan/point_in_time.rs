@@ -31,7 +31,11 @@ impl Inputs<'_> {
         // The window moves as files are archived, with no event of ours: look again.
         let next_look = now + interval;
         plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
-        let segments = match self.snapshot.binlog_segments.needed("the archived binary logs")? {
+        let segments = match self
+            .snapshot
+            .binlog_segments
+            .needed("the archived binary logs")?
+        {
             Ok(segments) => segments,
             Err(failed) => {
                 observed.recoverable = Some(Recoverability::NotListed(failed.message.clone()));

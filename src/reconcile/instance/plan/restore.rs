@@ -239,7 +239,10 @@ impl Inputs<'_> {
                     });
                 };
                 let to_time = token.to_time();
-                let position = source.status.as_ref().and_then(|s| s.binlog_position.as_ref());
+                let position = source
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.binlog_position.as_ref());
                 let replay = match (to_time, position) {
                     (None, _) => None,
                     (Some(until), Some(position)) => Some(BinlogReplay {
