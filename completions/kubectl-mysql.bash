@@ -67,11 +67,17 @@ _kubectl__mysql() {
             kubectl__mysql__subcmd__backup,verify)
                 cmd="kubectl__mysql__subcmd__backup__subcmd__verify"
                 ;;
+            kubectl__mysql__subcmd__object__subcmd__store,archive-binlogs)
+                cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__archive__subcmd__binlogs"
+                ;;
             kubectl__mysql__subcmd__object__subcmd__store,delete)
                 cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__delete"
                 ;;
             kubectl__mysql__subcmd__object__subcmd__store,download)
                 cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__download"
+                ;;
+            kubectl__mysql__subcmd__object__subcmd__store,fetch-binlogs)
+                cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__fetch__subcmd__binlogs"
                 ;;
             kubectl__mysql__subcmd__object__subcmd__store,list)
                 cmd="kubectl__mysql__subcmd__object__subcmd__store__subcmd__list"
@@ -544,7 +550,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store)
-            opts="-n -v -q -h -V --endpoint --bucket --region --path-style --access-key-id-from-env --secret-access-key-from-env --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version upload download list delete"
+            opts="-n -v -q -h -V --endpoint --bucket --region --path-style --access-key-id-from-env --secret-access-key-from-env --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version upload download list archive-binlogs fetch-binlogs delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +573,72 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --secret-access-key-from-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__archive__subcmd__binlogs)
+            opts="-n -v -q -h -V --instance-prefix --timeline --datadir --interval --host --port --password-file --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --datadir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -689,6 +761,64 @@ _kubectl__mysql() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__fetch__subcmd__binlogs)
+            opts="-n -v -q -h -V --instance-prefix --timeline --from-file --until --to --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__list)
             opts="-n -v -q -h -V --prefix --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -732,7 +862,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__upload)
-            opts="-n -v -q -h -V --file --key --report --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --file --key --report --timeline --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +877,10 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -866,13 +1000,17 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__restore)
-            opts="-y -n -v -q -h -V --from --yes --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-y -n -v -q -h -V --from --to-time --yes --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

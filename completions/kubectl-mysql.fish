@@ -169,6 +169,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l from -d 'The MySQLBackup to restore (default: the instance\'s latest successful backup)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l to-time -d 'Restore to this second (RFC 3339, `2026-12-04T10:14:59Z`): the newest backup before it, then the archived binary logs up to it (point-in-time recovery; `spec.backup.pointInTime`). Inside the window `kubectl mysql status` shows' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
 false\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
@@ -252,29 +253,32 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand version" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l endpoint -d 'The S3 endpoint URL (empty for AWS)' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l bucket -d 'The bucket' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l region -d 'The bucket\'s region' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l access-key-id-from-env -d 'The access key id' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l secret-access-key-from-env -d 'The secret access key' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l context -d 'The kubeconfig context to use' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l endpoint -d 'The S3 endpoint URL (empty for AWS)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l bucket -d 'The bucket' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l region -d 'The bucket\'s region' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l access-key-id-from-env -d 'The access key id' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l secret-access-key-from-env -d 'The secret access key' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -l path-style -d 'Path-style URLs (ENDPOINT/BUCKET/KEY), as most self-hosted servers need'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s q -l quiet -d 'Only errors'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s h -l help -d 'Print help'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "upload" -d 'Compress, checksum and upload a complete dump; print what was stored as JSON'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "download" -d 'Download a dump, verify its checksum and decompress it to a file'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "list" -d 'List the dumps under a folder of keys'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list delete" -f -a "delete" -d 'Delete a dump and its checksum'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -l path-style -d 'Path-style URLs (ENDPOINT/BUCKET/KEY), as most self-hosted servers need'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "upload" -d 'Compress, checksum and upload a complete dump; print what was stored as JSON'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "download" -d 'Download a dump, verify its checksum and decompress it to a file'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "list" -d 'List the dumps under a folder of keys'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "archive-binlogs" -d 'Archive the server\'s binary logs continuously (the sidecar of point-in-time recovery): every interval, close the current file, upload the closed ones, purge what the bucket confirmed'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "fetch-binlogs" -d 'Download and verify the archived binary logs a restore to a time replays, from a dump\'s position to the target, and list them in DIR/order'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "delete" -d 'Delete a dump and its checksum'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l file -d 'The dump mysqldump wrote' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l key -d 'The object key' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l report -d 'Also write the JSON here (the container\'s termination log)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l timeline -d 'The server\'s timeline (its incarnation): with the binary log position the dump records, it goes in the report for point-in-time recovery' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l context -d 'The kubeconfig context to use' -r
@@ -308,6 +312,38 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l instance-prefix -d 'The instance\'s folder of keys (`PREFIX/NAMESPACE/INSTANCE/`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l timeline -d 'The server\'s incarnation, which its files are numbered within' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l datadir -d 'Where the server writes its binary logs' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l interval -d 'How often the current file is closed and archived (`60s`, `5m`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l host -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l port -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l password-file -d 'The root password, as a file (the credentials Secret\'s `password`)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from archive-binlogs" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l instance-prefix -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l timeline -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l from-file -d 'The binary log the dump\'s position is in' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l until -d 'The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l to -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l key -d 'The object key' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
