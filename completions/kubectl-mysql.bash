@@ -762,7 +762,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__fetch__subcmd__binlogs)
-            opts="-n -v -q -h -V --instance-prefix --timeline --from-file --until --to --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --instance-prefix --timeline --from-file --until --before-gtid --to --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +781,10 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --before-gtid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1000,7 +1004,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__restore)
-            opts="-y -n -v -q -h -V --from --to-time --yes --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-y -n -v -q -h -V --from --to-time --to-gtid --yes --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1011,6 +1015,10 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --to-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-gtid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

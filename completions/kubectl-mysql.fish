@@ -170,6 +170,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l from -d 'The MySQLBackup to restore (default: the instance\'s latest successful backup)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l to-time -d 'Restore to this second (RFC 3339, `2026-12-04T10:14:59Z`): the newest backup before it, then the archived binary logs up to it (point-in-time recovery; `spec.backup.pointInTime`). Inside the window `kubectl mysql status` shows' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l to-gtid -d 'Restore up to the transaction GTID and leave it out (`0-1-57` on MariaDB, `UUID:57` on MySQL): the one that dropped a table, say. The newest backup without it, then the archived binary logs up to it' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
 false\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
@@ -332,7 +333,8 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l instance-prefix -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l timeline -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l from-file -d 'The binary log the dump\'s position is in' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l until -d 'The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l until -d 'The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`), included' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l before-gtid -d 'The transaction to stop before (left out, with all after it)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l to -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from fetch-binlogs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F

@@ -131,6 +131,111 @@ fn version_of_tag(tag: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
+/// One transaction's global id, in either dialect's form: MariaDB's
+/// `DOMAIN-SERVER-SEQUENCE` (`0-1-57`) or MySQL's `SOURCE_UUID:NUMBER`
+/// (`3e11fa47-71ca-11e1-9e33-c80aa9429562:57`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gtid {
+    MariaDB {
+        domain: u32,
+        server: u32,
+        sequence: u64,
+    },
+    MySQL {
+        source: [u8; 16],
+        number: u64,
+    },
+}
+
+impl std::str::FromStr for Gtid {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let wrong = || {
+            format!(
+                "{text:?} is not a GTID: MariaDB's look like 0-1-57, MySQL's like 3e11fa47-71ca-11e1-9e33-c80aa9429562:57"
+            )
+        };
+        if let Some((uuid, number)) = text.split_once(':') {
+            let hex: String = uuid.chars().filter(|c| *c != '-').collect();
+            if hex.len() != 32 {
+                return Err(wrong());
+            }
+            let mut source = [0u8; 16];
+            for (i, byte) in source.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| wrong())?;
+            }
+            let number = number.parse().map_err(|_| wrong())?;
+            return Ok(Gtid::MySQL { source, number });
+        }
+        let mut parts = text.split('-');
+        let (Some(domain), Some(server), Some(sequence), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(wrong());
+        };
+        Ok(Gtid::MariaDB {
+            domain: domain.parse().map_err(|_| wrong())?,
+            server: server.parse().map_err(|_| wrong())?,
+            sequence: sequence.parse().map_err(|_| wrong())?,
+        })
+    }
+}
+
+impl std::fmt::Display for Gtid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gtid::MariaDB {
+                domain,
+                server,
+                sequence,
+            } => write!(f, "{domain}-{server}-{sequence}"),
+            Gtid::MySQL { source, number } => {
+                let hex: String = source.iter().map(|b| format!("{b:02x}")).collect();
+                write!(
+                    f,
+                    "{}-{}-{}-{}-{}:{number}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                )
+            }
+        }
+    }
+}
+
+impl Gtid {
+    /// Whether a dump whose GTID set is `set` holds this transaction: MariaDB's set is
+    /// the last sequence of each domain (`0-1-42,1-2-7`); MySQL's, intervals of each
+    /// source (`uuid:1-42:50-60,uuid2:1-5`).
+    pub fn in_set(&self, set: &str) -> bool {
+        match self {
+            Gtid::MariaDB {
+                domain, sequence, ..
+            } => set
+                .split(',')
+                .filter_map(|entry| entry.trim().parse::<Gtid>().ok())
+                .any(|entry| {
+                    matches!(entry, Gtid::MariaDB { domain: d, sequence: s, .. } if d == *domain && s >= *sequence)
+                }),
+            Gtid::MySQL { number, .. } => {
+                let uuid = self.to_string();
+                let uuid = uuid.split(':').next().unwrap_or_default();
+                set.split(',').any(|entry| {
+                    let mut parts = entry.trim().split(':');
+                    parts.next().is_some_and(|u| u.eq_ignore_ascii_case(uuid))
+                        && parts.any(|interval| {
+                            let (low, high) = interval.split_once('-').unwrap_or((interval, interval));
+                            matches!((low.parse::<u64>(), high.parse::<u64>()), (Ok(l), Ok(h)) if l <= *number && *number <= h)
+                        })
+                })
+            }
+        }
+    }
+}
+
 /// Where a dump stands in its server's binary log: the first transaction after the
 /// dump is at `file`:`position`, and `gtid_set` is every transaction the dump holds.
 #[derive(
@@ -283,6 +388,28 @@ mod tests {
             Dialect::of_image("mysql:8.4").replay_flags(),
             ["--skip-gtids"]
         );
+    }
+
+    #[test]
+    fn gtids_parse_and_are_found_in_a_dumps_set() {
+        let mariadb: Gtid = "0-1-57".parse().unwrap();
+        assert_eq!(mariadb.to_string(), "0-1-57");
+        assert!(mariadb.in_set("0-1-57"));
+        assert!(mariadb.in_set("1-2-3,0-1-60"));
+        assert!(!mariadb.in_set("0-1-56"));
+        assert!(!mariadb.in_set("1-1-99"));
+        let uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let mysql: Gtid = format!("{uuid}:57").parse().unwrap();
+        assert_eq!(mysql.to_string(), format!("{uuid}:57"));
+        assert!(mysql.in_set(&format!("{uuid}:1-60")));
+        assert!(mysql.in_set(&format!(
+            "aaaaaaaa-71ca-11e1-9e33-c80aa9429562:1-5,{}:1-10:50-57",
+            uuid.to_uppercase()
+        )));
+        assert!(!mysql.in_set(&format!("{uuid}:1-56:58-60")));
+        for wrong in ["", "0-1", "a-b-c", "xyz:5", "0-1-2-3"] {
+            assert!(wrong.parse::<Gtid>().is_err(), "{wrong}");
+        }
     }
 
     /// The lines MariaDB 10.11's mariadb-dump wrote (`--master-data=2 --gtid`, copied

@@ -536,7 +536,11 @@ spec:
     let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
     assert_eq!(container.image.as_deref(), Some("mysql:8.4"));
     assert!(
-        container.args.is_none(),
+        !container
+            .args
+            .iter()
+            .flatten()
+            .any(|a| a.contains("ignore-db-dir")),
         "--ignore-db-dir survived: {:?}",
         container.args
     );

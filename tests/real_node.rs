@@ -1082,6 +1082,8 @@ async fn real_node_point_in_time_recovery() {
     server_value(&ns, "INSERT INTO ticks VALUES (100, UTC_TIMESTAMP())");
     server_value(&ns, "DROP TABLE ticks");
     let dropped = server_now(&ns);
+    // The DROP's own GTID: the server's last transaction.
+    let drop_gtid = server_value(&ns, "SELECT @@gtid_binlog_pos");
 
     // The archive reaches past the DROP: the window in status says so.
     wait_until(
@@ -1178,6 +1180,43 @@ async fn real_node_point_in_time_recovery() {
     assert_eq!(ids, "0,1,2,3,4,5,6");
     let message = instance_field(&ns, ".status.conditions[?(@.type==\"Restored\")].message");
     assert!(message.contains(&format!("up to {target}")), "{message}");
+
+    // The restore up to the DROP's transaction, leaving it out: every row, the one
+    // after T too, and the table.
+    let restored = ok(
+        kubectl(&[
+            "mysql",
+            "restore",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--to-gtid",
+            &drop_gtid,
+            "-y",
+            "--timeout",
+            "300s",
+        ]),
+        "kubectl mysql restore --to-gtid",
+    );
+    assert!(restored.contains(&drop_gtid), "{restored}");
+    let ids = server_value(&ns, "SELECT GROUP_CONCAT(id ORDER BY id) FROM ticks");
+    assert_eq!(ids, "0,1,2,3,4,5,6,100");
+    let refused = kubectl(&[
+        "mysql",
+        "restore",
+        INSTANCE,
+        "-n",
+        &ns,
+        "--to-gtid",
+        "0-1",
+        "-y",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("is not a GTID"),
+        "{}",
+        text(&refused)
+    );
 
     // A segment lost from the bucket: the window ends before it, with a Warning, and a
     // restore past it is refused.

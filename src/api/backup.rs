@@ -349,6 +349,7 @@ impl MySQLBackup {
             timeline: recorded.timeline.clone(),
             file: recorded.position.file.clone(),
             position: recorded.position.position,
+            gtid_set: recorded.position.gtid_set.clone(),
         })
     }
 

@@ -26,6 +26,7 @@ pub enum EventReason {
     BackupExpired,
     BackupSkipped,
     BucketNotListed,
+    BinlogsPruned,
     // A backup record's life.
     BackupStarted,
     BackupSucceeded,
@@ -38,7 +39,7 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 28] = [
+    pub const ALL: [EventReason; 29] = [
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -59,6 +60,7 @@ impl EventReason {
         EventReason::BackupExpired,
         EventReason::BackupSkipped,
         EventReason::BucketNotListed,
+        EventReason::BinlogsPruned,
         EventReason::BackupStarted,
         EventReason::BackupSucceeded,
         EventReason::BackupFailed,
@@ -91,6 +93,7 @@ impl EventReason {
             EventReason::BackupExpired => "BackupExpired",
             EventReason::BackupSkipped => "BackupSkipped",
             EventReason::BucketNotListed => "BucketNotListed",
+            EventReason::BinlogsPruned => "BinlogsPruned",
             EventReason::BackupStarted => "BackupStarted",
             EventReason::BackupSucceeded => "BackupSucceeded",
             EventReason::BackupFailed => "BackupFailed",

@@ -236,34 +236,36 @@ impl MySQL {
 }
 
 /// A request to restore a running instance: the annotation value `BACKUP@REQUEST-ID`,
-/// or `BACKUP@REQUEST-ID@TIME` for a restore to a point in time (the dump, then its
-/// archived binary logs up to TIME).
+/// or `BACKUP@REQUEST-ID@TARGET` for a restore to a point in time (the dump, then its
+/// archived binary logs up to a time, or up to a transaction: `ReplayTarget::token`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestoreRequest {
     pub backup: String,
     /// The whole annotation value; recorded in status once handled.
     pub token: String,
-    pub to_time: Option<jiff::Timestamp>,
+    pub to: Option<crate::binlog::ReplayTarget>,
 }
 
 impl RestoreRequest {
-    /// A new request for `backup` (up to `to_time`), unique by the time it was made.
-    pub fn new(backup: &str, at: jiff::Timestamp, to_time: Option<jiff::Timestamp>) -> Self {
+    /// A new request for `backup` (up to `to`), unique by the time it was made.
+    pub fn new(backup: &str, at: jiff::Timestamp, to: Option<crate::binlog::ReplayTarget>) -> Self {
         let mut token = format!("{backup}@{}", at.as_millisecond());
-        if let Some(to_time) = to_time {
-            token.push_str(&format!("@{to_time}"));
+        if let Some(to) = to {
+            token.push_str(&format!("@{}", to.token()));
         }
         Self::parse(&token)
     }
 
     pub fn parse(value: &str) -> Self {
-        let mut parts = value.split('@');
+        let mut parts = value.splitn(3, '@');
         let backup = parts.next().unwrap_or_default().to_string();
-        let to_time = parts.nth(1).and_then(|t| t.parse().ok());
+        let to = parts
+            .nth(1)
+            .and_then(crate::binlog::ReplayTarget::parse_token);
         Self {
             backup,
             token: value.to_string(),
-            to_time,
+            to,
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod window;
 
 use jiff::Timestamp;
 
+use crate::dialect::Gtid;
+
 /// The folder under an instance's prefix that holds its binary logs.
 pub const FOLDER: &str = "binlog/";
 pub const SEGMENT_SUFFIX: &str = ".gz";
@@ -34,6 +36,41 @@ pub struct Segment {
     pub sequence: u64,
     pub first: Timestamp,
     pub last: Timestamp,
+}
+
+/// Where a replay stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayTarget {
+    /// Every transaction up to this second, included.
+    Time(Timestamp),
+    /// Every transaction before this one: it and all after it are left out.
+    BeforeGtid(Gtid),
+}
+
+impl std::fmt::Display for ReplayTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayTarget::Time(t) => write!(f, "{t}"),
+            ReplayTarget::BeforeGtid(g) => write!(f, "the transaction {g}"),
+        }
+    }
+}
+
+impl ReplayTarget {
+    /// As a restore request carries it: the time (RFC 3339) or `before:GTID`.
+    pub fn token(&self) -> String {
+        match self {
+            ReplayTarget::Time(t) => t.to_string(),
+            ReplayTarget::BeforeGtid(g) => format!("before:{g}"),
+        }
+    }
+
+    pub fn parse_token(token: &str) -> Option<Self> {
+        match token.strip_prefix("before:") {
+            Some(gtid) => gtid.parse().ok().map(ReplayTarget::BeforeGtid),
+            None => token.parse().ok().map(ReplayTarget::Time),
+        }
+    }
 }
 
 /// `PREFIX/NAMESPACE/INSTANCE/binlog/TIMELINE/` for `instance_prefix`
@@ -146,6 +183,18 @@ pub fn archived_files<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_target_goes_through_a_restore_request() {
+        for target in [
+            ReplayTarget::Time("2026-12-04T10:14:59Z".parse().unwrap()),
+            ReplayTarget::BeforeGtid("0-1-57".parse().unwrap()),
+            ReplayTarget::BeforeGtid("3e11fa47-71ca-11e1-9e33-c80aa9429562:57".parse().unwrap()),
+        ] {
+            assert_eq!(ReplayTarget::parse_token(&target.token()), Some(target));
+        }
+        assert_eq!(ReplayTarget::parse_token("soon"), None);
+    }
 
     #[test]
     fn a_segments_key_reads_back() {

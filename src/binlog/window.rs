@@ -18,6 +18,8 @@ pub struct DumpPoint {
     /// The file its position is in (`mysql-bin.000012`): replay starts there.
     pub file: String,
     pub position: u64,
+    /// Every transaction the dump holds, as its server writes a GTID set.
+    pub gtid_set: Option<String>,
 }
 
 /// A missing file in a timeline's chain: replay cannot cross it.
@@ -158,15 +160,7 @@ pub fn chain_to(
     from_file: &str,
     target: Timestamp,
 ) -> Result<Vec<Segment>, ChainError> {
-    let start = super::sequence_of(from_file)
-        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))?;
-    let run = runs(segments, timeline)
-        .into_iter()
-        .find_map(|run| {
-            let at = run.iter().position(|s| s.sequence == start)?;
-            Some(run[at..].to_vec())
-        })
-        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))?;
+    let run = run_from(segments, timeline, from_file)?;
     match run.iter().position(|s| s.last >= target) {
         Some(end) => Ok(run[..=end].iter().map(|s| (*s).clone()).collect()),
         None => {
@@ -181,6 +175,24 @@ pub fn chain_to(
             })
         }
     }
+}
+
+/// The consecutive segments of `timeline` from `from_file` on, as far as they go
+/// unbroken.
+pub fn run_from<'a>(
+    segments: &'a [Segment],
+    timeline: &str,
+    from_file: &str,
+) -> Result<Vec<&'a Segment>, ChainError> {
+    let start = super::sequence_of(from_file)
+        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))?;
+    runs(segments, timeline)
+        .into_iter()
+        .find_map(|run| {
+            let at = run.iter().position(|s| s.sequence == start)?;
+            Some(run[at..].to_vec())
+        })
+        .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))
 }
 
 /// The newest dump complete by `target` whose chain reaches `target`, and the
@@ -232,6 +244,43 @@ pub fn base_for<'a>(
         .max_by_key(|d| d.completed)
 }
 
+/// The archived logs of `timeline` no restore can use: those before the file the
+/// oldest of its dumps stands in (a replay starts at a dump's position). Nothing goes
+/// while the timeline has no dump with a position (a dump found in the bucket without
+/// its record says nothing of where it stands), and other timelines are left alone.
+pub fn prunable<'a>(
+    dumps: &[DumpPoint],
+    segments: &'a [Segment],
+    timeline: &str,
+) -> Vec<&'a Segment> {
+    let Some(oldest_needed) = dumps
+        .iter()
+        .filter(|d| d.timeline == timeline)
+        .filter_map(|d| super::sequence_of(&d.file))
+        .min()
+    else {
+        return Vec::new();
+    };
+    segments
+        .iter()
+        .filter(|s| s.timeline == timeline && s.sequence < oldest_needed)
+        .collect()
+}
+
+/// The dump a restore up to (and without) the transaction `gtid` starts from: the
+/// newest of `timeline` that does not hold it yet.
+pub fn base_before<'a>(
+    dumps: &'a [DumpPoint],
+    timeline: &str,
+    gtid: &crate::dialect::Gtid,
+) -> Option<&'a DumpPoint> {
+    dumps
+        .iter()
+        .filter(|d| d.timeline == timeline)
+        .filter(|d| d.gtid_set.as_deref().is_some_and(|set| !gtid.in_set(set)))
+        .max_by_key(|d| d.completed)
+}
+
 /// `mysqlbinlog --stop-datetime` for a restore to `target`: the next second, so that
 /// the target's own second is replayed.
 pub fn stop_after(target: Timestamp) -> Timestamp {
@@ -264,6 +313,7 @@ mod tests {
             timeline: timeline.into(),
             file: format!("mysql-bin.{sequence:06}"),
             position: 400,
+            gtid_set: Some(format!("0-1-{}", completed / 10)),
         }
     }
 
@@ -432,6 +482,45 @@ mod tests {
             base_for(&dumps, "b", at(120)).map(|d| d.name.as_str()),
             Some("other")
         );
+    }
+
+    #[test]
+    fn only_logs_before_the_oldest_dump_are_pruned() {
+        let all: Vec<Segment> = chain()
+            .into_iter()
+            .chain([segment("b", 1, 0, 10)])
+            .collect();
+        let pruned = |dumps: &[DumpPoint]| {
+            prunable(dumps, &all, "a")
+                .iter()
+                .map(|s| s.sequence)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            pruned(&[dump("d2", "a", 150, 3), dump("d3", "a", 250, 5)]),
+            vec![1, 2]
+        );
+        // The dump's own file stays: its replay starts there.
+        assert_eq!(pruned(&[dump("d1", "a", 30, 1)]), Vec::<u64>::new());
+        // No positioned dump of the timeline: nothing is known to be useless.
+        assert_eq!(pruned(&[dump("other", "b", 100, 1)]), Vec::<u64>::new());
+        assert_eq!(pruned(&[]), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn the_base_before_a_transaction_is_the_newest_dump_without_it() {
+        // d1 holds 0-1-1..3, d2 0-1-1..15.
+        let dumps = vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)];
+        let base =
+            |gtid: &str| base_before(&dumps, "a", &gtid.parse().unwrap()).map(|d| d.name.as_str());
+        assert_eq!(base("0-1-20"), Some("d2"));
+        assert_eq!(base("0-1-15"), Some("d1"), "d2 holds it already");
+        assert_eq!(base("0-1-3"), None, "every dump holds it");
+        let unknown = vec![DumpPoint {
+            gtid_set: None,
+            ..dump("d0", "a", 10, 1)
+        }];
+        assert_eq!(base_before(&unknown, "a", &"0-1-9".parse().unwrap()), None);
     }
 
     #[test]

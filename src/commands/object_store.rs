@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
 use kubectl_mysql::binlog::fetch::{ReplayFrom, fetch_chain};
-use kubectl_mysql::binlog::{self, DumpPosition};
+use kubectl_mysql::binlog::{self, DumpPosition, ReplayTarget};
 use kubectl_mysql::s3::{S3Credentials, S3Location, Store, Stored};
 
 /// What an upload prints and leaves in its termination log for the operator.
@@ -127,9 +127,16 @@ pub enum Action {
         /// The binary log the dump's position is in.
         #[arg(long)]
         from_file: String,
-        /// The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`).
+        /// The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`), included.
+        #[arg(
+            long,
+            required_unless_present = "before_gtid",
+            conflicts_with = "before_gtid"
+        )]
+        until: Option<jiff::Timestamp>,
+        /// The transaction to stop before (left out, with all after it).
         #[arg(long)]
-        until: jiff::Timestamp,
+        before_gtid: Option<kubectl_mysql::dialect::Gtid>,
         #[arg(long)]
         to: PathBuf,
     },
@@ -228,17 +235,23 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             timeline,
             from_file,
             until,
+            before_gtid,
             to,
         } => {
+            let target = match (until, before_gtid) {
+                (Some(until), _) => ReplayTarget::Time(until),
+                (None, Some(gtid)) => ReplayTarget::BeforeGtid(gtid),
+                (None, None) => anyhow::bail!("--until or --before-gtid is needed"),
+            };
             let from = ReplayFrom {
                 instance_prefix,
                 timeline,
                 file: from_file,
-                target: until,
+                target,
             };
             let files = fetch_chain(&store, &from, &to).await?;
             println!(
-                "downloaded and verified {} binary logs to replay up to {until}: {}",
+                "downloaded and verified {} binary logs to replay up to {target}: {}",
                 files.len(),
                 files.join(" ")
             );

@@ -16,7 +16,9 @@ use kubectl_mysql::api::{
     ConditionStatus, ConditionType, JobState, MySQL, MySQLBackup, RestoreRequest, newest_succeeded,
     validate,
 };
-use kubectl_mysql::binlog::window::base_for;
+use kubectl_mysql::binlog::ReplayTarget;
+use kubectl_mysql::binlog::window::{base_before, base_for};
+use kubectl_mysql::dialect::Gtid;
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::names::{InstanceNames, incarnation};
 
@@ -32,6 +34,11 @@ pub struct Args {
     /// `spec.backup.pointInTime`). Inside the window `kubectl mysql status` shows.
     #[arg(long, value_name = "TIME", conflicts_with = "from")]
     pub to_time: Option<String>,
+    /// Restore up to the transaction GTID and leave it out (`0-1-57` on MariaDB,
+    /// `UUID:57` on MySQL): the one that dropped a table, say. The newest backup without
+    /// it, then the archived binary logs up to it.
+    #[arg(long, value_name = "GTID", conflicts_with_all = ["from", "to_time"])]
+    pub to_gtid: Option<String>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -51,16 +58,19 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         .await
         .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
 
-    let to_time = match args.to_time.as_deref() {
-        Some(text) => Some(point_in_time(text, &instance)?),
-        None => None,
+    let replay = match (args.to_time.as_deref(), args.to_gtid.as_deref()) {
+        (Some(text), _) => Some(ReplayTarget::Time(point_in_time(text, &instance)?)),
+        (None, Some(text)) => Some(ReplayTarget::BeforeGtid(before_transaction(
+            text, &instance,
+        )?)),
+        (None, None) => None,
     };
-    let backup = match to_time {
-        Some(target) => base_backup(&backups, &instance, target).await?,
+    let backup = match replay {
+        Some(replay) => base_backup(&backups, &instance, replay).await?,
         None => backup_to_restore(&backups, &args).await?,
     };
-    let what = match to_time {
-        Some(target) => format!("{backup} and its binary logs up to {target}"),
+    let what = match replay {
+        Some(replay) => format!("{backup} and its binary logs up to {replay}"),
         None => backup.clone(),
     };
 
@@ -87,7 +97,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             anyhow::bail!("restore cancelled");
         }
     }
-    let request = RestoreRequest::new(&backup, jiff::Timestamp::now(), to_time).token;
+    let request = RestoreRequest::new(&backup, jiff::Timestamp::now(), replay).token;
     let patch =
         serde_json::json!({"metadata": {"annotations": {RESTORE_REQUEST_ANNOTATION: request}}});
     instances
@@ -162,6 +172,24 @@ fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp
         "--to-time {target} is in the future (it is {} now)",
         now.round(jiff::Unit::Second).unwrap_or(now)
     );
+    let (from, until) = recoverable_window(instance)?;
+    anyhow::ensure!(
+        from <= target && target <= until,
+        "--to-time {target} is outside the recoverable window of {}, {from} to {until}",
+        instance.name_any()
+    );
+    Ok(target)
+}
+
+/// `--to-gtid`, checked: a GTID, and an instance with point-in-time recovery.
+fn before_transaction(text: &str, instance: &MySQL) -> anyhow::Result<Gtid> {
+    let gtid: Gtid = text.parse().map_err(anyhow::Error::msg)?;
+    recoverable_window(instance)?;
+    Ok(gtid)
+}
+
+/// The instance's recoverable window, or why it has none.
+fn recoverable_window(instance: &MySQL) -> anyhow::Result<(jiff::Timestamp, jiff::Timestamp)> {
     let name = instance.name_any();
     let status = instance.status.clone().unwrap_or_default();
     let window = status
@@ -174,16 +202,11 @@ fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp
                 until.parse::<jiff::Timestamp>().ok()?,
             ))
         });
-    let Some((from, until)) = window else {
-        anyhow::bail!(
+    window.ok_or_else(|| {
+        anyhow::anyhow!(
             "{name} has no recoverable window: point-in-time recovery needs spec.backup.pointInTime and a backup taken since"
-        );
-    };
-    anyhow::ensure!(
-        from <= target && target <= until,
-        "--to-time {target} is outside the recoverable window of {name}, {from} to {until}"
-    );
-    Ok(target)
+        )
+    })
 }
 
 /// The backup a restore to `target` starts from: the newest of this incarnation
@@ -191,7 +214,7 @@ fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp
 async fn base_backup(
     backups: &Api<MySQLBackup>,
     instance: &MySQL,
-    target: jiff::Timestamp,
+    target: ReplayTarget,
 ) -> anyhow::Result<String> {
     let name = instance.name_any();
     let list = backups
@@ -201,9 +224,11 @@ async fn base_backup(
         .items;
     let points: Vec<_> = list.iter().filter_map(MySQLBackup::dump_point).collect();
     let timeline = incarnation(&instance.uid().unwrap_or_default());
-    base_for(&points, &timeline, target)
-        .map(|d| d.name.clone())
-        .ok_or_else(|| {
-            anyhow::anyhow!("{name} has no backup with a binary log position taken before {target}")
-        })
+    let base = match &target {
+        ReplayTarget::Time(t) => base_for(&points, &timeline, *t),
+        ReplayTarget::BeforeGtid(gtid) => base_before(&points, &timeline, gtid),
+    };
+    base.map(|d| d.name.clone()).ok_or_else(|| {
+        anyhow::anyhow!("{name} has no backup with a binary log position from before {target}")
+    })
 }

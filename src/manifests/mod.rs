@@ -17,6 +17,7 @@ use crate::api::keys::{
     PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, VERIFY_ANNOTATION, stamp_annotation,
     stamp_instance_labels,
 };
+use crate::binlog::ReplayTarget;
 use crate::names::InstanceNames;
 use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
 
@@ -220,7 +221,7 @@ struct ObjectJobExtra<'a> {
 pub struct BinlogReplay<'a> {
     pub instance_prefix: String,
     pub position: &'a crate::binlog::DumpPosition,
-    pub until: jiff::Timestamp,
+    pub target: crate::binlog::ReplayTarget,
     pub dialect: crate::dialect::Dialect,
 }
 
@@ -231,10 +232,13 @@ struct ReplayContext {
     timeline: String,
     from_file: String,
     start_position: u64,
-    /// RFC 3339, for the fetch.
-    until: String,
-    /// `mysqlbinlog --stop-datetime`, in UTC (the Job sets TZ=UTC).
-    stop_datetime: String,
+    /// The fetch's stop: `--until=TIME` or `--before-gtid=GTID`.
+    fetch_stop: String,
+    /// `mysqlbinlog`'s stop: `--stop-datetime="…"` (UTC: the Job sets TZ=UTC), or the
+    /// offset of the GTID's event the fetch found.
+    replay_stop: String,
+    /// What the restore says it replayed up to.
+    target: String,
     flags: String,
 }
 
@@ -245,10 +249,20 @@ impl From<&BinlogReplay<'_>> for ReplayContext {
             timeline: r.position.timeline.clone(),
             from_file: r.position.position.file.clone(),
             start_position: r.position.position.position,
-            until: r.until.to_string(),
-            stop_datetime: crate::binlog::window::stop_after(r.until)
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string(),
+            fetch_stop: match r.target {
+                ReplayTarget::Time(until) => format!("--until={until}"),
+                ReplayTarget::BeforeGtid(gtid) => format!("--before-gtid={gtid}"),
+            },
+            replay_stop: match r.target {
+                ReplayTarget::Time(until) => format!(
+                    "--stop-datetime=\"{}\"",
+                    crate::binlog::window::stop_after(until).strftime("%Y-%m-%d %H:%M:%S")
+                ),
+                ReplayTarget::BeforeGtid(_) => {
+                    "--stop-position=\"$(cat /work/binlogs/stop-position)\"".to_string()
+                }
+            },
+            target: r.target.to_string(),
             flags: r.dialect.replay_flags().join(" "),
         }
     }

@@ -116,3 +116,20 @@ pub async fn list_segments(
         .filter_map(|k| binlog::parse_segment_key(&instance_prefix, k))
         .collect())
 }
+
+/// Deletes `keys` (with their checksums) from the bucket of `storage`.
+pub async fn delete_objects(
+    ctx: &Context,
+    namespace: &str,
+    storage: &S3Storage,
+    keys: &[String],
+) -> Result<(), Failure> {
+    let store = open(ctx, namespace, storage).await?;
+    for key in keys {
+        store
+            .delete_dump(key)
+            .await
+            .map_err(|e| Failure::Transient(e.to_string()))?;
+    }
+    Ok(())
+}

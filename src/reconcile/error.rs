@@ -41,6 +41,10 @@ pub enum Error {
         source: kube::Error,
     },
 
+    /// The bucket refused a write (apply).
+    #[error("{what}: {message}")]
+    Bucket { what: String, message: String },
+
     #[error("object has no {0}")]
     MissingField(&'static str),
 
@@ -60,6 +64,7 @@ impl Error {
             Error::Apply { .. } => "apply",
             Error::Status { .. } => "status",
             Error::Finalizer { .. } => "finalizer",
+            Error::Bucket { .. } => "bucket",
             Error::MissingField(_) => "invalid_object",
             Error::NotObserved(_) => "not_observed",
         }

@@ -152,6 +152,14 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
                 )))
         }
         Write::RecordFoundBackup(record) => record_found_backup(apis, record, namespace).await,
+        Write::PruneArchivedLogs { storage, keys } => {
+            crate::reconcile::bucket::delete_objects(ctx, namespace, storage, keys)
+                .await
+                .map_err(|failure| Error::Bucket {
+                    what: format!("deleting archived binary logs of {}", names.name),
+                    message: failure.message().to_string(),
+                })
+        }
         Write::Delete(kind, name) => {
             if *kind == Kind::Secret {
                 ctx.secrets_seen.learn(namespace, name, None);

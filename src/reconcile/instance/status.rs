@@ -270,12 +270,15 @@ impl Conditions<'_> {
             }) => {
                 status.restored_from = Some(backup.clone());
                 status.restore_request = request.clone();
-                let to_time = request
+                let target = request
                     .as_deref()
-                    .and_then(|r| crate::api::RestoreRequest::parse(r).to_time);
-                let message = match (to_time, unverified) {
-                    (Some(to_time), _) => format!(
+                    .and_then(|r| crate::api::RestoreRequest::parse(r).to);
+                let message = match (target, unverified) {
+                    (Some(crate::binlog::ReplayTarget::Time(to_time)), _) => format!(
                         "restored from backup {backup} and its archived binary logs up to {to_time}"
+                    ),
+                    (Some(crate::binlog::ReplayTarget::BeforeGtid(gtid)), _) => format!(
+                        "restored from backup {backup} and its archived binary logs up to the transaction {gtid}, which was left out"
                     ),
                     (None, true) => format!(
                         "restored from backup {backup}, a dump found without a checksum: unverified, but complete"

@@ -1602,6 +1602,39 @@ fn point_in_time_cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "point in time: logs before the oldest dump's position are pruned from the bucket",
+            instance: pitr_instance(),
+            snapshot: {
+                let mut later = positioned("db-2", "2026-11-24T11:45:00Z");
+                later
+                    .status
+                    .as_mut()
+                    .unwrap()
+                    .binlog_position
+                    .as_mut()
+                    .unwrap()
+                    .position
+                    .file = "mysql-bin.000002".into();
+                Snapshot {
+                    backups: vec![later],
+                    binlog_segments: Read::Done(Ok(chain.clone())),
+                    ..snapshot()
+                }
+            },
+            check: |p| {
+                let pruned: Vec<&Vec<String>> = p
+                    .writes
+                    .iter()
+                    .filter_map(|w| match w {
+                        Write::PruneArchivedLogs { keys, .. } => Some(keys),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(pruned, vec![&vec!["ns/db/binlog/1".to_string()]]);
+                assert!(events(p).contains(&EventReason::BinlogsPruned));
+            },
+        },
+        Case {
             name: "point in time: a request to a time replays the binary logs after the dump",
             instance: annotated(
                 pitr_instance(),

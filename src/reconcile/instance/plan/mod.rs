@@ -126,6 +126,12 @@ pub enum Write {
     /// After a successful password Job: `NAME-credentials` takes the new password and
     /// `NAME-credentials-next` goes.
     FinishPasswordChange(Password),
+    /// Archived binary logs no restore can use (before the oldest dump's position),
+    /// deleted from the bucket with their checksums.
+    PruneArchivedLogs {
+        storage: crate::api::S3Storage,
+        keys: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,13 +2,18 @@
 //! archived binary logs, what a restore to a time can reach, and a look again each
 //! archiving interval so that the window moves with the archive.
 
+use crate::api::EventReason;
 use crate::api::MySQLBackup;
-use crate::binlog::window::{DumpPoint, window};
+use crate::binlog::window::{DumpPoint, prunable, window};
 use crate::names::incarnation;
+use crate::reconcile::Notice;
 use crate::reconcile::Result;
 use crate::reconcile::instance::status::{Observed, Recoverability};
 
-use super::{Inputs, Plan};
+use super::{Inputs, Plan, Write};
+
+/// How many archived logs one reconcile deletes at most: the rest go at the next look.
+const PRUNED_AT_ONCE: usize = 200;
 
 /// How far behind the newest archived file may end, beyond its interval, before the
 /// archiving is said to be failing: a round's upload time and a clock's skew.
@@ -50,6 +55,24 @@ impl Inputs<'_> {
             .filter(|d| d.timeline == timeline)
             .collect();
         observed.recoverable = Some(recoverability(&dumps, segments, now, interval));
+        let useless: Vec<String> = prunable(&dumps, segments, &timeline)
+            .into_iter()
+            .take(PRUNED_AT_ONCE)
+            .map(|s| s.key.clone())
+            .collect();
+        if let (false, Some(storage)) = (useless.is_empty(), self.instance.spec.backup_bucket()) {
+            plan.events.push(Notice::normal(
+                EventReason::BinlogsPruned,
+                format!(
+                    "{} archived binary logs from before the oldest backup's position go",
+                    useless.len()
+                ),
+            ));
+            plan.writes.push(Write::PruneArchivedLogs {
+                storage: storage.clone(),
+                keys: useless,
+            });
+        }
         Ok(())
     }
 }
@@ -110,6 +133,7 @@ mod tests {
             timeline: "a".into(),
             file: "mysql-bin.000001".into(),
             position: 4,
+            gtid_set: None,
         }
     }
 

@@ -10,6 +10,7 @@ use crate::api::{
     BackupCause, BackupPhase, ConditionType, JobState, MySQL, MySQLBackup, MySQLBackupStatus,
     Reason, RestoreRequest, S3Storage, newest_succeeded,
 };
+use crate::binlog::ReplayTarget;
 use crate::dialect::Dialect;
 use crate::manifests::{self, BinlogReplay};
 use crate::names::InstanceNames;
@@ -53,10 +54,10 @@ impl RestoreToken {
     }
 
     /// The point in time a request restores to, if it names one.
-    pub fn to_time(&self) -> Option<jiff::Timestamp> {
+    pub fn replay_target(&self) -> Option<ReplayTarget> {
         match self {
             RestoreToken::Create { .. } => None,
-            RestoreToken::Request(token) => RestoreRequest::parse(token).to_time,
+            RestoreToken::Request(token) => RestoreRequest::parse(token).to,
         }
     }
 
@@ -238,21 +239,21 @@ impl Inputs<'_> {
                         request,
                     });
                 };
-                let to_time = token.to_time();
+                let target = token.replay_target();
                 let position = source
                     .status
                     .as_ref()
                     .and_then(|s| s.binlog_position.as_ref());
-                let replay = match (to_time, position) {
+                let replay = match (target, position) {
                     (None, _) => None,
-                    (Some(until), Some(position)) => Some(BinlogReplay {
+                    (Some(target), Some(position)) => Some(BinlogReplay {
                         instance_prefix: s3::instance_prefix(
                             storage.prefix.as_deref().unwrap_or_default(),
                             &self.names().namespace,
                             &source.spec.instance,
                         ),
                         position,
-                        until,
+                        target,
                         dialect: Dialect::of_image(&self.instance.spec.image),
                     }),
                     (Some(_), None) => {
