@@ -352,7 +352,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__create)
-            opts="-f -o -n -v -q -h -V --file --image --database --storage-size --storage-class --password-stdin --generate-password --password --restore-from --dry-run --output --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-f -o -n -v -q -h -V --file --image --database --storage-size --storage-class --password-stdin --generate-password --password --restore-from --restore-from-time --source --dry-run --output --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,6 +387,14 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --restore-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restore-from-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -99,6 +99,8 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l s
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l storage-class -d 'StorageClass for a dynamically provisioned data volume (default: a hostPath PV)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l password -d 'The root password (stays in your shell history; prefer --password-stdin)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l restore-from -d 'Start from this MySQLBackup (of any instance in the namespace)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l restore-from-time -d 'Start as the instance --source was at TIME (RFC 3339): its newest backup before TIME, then its archived binary logs up to TIME (point-in-time recovery). The copy takes the source\'s database and bucket' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l source -d 'The instance, in this namespace, whose backups and binary logs --restore-from-time uses' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -s o -l output -d 'Output format for --dry-run' -r -f -a "table\t''
 json\t''
 yaml\t''"

@@ -1218,6 +1218,66 @@ async fn real_node_point_in_time_recovery() {
         text(&refused)
     );
 
+    // A new instance as the original was at T: its backup and binary logs, its
+    // database and bucket; the original is not touched.
+    let target_text = target.to_string();
+    let create_copy = |name: &str, at: &str| {
+        kubectl_with_stdin(
+            &[
+                "mysql",
+                "create",
+                name,
+                "-n",
+                &ns,
+                "--image",
+                LOCAL_IMAGE,
+                "--password-stdin",
+                "--restore-from-time",
+                at,
+                "--source",
+                INSTANCE,
+                "--timeout",
+                "300s",
+            ],
+            "copypassword",
+        )
+    };
+    ok(
+        create_copy("copy", &target_text),
+        "kubectl mysql create copy --restore-from-time",
+    );
+    let copied = ok(
+        kubectl(&[
+            "exec",
+            "-n",
+            &ns,
+            "deploy/copy",
+            "-c",
+            "mysql",
+            "--",
+            "mysql",
+            "-N",
+            "-B",
+            "-u",
+            "root",
+            "-pcopypassword",
+            "-e",
+            "SELECT GROUP_CONCAT(id ORDER BY id) FROM ticks",
+            DATABASE,
+        ]),
+        "the copy's rows",
+    );
+    assert_eq!(copied.trim(), "0,1,2,3,4,5,6");
+    let refused = create_copy("too-early", "2000-01-01T00:00:00Z");
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("outside the recoverable window"),
+        "{}",
+        text(&refused)
+    );
+    let absent = kubectl(&["get", "mysql", "too-early", "-n", &ns]);
+    assert!(!absent.status.success(), "a refused copy leaves nothing");
+
     // A segment lost from the bucket: the window ends before it, with a Warning, and a
     // restore past it is refused.
     let archived = archived_segments(&s3, &ns, &timeline);

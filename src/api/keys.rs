@@ -43,6 +43,9 @@ pub const PASSWORD_FINGERPRINT_ANNOTATION: &str = "mysqls.otus.homework/password
 pub const INSTANCE_UID_ANNOTATION: &str = "mysqls.otus.homework/instance-uid";
 /// Set by `create --restore-from`: the backup a new instance starts from.
 pub const RESTORE_FROM_ANNOTATION: &str = "mysqls.otus.homework/restore-from";
+/// Set by `create --restore-from-time` beside `restore-from`: after that backup, replay
+/// its instance's archived binary logs up to this time (`ReplayTarget::token`).
+pub const RESTORE_TO_ANNOTATION: &str = "mysqls.otus.homework/restore-to";
 /// Set by `kubectl mysql restore`: `BACKUP@REQUEST-ID`; a new value asks for a restore.
 pub const RESTORE_REQUEST_ANNOTATION: &str = "mysqls.otus.homework/restore-request";
 /// On a restore Job: which request (or which incarnation's create) it serves.

@@ -220,6 +220,12 @@ impl MySQL {
         keys::annotation(&self.metadata, keys::RESTORE_FROM_ANNOTATION)
     }
 
+    /// Where `create --restore-from-time` replays the backup's binary logs up to.
+    pub fn restore_to(&self) -> Option<crate::binlog::ReplayTarget> {
+        keys::annotation(&self.metadata, keys::RESTORE_TO_ANNOTATION)
+            .and_then(crate::binlog::ReplayTarget::parse_token)
+    }
+
     /// A `kubectl mysql restore` request that the operator has not handled yet.
     pub fn pending_restore_request(&self) -> Option<RestoreRequest> {
         let value = keys::annotation(&self.metadata, keys::RESTORE_REQUEST_ANNOTATION)?;

@@ -19,9 +19,10 @@ use super::output::{Format, print_serialized};
 use super::progress::{Poll, wait_until};
 use super::{Target, explain};
 use kubectl_mysql::api::keys::{
-    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION,
+    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, RESTORE_FROM_ANNOTATION, RESTORE_TO_ANNOTATION,
 };
-use kubectl_mysql::api::{MySQL, MySQLBackup, MySQLSpec, Phase, SecretKeyRef};
+use kubectl_mysql::api::{BackupSpec, MySQL, MySQLBackup, MySQLSpec, Phase, SecretKeyRef};
+use kubectl_mysql::binlog::ReplayTarget;
 use kubectl_mysql::kubeclient::ClusterArgs;
 
 pub const DEFAULT_IMAGE: &str = "mysql:8.4";
@@ -58,6 +59,20 @@ pub struct Args {
     /// Start from this MySQLBackup (of any instance in the namespace).
     #[arg(long, value_name = "BACKUP")]
     pub restore_from: Option<String>,
+    /// Start as the instance --source was at TIME (RFC 3339): its newest backup before
+    /// TIME, then its archived binary logs up to TIME (point-in-time recovery). The copy
+    /// takes the source's database and bucket.
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "source",
+        conflicts_with = "restore_from"
+    )]
+    pub restore_from_time: Option<String>,
+    /// The instance, in this namespace, whose backups and binary logs
+    /// --restore-from-time uses.
+    #[arg(long, value_name = "NAME", requires = "restore_from_time")]
+    pub source: Option<String>,
     /// Print what would be created; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -92,6 +107,17 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     }
     if let Some(backup) = &args.restore_from {
         check_restore_source(&target.client, &namespace, backup).await?;
+    }
+    if let (Some(time), Some(source)) = (&args.restore_from_time, &args.source) {
+        copy_at(
+            &target.client,
+            &namespace,
+            source,
+            time,
+            &args,
+            &mut instance,
+        )
+        .await?;
     }
     let params = PostParams {
         field_manager: Some(MANAGED_BY.into()),
@@ -166,6 +192,72 @@ async fn check_restore_source(
         ),
         Some(_) => Ok(()),
     }
+}
+
+/// `--restore-from-time TIME --source NAME`, checked against the source's recoverable
+/// window: the new instance starts from the source's newest backup before TIME and
+/// replays the source's archived binary logs up to it, so it needs the source's
+/// database (the logs name it) and bucket (the logs and dumps lie there).
+async fn copy_at(
+    client: &kube::Client,
+    namespace: &str,
+    source: &str,
+    time: &str,
+    args: &Args,
+    instance: &mut MySQL,
+) -> anyhow::Result<()> {
+    if let Some((other, _)) = source.split_once('/').filter(|(ns, _)| *ns != namespace) {
+        anyhow::bail!(
+            "--source {source}: a copy is made in its source's namespace, where the bucket's keys are; use -n {other}"
+        );
+    }
+    let source_name = source.rsplit('/').next().unwrap_or(source);
+    let source = Api::<MySQL>::namespaced(client.clone(), namespace)
+        .get_opt(source_name)
+        .await
+        .map_err(|e| explain(e, &format!("reading MySQL {source_name}")))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--source {source_name}: no MySQL of that name in namespace {namespace}"
+            )
+        })?;
+    let target = super::restore::point_in_time(time, &source)?;
+    let backups = Api::<MySQLBackup>::namespaced(client.clone(), namespace);
+    let base = super::restore::base_backup(&backups, &source, ReplayTarget::Time(target)).await?;
+    let database = &source.spec.database;
+    let chosen = args.database.as_deref().or(args
+        .file
+        .is_some()
+        .then_some(instance.spec.database.as_str()));
+    if let Some(other) = chosen.filter(|d| d != database) {
+        anyhow::bail!(
+            "the copy's database must be its source's ({database}, not {other}): the binary logs replayed name it"
+        );
+    }
+    instance.spec.database = database.clone();
+    let source_bucket = source.spec.backup_bucket().cloned();
+    match (instance.spec.backup_bucket(), &source_bucket) {
+        (Some(own), Some(theirs)) if own.bucket != theirs.bucket => anyhow::bail!(
+            "the copy's spec.backup.storage.s3 names the bucket {}, but {source_name}'s backups and binary logs lie in {}",
+            own.bucket,
+            theirs.bucket
+        ),
+        (Some(_), _) => {}
+        (None, _) => {
+            let storage = source.spec.backup.as_ref().and_then(|b| b.storage.clone());
+            instance.spec.backup = Some(BackupSpec {
+                storage,
+                ..Default::default()
+            });
+        }
+    }
+    let annotations = instance.annotations_mut();
+    annotations.insert(RESTORE_FROM_ANNOTATION.into(), base);
+    annotations.insert(
+        RESTORE_TO_ANNOTATION.into(),
+        ReplayTarget::Time(target).token(),
+    );
+    Ok(())
 }
 
 pub fn password_secret_name(instance: &str) -> String {

@@ -162,7 +162,7 @@ async fn backup_to_restore(backups: &Api<MySQLBackup>, args: &Args) -> anyhow::R
 
 /// `--to-time`, checked: a time, not in the future, inside the instance's recoverable
 /// window.
-fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp> {
+pub(super) fn point_in_time(text: &str, instance: &MySQL) -> anyhow::Result<jiff::Timestamp> {
     let target: jiff::Timestamp = text.parse().map_err(|_| {
         anyhow::anyhow!("--to-time {text:?} is not a time; give one as 2026-12-04T10:14:59Z")
     })?;
@@ -211,7 +211,7 @@ fn recoverable_window(instance: &MySQL) -> anyhow::Result<(jiff::Timestamp, jiff
 
 /// The backup a restore to `target` starts from: the newest of this incarnation
 /// complete by then, with its binary log position.
-async fn base_backup(
+pub(super) async fn base_backup(
     backups: &Api<MySQLBackup>,
     instance: &MySQL,
     target: ReplayTarget,

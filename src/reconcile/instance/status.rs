@@ -26,6 +26,9 @@ pub enum RestoreState {
         /// The dump had no checksum (found on the volume, written by the course's
         /// operator): only its completeness was checked.
         unverified: bool,
+        /// Where its archived binary logs were replayed up to, for a restore to a point
+        /// in time.
+        replayed: Option<crate::binlog::ReplayTarget>,
     },
     Failed {
         backup: String,
@@ -267,13 +270,11 @@ impl Conditions<'_> {
                 backup,
                 request,
                 unverified,
+                replayed,
             }) => {
                 status.restored_from = Some(backup.clone());
                 status.restore_request = request.clone();
-                let target = request
-                    .as_deref()
-                    .and_then(|r| crate::api::RestoreRequest::parse(r).to);
-                let message = match (target, unverified) {
+                let message = match (replayed, unverified) {
                     (Some(crate::binlog::ReplayTarget::Time(to_time)), _) => format!(
                         "restored from backup {backup} and its archived binary logs up to {to_time}"
                     ),
@@ -649,6 +650,7 @@ mod tests {
         assert_eq!(s1.phase, Some(Phase::Restoring));
         let done = Observed {
             restore: Some(RestoreState::Succeeded {
+                replayed: None,
                 backup: "b1".into(),
                 request: None,
                 unverified: false,
@@ -692,6 +694,7 @@ mod tests {
             "no NotReady warning for a restore"
         );
         let done = RestoreState::Succeeded {
+            replayed: None,
             backup: "b1".into(),
             request: None,
             unverified: false,

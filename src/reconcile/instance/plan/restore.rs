@@ -53,10 +53,11 @@ impl RestoreToken {
         }
     }
 
-    /// The point in time a request restores to, if it names one.
-    pub fn replay_target(&self) -> Option<ReplayTarget> {
+    /// The point in time this run restores to, if any: the request's, or for the
+    /// restore on create the instance's `restore-to`.
+    pub fn replay_target(&self, instance: &MySQL) -> Option<ReplayTarget> {
         match self {
-            RestoreToken::Create { .. } => None,
+            RestoreToken::Create { .. } => instance.restore_to(),
             RestoreToken::Request(token) => RestoreRequest::parse(token).to,
         }
     }
@@ -129,6 +130,10 @@ fn decided_restore(instance: &MySQL, backups: &[MySQLBackup]) -> Option<RestoreS
         Reason::NoBackup => Some(RestoreState::NothingToRestore),
         Reason::Restored => Some(RestoreState::Succeeded {
             unverified: is_unverified(backups, &backup),
+            replayed: match &request {
+                Some(token) => RestoreRequest::parse(token).to,
+                None => instance.restore_to(),
+            },
             backup,
             request,
         }),
@@ -168,6 +173,7 @@ impl Inputs<'_> {
                     JobState::Running => RestoreState::Running { backup },
                     JobState::Succeeded => RestoreState::Succeeded {
                         unverified: is_unverified(&self.snapshot.backups, &backup),
+                        replayed: token.replay_target(self.instance),
                         backup,
                         request,
                     },
@@ -239,7 +245,7 @@ impl Inputs<'_> {
                         request,
                     });
                 };
-                let target = token.replay_target();
+                let target = token.replay_target(self.instance);
                 let position = source
                     .status
                     .as_ref()
