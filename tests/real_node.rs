@@ -990,7 +990,7 @@ fn instance_field(namespace: &str, path: &str) -> String {
 /// The archived binary logs of the instance in the S3 server's directory, by name.
 fn archived_segments(s3: &common::S3, namespace: &str, timeline: &str) -> Vec<String> {
     let dir = s3.object_file(&format!(
-        "real-node/{namespace}/{INSTANCE}/binlog/{timeline}"
+        "real-pitr/{namespace}/{INSTANCE}/binlog/{timeline}"
     ));
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -1028,7 +1028,7 @@ async fn real_node_point_in_time_recovery() {
         "the Secret with the S3 keys",
     );
     let cr = format!(
-        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: real-node\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n    pointInTime: {{enabled: true, interval: 5s}}\n",
+        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: real-pitr\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n    pointInTime: {{enabled: true, interval: 5s}}\n",
         course_cr(),
         s3.endpoint,
         s3.bucket
@@ -1057,7 +1057,9 @@ async fn real_node_point_in_time_recovery() {
             "-n",
             &ns,
             "-o",
-            "jsonpath={.items[0].status.binlogPosition.timeline} {.items[0].status.binlogPosition.file} {.items[0].status.binlogPosition.position}",
+            // The record of the backup just taken: other records may be there, found
+            // in the bucket (an instance of this name in another namespace).
+            "jsonpath={.items[?(@.spec.cause==\"Manual\")].status.binlogPosition.timeline} {.items[?(@.spec.cause==\"Manual\")].status.binlogPosition.file} {.items[?(@.spec.cause==\"Manual\")].status.binlogPosition.position}",
         ]),
         "the backup's binary log position",
     );
@@ -1284,7 +1286,7 @@ async fn real_node_point_in_time_recovery() {
     assert!(archived.len() >= 3, "{archived:?}");
     let lost = &archived[archived.len() / 2];
     let before_lost = &archived[archived.len() / 2 - 1];
-    let dir = s3.object_file(&format!("real-node/{ns}/{INSTANCE}/binlog/{timeline}"));
+    let dir = s3.object_file(&format!("real-pitr/{ns}/{INSTANCE}/binlog/{timeline}"));
     std::fs::remove_file(dir.join(lost)).unwrap();
     std::fs::remove_file(dir.join(format!("{lost}.sha256"))).unwrap();
     let gap_ends_at = before_lost

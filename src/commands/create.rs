@@ -97,28 +97,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     let instances: Api<MySQL> = Api::namespaced(target.client.clone(), &namespace);
     let secrets: Api<Secret> = Api::namespaced(target.client.clone(), &namespace);
 
-    if instances
-        .get_opt(&name)
-        .await
-        .map_err(|e| explain(e, "reading MySQL objects"))?
-        .is_some()
-    {
-        anyhow::bail!("MySQL {name} already exists in namespace {namespace}");
-    }
-    if let Some(backup) = &args.restore_from {
-        check_restore_source(&target.client, &namespace, backup).await?;
-    }
-    if let (Some(time), Some(source)) = (&args.restore_from_time, &args.source) {
-        copy_at(
-            &target.client,
-            &namespace,
-            source,
-            time,
-            &args,
-            &mut instance,
-        )
-        .await?;
-    }
+    check_before_writing(&target.client, &instances, &args, &mut instance).await?;
     let params = PostParams {
         field_manager: Some(MANAGED_BY.into()),
         ..Default::default()
@@ -167,6 +146,33 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         println!("mysql.otus.homework/{name} is Ready");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the command names, checked before anything is written: the name is free, and
+/// the backup (or the source and time) to start from can be had.
+async fn check_before_writing(
+    client: &kube::Client,
+    instances: &Api<MySQL>,
+    args: &Args,
+    instance: &mut MySQL,
+) -> anyhow::Result<()> {
+    let name = instance.name_any();
+    let namespace = instance.namespace().unwrap_or_default();
+    if instances
+        .get_opt(&name)
+        .await
+        .map_err(|e| explain(e, "reading MySQL objects"))?
+        .is_some()
+    {
+        anyhow::bail!("MySQL {name} already exists in namespace {namespace}");
+    }
+    if let Some(backup) = &args.restore_from {
+        check_restore_source(client, &namespace, backup).await?;
+    }
+    if let (Some(time), Some(source)) = (&args.restore_from_time, &args.source) {
+        copy_at(client, &namespace, source, time, args, instance).await?;
+    }
+    Ok(())
 }
 
 /// `--restore-from` names a backup that can be loaded: checked before anything is

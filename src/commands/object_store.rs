@@ -96,56 +96,62 @@ pub enum Action {
     /// Archive the server's binary logs continuously (the sidecar of point-in-time
     /// recovery): every interval, close the current file, upload the closed ones,
     /// purge what the bucket confirmed.
-    ArchiveBinlogs {
-        /// The instance's folder of keys (`PREFIX/NAMESPACE/INSTANCE/`).
-        #[arg(long)]
-        instance_prefix: String,
-        /// The server's incarnation, which its files are numbered within.
-        #[arg(long)]
-        timeline: String,
-        /// Where the server writes its binary logs.
-        #[arg(long, default_value = "/var/lib/mysql")]
-        datadir: PathBuf,
-        /// How often the current file is closed and archived (`60s`, `5m`).
-        #[arg(long, default_value = "60s", value_parser = parse_interval)]
-        interval: std::time::Duration,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        #[arg(long, default_value_t = 3306)]
-        port: u16,
-        /// The root password, as a file (the credentials Secret's `password`).
-        #[arg(long, default_value = "/etc/mysql-credentials/password")]
-        password_file: PathBuf,
-    },
+    ArchiveBinlogs(ArchiveArgs),
     /// Download and verify the archived binary logs a restore to a time replays, from
     /// a dump's position to the target, and list them in DIR/order.
-    FetchBinlogs {
-        #[arg(long)]
-        instance_prefix: String,
-        #[arg(long)]
-        timeline: String,
-        /// The binary log the dump's position is in.
-        #[arg(long)]
-        from_file: String,
-        /// The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`), included.
-        #[arg(
-            long,
-            required_unless_present = "before_gtid",
-            conflicts_with = "before_gtid"
-        )]
-        until: Option<jiff::Timestamp>,
-        /// The transaction to stop before (left out, with all after it).
-        #[arg(long)]
-        before_gtid: Option<kubectl_mysql::dialect::Gtid>,
-        #[arg(long)]
-        to: PathBuf,
-    },
+    FetchBinlogs(FetchArgs),
     /// Delete a dump and its checksum.
     Delete {
         /// The object key.
         #[arg(long)]
         key: String,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArchiveArgs {
+    /// The instance's folder of keys (`PREFIX/NAMESPACE/INSTANCE/`).
+    #[arg(long)]
+    instance_prefix: String,
+    /// The server's incarnation, which its files are numbered within.
+    #[arg(long)]
+    timeline: String,
+    /// Where the server writes its binary logs.
+    #[arg(long, default_value = "/var/lib/mysql")]
+    datadir: PathBuf,
+    /// How often the current file is closed and archived (`60s`, `5m`).
+    #[arg(long, default_value = "60s", value_parser = parse_interval)]
+    interval: std::time::Duration,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, default_value_t = 3306)]
+    port: u16,
+    /// The root password, as a file (the credentials Secret's `password`).
+    #[arg(long, default_value = "/etc/mysql-credentials/password")]
+    password_file: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FetchArgs {
+    #[arg(long)]
+    instance_prefix: String,
+    #[arg(long)]
+    timeline: String,
+    /// The binary log the dump's position is in.
+    #[arg(long)]
+    from_file: String,
+    /// The time to restore to (RFC 3339, `2026-12-04T10:14:59Z`), included.
+    #[arg(
+        long,
+        required_unless_present = "before_gtid",
+        conflicts_with = "before_gtid"
+    )]
+    until: Option<jiff::Timestamp>,
+    /// The transaction to stop before (left out, with all after it).
+    #[arg(long)]
+    before_gtid: Option<kubectl_mysql::dialect::Gtid>,
+    #[arg(long)]
+    to: PathBuf,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -167,25 +173,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             key,
             report,
             timeline,
-        } => {
-            let stored = store.upload_dump(&file, &key).await?;
-            let binlog_position = match timeline {
-                Some(timeline) => binlog::position_of_dump(&file)
-                    .await?
-                    .map(|position| DumpPosition { timeline, position }),
-                None => None,
-            };
-            let json = serde_json::to_string(&UploadReport {
-                stored,
-                binlog_position,
-            })?;
-            if let Some(report) = report {
-                // The termination log may be absent outside a pod; the line below
-                // still says what was stored.
-                let _ = std::fs::write(report, &json);
-            }
-            println!("{json}");
-        }
+        } => upload(&store, &file, &key, report, timeline).await?,
         Action::Download { key, to } => {
             let bytes = store.download_dump(&key, &to).await?;
             println!(
@@ -207,61 +195,80 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Action::ArchiveBinlogs {
-            instance_prefix,
-            timeline,
-            datadir,
-            interval,
-            host,
-            port,
-            password_file,
-        } => {
-            let archiver = Archiver {
-                store,
-                instance_prefix,
-                timeline,
-                datadir,
-                interval,
-                server: ServerAddress {
-                    host,
-                    port,
-                    password_file,
-                },
-            };
-            archiver.run().await
-        }
-        Action::FetchBinlogs {
-            instance_prefix,
-            timeline,
-            from_file,
-            until,
-            before_gtid,
-            to,
-        } => {
-            let target = match (until, before_gtid) {
-                (Some(until), _) => ReplayTarget::Time(until),
-                (None, Some(gtid)) => ReplayTarget::BeforeGtid(gtid),
-                (None, None) => anyhow::bail!("--until or --before-gtid is needed"),
-            };
-            let from = ReplayFrom {
-                instance_prefix,
-                timeline,
-                file: from_file,
-                target,
-            };
-            let files = fetch_chain(&store, &from, &to).await?;
-            println!(
-                "downloaded and verified {} binary logs to replay up to {target}: {}",
-                files.len(),
-                files.join(" ")
-            );
-        }
+        Action::ArchiveBinlogs(archive) => archive_binlogs(store, archive).await,
+        Action::FetchBinlogs(fetch) => fetch_binlogs(&store, fetch).await?,
         Action::Delete { key } => {
             store.delete_dump(&key).await?;
             println!("deleted s3://{}/{key}", location.bucket);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Uploads a dump and reports what was stored, with where it stands in its server's
+/// binary log when the dump says (`--timeline` given).
+async fn upload(
+    store: &Store,
+    file: &std::path::Path,
+    key: &str,
+    report: Option<PathBuf>,
+    timeline: Option<String>,
+) -> anyhow::Result<()> {
+    let stored = store.upload_dump(file, key).await?;
+    let binlog_position = match timeline {
+        Some(timeline) => binlog::position_of_dump(file)
+            .await?
+            .map(|position| DumpPosition { timeline, position }),
+        None => None,
+    };
+    let json = serde_json::to_string(&UploadReport {
+        stored,
+        binlog_position,
+    })?;
+    if let Some(report) = report {
+        // The termination log may be absent outside a pod; the line below still says
+        // what was stored.
+        let _ = std::fs::write(report, &json);
+    }
+    println!("{json}");
+    Ok(())
+}
+
+async fn archive_binlogs(store: Store, a: ArchiveArgs) -> ! {
+    let archiver = Archiver {
+        store,
+        instance_prefix: a.instance_prefix,
+        timeline: a.timeline,
+        datadir: a.datadir,
+        interval: a.interval,
+        server: ServerAddress {
+            host: a.host,
+            port: a.port,
+            password_file: a.password_file,
+        },
+    };
+    archiver.run().await
+}
+
+async fn fetch_binlogs(store: &Store, f: FetchArgs) -> anyhow::Result<()> {
+    let target = match (f.until, f.before_gtid) {
+        (Some(until), _) => ReplayTarget::Time(until),
+        (None, Some(gtid)) => ReplayTarget::BeforeGtid(gtid),
+        (None, None) => anyhow::bail!("--until or --before-gtid is needed"),
+    };
+    let from = ReplayFrom {
+        instance_prefix: f.instance_prefix,
+        timeline: f.timeline,
+        file: f.from_file,
+        target,
+    };
+    let files = fetch_chain(store, &from, &f.to).await?;
+    println!(
+        "downloaded and verified {} binary logs to replay up to {target}: {}",
+        files.len(),
+        files.join(" ")
+    );
+    Ok(())
 }
 
 fn parse_interval(text: &str) -> Result<std::time::Duration, String> {

@@ -74,16 +74,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         None => backup.clone(),
     };
 
-    let jobs: Api<Job> = Api::namespaced(target.client.clone(), &ns);
-    if let Some(job) = jobs.get_opt(&names.backup_job()).await?
-        && JobState::is_running(&job)
-    {
-        anyhow::bail!(
-            "a backup of {} is running ({}); try again when it has finished",
-            args.name,
-            names.backup_job()
-        );
-    }
+    refuse_during_backup(&target.client, &names).await?;
     if !args.yes {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),
@@ -108,6 +99,32 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     if !args.wait.wait {
         return Ok(ExitCode::SUCCESS);
     }
+    wait_for_request(&instances, &args, &request).await?;
+    println!("{} restored from {what}", args.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A restore never overlaps a backup of the same instance.
+async fn refuse_during_backup(client: &kube::Client, names: &InstanceNames) -> anyhow::Result<()> {
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &names.namespace);
+    if let Some(job) = jobs.get_opt(&names.backup_job()).await?
+        && JobState::is_running(&job)
+    {
+        anyhow::bail!(
+            "a backup of {} is running ({}); try again when it has finished",
+            names.name,
+            names.backup_job()
+        );
+    }
+    Ok(())
+}
+
+/// Waits until the operator has handled `request`: Restored, or one line why not.
+async fn wait_for_request(
+    instances: &Api<MySQL>,
+    args: &Args,
+    request: &str,
+) -> anyhow::Result<()> {
     wait_until(
         &format!("restore of {}", args.name),
         args.wait.timeout,
@@ -117,7 +134,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
                 .await
                 .map_err(|e| explain(e, "reading the instance"))?;
             let status = instance.status.clone().unwrap_or_default();
-            let handled = status.restore_request.as_deref() == Some(request.as_str());
+            let handled = status.restore_request.as_deref() == Some(request);
             let restored = instance.condition(ConditionType::Restored);
             Ok(match restored {
                 Some(c) if handled && c.status == ConditionStatus::True => Poll::Done(()),
@@ -128,9 +145,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             })
         },
     )
-    .await?;
-    println!("{} restored from {what}", args.name);
-    Ok(ExitCode::SUCCESS)
+    .await
 }
 
 /// `--from`, checked; or the newest successful backup of the instance.

@@ -1,6 +1,7 @@
 //! The operator's metrics, on `prometheus-client`: what it reconciled and how long it
 //! took, why a reconcile failed, its own API requests by verb, backups by outcome, the
-//! last successful backup of each instance, and whether this replica leads.
+//! last successful backup and the recoverable window of each instance, and whether
+//! this replica leads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -57,93 +58,82 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("kubectl_mysql");
-        let reconciles = Family::<ControllerLabels, Counter>::default();
-        let errors = Family::<ErrorLabels, Counter>::default();
-        let duration = Family::<ControllerLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.005, 2.0, 12))
-        });
-        let backups = Family::<OutcomeLabels, Counter>::default();
-        let last_backup = Family::<InstanceLabels, Gauge>::default();
-        let recoverable_from = Family::<InstanceLabels, Gauge>::default();
-        let recoverable_until = Family::<InstanceLabels, Gauge>::default();
-        let instance_changes = Counter::default();
-        let instance_wakeups = Counter::default();
-        let leader = Gauge::default();
+        let mut r = Registry::with_prefix("kubectl_mysql");
         let requests = std::sync::Arc::new(RequestCounter::default());
-        registry.register(
-            "reconciles",
-            "Reconciles that finished without a failure",
-            reconciles.clone(),
-        );
-        registry.register(
-            "reconcile_errors",
-            "Reconciles that failed, by the step that failed",
-            errors.clone(),
-        );
-        registry.register(
-            "reconcile_duration_seconds",
-            "How long a reconcile took",
-            duration.clone(),
-        );
-        registry.register(
+        r.register(
             "api_requests",
             "The operator's own requests to the API server, by verb",
             requests.family(),
         );
-        registry.register(
-            "backups",
-            "Backups that finished, by outcome",
-            backups.clone(),
+        let reconciles: Family<ControllerLabels, Counter> = registered(
+            &mut r,
+            "reconciles",
+            "Reconciles that finished without a failure",
         );
-        registry.register(
-            "last_successful_backup_timestamp_seconds",
-            "When each instance's newest successful backup finished",
-            last_backup.clone(),
-        );
-        registry.register(
-            "recoverable_from_timestamp_seconds",
-            "Point-in-time recovery: the earliest second a restore of each instance can reach",
-            recoverable_from.clone(),
-        );
-        registry.register(
-            "recoverable_until_timestamp_seconds",
-            "Point-in-time recovery: the latest second a restore of each instance can reach (now minus this is the data a loss would cost)",
-            recoverable_until.clone(),
-        );
-        registry.register(
-            "instance_changes",
-            "Changes to instances the watch delivered",
-            instance_changes.clone(),
-        );
-        registry.register(
-            "instance_wakeups",
-            "Changes to instances that woke a reconcile (status-only changes do not)",
-            instance_wakeups.clone(),
-        );
-        registry.register("leader", "1 while this replica reconciles", leader.clone());
         // Every controller's counters exist from the start, at 0, so a dashboard (and
         // rate()) sees them before the first reconcile.
         for controller in ["instance", "backup"] {
             let _ = reconciles.get_or_create(&ControllerLabels { controller });
         }
+        let duration = Family::<ControllerLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 12))
+        });
+        r.register(
+            "reconcile_duration_seconds",
+            "How long a reconcile took",
+            duration.clone(),
+        );
         Self {
-            registry,
             reconciles,
-            errors,
+            errors: registered(
+                &mut r,
+                "reconcile_errors",
+                "Reconciles that failed, by the step that failed",
+            ),
             duration,
-            backups,
-            last_backup,
-            recoverable_from,
-            recoverable_until,
-            instance_changes,
-            instance_wakeups,
-            leader,
+            backups: registered(&mut r, "backups", "Backups that finished, by outcome"),
+            last_backup: registered(
+                &mut r,
+                "last_successful_backup_timestamp_seconds",
+                "When each instance's newest successful backup finished",
+            ),
+            recoverable_from: registered(
+                &mut r,
+                "recoverable_from_timestamp_seconds",
+                "Point-in-time recovery: the earliest second a restore of each instance can reach",
+            ),
+            recoverable_until: registered(
+                &mut r,
+                "recoverable_until_timestamp_seconds",
+                "Point-in-time recovery: the latest second a restore of each instance can reach (now minus this is the data a loss would cost)",
+            ),
+            instance_changes: registered(
+                &mut r,
+                "instance_changes",
+                "Changes to instances the watch delivered",
+            ),
+            instance_wakeups: registered(
+                &mut r,
+                "instance_wakeups",
+                "Changes to instances that woke a reconcile (status-only changes do not)",
+            ),
+            leader: registered(&mut r, "leader", "1 while this replica reconciles"),
+            registry: r,
             requests,
             caches_synced: AtomicBool::new(false),
             leading: AtomicBool::new(false),
         }
     }
+}
+
+/// A new metric, registered under `name`.
+fn registered<M>(registry: &mut Registry, name: &str, help: &str) -> M
+where
+    M: prometheus_client::registry::Metric + Clone + Default,
+{
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 impl Metrics {

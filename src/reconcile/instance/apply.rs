@@ -153,12 +153,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
         }
         Write::RecordFoundBackup(record) => record_found_backup(apis, record, namespace).await,
         Write::PruneArchivedLogs { storage, keys } => {
-            crate::reconcile::bucket::delete_objects(ctx, namespace, storage, keys)
-                .await
-                .map_err(|failure| Error::Bucket {
-                    what: format!("deleting archived binary logs of {}", names.name),
-                    message: failure.message().to_string(),
-                })
+            prune_archived_logs(ctx, names, storage, keys).await
         }
         Write::Delete(kind, name) => {
             if *kind == Kind::Secret {
@@ -263,4 +258,19 @@ async fn finish_password_change(
             "Secret {}/{pending}",
             names.namespace
         )))
+}
+
+/// Deletes archived binary logs no restore can use from the instance's bucket.
+async fn prune_archived_logs(
+    ctx: &Context,
+    names: &InstanceNames,
+    storage: &crate::api::S3Storage,
+    keys: &[String],
+) -> Result<()> {
+    crate::reconcile::bucket::delete_objects(ctx, &names.namespace, storage, keys)
+        .await
+        .map_err(|failure| Error::Bucket {
+            what: format!("deleting archived binary logs of {}", names.name),
+            message: failure.message().to_string(),
+        })
 }

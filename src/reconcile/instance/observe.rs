@@ -54,28 +54,19 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     } else {
         (Read::Skipped, Read::Skipped)
     };
-    let bucket_dumps = match instance.spec.backup_bucket() {
-        Some(storage) if reads.bucket_listing => Read::Done(
-            bucket::find_dumps(ctx, ns, &names.name, storage)
-                .await
-                .map_err(|failure| ListingFailed {
-                    message: failure.message().to_string(),
-                    retry: matches!(failure, bucket::Failure::Transient(_)),
-                }),
-        ),
-        _ => Read::Skipped,
-    };
-    let binlog_segments = match instance.spec.backup_bucket() {
-        Some(storage) if reads.binlog_listing => Read::Done(
-            bucket::list_segments(ctx, ns, &names.name, storage)
-                .await
-                .map_err(|failure| ListingFailed {
-                    message: failure.message().to_string(),
-                    retry: matches!(failure, bucket::Failure::Transient(_)),
-                }),
-        ),
-        _ => Read::Skipped,
-    };
+    let bucket = instance.spec.backup_bucket();
+    let bucket_dumps = listed(
+        bucket
+            .filter(|_| reads.bucket_listing)
+            .map(|storage| bucket::find_dumps(ctx, ns, &names.name, storage)),
+    )
+    .await;
+    let binlog_segments = listed(
+        bucket
+            .filter(|_| reads.binlog_listing)
+            .map(|storage| bucket::list_segments(ctx, ns, &names.name, storage)),
+    )
+    .await;
     let nodes = if reads.nodes {
         Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
     } else {
@@ -115,6 +106,19 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         backups,
         names,
     })
+}
+
+/// A listing of the bucket, when one is wanted: what it found, or why it could not.
+async fn listed<T>(
+    listing: Option<impl std::future::Future<Output = Result<T, bucket::Failure>>>,
+) -> Read<Result<T, ListingFailed>> {
+    match listing {
+        None => Read::Skipped,
+        Some(listing) => Read::Done(listing.await.map_err(|failure| ListingFailed {
+            message: failure.message().to_string(),
+            retry: matches!(failure, bucket::Failure::Transient(_)),
+        })),
+    }
 }
 
 pub async fn deletion(instance: &MySQL, ctx: &Context) -> Result<DeletionSnapshot> {

@@ -1,5 +1,6 @@
 //! Restores: on create from a record, from dumps found on the volume, or on request.
 
+use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 
 use crate::api::EventReason;
@@ -69,6 +70,13 @@ impl RestoreToken {
             RestoreToken::Request(token) => Some(token.clone()),
         }
     }
+}
+
+/// The Job a restore runs, or why the backup cannot be restored here (said in the
+/// status, never retried as an error).
+enum RestoreJob {
+    Ready(Box<Job>),
+    Refused(String),
 }
 
 /// Restores happen once per incarnation on create (from `--restore-from`, or the newest
@@ -233,66 +241,14 @@ impl Inputs<'_> {
                 request,
             });
         };
-        let mut job = match source.object() {
-            Some((bucket, key)) => {
-                let storage = self.instance.spec.backup_bucket();
-                let Some(storage) = storage.filter(|s| s.bucket == bucket) else {
-                    return Ok(RestoreState::Failed {
-                        why: FailureText::Fresh(format!(
-                            "MySQLBackup {backup} lies in the bucket {bucket}, which this instance's spec.backup.storage.s3 does not name (its endpoint and credentials are needed to read it)"
-                        )),
-                        backup,
-                        request,
-                    });
-                };
-                let target = token.replay_target(self.instance);
-                let position = source
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.binlog_position.as_ref());
-                let replay = match (target, position) {
-                    (None, _) => None,
-                    (Some(target), Some(position)) => Some(BinlogReplay {
-                        instance_prefix: s3::instance_prefix(
-                            storage.prefix.as_deref().unwrap_or_default(),
-                            &self.names().namespace,
-                            &source.spec.instance,
-                        ),
-                        position,
-                        target,
-                        dialect: Dialect::of_image(&self.instance.spec.image),
-                    }),
-                    (Some(_), None) => {
-                        return Ok(RestoreState::Failed {
-                            why: FailureText::Fresh(format!(
-                                "MySQLBackup {backup} records no binary log position (taken without binary logs), so no point in time can be restored from it"
-                            )),
-                            backup,
-                            request,
-                        });
-                    }
-                };
-                manifests::restore_s3_job(
-                    self.renderer,
-                    self.template_ctx,
-                    &backup,
-                    storage,
-                    key,
-                    replay.as_ref(),
-                )?
-            }
-            None => {
-                let source_names = InstanceNames::new(
-                    source.spec.instance.clone(),
-                    self.names().namespace.clone(),
-                );
-                manifests::restore_job_for(
-                    self.renderer,
-                    self.template_ctx,
-                    &backup,
-                    &source_names.backup_pvc(),
-                    source.unverified(),
-                )?
+        let mut job = match self.restore_job(&backup, source, &token)? {
+            RestoreJob::Ready(job) => *job,
+            RestoreJob::Refused(why) => {
+                return Ok(RestoreState::Failed {
+                    why: FailureText::Fresh(why),
+                    backup,
+                    request,
+                });
             }
         };
         stamp_annotation(
@@ -303,6 +259,69 @@ impl Inputs<'_> {
         set_owner(&mut job, self.owner);
         plan.writes.push(Write::CreateJob(job));
         Ok(RestoreState::Running { backup })
+    }
+
+    /// The Job that loads `source` (and replays its binary logs, for a restore to a
+    /// point in time), or why it cannot run here.
+    fn restore_job(
+        &self,
+        backup: &str,
+        source: &MySQLBackup,
+        token: &RestoreToken,
+    ) -> Result<RestoreJob> {
+        let target = token.replay_target(self.instance);
+        let Some((bucket, key)) = source.object() else {
+            if target.is_some() {
+                return Ok(RestoreJob::Refused(format!(
+                    "MySQLBackup {backup} lies on the backup volume; a restore to a point in time starts from a backup in the bucket"
+                )));
+            }
+            let source_names =
+                InstanceNames::new(source.spec.instance.clone(), self.names().namespace.clone());
+            return Ok(RestoreJob::Ready(Box::new(manifests::restore_job_for(
+                self.renderer,
+                self.template_ctx,
+                backup,
+                &source_names.backup_pvc(),
+                source.unverified(),
+            )?)));
+        };
+        let storage = self.instance.spec.backup_bucket();
+        let Some(storage) = storage.filter(|s| s.bucket == bucket) else {
+            return Ok(RestoreJob::Refused(format!(
+                "MySQLBackup {backup} lies in the bucket {bucket}, which this instance's spec.backup.storage.s3 does not name (its endpoint and credentials are needed to read it)"
+            )));
+        };
+        let position = source
+            .status
+            .as_ref()
+            .and_then(|s| s.binlog_position.as_ref());
+        let replay = match (target, position) {
+            (None, _) => None,
+            (Some(target), Some(position)) => Some(BinlogReplay {
+                instance_prefix: s3::instance_prefix(
+                    storage.prefix.as_deref().unwrap_or_default(),
+                    &self.names().namespace,
+                    &source.spec.instance,
+                ),
+                position,
+                target,
+                dialect: Dialect::of_image(&self.instance.spec.image),
+            }),
+            (Some(_), None) => {
+                return Ok(RestoreJob::Refused(format!(
+                    "MySQLBackup {backup} records no binary log position (taken without binary logs), so no point in time can be restored from it"
+                )));
+            }
+        };
+        Ok(RestoreJob::Ready(Box::new(manifests::restore_s3_job(
+            self.renderer,
+            self.template_ctx,
+            backup,
+            storage,
+            key,
+            replay.as_ref(),
+        )?)))
     }
 
     /// No record to restore from: if the backup volume is older than this instance,
