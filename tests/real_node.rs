@@ -1131,6 +1131,43 @@ async fn real_node_point_in_time_recovery() {
         archived[0]
     );
 
+    // Verification replays the chain onto the dump in a throwaway server: up to the
+    // window's end, after the DROP, so no table is left, and it says how far it got.
+    let record = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.items[?(@.spec.cause==\"Manual\")].metadata.name}",
+        ]),
+        "the backup's name",
+    );
+    let verified = ok(
+        kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]),
+        "kubectl mysql backup verify with the chain",
+    );
+    assert!(verified.contains("replayed up to"), "{verified}");
+    let replayed = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackup",
+            &record,
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.verification.result} {.status.verification.replayedUntil}",
+        ]),
+        "the verification on the record",
+    );
+    let (result, until) = replayed.split_once(' ').unwrap_or_default();
+    assert_eq!(result, "Passed");
+    assert!(
+        until.parse::<jiff::Timestamp>().unwrap() >= dropped,
+        "{replayed}"
+    );
+
     // Refusals: one line each, nothing asked of the operator.
     for (to_time, says) in [
         ("yesterday", "not a time"),

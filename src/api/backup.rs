@@ -135,6 +135,10 @@ pub struct Verification {
     /// Rows per table of the database, as the throwaway server counted them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<TableRows>,
+    /// Point-in-time recovery: the archived binary logs replayed onto the dump, up to
+    /// this time (the tables are counted after them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed_until: Option<String>,
     /// Why it failed, in one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -172,6 +176,10 @@ impl Verification {
         if lines.next() != Some("verified") {
             return Self::failed(request, "the verify Job ended without its report".into());
         }
+        let mut lines = lines.peekable();
+        let replayed_until = lines
+            .next_if(|l| l.starts_with("replayed "))
+            .map(|l| l.trim_start_matches("replayed ").to_string());
         let tables = lines
             .filter_map(|line| {
                 let (name, rows) = line.rsplit_once(' ')?;
@@ -185,6 +193,7 @@ impl Verification {
             request: request.to_string(),
             result: VerificationResult::Passed,
             tables,
+            replayed_until,
             ..Default::default()
         }
     }
@@ -203,7 +212,13 @@ impl Verification {
         match self.result {
             VerificationResult::Passed => {
                 let rows: u64 = self.tables.iter().map(|t| t.rows).sum();
-                format!("{} tables, {rows} rows", self.tables.len())
+                let counted = format!("{} tables, {rows} rows", self.tables.len());
+                match &self.replayed_until {
+                    Some(until) => {
+                        format!("{counted} after its archived binary logs replayed up to {until}")
+                    }
+                    None => counted,
+                }
             }
             VerificationResult::Failed => self.message.clone().unwrap_or_default(),
             VerificationResult::Running => "running".into(),

@@ -313,6 +313,8 @@ pub enum DumpSource<'a> {
     Bucket {
         storage: &'a S3Storage,
         key: &'a str,
+        /// The archived binary logs to replay onto the dump (point-in-time recovery).
+        replay: Option<BinlogReplay<'a>>,
     },
 }
 
@@ -321,6 +323,7 @@ struct VerifyJobExtra<'a> {
     s3: Option<S3Context>,
     object_key: Option<&'a str>,
     dump_path: String,
+    replay: Option<ReplayContext>,
 }
 
 /// verify-NAME-job, loading `backup_name`'s dump into a throwaway server; it says
@@ -337,11 +340,17 @@ pub fn verify_job(
             s3: None,
             object_key: None,
             dump_path: path.to_string(),
+            replay: None,
         },
-        DumpSource::Bucket { storage, key } => VerifyJobExtra {
+        DumpSource::Bucket {
+            storage,
+            key,
+            replay,
+        } => VerifyJobExtra {
             s3: Some(S3Context::new(storage)),
             object_key: Some(key),
             dump_path: "/work/dump.sql".into(),
+            replay: replay.as_ref().map(ReplayContext::from),
         },
     };
     let mut job: Job = render(

@@ -12,12 +12,13 @@ use kube::{Resource, ResourceExt};
 use super::plan::{BackupPlan, BackupWrite};
 use super::{Context, apply, read_instance};
 use crate::api::EventReason;
+use crate::api::S3Storage;
 use crate::api::keys::{BACKUP_ANNOTATION, VERIFY_ANNOTATION, annotation};
 use crate::api::{
     JobState, MySQL, MySQLBackup, Verification, VerificationResult, failure_message,
     terminated_messages,
 };
-use crate::manifests::{self, DumpSource};
+use crate::manifests::{self, BinlogReplay, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::kube_ops::job_pods;
@@ -191,7 +192,11 @@ fn start(
     };
     let status = backup.status.clone().unwrap_or_default();
     let source = match (&status.s3, &status.key, &status.file) {
-        (Some(storage), Some(key), _) => DumpSource::Bucket { storage, key },
+        (Some(storage), Some(key), _) => DumpSource::Bucket {
+            storage,
+            key,
+            replay: chain_to_verify(backup, instance, storage, names),
+        },
         (_, _, Some(path)) => DumpSource::Volume { path },
         _ => return Ok(Err("the backup names no dump".into())),
     };
@@ -202,6 +207,38 @@ fn start(
         .ok_or(Error::MissingField("metadata.uid"))?;
     set_owner(&mut job, &owner);
     Ok(Ok(job))
+}
+
+/// With point-in-time recovery on, a dump of this incarnation is verified with its
+/// archived binary logs replayed on top, up to the window's end: a chain that does not
+/// replay fails the verification.
+fn chain_to_verify<'a>(
+    backup: &'a MySQLBackup,
+    instance: &MySQL,
+    storage: &S3Storage,
+    names: &InstanceNames,
+) -> Option<BinlogReplay<'a>> {
+    instance.spec.point_in_time()?;
+    let position = backup.status.as_ref()?.binlog_position.as_ref()?;
+    let until: jiff::Timestamp = instance
+        .status
+        .as_ref()?
+        .recoverable_until
+        .as_deref()?
+        .parse()
+        .ok()?;
+    let incarnation = crate::names::incarnation(instance.metadata.uid.as_deref()?);
+    let reaches = backup.completion_time().is_some_and(|done| until >= done);
+    (position.timeline == incarnation && reaches).then(|| BinlogReplay {
+        instance_prefix: crate::s3::instance_prefix(
+            storage.prefix(),
+            &names.namespace,
+            &backup.spec.instance,
+        ),
+        position,
+        target: crate::binlog::ReplayTarget::Time(until),
+        dialect: crate::dialect::Dialect::of_image(&instance.spec.image),
+    })
 }
 
 #[cfg(test)]
@@ -315,6 +352,66 @@ mod tests {
         assert_eq!(v.summary(), "2 tables, 1520 rows");
         assert_eq!(plan.events[0].reason, EventReason::Verified);
         assert!(plan.writes.is_empty());
+    }
+
+    #[test]
+    fn with_point_in_time_recovery_the_chain_is_replayed_and_reported() {
+        let mut instance = instance();
+        instance.spec.backup = Some(
+            serde_json::from_value(json!({
+                "storage": {"s3": {"bucket": "b", "credentialsSecret": {"name": "keys"}}},
+                "pointInTime": {"enabled": true}
+            }))
+            .unwrap(),
+        );
+        instance.status = Some(
+            serde_json::from_value(json!({"recoverableUntil": "2026-12-03T12:30:00Z"})).unwrap(),
+        );
+        let mut positioned = in_bucket();
+        let status = positioned.status.as_mut().unwrap();
+        status.completion_time = Some("2026-12-03T12:00:00Z".into());
+        status.binlog_position = Some(
+            serde_json::from_value(
+                json!({"timeline": "i1", "file": "mysql-bin.000003", "position": 385}),
+            )
+            .unwrap(),
+        );
+        let snapshot = VerifySnapshot {
+            instance: Some(instance),
+            ..Default::default()
+        };
+        let started = plan(&positioned, "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let [BackupWrite::CreateJob(job)] = started.writes.as_slice() else {
+            panic!("expected the Job: {:?}", started.writes);
+        };
+        let pod = job.spec.clone().unwrap().template.spec.unwrap();
+        let fetch = &pod.init_containers.as_ref().unwrap()[1];
+        let args = fetch.command.as_ref().unwrap();
+        assert!(
+            args.iter().any(|a| a == "--until=2026-12-03T12:30:00Z"),
+            "{args:?}"
+        );
+        assert!(
+            args.iter().any(|a| a == "--from-file=mysql-bin.000003"),
+            "{args:?}"
+        );
+        let script = &pod.containers[0].command.as_ref().unwrap()[2];
+        assert!(script.contains("--start-position=385"), "{script}");
+        // Its report says how far the chain replayed.
+        let done = ended(
+            "r1",
+            "Complete",
+            "verified\nreplayed 2026-12-03T12:30:00Z\nticks 7\n",
+        );
+        let answered = plan(&positioned, "r1", &done, &Renderer::embedded(), NOW).unwrap();
+        let v = verification(&answered);
+        assert_eq!(v.replayed_until.as_deref(), Some("2026-12-03T12:30:00Z"));
+        assert_eq!(v.tables.len(), 1);
+        assert!(
+            v.summary().contains("replayed up to 2026-12-03T12:30:00Z"),
+            "{}",
+            v.summary()
+        );
     }
 
     #[test]
