@@ -260,6 +260,37 @@ fn change_password(namespace: &str, password: &str) -> String {
     ok(out, "change the password")
 }
 
+/// The operator in the cluster (the image tests/run built) watching `ns`, and the
+/// Secret with the S3 server's keys in `ns`; the operator's namespace.
+fn operator_and_keys(ns: &str, s3: &common::S3) -> String {
+    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
+    );
+    let operator_ns = format!("{ns}-operator");
+    install_operator(&operator_ns, &image, ns);
+    // The keys go in through stdin, never argv.
+    let keys = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
+        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
+    });
+    ok(
+        kubectl_with_stdin(&["apply", "-n", ns, "-f", "-"], &keys.to_string()),
+        "the Secret with the S3 keys",
+    );
+    operator_ns
+}
+
+/// The course's CR with its backups in the S3 server's bucket under `prefix`, and
+/// `more` lines of `spec.backup`.
+fn course_cr_in_bucket(s3: &common::S3, prefix: &str, more: &str) -> String {
+    format!(
+        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: {prefix}\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n{more}",
+        course_cr(),
+        s3.endpoint,
+        s3.bucket
+    )
+}
+
 /// The operator in the cluster, as pods of `image`, watching `watched`.
 fn install_operator(namespace: &str, image: &str, watched: &str) {
     ok(
@@ -659,26 +690,8 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     let s3 = common::S3::from_env();
     let client = common::cluster().await;
     let ns = common::namespace(&client, "real-s3").await;
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
-    let operator_ns = format!("{ns}-operator");
-    install_operator(&operator_ns, &image, &ns);
-    // The keys go in through stdin, never argv.
-    let keys = serde_json::json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
-        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
-    });
-    ok(
-        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &keys.to_string()),
-        "the Secret with the S3 keys",
-    );
-    let cr = format!(
-        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: real-node\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n",
-        course_cr(),
-        s3.endpoint,
-        s3.bucket
-    );
+    let operator_ns = operator_and_keys(&ns, &s3);
+    let cr = course_cr_in_bucket(&s3, "real-node", "");
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the course's CR with backups to the bucket",
@@ -1014,24 +1027,11 @@ async fn real_node_point_in_time_recovery() {
     let s3 = common::S3::from_env();
     let client = common::cluster().await;
     let ns = common::namespace(&client, "real-pitr").await;
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
-    let operator_ns = format!("{ns}-operator");
-    install_operator(&operator_ns, &image, &ns);
-    let keys = serde_json::json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
-        "stringData": {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
-    });
-    ok(
-        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &keys.to_string()),
-        "the Secret with the S3 keys",
-    );
-    let cr = format!(
-        "{}  backup:\n    storage:\n      s3:\n        endpoint: {}\n        bucket: {}\n        prefix: real-pitr\n        forcePathStyle: true\n        credentialsSecret: {{name: s3-keys}}\n    pointInTime: {{enabled: true, interval: 5s}}\n",
-        course_cr(),
-        s3.endpoint,
-        s3.bucket
+    let operator_ns = operator_and_keys(&ns, &s3);
+    let cr = course_cr_in_bucket(
+        &s3,
+        "real-pitr",
+        "    pointInTime: {enabled: true, interval: 5s}\n",
     );
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
