@@ -168,21 +168,13 @@ impl Archiver {
     /// bytes and the file's last event time.
     async fn upload(&self, file: &str) -> Result<(String, u64, Timestamp), ArchiveError> {
         let path = self.datadir.join(file);
-        let summary = {
-            let reading = path.clone();
-            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                let handle = std::fs::File::open(&reading)?;
-                let length = handle.metadata()?.len();
-                Ok(events::summarize(std::io::BufReader::new(handle), length))
-            })
+        let summary = events::read_file(&path, events::summarize)
             .await
-            .expect("the summary task does not panic")
             .map_err(|e| ArchiveError::File(path.clone(), e))?
             .map_err(|damage| ArchiveError::Damaged {
                 file: file.to_string(),
                 damage,
-            })?
-        };
+            })?;
         let time = |s: i64| Timestamp::from_second(s).unwrap_or_default();
         let (first, last) = (time(summary.first_time), time(summary.last_time));
         let key = segment_key(&self.instance_prefix, &self.timeline, file, first, last);

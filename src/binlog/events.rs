@@ -43,6 +43,22 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// Runs `read` (`summarize`, `find_gtid`) on the log file at `path`, buffered, off the
+/// async runtime's threads: a log can be a gigabyte.
+pub async fn read_file<T: Send + 'static>(
+    path: &std::path::Path,
+    read: impl FnOnce(std::io::BufReader<std::fs::File>, u64) -> T + Send + 'static,
+) -> std::io::Result<T> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let handle = std::fs::File::open(&path)?;
+        let length = handle.metadata()?.len();
+        Ok(read(std::io::BufReader::new(handle), length))
+    })
+    .await
+    .expect("reading a log does not panic")
+}
+
 /// One event's header, and where the event starts.
 struct Header {
     at: u64,

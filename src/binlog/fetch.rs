@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::events::find_gtid;
+use super::events::{find_gtid, read_file};
 use super::window::{ChainError, chain_to, run_from};
 use super::{ReplayTarget, Segment, parse_segment_key, timeline_prefix};
 use crate::dialect::Gtid;
@@ -121,17 +121,11 @@ async fn download(store: &Store, segment: &Segment, dir: &Path) -> Result<PathBu
 
 /// Where `gtid` starts in the downloaded log at `path`, if there.
 async fn gtid_offset(path: &Path, gtid: Gtid, file: &str) -> Result<Option<u64>, FetchError> {
-    let reading = path.to_path_buf();
-    tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-        let handle = std::fs::File::open(&reading)?;
-        let length = handle.metadata()?.len();
-        Ok(find_gtid(std::io::BufReader::new(handle), length, &gtid))
-    })
-    .await
-    .expect("the search does not panic")
-    .map_err(|e| FetchError::File(path.to_path_buf(), e))?
-    .map_err(|damage| FetchError::Damaged {
-        file: file.to_string(),
-        damage,
-    })
+    read_file(path, move |log, length| find_gtid(log, length, &gtid))
+        .await
+        .map_err(|e| FetchError::File(path.to_path_buf(), e))?
+        .map_err(|damage| FetchError::Damaged {
+            file: file.to_string(),
+            damage,
+        })
 }

@@ -64,16 +64,6 @@ fn runs<'a>(segments: &'a [Segment], timeline: &str) -> Vec<Vec<&'a Segment>> {
     runs
 }
 
-/// The run that replays from `dump`: the consecutive segments starting with the file
-/// its position is in. None when that file is not archived.
-fn chain_of<'a>(dump: &DumpPoint, segments: &'a [Segment]) -> Option<Vec<&'a Segment>> {
-    let start = super::sequence_of(&dump.file)?;
-    runs(segments, &dump.timeline).into_iter().find_map(|run| {
-        let at = run.iter().position(|s| s.sequence == start)?;
-        Some(run[at..].to_vec())
-    })
-}
-
 /// The recoverable window: from the oldest dump whose chain reaches as far as any
 /// dump's, to where that chain ends. Only the newest timeline's dumps count (an
 /// earlier incarnation's binary logs replay onto nothing the current one has).
@@ -81,7 +71,8 @@ pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
     let newest = dumps.iter().max_by_key(|d| d.completed)?;
     let timeline = newest.timeline.clone();
     let reach = |d: &DumpPoint| {
-        chain_of(d, segments)
+        run_from(segments, &d.timeline, &d.file)
+            .ok()
             .and_then(|c| c.last().map(|s| s.last))
             .filter(|until| *until >= d.completed)
             .unwrap_or(d.completed)
@@ -111,31 +102,6 @@ pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
         timeline,
         gaps,
     })
-}
-
-/// What a restore to a time replays: a dump, then these segments up to `stop_at`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Replay {
-    pub dump: String,
-    pub start_position: u64,
-    pub segments: Vec<Segment>,
-    /// Events at or after this second are not replayed (`mysqlbinlog --stop-datetime`):
-    /// the target plus one second, so the target's own second is included.
-    pub stop_at: Timestamp,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Refusal {
-    #[error(
-        "no dump with a binary log position: point-in-time recovery needs a backup taken with it on"
-    )]
-    NoDump,
-    #[error("{target} is outside the recoverable window {from} – {until}")]
-    Outside {
-        target: Timestamp,
-        from: Timestamp,
-        until: Timestamp,
-    },
 }
 
 /// Why the segments from a dump's position cannot reach a time.
@@ -193,41 +159,6 @@ pub fn run_from<'a>(
             Some(run[at..].to_vec())
         })
         .ok_or_else(|| ChainError::StartMissing(from_file.to_string()))
-}
-
-/// The newest dump complete by `target` whose chain reaches `target`, and the
-/// segments from its position to the one holding `target`.
-pub fn replay_to(
-    dumps: &[DumpPoint],
-    segments: &[Segment],
-    target: Timestamp,
-) -> Result<Replay, Refusal> {
-    let window = window(dumps, segments).ok_or(Refusal::NoDump)?;
-    let outside = Refusal::Outside {
-        target,
-        from: window.from,
-        until: window.until,
-    };
-    if target < window.from || target > window.until {
-        return Err(outside);
-    }
-    let mut candidates: Vec<&DumpPoint> = dumps
-        .iter()
-        .filter(|d| d.timeline == window.timeline && d.completed <= target)
-        .collect();
-    candidates.sort_by_key(|d| std::cmp::Reverse(d.completed));
-    candidates
-        .into_iter()
-        .find_map(|dump| {
-            let segments = chain_to(segments, &dump.timeline, &dump.file, target).ok()?;
-            Some(Replay {
-                dump: dump.name.clone(),
-                start_position: dump.position,
-                segments,
-                stop_at: stop_after(target),
-            })
-        })
-        .ok_or(outside)
 }
 
 /// The dump a restore to `target` starts from: the newest of `timeline` complete by
@@ -410,6 +341,23 @@ mod tests {
         }
     }
 
+    /// The base dump's name and position, and the segments to replay; or the window a
+    /// refused target lies outside (None: no window at all).
+    type Replayed = Result<(String, u64, Vec<Segment>), Option<(Timestamp, Timestamp)>>;
+
+    /// What a restore to `target` replays, composed as the CLI and the Job do: refused
+    /// outside the window; else the base dump and its chain to `target`.
+    fn replay_to(dumps: &[DumpPoint], segments: &[Segment], target: Timestamp) -> Replayed {
+        let w = window(dumps, segments).ok_or(None)?;
+        let outside = Some((w.from, w.until));
+        if target < w.from || target > w.until {
+            return Err(outside);
+        }
+        let base = base_for(dumps, &w.timeline, target).ok_or(outside)?;
+        let chain = chain_to(segments, &base.timeline, &base.file, target).map_err(|_| outside)?;
+        Ok((base.name.clone(), base.position, chain))
+    }
+
     #[test]
     fn replays() {
         let dumps = vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)];
@@ -454,17 +402,17 @@ mod tests {
             let got = replay_to(&dumps, &chain(), at(case.target))
                 .map(|r| {
                     (
-                        r.dump.clone(),
-                        r.segments.iter().map(|s| s.sequence).collect::<Vec<_>>(),
+                        r.0.clone(),
+                        r.2.iter().map(|s| s.sequence).collect::<Vec<_>>(),
                     )
                 })
                 .map_err(|_| ());
             let want = case.want.map(|(d, s)| (d.to_string(), s));
             assert_eq!(got, want, "{}", case.what);
         }
-        let replay = replay_to(&dumps, &chain(), at(200)).unwrap();
-        assert_eq!(replay.stop_at, at(201));
-        assert_eq!(replay.start_position, 400);
+        let (_, start_position, _) = replay_to(&dumps, &chain(), at(200)).unwrap();
+        assert_eq!(stop_after(at(200)), at(201));
+        assert_eq!(start_position, 400);
     }
 
     #[test]
@@ -529,14 +477,10 @@ mod tests {
         let segments: Vec<Segment> = chain().into_iter().filter(|s| s.sequence != 4).collect();
         assert_eq!(
             replay_to(&dumps, &segments, at(250)),
-            Err(Refusal::Outside {
-                target: at(250),
-                from: at(30),
-                until: at(180)
-            })
+            Err(Some((at(30), at(180))))
         );
         assert!(replay_to(&dumps, &segments, at(170)).is_ok());
-        assert_eq!(replay_to(&[], &segments, at(170)), Err(Refusal::NoDump));
+        assert_eq!(replay_to(&[], &segments, at(170)), Err(None));
     }
 
     #[test]
