@@ -73,7 +73,7 @@ pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
     let reach = |d: &DumpPoint| {
         run_from(segments, &d.timeline, &d.file)
             .ok()
-            .and_then(|c| c.last().map(|s| s.last))
+            .and_then(|c| c.last().map(|s| covered_until(s)))
             .filter(|until| *until >= d.completed)
             .unwrap_or(d.completed)
     };
@@ -91,7 +91,7 @@ pub fn window(dumps: &[DumpPoint], segments: &[Segment]) -> Option<Window> {
             Some(Gap {
                 timeline: timeline.clone(),
                 missing: before.sequence + 1,
-                after: before.last,
+                after: covered_until(before),
             })
         })
         .filter(|gap| gap.after >= from)
@@ -127,7 +127,7 @@ pub fn chain_to(
     target: Timestamp,
 ) -> Result<Vec<Segment>, ChainError> {
     let run = run_from(segments, timeline, from_file)?;
-    match run.iter().position(|s| s.last >= target) {
+    match run.iter().position(|s| covered_until(s) >= target) {
         Some(end) => Ok(run[..=end].iter().map(|s| (*s).clone()).collect()),
         None => {
             let last = run.last().expect("a run is never empty");
@@ -135,12 +135,19 @@ pub fn chain_to(
                 .iter()
                 .any(|s| s.timeline == timeline && s.sequence > last.sequence);
             Err(ChainError::Short {
-                until: last.last,
+                until: covered_until(last),
                 target,
                 gap: archived_after.then_some(last.sequence + 1),
             })
         }
     }
+}
+
+/// The last second a chain ending with `segment` holds every commit of. Event times
+/// are whole seconds, and a commit in the second of the `FLUSH` that closed the file,
+/// but after it, is in the next file: only the seconds before the last are whole.
+fn covered_until(segment: &Segment) -> Timestamp {
+    segment.last - jiff::SignedDuration::from_secs(1)
 }
 
 /// The consecutive segments of `timeline` from `from_file` on, as far as they go
@@ -275,7 +282,7 @@ mod tests {
                 what: "a dump and its whole chain",
                 dumps: vec![dump("d1", "a", 30, 1)],
                 segments: chain(),
-                want: Some((30, 300, vec![])),
+                want: Some((30, 299, vec![])),
             },
             Case {
                 what: "a dump with no segments yet reaches only itself",
@@ -287,19 +294,19 @@ mod tests {
                 what: "the oldest dump whose chain reaches the end starts the window",
                 dumps: vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)],
                 segments: chain(),
-                want: Some((30, 300, vec![])),
+                want: Some((30, 299, vec![])),
             },
             Case {
                 what: "a gap after the first dump: the window starts at the dump after it",
                 dumps: vec![dump("d1", "a", 30, 1), dump("d2", "a", 150, 3)],
                 segments: without(2),
-                want: Some((150, 300, vec![])),
+                want: Some((150, 299, vec![])),
             },
             Case {
                 what: "a gap after the newest dump ends the window there and is named",
                 dumps: vec![dump("d1", "a", 30, 1)],
                 segments: without(4),
-                want: Some((30, 180, vec![4])),
+                want: Some((30, 179, vec![4])),
             },
             Case {
                 what: "the dump's own file missing: it reaches only itself",
@@ -314,7 +321,7 @@ mod tests {
                     .into_iter()
                     .chain([segment("b", 1, 390, 460)])
                     .collect(),
-                want: Some((400, 460, vec![])),
+                want: Some((400, 459, vec![])),
             },
             Case {
                 what: "a segment uploaded twice counts once",
@@ -323,7 +330,7 @@ mod tests {
                     .into_iter()
                     .chain([segment("a", 5, 240, 300)])
                     .collect(),
-                want: Some((30, 300, vec![])),
+                want: Some((30, 299, vec![])),
             },
         ];
         for case in cases {
@@ -379,7 +386,7 @@ mod tests {
             },
             Case {
                 what: "the window's last second",
-                target: 300,
+                target: 299,
                 want: Ok(("d2", vec![3, 4, 5])),
             },
             Case {
@@ -393,8 +400,8 @@ mod tests {
                 want: Err(()),
             },
             Case {
-                what: "after the last archived second: refused",
-                target: 301,
+                what: "the second of the last flush: refused (its later commits are unarchived)",
+                target: 300,
                 want: Err(()),
             },
         ];
@@ -477,7 +484,7 @@ mod tests {
         let segments: Vec<Segment> = chain().into_iter().filter(|s| s.sequence != 4).collect();
         assert_eq!(
             replay_to(&dumps, &segments, at(250)),
-            Err(Some((at(30), at(180))))
+            Err(Some((at(30), at(179))))
         );
         assert!(replay_to(&dumps, &segments, at(170)).is_ok());
         assert_eq!(replay_to(&[], &segments, at(170)), Err(None));
@@ -501,7 +508,7 @@ mod tests {
         assert_eq!(
             files(chain_to(&holed, "a", "mysql-bin.000001", at(200))),
             Err(ChainError::Short {
-                until: at(120),
+                until: at(119),
                 target: at(200),
                 gap: Some(3)
             })
@@ -510,10 +517,20 @@ mod tests {
         assert_eq!(
             files(chain_to(&all, "a", "mysql-bin.000001", at(900))),
             Err(ChainError::Short {
-                until: at(300),
+                until: at(299),
                 target: at(900),
                 gap: None
             })
+        );
+        // File 2's last event is at 120, but a commit later in that second is in
+        // file 3: a restore to 120 replays file 3 too, to 119 it need not.
+        assert_eq!(
+            files(chain_to(&all, "a", "mysql-bin.000001", at(120))),
+            Ok(vec![1, 2, 3])
+        );
+        assert_eq!(
+            files(chain_to(&all, "a", "mysql-bin.000001", at(119))),
+            Ok(vec![1, 2])
         );
         // Another timeline's files are not this one's.
         assert!(chain_to(&all, "b", "mysql-bin.000001", at(30)).is_err());

@@ -1523,7 +1523,7 @@ fn point_in_time_cases() -> Vec<Case> {
                     status_window(p),
                     (
                         Some("2026-11-24T11:00:00Z".into()),
-                        Some("2026-11-24T11:59:30Z".into())
+                        Some("2026-11-24T11:59:29Z".into())
                     )
                 );
                 assert!(events(p).contains(&EventReason::Recoverable));
@@ -1545,7 +1545,7 @@ fn point_in_time_cases() -> Vec<Case> {
                     reason(p, ConditionType::Recoverable),
                     Some((ConditionStatus::False, Reason::BinlogGap))
                 );
-                assert_eq!(status_window(p).1, Some("2026-11-24T11:30:00Z".into()));
+                assert_eq!(status_window(p).1, Some("2026-11-24T11:29:59Z".into()));
                 assert!(events(p).contains(&EventReason::BinlogGap));
             },
         },

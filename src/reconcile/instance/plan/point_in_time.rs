@@ -143,7 +143,7 @@ mod tests {
         let segments = vec![segment(1, 0, 60), segment(2, 60, 120)];
         let window = |gap: Option<&str>, behind: Option<i64>| Recoverability::Window {
             from: at(30),
-            until: at(120),
+            until: at(119),
             gap: gap.map(str::to_string),
             behind: behind.map(jiff::SignedDuration::from_secs),
         };
