@@ -256,6 +256,7 @@ fn instance(name: &str) -> MySQL {
             storage_size: "1Gi".into(),
             storage_class_name: None,
             backup: None,
+            replicas: None,
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.

@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, install_crd, install_operator, object_store, pause,
-    remove_dump, restore, run_operator, status,
+    remove_dump, restore, run_operator, status, switchover,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -59,6 +59,9 @@ pub enum Command {
     Backup(backup::Args),
     /// Restore a running instance from a backup.
     Restore(restore::Args),
+    /// Move the primary of a replicated instance to a replica (planned: no committed
+    /// transaction lost; writes pause until the replica has caught up).
+    Switchover(switchover::Args),
     /// Open the mysql client in the instance's server (no password in argv anywhere);
     /// `-- -e "SQL"` runs one statement and returns its exit code.
     Connect(connect::Args),
@@ -103,6 +106,7 @@ impl Cli {
             Command::Backup(args) => backup::run(cluster, args).await,
             Command::Restore(args) => restore::run(cluster, args).await,
             Command::Connect(args) => connect::run(cluster, args).await,
+            Command::Switchover(args) => switchover::run(cluster, args).await,
             Command::Pause(args) => pause::pause(cluster, args).await,
             Command::Resume(args) => pause::resume(cluster, args).await,
             Command::InstallOperator(args) => {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::keys::operator_labels;
+use crate::api::keys::{MEMBER_LABEL, operator_labels};
 
 /// Where hostPath volumes live on the node.
 pub const HOST_PATH_ROOT: &str = "/var/lib/kubectl-mysql";
@@ -88,6 +88,82 @@ impl InstanceNames {
     pub fn endpoint(&self) -> String {
         format!("{}.{}.svc:3306", self.name, self.namespace)
     }
+    /// Member `index`'s server: member 0 is the course's Deployment `NAME`, the others
+    /// `NAME-member-K`.
+    pub fn member_deployment(&self, index: u32) -> String {
+        match index {
+            0 => self.deployment(),
+            _ => format!("{}-member-{index}", self.name),
+        }
+    }
+    /// Which member a Deployment name is (`NAME` → 0, `NAME-member-K` → K).
+    pub fn member_index(&self, deployment: &str) -> Option<u32> {
+        if deployment == self.name {
+            return Some(0);
+        }
+        deployment
+            .strip_prefix(&format!("{}-member-", self.name))?
+            .parse()
+            .ok()
+    }
+    /// Member `index`'s data claim: member 0's is the course's `NAME-pvc`.
+    pub fn member_pvc(&self, index: u32) -> String {
+        match index {
+            0 => self.data_pvc(),
+            _ => format!("{}-member-{index}-pvc", self.name),
+        }
+    }
+    /// Member `index`'s own address (a headless Service that always selects it, ready
+    /// or not): what replicas replicate from.
+    pub fn member_service(&self, index: u32) -> String {
+        format!("{}-member-{index}", self.name)
+    }
+    pub fn member_host(&self, index: u32) -> String {
+        format!("{}.{}.svc", self.member_service(index), self.namespace)
+    }
+    /// The data PV of member `index` (1 and up) on a claim with `claim_uid`: each claim
+    /// its own volume and directory, so a member removed and added again starts empty.
+    pub fn member_pv(&self, index: u32, claim_uid: &str) -> String {
+        format!(
+            "{}-{}-member-{index}-{}-pv",
+            self.namespace,
+            self.name,
+            incarnation(claim_uid)
+        )
+    }
+    pub fn member_host_path(&self, index: u32, claim_uid: &str) -> String {
+        format!(
+            "{HOST_PATH_ROOT}/{}/{}/member-{index}-{}",
+            self.namespace,
+            self.name,
+            incarnation(claim_uid)
+        )
+    }
+    /// Healthy replicas, read-only.
+    pub fn replicas_service(&self) -> String {
+        format!("{}-replicas", self.name)
+    }
+    /// The replication account's password, generated once.
+    pub fn replication_secret(&self) -> String {
+        format!("{}-replication", self.name)
+    }
+    /// Copies the primary into a new member `index` and starts its replication.
+    pub fn seed_job(&self, index: u32) -> String {
+        format!("seed-{}-member-{index}-job", self.name)
+    }
+    /// Labels of member `index`'s pods (and its Deployment's selector beyond member 0,
+    /// whose selector stays the course's `app=NAME`): no `app`, which selects member 0
+    /// alone, as the course's `kubectl exec` expects.
+    pub fn member_labels(&self, index: u32) -> BTreeMap<String, String> {
+        let mut labels = if index == 0 {
+            self.labels()
+        } else {
+            self.job_labels()
+        };
+        labels.insert(MEMBER_LABEL.to_string(), index.to_string());
+        labels
+    }
+
     /// A new backup record's name: the instance and a UTC timestamp.
     pub fn backup_record(&self, at: jiff::Timestamp) -> String {
         format!("{}-{}", self.name, at.strftime("%Y%m%d-%H%M%S"))

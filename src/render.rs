@@ -3,16 +3,18 @@
 //! The templates in `templates/` are embedded in the binary; `--templates DIR` replaces
 //! any of them by a file of the same name.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::api::keys::{INSTANCE_LABEL, MEMBER_LABEL, ROLE_LABEL};
 use crate::api::{MySQL, S3Storage};
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 17] = [
+pub const TEMPLATES: [(&str, &str); 19] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -29,6 +31,14 @@ pub const TEMPLATES: [(&str, &str); 17] = [
     (
         "mysql-deployment.yaml.tera",
         include_str!("../templates/mysql-deployment.yaml.tera"),
+    ),
+    (
+        "mysql-member-service.yaml.tera",
+        include_str!("../templates/mysql-member-service.yaml.tera"),
+    ),
+    (
+        "seed-job.yaml.tera",
+        include_str!("../templates/seed-job.yaml.tera"),
     ),
     (
         "backup-pv.yaml.tera",
@@ -224,6 +234,7 @@ pub struct TemplateNames {
     pub prune_job: String,
     pub credentials_secret: String,
     pub pending_credentials_secret: String,
+    pub replication_secret: String,
 }
 
 impl TemplateNames {
@@ -260,6 +271,7 @@ impl From<&InstanceNames> for TemplateNames {
             prune_job: n.prune_job(),
             credentials_secret: n.credentials_secret(),
             pending_credentials_secret: n.pending_credentials_secret(),
+            replication_secret: n.replication_secret(),
         }
     }
 }
@@ -289,6 +301,18 @@ pub struct InstanceContext {
     /// The binlog archiver beside the server, when point-in-time recovery is on and
     /// the backups go to a bucket.
     pub archiver: Option<ArchiverContext>,
+    /// How many members the instance has (`spec.replicas`).
+    pub members: u32,
+    /// Which member these objects are of (0: the course's `NAME`).
+    pub member_index: u32,
+    /// The server Deployment's selector: the course's `app=NAME` for member 0, the
+    /// instance and member labels for the others.
+    pub selector: std::collections::BTreeMap<String, String>,
+    /// What `NAME` selects: member 0 by the course's `app=NAME` while the instance is
+    /// one server; the pod labelled primary once it has replicas.
+    pub service_selector: std::collections::BTreeMap<String, String>,
+    /// A member's PV is bound to this claim uid (members 1 and up).
+    pub claim_uid: Option<String>,
 }
 
 /// What the binlog archiver sidecar needs: the bucket, the instance's folder in it,
@@ -358,6 +382,18 @@ fn archiver_of(instance: &MySQL, names: &InstanceNames) -> Option<ArchiverContex
 impl InstanceContext {
     pub fn new(instance: &MySQL, names: &InstanceNames) -> Self {
         let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
+        let members = instance.spec.members();
+        let service_selector = if members > 1 {
+            BTreeMap::from([
+                (INSTANCE_LABEL.to_string(), names.name.clone()),
+                (
+                    ROLE_LABEL.to_string(),
+                    crate::api::MemberRole::Primary.label().to_string(),
+                ),
+            ])
+        } else {
+            BTreeMap::from([("app".to_string(), names.name.clone())])
+        };
         Self {
             name: names.name.clone(),
             namespace: names.namespace.clone(),
@@ -365,7 +401,6 @@ impl InstanceContext {
             database: instance.spec.database.clone(),
             storage_size: instance.spec.storage_size.clone(),
             storage_class_name: instance.spec.storage_class().map(str::to_string),
-            labels: names.labels(),
             job_labels: names.job_labels(),
             names: TemplateNames::for_incarnation(names, instance.metadata.uid.as_deref()),
             incarnation: instance
@@ -374,12 +409,57 @@ impl InstanceContext {
                 .as_deref()
                 .map(crate::names::incarnation)
                 .unwrap_or_default(),
-            // One server an instance for now: its id is 1.
-            server_args: dialect.server_args(1),
+            server_args: member_server_args(dialect, 0, members),
             dump_position_flags: dialect.dump_position_flags().join(" "),
             archiver: archiver_of(instance, names),
+            members,
+            member_index: 0,
+            selector: BTreeMap::from([("app".to_string(), names.name.clone())]),
+            service_selector,
+            claim_uid: None,
+            labels: if members > 1 {
+                names.member_labels(0)
+            } else {
+                names.labels()
+            },
         }
     }
+
+    /// The context of member `index` (1 and up) of a replicated instance: its own
+    /// Deployment, claim, volume (on the claim with `claim_uid`, once it exists),
+    /// labels and server id, and no archiver (the primary's server archives).
+    pub fn for_member(&self, names: &InstanceNames, index: u32, claim_uid: Option<&str>) -> Self {
+        let dialect = crate::dialect::Dialect::of_image(&self.image);
+        let mut ctx = self.clone();
+        ctx.names.deployment = names.member_deployment(index);
+        ctx.names.data_pvc = names.member_pvc(index);
+        ctx.names.data_pv = claim_uid
+            .map(|uid| names.member_pv(index, uid))
+            .unwrap_or_default();
+        ctx.names.data_host_path = claim_uid
+            .map(|uid| names.member_host_path(index, uid))
+            .unwrap_or_default();
+        ctx.claim_uid = claim_uid.map(str::to_string);
+        ctx.member_index = index;
+        ctx.labels = names.member_labels(index);
+        ctx.selector = BTreeMap::from([
+            (INSTANCE_LABEL.to_string(), names.name.clone()),
+            (MEMBER_LABEL.to_string(), index.to_string()),
+        ]);
+        ctx.server_args = member_server_args(dialect, index, self.members);
+        ctx.archiver = None;
+        ctx
+    }
+}
+
+/// A member's server options: binary logs and its server id (its index + 1), and with
+/// replicas, what replication needs.
+fn member_server_args(dialect: crate::dialect::Dialect, index: u32, members: u32) -> Vec<String> {
+    let mut args = dialect.server_args(index + 1);
+    if members > 1 {
+        args.extend(dialect.member_args());
+    }
+    args
 }
 
 /// An instance's context plus a few template-specific values.

@@ -207,6 +207,7 @@ fn context() -> InstanceContext {
             storage_size: "1Gi".into(),
             storage_class_name: None,
             backup: None,
+            replicas: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

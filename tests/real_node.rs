@@ -1392,3 +1392,220 @@ async fn real_node_point_in_time_recovery() {
     let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
     delete_volumes_of(&ns);
 }
+
+/// `SQL` on member `deployment`'s own server (`-N -B`), with `host` naming where the
+/// client connects (`127.0.0.1`: the member itself; `mysql-instance`: the Service).
+fn member_value(namespace: &str, deployment: &str, host: &str, sql: &str) -> Output {
+    kubectl(&[
+        "exec",
+        "-n",
+        namespace,
+        &format!("deploy/{deployment}"),
+        "-c",
+        "mysql",
+        "--",
+        "mysql",
+        "-N",
+        "-B",
+        "-h",
+        host,
+        "-u",
+        "root",
+        "-potuspassword",
+        "-e",
+        sql,
+        DATABASE,
+    ])
+}
+
+/// Waits until the instance has `members` members and every replica streams.
+fn wait_replicating(namespace: &str, members: usize) {
+    wait_until(
+        Duration::from_secs(420),
+        &format!("{members} members, every replica streaming"),
+        || {
+            let reason = instance_field(
+                namespace,
+                ".status.conditions[?(@.type==\"Replicating\")].reason",
+            );
+            let names = instance_field(namespace, ".status.members[*].name");
+            let count = names.split_whitespace().count();
+            (reason == "AllReplicasStreaming" && count == members)
+                .then_some(())
+                .ok_or(format!("{reason}: {names}"))
+        },
+    );
+}
+
+/// Every member holds `rows` rows of the table.
+fn wait_rows_everywhere(namespace: &str, members: &[&str], rows: u32) {
+    for member in members {
+        wait_until(
+            Duration::from_secs(120),
+            &format!("{rows} rows on {member}"),
+            || {
+                let out = member_value(namespace, member, "127.0.0.1", "SELECT COUNT(*) FROM t");
+                let got = text(&out).trim().to_string();
+                (out.status.success() && got == rows.to_string())
+                    .then_some(())
+                    .ok_or(got)
+            },
+        );
+    }
+}
+
+#[tokio::test]
+async fn real_node_replicas() {
+    require_real_node();
+    let client = common::cluster().await;
+    let ns = common::namespace(&client, "real-replicas").await;
+    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
+    );
+    install_operator(&format!("{ns}-operator"), &image, &ns);
+    let cr = format!("{}  replicas: 3\n", course_cr());
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with replicas: 3",
+    );
+    wait_ready(&ns);
+    wait_replicating(&ns, 3);
+    let all = [
+        INSTANCE,
+        "mysql-instance-member-1",
+        "mysql-instance-member-2",
+    ];
+
+    // Rows written through the Service `mysql-instance` (from a replica's pod, as any
+    // client in the cluster) reach the primary and, through it, both replicas.
+    ok(
+        member_value(
+            &ns,
+            "mysql-instance-member-2",
+            INSTANCE,
+            "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)",
+        ),
+        "writing through the Service",
+    );
+    wait_rows_everywhere(&ns, &all, 3);
+    assert_eq!(
+        text(&member_value(
+            &ns,
+            INSTANCE,
+            "127.0.0.1",
+            "SELECT @@read_only"
+        ))
+        .trim(),
+        "0",
+        "the primary takes writes"
+    );
+    for replica in &all[1..] {
+        assert_eq!(
+            text(&member_value(
+                &ns,
+                replica,
+                "127.0.0.1",
+                "SELECT @@read_only"
+            ))
+            .trim(),
+            "1",
+            "{replica} is read-only"
+        );
+    }
+    assert_eq!(
+        instance_field(&ns, ".status.primary"),
+        INSTANCE,
+        "the status names the primary"
+    );
+    // The primary acknowledges a commit only once a replica has it.
+    assert_eq!(
+        text(&member_value(
+            &ns,
+            INSTANCE,
+            "127.0.0.1",
+            "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'"
+        ))
+        .trim(),
+        "ON"
+    );
+    let replicas_service = ok(
+        kubectl(&[
+            "get",
+            "endpointslices",
+            "-n",
+            &ns,
+            "-l",
+            "kubernetes.io/service-name=mysql-instance-replicas",
+            "-o",
+            "jsonpath={.items[*].endpoints[*].targetRef.name}",
+        ]),
+        "the replicas Service's endpoints",
+    );
+    assert_eq!(
+        replicas_service.split_whitespace().count(),
+        2,
+        "{replicas_service}"
+    );
+
+    // 3 → 2: the last replica goes, the others keep replicating.
+    ok(
+        on_instance(
+            "patch",
+            &ns,
+            &["--type=merge", "-p", r#"{"spec":{"replicas":2}}"#],
+        ),
+        "replicas: 2",
+    );
+    wait_replicating(&ns, 2);
+    wait_until(Duration::from_secs(120), "member 2's objects to go", || {
+        let out = kubectl(&[
+            "get",
+            "deployment/mysql-instance-member-2",
+            "pvc/mysql-instance-member-2-pvc",
+            "-n",
+            &ns,
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ]);
+        let left = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        left.is_empty().then_some(()).ok_or(left)
+    });
+    ok(
+        member_value(
+            &ns,
+            "mysql-instance-member-1",
+            INSTANCE,
+            "INSERT INTO t VALUES (4)",
+        ),
+        "a write after scaling down",
+    );
+    wait_rows_everywhere(&ns, &all[..2], 4);
+
+    // 2 → 3: a new member 2, seeded afresh from the primary, with every row.
+    ok(
+        on_instance(
+            "patch",
+            &ns,
+            &["--type=merge", "-p", r#"{"spec":{"replicas":3}}"#],
+        ),
+        "replicas: 3 again",
+    );
+    wait_replicating(&ns, 3);
+    ok(
+        member_value(
+            &ns,
+            "mysql-instance-member-1",
+            INSTANCE,
+            "INSERT INTO t VALUES (5)",
+        ),
+        "a write after scaling up",
+    );
+    wait_rows_everywhere(&ns, &all, 5);
+
+    ok(
+        on_instance("delete", &ns, &["--timeout=300s"]),
+        "deleting the replicated instance",
+    );
+    delete_volumes_of(&ns);
+}

@@ -45,6 +45,8 @@ pub enum ConditionType {
     LastBackupSucceeded,
     /// Point-in-time recovery: whether a restore can reach any second of a window.
     Recoverable,
+    /// With replicas: whether every replica streams from the primary.
+    Replicating,
 }
 
 impl ConditionType {
@@ -57,6 +59,7 @@ impl ConditionType {
             ConditionType::StorageResized => "StorageResized",
             ConditionType::LastBackupSucceeded => "LastBackupSucceeded",
             ConditionType::Recoverable => "Recoverable",
+            ConditionType::Replicating => "Replicating",
         }
     }
 }
@@ -88,10 +91,12 @@ pub enum Reason {
     BinlogGap,
     ArchivingBehind,
     BucketNotListed,
+    AllReplicasStreaming,
+    ReplicasNotStreaming,
 }
 
 impl Reason {
-    const ALL: [Reason; 22] = [
+    const ALL: [Reason; 24] = [
         Reason::Valid,
         Reason::InvalidSpec,
         Reason::DeploymentAvailable,
@@ -114,6 +119,8 @@ impl Reason {
         Reason::BinlogGap,
         Reason::ArchivingBehind,
         Reason::BucketNotListed,
+        Reason::AllReplicasStreaming,
+        Reason::ReplicasNotStreaming,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +147,8 @@ impl Reason {
             Reason::BinlogGap => "BinlogGap",
             Reason::ArchivingBehind => "ArchivingBehind",
             Reason::BucketNotListed => "BucketNotListed",
+            Reason::AllReplicasStreaming => "AllReplicasStreaming",
+            Reason::ReplicasNotStreaming => "ReplicasNotStreaming",
         }
     }
 

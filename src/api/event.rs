@@ -27,6 +27,13 @@ pub enum EventReason {
     BackupSkipped,
     BucketNotListed,
     BinlogsPruned,
+    MemberSeeding,
+    MemberSeedFailed,
+    ScaleDownWaits,
+    PrimaryChanged,
+    SwitchoverStarted,
+    SwitchedOver,
+    SwitchoverRefused,
     // A backup record's life.
     BackupStarted,
     BackupSucceeded,
@@ -39,7 +46,7 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 29] = [
+    pub const ALL: [EventReason; 36] = [
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -61,6 +68,13 @@ impl EventReason {
         EventReason::BackupSkipped,
         EventReason::BucketNotListed,
         EventReason::BinlogsPruned,
+        EventReason::MemberSeeding,
+        EventReason::MemberSeedFailed,
+        EventReason::ScaleDownWaits,
+        EventReason::PrimaryChanged,
+        EventReason::SwitchoverStarted,
+        EventReason::SwitchedOver,
+        EventReason::SwitchoverRefused,
         EventReason::BackupStarted,
         EventReason::BackupSucceeded,
         EventReason::BackupFailed,
@@ -94,6 +108,13 @@ impl EventReason {
             EventReason::BackupSkipped => "BackupSkipped",
             EventReason::BucketNotListed => "BucketNotListed",
             EventReason::BinlogsPruned => "BinlogsPruned",
+            EventReason::MemberSeeding => "MemberSeeding",
+            EventReason::MemberSeedFailed => "MemberSeedFailed",
+            EventReason::ScaleDownWaits => "ScaleDownWaits",
+            EventReason::PrimaryChanged => "PrimaryChanged",
+            EventReason::SwitchoverStarted => "SwitchoverStarted",
+            EventReason::SwitchedOver => "SwitchedOver",
+            EventReason::SwitchoverRefused => "SwitchoverRefused",
             EventReason::BackupStarted => "BackupStarted",
             EventReason::BackupSucceeded => "BackupSucceeded",
             EventReason::BackupFailed => "BackupFailed",

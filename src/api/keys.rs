@@ -26,6 +26,12 @@ pub const PAUSED_ANNOTATION: &str = "mysqls.otus.homework/paused";
 pub const SKIP_BACKUP_ANNOTATION: &str = "mysqls.otus.homework/skip-backup-on-delete";
 /// Label on children, Jobs and backup records naming the instance they belong to.
 pub const INSTANCE_LABEL: &str = "mysqls.otus.homework/instance";
+/// Which member of its instance a server's pod is (0, 1, …).
+pub const MEMBER_LABEL: &str = "mysqls.otus.homework/member";
+/// A member's role, set on its pod by the operator: `primary` (what `NAME` selects
+/// once the instance has replicas) or `replica` (what `NAME-replicas` selects, while it
+/// replicates); absent while the operator has not confirmed either.
+pub const ROLE_LABEL: &str = "mysqls.otus.homework/role";
 /// Annotation on a backup or restore Job naming the backup record it serves.
 pub const BACKUP_ANNOTATION: &str = "mysqls.otus.homework/backup";
 /// On a backup or restore Job that moves a dump to or from a bucket: `s3://BUCKET/KEY`.
@@ -48,6 +54,9 @@ pub const RESTORE_FROM_ANNOTATION: &str = "mysqls.otus.homework/restore-from";
 pub const RESTORE_TO_ANNOTATION: &str = "mysqls.otus.homework/restore-to";
 /// Set by `kubectl mysql restore`: `BACKUP@REQUEST-ID`; a new value asks for a restore.
 pub const RESTORE_REQUEST_ANNOTATION: &str = "mysqls.otus.homework/restore-request";
+/// Set by `kubectl mysql switchover`: `MEMBER@REQUEST-ID`; a new value asks for a
+/// planned switchover to member MEMBER (its index).
+pub const SWITCHOVER_ANNOTATION: &str = "mysqls.otus.homework/switchover";
 /// On a restore Job: which request (or which incarnation's create) it serves.
 pub const RESTORE_TOKEN_ANNOTATION: &str = "mysqls.otus.homework/restore-token";
 

@@ -20,7 +20,10 @@ pub use condition::{
 };
 pub use event::EventReason;
 pub use job::{JobState, failure_message, terminated_messages, termination_report};
-pub use mysql::{LastBackup, MySQL, MySQLSpec, MySQLStatus, Phase, RestoreRequest, SecretKeyRef};
+pub use mysql::{
+    LastBackup, MAX_MEMBERS, MemberRole, MemberStatus, MySQL, MySQLSpec, MySQLStatus, Phase,
+    RestoreRequest, SecretKeyRef, SwitchoverOutcome, SwitchoverRequest, SwitchoverStatus,
+};
 pub use storage::{
     BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention, S3CredentialsRef,
     S3Storage, VolumeStorage, parse_archive_interval,
@@ -90,7 +93,15 @@ mod tests {
             .collect();
         assert_eq!(
             columns,
-            ["Phase", "Ready", "Image", "Storage", "Last backup", "Age"]
+            [
+                "Phase",
+                "Ready",
+                "Primary",
+                "Image",
+                "Storage",
+                "Last backup",
+                "Age"
+            ]
         );
         let schema = serde_json::to_value(version.schema.as_ref().unwrap()).unwrap();
         let required = &schema["openAPIV3Schema"]["properties"]["spec"]["required"];

@@ -27,6 +27,7 @@ use super::validate;
     validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')").message("metadata.name must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter), because it also names the Service"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Primary", type_ = "string", json_path = ".status.primary"),
     printcolumn(name = "Image", type_ = "string", json_path = ".spec.image"),
     printcolumn(name = "Storage", type_ = "string", json_path = ".spec.storage_size"),
     printcolumn(name = "Last backup", type_ = "string", json_path = ".status.lastBackup.completionTime"),
@@ -74,12 +75,24 @@ pub struct MySQLSpec {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<super::BackupSpec>,
+
+    /// How many servers: one primary and `replicas - 1` semi-synchronous replicas,
+    /// each with its own data volume. 1 (the default) is the course's single server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 9").message("spec.replicas must be from 1 to 9: one primary and up to 8 replicas"))]
+    pub replicas: Option<i32>,
 }
 
 impl MySQLSpec {
     /// The StorageClass of a dynamically provisioned data volume; None for hostPath.
     pub fn storage_class(&self) -> Option<&str> {
         self.storage_class_name.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// How many members the instance has (1 unless `replicas` says otherwise).
+    pub fn members(&self) -> u32 {
+        self.replicas
+            .map_or(1, |n| n.clamp(1, MAX_MEMBERS as i32) as u32)
     }
 
     /// The bucket backups go to, when they go to one.
@@ -98,6 +111,9 @@ impl MySQLSpec {
             .filter(|p| p.enabled)
     }
 }
+
+/// The most members an instance can have (the CRD refuses more).
+pub const MAX_MEMBERS: u32 = 9;
 
 /// A key of a Secret in the instance's namespace.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -150,7 +166,107 @@ pub struct MySQLStatus {
     /// archived binary log's end, or a gap in them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recoverable_until: Option<String>,
+    /// The member that takes writes (its Deployment's name), once the instance has
+    /// replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Each member as the operator last saw it, once the instance has replicas.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberStatus>,
+    /// The last `kubectl mysql switchover` request and what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switchover: Option<SwitchoverStatus>,
     /// A one-line summary for humans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What a member is to its instance.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberRole {
+    /// Takes the writes; `NAME` selects it.
+    Primary,
+    /// Replicates from the primary, read-only; `NAME-replicas` selects it while it does.
+    Replica,
+    /// Running, not replicating yet: its copy of the primary is being made.
+    Seeding,
+    /// Its server cannot be asked (starting, or its pod is not running).
+    Unknown,
+}
+
+impl MemberRole {
+    /// The value of the role label on the member's pod (none for the last two).
+    pub fn label(self) -> &'static str {
+        match self {
+            MemberRole::Primary => "primary",
+            MemberRole::Replica => "replica",
+            MemberRole::Seeding => "seeding",
+            MemberRole::Unknown => "unknown",
+        }
+    }
+}
+
+/// A switchover request (`MEMBER@REQUEST-ID`) and its outcome.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchoverStatus {
+    pub request: String,
+    pub outcome: SwitchoverOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwitchoverOutcome {
+    /// The old primary is read-only; the new one is catching up or being promoted.
+    Running,
+    Succeeded,
+    /// Refused before anything changed (the target is not a healthy replica, …).
+    Refused,
+}
+
+/// A pending `kubectl mysql switchover`: the member asked for and the whole token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchoverRequest {
+    pub target: u32,
+    pub token: String,
+}
+
+impl SwitchoverRequest {
+    pub fn new(target: u32, at: jiff::Timestamp) -> Self {
+        Self {
+            target,
+            token: format!("{target}@{}", at.as_millisecond()),
+        }
+    }
+
+    pub fn parse(token: &str) -> Option<Self> {
+        let (target, _) = token.split_once('@')?;
+        Some(Self {
+            target: target.parse().ok()?,
+            token: token.to_string(),
+        })
+    }
+}
+
+/// One member of a replicated instance.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberStatus {
+    /// The member's Deployment (`NAME` for member 0, `NAME-member-K`).
+    pub name: String,
+    pub role: MemberRole,
+    pub ready: bool,
+    /// Its server's executed GTID set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtid: Option<String>,
+    /// As a replica: both replication threads run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicating: Option<bool>,
+    /// As a replica: how far behind the primary its applier is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<u64>,
+    /// What is wrong, when something is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -203,6 +319,14 @@ impl MySQL {
                 .then(|| "set exactly one of spec.password and spec.passwordSecretRef".to_string())
         })
         .or_else(|| spec.backup.as_ref()?.schedule()?.err())
+        .or_else(|| {
+            spec.replicas
+                .filter(|n| !(1..=MAX_MEMBERS as i32).contains(n))
+                .map(|_| {
+                    "spec.replicas must be from 1 to 9: one primary and up to 8 replicas"
+                        .to_string()
+                })
+        })
     }
 
     /// `kubectl mysql pause` stopped its reconciling.
@@ -234,6 +358,20 @@ impl MySQL {
             .as_ref()
             .and_then(|s| s.restore_request.as_deref());
         (handled != Some(value)).then(|| RestoreRequest::parse(value))
+    }
+
+    /// A `kubectl mysql switchover` request not finished with yet (no outcome, or
+    /// still running).
+    pub fn pending_switchover(&self) -> Option<SwitchoverRequest> {
+        let token = keys::annotation(&self.metadata, keys::SWITCHOVER_ANNOTATION)?;
+        let finished = self
+            .status
+            .as_ref()
+            .and_then(|s| s.switchover.as_ref())
+            .is_some_and(|s| s.request == token && s.outcome != SwitchoverOutcome::Running);
+        (!finished)
+            .then(|| SwitchoverRequest::parse(token))
+            .flatten()
     }
 
     pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {

@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(required_unless_present = "file")]
     pub name: Option<String>,
     /// Create from a MySQL manifest instead of flags.
-    #[arg(short = 'f', long, value_name = "FILE", conflicts_with_all = ["image", "database", "storage_size", "storage_class"])]
+    #[arg(short = 'f', long, value_name = "FILE", conflicts_with_all = ["image", "database", "storage_size", "storage_class", "replicas"])]
     pub file: Option<PathBuf>,
     /// MySQL 8 compatible image (multi-arch: runs on arm64 and amd64).
     #[arg(long)]
@@ -47,6 +47,9 @@ pub struct Args {
     /// StorageClass for a dynamically provisioned data volume (default: a hostPath PV).
     #[arg(long, value_name = "CLASS")]
     pub storage_class: Option<String>,
+    /// Servers: one primary and N-1 semi-synchronous replicas (1 to 9).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=9))]
+    pub replicas: Option<i32>,
     /// Read the root password from standard input.
     #[arg(long, group = "password_source")]
     pub password_stdin: bool,
@@ -334,6 +337,7 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         storage_size: args.storage_size.clone().unwrap_or_else(|| "1Gi".into()),
         storage_class_name: args.storage_class.clone(),
         backup: None,
+        replicas: args.replicas,
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

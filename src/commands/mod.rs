@@ -15,6 +15,7 @@ pub mod remove_dump;
 pub mod restore;
 pub mod run_operator;
 pub mod status;
+pub mod switchover;
 
 use std::process::ExitCode;
 

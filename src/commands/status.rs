@@ -18,7 +18,7 @@ use super::output::{
 };
 use super::{Target, explain};
 use kubectl_mysql::api::keys::INSTANCE_LABEL;
-use kubectl_mysql::api::{ConditionStatus, MySQL, MySQLBackup};
+use kubectl_mysql::api::{ConditionStatus, MemberRole, MemberStatus, MySQL, MySQLBackup};
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::names::InstanceNames;
 
@@ -69,6 +69,8 @@ pub struct StatusReport {
     pub data_volume_claim: ClaimReport,
     pub backup_volume_claim: ClaimReport,
     pub replicas: ReplicaReport,
+    /// With replicas: each member's role, health and lag.
+    pub members: Vec<MemberStatus>,
     pub conditions: Vec<ConditionReport>,
     pub backups: Vec<BackupReport>,
     pub events: Vec<EventReport>,
@@ -330,6 +332,7 @@ async fn detail(
         data_volume_claim: claim(names.data_pvc(), data),
         backup_volume_claim: claim(names.backup_pvc(), backup),
         replicas,
+        members: status.members.clone(),
         conditions: status
             .conditions
             .iter()
@@ -402,6 +405,31 @@ fn print_detail(r: &StatusReport) {
     println!("{table}");
     if let Some(warning) = &r.operator_warning {
         println!("{}", paint(&format!("warning: {warning}"), Some(false)));
+    }
+    if !r.members.is_empty() {
+        let mut members = new_table(TableStyle::Boxed);
+        members.set_header([
+            "MEMBER",
+            "ROLE",
+            "READY",
+            "REPLICATING",
+            "LAG",
+            "GTID",
+            "MESSAGE",
+        ]);
+        for m in &r.members {
+            let healthy = matches!(m.role, MemberRole::Primary | MemberRole::Replica);
+            members.add_row([
+                Cell::new(&m.name),
+                painted(m.role.label(), Some(healthy)),
+                painted(if m.ready { "yes" } else { "no" }, Some(m.ready)),
+                Cell::new(m.replicating.map_or("-", |r| if r { "yes" } else { "no" })),
+                Cell::new(m.lag_seconds.map_or("-".to_string(), |s| format!("{s}s"))),
+                Cell::new(m.gtid.as_deref().unwrap_or("-")),
+                Cell::new(m.message.as_deref().unwrap_or("")),
+            ]);
+        }
+        println!("{members}");
     }
     let mut conditions = new_table(TableStyle::Boxed);
     conditions.set_header(["CONDITION", "STATUS", "REASON", "MESSAGE"]);

@@ -64,6 +64,169 @@ pub fn children(renderer: &Renderer, ctx: &InstanceContext) -> Result<Children, 
     })
 }
 
+/// The objects of member 1 and up of a replicated instance (member 0's are the
+/// `Children`), rendered from its `InstanceContext::for_member`.
+#[derive(Clone, Debug)]
+pub struct MemberChildren {
+    /// Only without a storage class, once the claim exists: the hostPath PV made for it.
+    pub pv: Option<PersistentVolume>,
+    pub pvc: PersistentVolumeClaim,
+    pub deployment: Deployment,
+}
+
+pub fn member(
+    renderer: &Renderer,
+    member: &InstanceContext,
+) -> Result<MemberChildren, RenderError> {
+    let pv = match (&member.storage_class_name, &member.claim_uid) {
+        (None, Some(_)) => Some(render(renderer, "mysql-pv.yaml.tera", member, member)?),
+        _ => None,
+    };
+    Ok(MemberChildren {
+        pv,
+        pvc: render(renderer, "mysql-pvc.yaml.tera", member, member)?,
+        deployment: render(renderer, "mysql-deployment.yaml.tera", member, member)?,
+    })
+}
+
+#[derive(Serialize)]
+struct MemberServiceExtra<'a> {
+    service_name: &'a str,
+    service_selector: BTreeMap<String, String>,
+    publish_not_ready: bool,
+    labels: BTreeMap<String, String>,
+}
+
+/// The headless Services of a replicated instance: each member's own address
+/// (`NAME-member-K`, published ready or not) and the healthy replicas
+/// (`NAME-replicas`).
+pub fn member_services(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    names: &InstanceNames,
+) -> Result<Vec<Service>, RenderError> {
+    use crate::api::keys::{INSTANCE_LABEL, MEMBER_LABEL, ROLE_LABEL};
+    let instance = (INSTANCE_LABEL.to_string(), names.name.clone());
+    let mut wanted: Vec<(String, BTreeMap<String, String>, bool)> = (0..ctx.members)
+        .map(|index| {
+            let selector = BTreeMap::from([
+                instance.clone(),
+                (MEMBER_LABEL.to_string(), index.to_string()),
+            ]);
+            (names.member_service(index), selector, true)
+        })
+        .collect();
+    wanted.push((
+        names.replicas_service(),
+        BTreeMap::from([
+            instance.clone(),
+            (
+                ROLE_LABEL.to_string(),
+                crate::api::MemberRole::Replica.label().to_string(),
+            ),
+        ]),
+        false,
+    ));
+    wanted
+        .into_iter()
+        .map(|(service_name, service_selector, publish_not_ready)| {
+            let extra = MemberServiceExtra {
+                service_name: &service_name,
+                service_selector,
+                publish_not_ready,
+                labels: names.job_labels(),
+            };
+            render(
+                renderer,
+                "mysql-member-service.yaml.tera",
+                ctx,
+                &WithExtra {
+                    instance: ctx,
+                    extra,
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct SeedContext {
+    job: String,
+    source_host: String,
+    target_host: String,
+    replication_secret: String,
+    fresh_query: &'static str,
+    reset_sql: &'static str,
+    dump_flags: String,
+    /// One line each: they go into a heredoc inside the YAML block.
+    account_sql: String,
+    replicate_sql: String,
+}
+
+#[derive(Serialize)]
+struct SeedExtra {
+    seed: SeedContext,
+}
+
+/// `seed-NAME-member-K-job`: copies the primary (member `source`) into member `target`
+/// and makes it replicate from it.
+pub fn seed_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    names: &InstanceNames,
+    target: u32,
+    source: u32,
+) -> Result<Job, RenderError> {
+    let dialect = crate::dialect::Dialect::of_image(&ctx.image);
+    let password = "'$REPLICATION_PASSWORD'";
+    let one_line = |sql: String| sql.replace('\n', " ").trim().to_string();
+    let source_host = names.member_host(source);
+    let seed = SeedContext {
+        job: names.seed_job(target),
+        target_host: names.member_host(target),
+        replication_secret: names.replication_secret(),
+        fresh_query: dialect.fresh_query(),
+        reset_sql: dialect.reset_for_seed(),
+        dump_flags: dialect.seed_dump_flags().join(" "),
+        account_sql: one_line(dialect.replication_account(password)),
+        replicate_sql: one_line(dialect.replicate_from(&source_host, password)),
+        source_host,
+    };
+    render(
+        renderer,
+        "seed-job.yaml.tera",
+        ctx,
+        &WithExtra {
+            instance: ctx,
+            extra: SeedExtra { seed },
+        },
+    )
+}
+
+/// `NAME-replication`: a random password for the replication account, made once.
+pub fn replication_secret(name: &str, namespace: &str, instance: &str) -> Secret {
+    use rand::Rng;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
+    let mut secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            ..Default::default()
+        },
+        data: Some(BTreeMap::from([(
+            PASSWORD_KEY.to_string(),
+            ByteString(password.into_bytes()),
+        )])),
+        ..Default::default()
+    };
+    stamp_instance_labels(&mut secret.metadata, instance);
+    secret
+}
+
 #[derive(Serialize)]
 struct SecretExtra<'a> {
     secret_name: &'a str,

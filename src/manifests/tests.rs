@@ -15,6 +15,7 @@ fn course_instance() -> MySQL {
             storage_size: "1Gi".into(),
             storage_class_name: None,
             backup: None,
+            replicas: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

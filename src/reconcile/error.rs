@@ -45,6 +45,10 @@ pub enum Error {
     #[error("{what}: {message}")]
     Bucket { what: String, message: String },
 
+    /// A statement run in a member's server failed (apply).
+    #[error("{what}: {message}")]
+    Member { what: String, message: String },
+
     #[error("object has no {0}")]
     MissingField(&'static str),
 
@@ -65,6 +69,7 @@ impl Error {
             Error::Status { .. } => "status",
             Error::Finalizer { .. } => "finalizer",
             Error::Bucket { .. } => "bucket",
+            Error::Member { .. } => "member",
             Error::MissingField(_) => "invalid_object",
             Error::NotObserved(_) => "not_observed",
         }

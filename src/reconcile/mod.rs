@@ -18,6 +18,7 @@ mod error;
 pub mod http;
 pub mod instance;
 pub mod kube_ops;
+pub mod member_sql;
 pub mod memos;
 pub mod metrics;
 pub mod shutdown;

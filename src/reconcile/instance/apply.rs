@@ -6,7 +6,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -20,6 +20,7 @@ use crate::reconcile::Context;
 use crate::reconcile::kube_ops::{
     self, apply_if_changed, create_if_absent, delete_if_present, patch_status, set_finalizers,
 };
+use crate::reconcile::member_sql;
 use crate::reconcile::{Error, Result};
 
 /// Namespaced handles for everything an instance touches.
@@ -177,10 +178,114 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             );
             Ok(())
         }
+        Write::CreateReplicationSecret { name, owner } => {
+            let mut secret = crate::manifests::replication_secret(name, namespace, &names.name);
+            crate::reconcile::kube_ops::set_owner(&mut secret, owner);
+            create_if_absent(&apis.secrets, &secret)
+                .await
+                .map(drop)
+                .map_err(Error::apply(named("Secret", name.clone())))
+        }
+        Write::RunSql { pod, sql } => {
+            let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+            member_sql::run(&pods, pod, sql)
+                .await
+                .map(drop)
+                .map_err(|message| Error::Member {
+                    what: format!("pod {namespace}/{pod}"),
+                    message,
+                })?;
+            tracing::info!(
+                pod = pod.as_str(),
+                statements = sql.trim(),
+                "ran on a member"
+            );
+            Ok(())
+        }
+        Write::Fence { pod, sql } => fence(ctx, namespace, pod, sql).await,
+        Write::Promote { pod, wait_for, sql } => promote(ctx, namespace, pod, wait_for, sql).await,
+        Write::Repoint { pod, sql } => {
+            let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+            member_sql::run_as(&pods, pod, sql, member_sql::Mode::WithReplicationPassword)
+                .await
+                .map_err(|message| Error::Member {
+                    what: format!("pointing {namespace}/{pod} at the primary"),
+                    message,
+                })?;
+            tracing::info!(pod = pod.as_str(), "pointed a member at the primary");
+            Ok(())
+        }
+        Write::LabelRole { pod, role } => {
+            let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+            let patch = json!({"metadata": {"labels": {crate::api::keys::ROLE_LABEL: role}}});
+            pods.patch(pod, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(drop)
+                .map_err(Error::apply(named("Pod", pod.clone())))
+        }
         Write::FinishPasswordChange(password) => {
             finish_password_change(apis, ctx, names, &password.0).await
         }
     }
+}
+
+/// Read-only, then every client session killed.
+async fn fence(ctx: &Context, namespace: &str, pod: &str, sql: &str) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+    let failed = |message| Error::Member {
+        what: format!("fencing {namespace}/{pod}"),
+        message,
+    };
+    let sessions = member_sql::run(&pods, pod, sql).await.map_err(failed)?;
+    let kills: String = sessions
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ID:"))
+        .map(|id| format!("KILL CONNECTION {};\n", id.trim()))
+        .collect();
+    if !kills.is_empty() {
+        // Forced: a session may have ended on its own in between.
+        member_sql::run_as(&pods, pod, &kills, member_sql::Mode::Forced)
+            .await
+            .map_err(failed)?;
+    }
+    tracing::info!(
+        pod,
+        sessions = kills.lines().count(),
+        "fenced a member: read-only, sessions killed"
+    );
+    Ok(())
+}
+
+/// Promotes a replica, only once it has applied every transaction the old primary
+/// wrote (the wait prints 0); else an error, and the next look tries again.
+async fn promote(
+    ctx: &Context,
+    namespace: &str,
+    pod: &str,
+    wait_for: &str,
+    sql: &str,
+) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+    let failed = |message| Error::Member {
+        what: format!("promoting {namespace}/{pod}"),
+        message,
+    };
+    let waited = member_sql::run(&pods, pod, wait_for)
+        .await
+        .map_err(failed)?;
+    let caught_up = waited
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("caught_up:"))
+        .any(|value| value.trim() == "0");
+    if !caught_up {
+        return Err(failed(format!(
+            "it has not applied the old primary's transactions yet ({})",
+            waited.trim().replace('\n', " ")
+        )));
+    }
+    member_sql::run(&pods, pod, sql).await.map_err(failed)?;
+    tracing::info!(pod, "promoted a member to primary");
+    Ok(())
 }
 
 /// Our Secrets are applied every time they are planned (a password change), and what

@@ -4,16 +4,16 @@
 //! which are never cached, and anything where a stale answer could start a second Job).
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Secret};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::plan::{Reads, RestoreWanted};
 use super::snapshot::{
-    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, Password, PasswordUnreadable, Read,
-    Snapshot,
+    DeletionSnapshot, Fingerprint, ListingFailed, LiveVolumes, MemberPod, Members, Password,
+    PasswordUnreadable, Read, Snapshot,
 };
-use crate::api::keys::{INSTANCE_LABEL, PASSWORD_KEY};
+use crate::api::keys::{INSTANCE_LABEL, MEMBER_LABEL, PASSWORD_KEY, ROLE_LABEL};
 use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, failure_message, termination_report};
 use crate::names::InstanceNames;
 use crate::reconcile::bucket;
@@ -104,8 +104,110 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         )
         .await?,
         backups,
+        members: member_inputs(instance, ctx, &names).await?,
         names,
     })
+}
+
+/// The members of a replicated instance (or one that had replicas: their objects
+/// must go), each running member's server asked for its state.
+async fn member_inputs(
+    instance: &MySQL,
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<Read<Members>> {
+    let had_members = instance
+        .status
+        .as_ref()
+        .is_some_and(|s| !s.members.is_empty());
+    if instance.spec.members() <= 1 && !had_members {
+        return Ok(Read::Skipped);
+    }
+    let ns = names.namespace.as_str();
+    let caches = &ctx.caches;
+    let mut members = Members {
+        replication_secret: Api::<Secret>::namespaced(ctx.client.clone(), ns)
+            .get_metadata_opt(&names.replication_secret())
+            .await
+            .map_err(Error::observe(format!(
+                "Secret {ns}/{}",
+                names.replication_secret()
+            )))?
+            .is_some(),
+        ..Members::default()
+    };
+    for index in 1..crate::api::MAX_MEMBERS {
+        if let Some(d) = cached(
+            &caches.deployments,
+            Some(ns),
+            &names.member_deployment(index),
+        ) {
+            members.deployments.insert(index, d);
+        }
+        if let Some(job) = cached(&caches.jobs, Some(ns), &names.seed_job(index)) {
+            members.seed_jobs.insert(index, job);
+        }
+        let Some(claim) = cached(&caches.pvcs, Some(ns), &names.member_pvc(index)) else {
+            continue;
+        };
+        if let Some(pv) = claim
+            .metadata
+            .uid
+            .as_deref()
+            .and_then(|uid| cached(&caches.pvs, None, &names.member_pv(index, uid)))
+        {
+            members.volumes.insert(index, pv);
+        }
+        members.claims.insert(index, claim);
+    }
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
+    let selector = format!("{INSTANCE_LABEL}={},{MEMBER_LABEL}", names.name);
+    let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
+    let listed = pods
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(Error::observe(format!(
+            "the member pods of {ns}/{}",
+            names.name
+        )))?;
+    for pod in listed.items {
+        let Some(index) = pod.labels().get(MEMBER_LABEL).and_then(|i| i.parse().ok()) else {
+            continue;
+        };
+        if pod.metadata.deletion_timestamp.is_some() || !server_running(&pod) {
+            continue;
+        }
+        let name = pod.name_any();
+        let state = crate::reconcile::member_sql::member_state(&pods, &name, dialect).await;
+        members.pods.insert(
+            index,
+            MemberPod {
+                ready: pod_ready(&pod),
+                role_label: pod.labels().get(ROLE_LABEL).cloned(),
+                state,
+                name,
+            },
+        );
+    }
+    Ok(Read::Done(members))
+}
+
+/// The server container of a member's pod is running.
+fn server_running(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.name == "mysql" && c.state.as_ref().is_some_and(|s| s.running.is_some()))
+        })
+}
+
+fn pod_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// A listing of the bucket, when one is wanted: what it found, or why it could not.

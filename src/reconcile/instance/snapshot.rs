@@ -4,6 +4,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Service};
 
+use std::collections::BTreeMap;
+
 use crate::api::{MySQLBackup, ScanReport};
 use crate::names::InstanceNames;
 
@@ -88,6 +90,32 @@ pub struct Snapshot {
     pub deployment: Option<Deployment>,
     /// This instance's backup records.
     pub backups: Vec<MySQLBackup>,
+    /// The members of a replicated instance, read while it has or had replicas.
+    pub members: Read<Members>,
+}
+
+/// What a replicated instance's members are, by member index.
+#[derive(Clone, Debug, Default)]
+pub struct Members {
+    /// `NAME-replication` exists.
+    pub replication_secret: bool,
+    /// Members 1 and up: their Deployments, claims, volumes and seed Jobs.
+    pub deployments: BTreeMap<u32, Deployment>,
+    pub claims: BTreeMap<u32, PersistentVolumeClaim>,
+    pub volumes: BTreeMap<u32, PersistentVolume>,
+    pub seed_jobs: BTreeMap<u32, Job>,
+    /// Every member's running pod (member 0 included) and what its server says.
+    pub pods: BTreeMap<u32, MemberPod>,
+}
+
+/// A member's pod and its server's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberPod {
+    pub name: String,
+    pub ready: bool,
+    /// The role label the operator last set on it.
+    pub role_label: Option<String>,
+    pub state: Result<crate::dialect::replication::MemberState, String>,
 }
 
 /// What the deletion of an instance decides from.

@@ -4,8 +4,8 @@
 use kube::runtime::events::EventType;
 
 use crate::api::{
-    Condition, ConditionStatus, ConditionType, EventReason, LastBackup, MySQL, MySQLStatus, Phase,
-    Reason, set_condition,
+    Condition, ConditionStatus, ConditionType, EventReason, LastBackup, MemberRole, MySQL,
+    MySQLStatus, Phase, Reason, set_condition,
 };
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
@@ -104,6 +104,11 @@ pub struct Observed {
     pub next_backup: Option<jiff::Timestamp>,
     /// With point-in-time recovery on: what a restore to a time can reach.
     pub recoverable: Option<Recoverability>,
+    /// With replicas: the primary's Deployment and every member.
+    pub primary: Option<String>,
+    pub members: Vec<crate::api::MemberStatus>,
+    /// A switchover request handled by this reconcile, and where it stands.
+    pub switchover: Option<crate::api::SwitchoverStatus>,
 }
 
 /// What point-in-time recovery can reach, from the dumps and the archived binary logs.
@@ -145,6 +150,9 @@ impl Observed {
             node: None,
             next_backup: None,
             recoverable: None,
+            primary: None,
+            members: Vec::new(),
+            switchover: None,
         }
     }
 
@@ -171,7 +179,13 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     conditions.storage(observed);
     conditions.last_backup(observed, &mut status);
     conditions.recoverable(observed, &mut status);
+    conditions.replicating(observed);
     status.conditions = conditions.list;
+    status.primary = observed.primary.clone();
+    status.members = observed.members.clone();
+    if observed.switchover.is_some() {
+        status.switchover = observed.switchover.clone();
+    }
     let phase = phase_of(observed);
     status.phase = Some(phase);
     status.observed_generation = observed.generation;
@@ -246,6 +260,37 @@ impl Conditions<'_> {
             ),
         };
         self.set(ConditionType::Ready, state, reason, message);
+    }
+
+    /// With replicas: True while every replica streams from the primary.
+    fn replicating(&mut self, observed: &Observed) {
+        if observed.members.is_empty() {
+            self.list.retain(|c| !c.is(ConditionType::Replicating));
+            return;
+        }
+        let behind: Vec<&str> = observed
+            .members
+            .iter()
+            .filter(|m| m.role != MemberRole::Primary && m.role != MemberRole::Replica)
+            .map(|m| m.name.as_str())
+            .collect();
+        let (state, reason, message) = if behind.is_empty() {
+            (
+                ConditionStatus::True,
+                Reason::AllReplicasStreaming,
+                format!(
+                    "{} replicas stream from the primary",
+                    observed.members.len() - 1
+                ),
+            )
+        } else {
+            (
+                ConditionStatus::False,
+                Reason::ReplicasNotStreaming,
+                format!("not replicating yet: {}", behind.join(", ")),
+            )
+        };
+        self.set(ConditionType::Replicating, state, reason, message);
     }
 
     fn restored(&mut self, observed: &Observed, status: &mut MySQLStatus) {
@@ -601,6 +646,9 @@ mod tests {
             node: None,
             next_backup: None,
             recoverable: None,
+            primary: None,
+            members: Vec::new(),
+            switchover: None,
         }
     }
 

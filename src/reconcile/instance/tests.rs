@@ -16,7 +16,7 @@ use kube::ResourceExt;
 use super::plan::{self, FinalizerChange, Kind, Plan, Write};
 use super::plan::{Reads, RestoreWanted};
 use super::snapshot::{
-    DeletionSnapshot, LiveVolumes, Password, PasswordUnreadable, Read, Snapshot,
+    DeletionSnapshot, LiveVolumes, MemberPod, Members, Password, PasswordUnreadable, Read, Snapshot,
 };
 use crate::api::keys::{
     BACKUP_ANNOTATION, FINALIZER, INSTANCE_UID_ANNOTATION, PASSWORD_FINGERPRINT_ANNOTATION,
@@ -88,6 +88,7 @@ fn instance() -> MySQL {
             storage_size: "1Gi".into(),
             storage_class_name: None,
             backup: None,
+            replicas: None,
         },
     );
     instance.metadata = ObjectMeta {
@@ -206,6 +207,7 @@ fn snapshot() -> Snapshot {
         }),
         deployment: Some(deployment(true)),
         backups: Vec::new(),
+        members: Read::Skipped,
         names: n,
     }
 }
@@ -260,6 +262,15 @@ fn as_observed(instance: &MySQL, mut s: Snapshot) -> Snapshot {
     }
     if !reads.binlog_listing {
         s.binlog_segments = Read::Skipped;
+    }
+    let had_members = instance
+        .status
+        .as_ref()
+        .is_some_and(|st| !st.members.is_empty());
+    if instance.spec.members() <= 1 && !had_members {
+        s.members = Read::Skipped;
+    } else if matches!(s.members, Read::Skipped) {
+        s.members = Read::Done(Members::default());
     }
     s
 }
@@ -2005,4 +2016,734 @@ fn a_failed_final_backup_warns_once() {
     let second = plan::deletion(&again, &snapshot, at(NOW));
     assert!(second.events.is_empty(), "{:?}", events(&second));
     assert!(second.status.is_none());
+}
+
+// ---- replicas ----
+
+mod members {
+    use super::*;
+    use crate::api::MemberRole;
+    use crate::api::keys::{INSTANCE_LABEL, ROLE_LABEL};
+    use crate::dialect::replication::{MemberState, ReplicaState};
+
+    fn replicated(n: i32) -> MySQL {
+        let mut instance = settled(instance());
+        instance.spec.replicas = Some(n);
+        instance
+    }
+
+    fn primary_state(read_only: bool, semi_sync: bool) -> MemberState {
+        MemberState {
+            read_only,
+            executed: "0-1-40".into(),
+            logged_nothing: false,
+            semi_sync_source: Some(semi_sync),
+            semi_sync_clients: 0,
+            replica: None,
+        }
+    }
+
+    fn replica_state(io: bool, sql: bool) -> MemberState {
+        MemberState {
+            read_only: true,
+            executed: "0-1-40".into(),
+            logged_nothing: false,
+            semi_sync_source: Some(false),
+            semi_sync_clients: 0,
+            replica: Some(ReplicaState {
+                source_host: "db-member-0.ns.svc".into(),
+                io_running: io,
+                sql_running: sql,
+                seconds_behind: Some(0),
+                last_error: None,
+            }),
+        }
+    }
+
+    fn fresh_state() -> MemberState {
+        MemberState {
+            read_only: true,
+            logged_nothing: true,
+            ..MemberState::default()
+        }
+    }
+
+    fn pod(index: u32, role: Option<&str>, state: MemberState) -> (u32, MemberPod) {
+        (
+            index,
+            MemberPod {
+                name: format!("db-member-{index}-pod"),
+                ready: true,
+                role_label: role.map(str::to_string),
+                state: Ok(state),
+            },
+        )
+    }
+
+    fn with_members(members: Members) -> Snapshot {
+        Snapshot {
+            members: Read::Done(members),
+            ..snapshot()
+        }
+    }
+
+    fn member_claim(index: u32, uid: &str) -> PersistentVolumeClaim {
+        let mut claim = claim(&names().member_pvc(index), "1Gi", "");
+        claim.metadata.uid = Some(uid.into());
+        claim
+    }
+
+    fn sql_runs(plan: &Plan) -> Vec<(String, String)> {
+        plan.writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::RunSql { pod, sql } => Some((pod.clone(), sql.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn labels(plan: &Plan) -> Vec<(String, Option<String>)> {
+        plan.writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::LabelRole { pod, role } => Some((pod.clone(), role.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn applied_names(plan: &Plan) -> Vec<String> {
+        plan.writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::ApplyDeployment(d, _) => Some(format!("Deployment/{}", d.name_any())),
+                Write::ApplyClaim(c, _) => Some(format!("Claim/{}", c.name_any())),
+                Write::ApplyVolume(v, _) => Some(format!("Volume/{}", v.name_any())),
+                Write::ApplyService(s, _) => Some(format!("Service/{}", s.name_any())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn service_selector(plan: &Plan, name: &str) -> BTreeMap<String, String> {
+        plan.writes
+            .iter()
+            .find_map(|w| match w {
+                Write::ApplyService(s, _) if s.name_any() == name => {
+                    s.spec.as_ref()?.selector.clone()
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn one_server_has_no_member_objects_and_the_courses_selector() {
+        let plan = plan_for(&settled(instance()), &snapshot());
+        let names = applied_names(&plan);
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("member") || n.contains("replicas")),
+            "{names:?}"
+        );
+        assert_eq!(
+            service_selector(&plan, "db"),
+            BTreeMap::from([("app".to_string(), "db".to_string())])
+        );
+        assert!(plan.status.as_ref().is_none_or(|s| s.members.is_empty()));
+    }
+
+    #[test]
+    fn three_members_get_claims_servers_and_addresses() {
+        let plan = plan_for(&replicated(3), &with_members(Members::default()));
+        let names = applied_names(&plan);
+        for wanted in [
+            "Claim/db-member-1-pvc",
+            "Claim/db-member-2-pvc",
+            "Deployment/db-member-1",
+            "Deployment/db-member-2",
+            "Service/db-member-0",
+            "Service/db-member-1",
+            "Service/db-member-2",
+            "Service/db-replicas",
+        ] {
+            assert!(names.contains(&wanted.to_string()), "{wanted} in {names:?}");
+        }
+        // No claim yet, so no volume: the volume is named by the claim's uid.
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("Volume/") && n.contains("member"))
+        );
+        assert!(plan.writes.iter().any(
+            |w| matches!(w, Write::CreateReplicationSecret { name, .. } if name == "db-replication")
+        ));
+        assert_eq!(
+            service_selector(&plan, "db"),
+            BTreeMap::from([
+                (INSTANCE_LABEL.to_string(), "db".to_string()),
+                (ROLE_LABEL.to_string(), "primary".to_string()),
+            ])
+        );
+        let status = plan.status.expect("a status");
+        assert_eq!(status.primary.as_deref(), Some("db"));
+        assert_eq!(status.members.len(), 3);
+        assert!(status.members.iter().all(|m| m.role == MemberRole::Unknown));
+        assert!(plan.wake_at.is_some(), "members are asked again");
+    }
+
+    #[test]
+    fn a_members_server_has_its_own_id_and_starts_read_only() {
+        let plan = plan_for(&replicated(2), &with_members(Members::default()));
+        let args = |name: &str| -> Vec<String> {
+            plan.writes
+                .iter()
+                .find_map(|w| match w {
+                    Write::ApplyDeployment(d, _) if d.name_any() == name => {
+                        d.spec.as_ref()?.template.spec.as_ref()?.containers[0]
+                            .args
+                            .clone()
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert!(args("db-member-1").contains(&"--server-id=2".to_string()));
+        assert!(args("db").contains(&"--server-id=1".to_string()));
+        assert!(
+            args("db-member-1").contains(&"--read-only=ON".to_string())
+                || args("db-member-1").contains(&"--super-read-only=ON".to_string())
+        );
+    }
+
+    #[test]
+    fn a_members_volume_is_made_for_its_claim_on_member_0s_node() {
+        let mut snapshot = with_members(Members {
+            replication_secret: true,
+            claims: BTreeMap::from([(1, member_claim(1, "abcdef12-0000"))]),
+            ..Members::default()
+        });
+        let mut pinned = volume(&names().data_pv_of(UID), "Bound");
+        pinned.spec = Some(k8s_openapi::api::core::v1::PersistentVolumeSpec {
+            node_affinity: Some(k8s_openapi::api::core::v1::VolumeNodeAffinity {
+                required: Some(k8s_openapi::api::core::v1::NodeSelector {
+                    node_selector_terms: vec![k8s_openapi::api::core::v1::NodeSelectorTerm {
+                        match_expressions: Some(vec![
+                            k8s_openapi::api::core::v1::NodeSelectorRequirement {
+                                key: plan::NODE_LABEL.into(),
+                                operator: "In".into(),
+                                values: Some(vec!["node-a".into()]),
+                            },
+                        ]),
+                        match_fields: None,
+                    }],
+                }),
+            }),
+            ..Default::default()
+        });
+        snapshot.volumes.data_pv = Some(pinned);
+        let plan = plan_for(&replicated(2), &snapshot);
+        let member_volumes = pinned_volumes(&plan)
+            .into_iter()
+            .filter(|(name, _)| name.contains("member"))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            member_volumes,
+            vec![(
+                "ns-db-member-1-abcdef12-pv".to_string(),
+                Some("node-a".to_string())
+            )]
+        );
+        assert!(
+            !plan
+                .writes
+                .iter()
+                .any(|w| matches!(w, Write::CreateReplicationSecret { .. }))
+        );
+    }
+
+    #[test]
+    fn the_primary_is_made_writable_before_any_replica_streams_and_labelled_after() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([pod(0, None, primary_state(true, false))]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(3), &snapshot);
+        assert_eq!(
+            sql_runs(&plan),
+            vec![(
+                "db-member-0-pod".to_string(),
+                "SET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;\n".to_string()
+            )]
+        );
+        assert!(
+            labels(&plan).is_empty(),
+            "NAME selects only a writable primary"
+        );
+    }
+
+    #[test]
+    fn semi_sync_comes_on_once_a_replica_streams() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, None, primary_state(false, false)),
+                pod(1, None, replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert_eq!(
+            sql_runs(&plan),
+            vec![(
+                "db-member-0-pod".to_string(),
+                "SET GLOBAL rpl_semi_sync_source_enabled = ON;\n".to_string()
+            )]
+        );
+        assert_eq!(
+            labels(&plan),
+            vec![
+                ("db-member-0-pod".to_string(), Some("primary".to_string())),
+                ("db-member-1-pod".to_string(), Some("replica".to_string())),
+            ]
+        );
+        let status = plan.status.unwrap();
+        let replicating = status
+            .conditions
+            .iter()
+            .find(|c| c.is(ConditionType::Replicating))
+            .unwrap();
+        assert_eq!(replicating.reason(), Some(Reason::AllReplicasStreaming));
+    }
+
+    #[test]
+    fn a_settled_pair_writes_nothing_but_looks_again() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, true)),
+                pod(1, Some("replica"), replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert!(sql_runs(&plan).is_empty());
+        assert!(labels(&plan).is_empty());
+        assert!(created_jobs(&plan).is_empty());
+        assert!(plan.wake_at.is_some());
+    }
+
+    #[test]
+    fn a_fresh_member_is_seeded_from_the_primary() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, false)),
+                pod(1, None, fresh_state()),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        let jobs = created_jobs(&plan);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].name_any(), "seed-db-member-1-job");
+        let script = serde_json::to_string(jobs[0]).unwrap();
+        assert!(
+            script.contains("db-member-0.ns.svc"),
+            "the source is the primary's own address"
+        );
+        assert!(script.contains("db-member-1.ns.svc"));
+        assert!(script.contains("--set-gtid-purged=ON"), "mysql:8.4's seed");
+        assert!(script.contains("SOURCE_AUTO_POSITION = 1"));
+        assert!(!script.contains(PASSWORD), "no password in the Job");
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::MemberSeeding)
+        );
+        let member = &plan.status.unwrap().members[1];
+        assert_eq!(member.role, MemberRole::Seeding);
+    }
+
+    #[test]
+    fn a_member_with_data_of_its_own_is_never_seeded_over() {
+        let mut written = fresh_state();
+        written.executed = "0-2-5".into();
+        written.logged_nothing = false;
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, false)),
+                pod(1, None, written),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert!(created_jobs(&plan).is_empty());
+        assert_eq!(plan.status.unwrap().members[1].role, MemberRole::Unknown);
+    }
+
+    #[test]
+    fn a_failed_seed_is_tried_again_and_a_finished_one_goes() {
+        let failed = with_members(Members {
+            replication_secret: true,
+            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Failed, &[]))]),
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, false)),
+                pod(1, None, fresh_state()),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &failed);
+        assert!(deletes(&plan).contains(&(Kind::Job, "seed-db-member-1-job".into())));
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::MemberSeedFailed)
+        );
+        let done = with_members(Members {
+            replication_secret: true,
+            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Succeeded, &[]))]),
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, true)),
+                pod(1, Some("replica"), replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &done);
+        assert!(deletes(&plan).contains(&(Kind::Job, "seed-db-member-1-job".into())));
+        let running = with_members(Members {
+            replication_secret: true,
+            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Running, &[]))]),
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, false)),
+                pod(1, None, fresh_state()),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &running);
+        assert!(created_jobs(&plan).is_empty(), "one seed at a time");
+        assert!(deletes(&plan).is_empty());
+    }
+
+    #[test]
+    fn a_replica_whose_thread_stopped_leaves_the_replicas_service() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, true)),
+                pod(1, Some("replica"), replica_state(false, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert_eq!(labels(&plan), vec![("db-member-1-pod".to_string(), None)]);
+        let status = plan.status.unwrap();
+        let replicating = status
+            .conditions
+            .iter()
+            .find(|c| c.is(ConditionType::Replicating))
+            .unwrap();
+        assert_eq!(replicating.reason(), Some(Reason::ReplicasNotStreaming));
+        assert_eq!(status.members[1].replicating, Some(false));
+    }
+
+    #[test]
+    fn a_primary_that_replicates_is_never_made_writable() {
+        let mut state = replica_state(true, true);
+        state.read_only = true;
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([pod(0, None, state)]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert!(sql_runs(&plan).is_empty());
+    }
+
+    #[test]
+    fn scaling_down_removes_the_last_replicas_only() {
+        let existing = |indexes: &[u32]| Members {
+            replication_secret: true,
+            deployments: indexes
+                .iter()
+                .map(|&i| {
+                    (
+                        i,
+                        Deployment {
+                            metadata: owned(&names().member_deployment(i)),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect(),
+            claims: indexes
+                .iter()
+                .map(|&i| (i, member_claim(i, "abcdef12")))
+                .collect(),
+            volumes: indexes
+                .iter()
+                .map(|&i| (i, volume(&names().member_pv(i, "abcdef12"), "Bound")))
+                .collect(),
+            ..Members::default()
+        };
+        let plan = plan_for(&replicated(2), &with_members(existing(&[1, 2])));
+        let gone = deletes(&plan);
+        assert!(gone.contains(&(Kind::Deployment, "db-member-2".into())));
+        assert!(gone.contains(&(Kind::PersistentVolumeClaim, "db-member-2-pvc".into())));
+        assert!(gone.contains(&(Kind::PersistentVolume, "ns-db-member-2-abcdef12-pv".into())));
+        assert!(gone.contains(&(Kind::Service, "db-member-2".into())));
+        assert!(
+            !gone
+                .iter()
+                .any(|(_, n)| n.contains("member-1") || n == "db"),
+            "{gone:?}"
+        );
+
+        let mut back_to_one = settled(instance());
+        back_to_one.status.as_mut().unwrap().members = vec![crate::api::MemberStatus {
+            name: "db".into(),
+            role: MemberRole::Primary,
+            ready: true,
+            gtid: None,
+            replicating: None,
+            lag_seconds: None,
+            message: None,
+        }];
+        let mut members = existing(&[1, 2]);
+        members.pods = BTreeMap::from([pod(0, Some("primary"), primary_state(false, true))]);
+        let plan = plan_for(&back_to_one, &with_members(members));
+        let gone = deletes(&plan);
+        for name in ["db-member-1", "db-member-2", "db-member-0", "db-replicas"] {
+            assert!(gone.iter().any(|(_, n)| n == name), "{name} in {gone:?}");
+        }
+        assert!(
+            !gone
+                .iter()
+                .any(|(k, n)| n == "db" || *k == Kind::PersistentVolumeClaim && n == "db-pvc")
+        );
+        assert!(plan.status.unwrap().members.is_empty());
+    }
+
+    fn switching(n: i32, to: u32, primary: Option<&str>) -> MySQL {
+        let mut instance = annotated(
+            replicated(n),
+            crate::api::keys::SWITCHOVER_ANNOTATION,
+            &format!("{to}@1"),
+        );
+        instance.status.as_mut().unwrap().primary = primary.map(str::to_string);
+        instance
+    }
+
+    fn writes_named(plan: &Plan) -> Vec<String> {
+        plan.writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Fence { pod, .. } => Some(format!("fence {pod}")),
+                Write::Promote { pod, wait_for, .. } => {
+                    Some(format!("promote {pod} after {wait_for}"))
+                }
+                Write::Repoint { pod, .. } => Some(format!("repoint {pod}")),
+                Write::RunSql { pod, sql } => Some(format!("run {pod}: {}", sql.trim())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn switchover_of(plan: &Plan) -> crate::api::SwitchoverStatus {
+        plan.status.as_ref().unwrap().switchover.clone().unwrap()
+    }
+
+    fn steady_pair() -> BTreeMap<u32, MemberPod> {
+        BTreeMap::from([
+            pod(0, Some("primary"), primary_state(false, true)),
+            pod(1, Some("replica"), replica_state(true, true)),
+            pod(2, Some("replica"), replica_state(true, true)),
+        ])
+    }
+
+    #[test]
+    fn a_switchover_first_fences_the_primary() {
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: steady_pair(),
+            ..Members::default()
+        });
+        let plan = plan_for(&switching(3, 1, None), &snapshot);
+        assert_eq!(
+            writes_named(&plan),
+            vec!["fence db-member-0-pod".to_string()]
+        );
+        assert!(
+            labels(&plan).contains(&("db-member-0-pod".to_string(), None)),
+            "out of NAME"
+        );
+        assert_eq!(
+            switchover_of(&plan).outcome,
+            crate::api::SwitchoverOutcome::Running
+        );
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::SwitchoverStarted)
+        );
+    }
+
+    #[test]
+    fn a_fenced_primary_hands_over_once_the_target_has_caught_up() {
+        let mut pods = steady_pair();
+        pods.insert(0, pod(0, None, primary_state(true, true)).1);
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods,
+            ..Members::default()
+        });
+        let plan = plan_for(&switching(3, 1, None), &snapshot);
+        assert_eq!(
+            writes_named(&plan),
+            vec!["promote db-member-1-pod after SELECT WAIT_FOR_EXECUTED_GTID_SET('0-1-40', 15) AS caught_up;\n".to_string()],
+            "never made writable again while the switchover runs"
+        );
+    }
+
+    #[test]
+    fn once_the_target_takes_writes_it_is_the_primary_and_the_rest_follow_it() {
+        let mut promoted = primary_state(false, true);
+        promoted.executed = "0-1-40".into();
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, None, primary_state(true, true)),
+                pod(1, Some("replica"), promoted),
+                pod(2, Some("replica"), replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&switching(3, 1, None), &snapshot);
+        let status = plan.status.clone().unwrap();
+        assert_eq!(status.primary.as_deref(), Some("db-member-1"));
+        assert_eq!(
+            switchover_of(&plan).outcome,
+            crate::api::SwitchoverOutcome::Succeeded
+        );
+        let writes = writes_named(&plan);
+        assert!(
+            writes.contains(&"repoint db-member-0-pod".to_string()),
+            "{writes:?}"
+        );
+        assert!(
+            writes.contains(&"repoint db-member-2-pod".to_string()),
+            "{writes:?}"
+        );
+        assert!(
+            !writes.iter().any(|w| w.contains("db-member-1-pod")),
+            "{writes:?}"
+        );
+        assert!(
+            labels(&plan).contains(&("db-member-1-pod".to_string(), Some("primary".to_string())))
+        );
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::PrimaryChanged)
+        );
+        let seeds = created_jobs(&plan);
+        assert!(seeds.is_empty());
+    }
+
+    #[test]
+    fn a_switchover_to_a_lagging_or_broken_replica_is_refused_before_anything_changes() {
+        let mut lagging = replica_state(true, true);
+        lagging.replica.as_mut().unwrap().seconds_behind = Some(600);
+        for (state, why) in [
+            (lagging, "behind"),
+            (replica_state(false, true), "not a replica that streams"),
+        ] {
+            let mut pods = steady_pair();
+            pods.insert(1, pod(1, None, state).1);
+            let snapshot = with_members(Members {
+                replication_secret: true,
+                pods,
+                ..Members::default()
+            });
+            let plan = plan_for(&switching(3, 1, None), &snapshot);
+            let switchover = switchover_of(&plan);
+            assert_eq!(switchover.outcome, crate::api::SwitchoverOutcome::Refused);
+            assert!(
+                switchover.message.as_deref().unwrap().contains(why),
+                "{switchover:?}"
+            );
+            assert!(!writes_named(&plan).iter().any(|w| w.starts_with("fence")));
+        }
+    }
+
+    #[test]
+    fn a_fenced_primary_whose_target_broke_takes_writes_again() {
+        let mut pods = steady_pair();
+        pods.insert(0, pod(0, None, primary_state(true, true)).1);
+        pods.insert(1, pod(1, None, replica_state(false, false)).1);
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods,
+            ..Members::default()
+        });
+        let plan = plan_for(&switching(3, 1, None), &snapshot);
+        assert_eq!(
+            switchover_of(&plan).outcome,
+            crate::api::SwitchoverOutcome::Refused
+        );
+        assert!(
+            writes_named(&plan)
+                .contains(&"run db-member-0-pod: SET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;".to_string())
+        );
+    }
+
+    #[test]
+    fn a_second_writable_member_is_fenced_at_once() {
+        let mut pods = steady_pair();
+        pods.insert(2, pod(2, None, primary_state(false, false)).1);
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods,
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(3), &snapshot);
+        assert!(writes_named(&plan).contains(&"fence db-member-2-pod".to_string()));
+        assert_eq!(plan.status.unwrap().primary.as_deref(), Some("db"));
+    }
+
+    #[test]
+    fn the_primary_is_never_scaled_away() {
+        let mut instance = replicated(2);
+        instance.status.as_mut().unwrap().primary = Some("db-member-2".into());
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            deployments: BTreeMap::from([(
+                2,
+                Deployment {
+                    metadata: owned("db-member-2"),
+                    ..Default::default()
+                },
+            )]),
+            pods: BTreeMap::from([
+                pod(0, Some("replica"), replica_state(true, true)),
+                pod(2, Some("primary"), primary_state(false, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&instance, &snapshot);
+        assert!(
+            !deletes(&plan).iter().any(|(_, n)| n.contains("member-2")),
+            "{:?}",
+            deletes(&plan)
+        );
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::ScaleDownWaits)
+        );
+    }
 }

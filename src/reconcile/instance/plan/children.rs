@@ -147,7 +147,7 @@ fn can_run_pods(node: &Node) -> bool {
 
 /// Pins a new hostPath volume to `node`: the scheduler then puts every pod that mounts
 /// it (the server, the backup and restore Jobs) on that node, whose disk holds it.
-fn pin(pv: &mut PersistentVolume, node: &str) {
+pub(super) fn pin(pv: &mut PersistentVolume, node: &str) {
     let requirement = NodeSelectorRequirement {
         key: NODE_LABEL.into(),
         operator: "In".into(),

@@ -5,6 +5,7 @@
 
 mod children;
 mod deletion;
+mod members;
 mod password;
 mod point_in_time;
 mod restore;
@@ -126,6 +127,41 @@ pub enum Write {
     /// After a successful password Job: `NAME-credentials` takes the new password and
     /// `NAME-credentials-next` goes.
     FinishPasswordChange(Password),
+    /// `NAME-replication` with a new random password, created once and never changed
+    /// (every member's replication account has it).
+    CreateReplicationSecret {
+        name: String,
+        owner: OwnerReference,
+    },
+    /// Statements run in a member's server container (`reconcile::member_sql`).
+    RunSql {
+        pod: String,
+        sql: String,
+    },
+    /// Takes a member out of service as a primary: read-only, its client sessions
+    /// killed (`Dialect::fence`).
+    Fence {
+        pod: String,
+        sql: String,
+    },
+    /// Promotes a replica once `wait_for` says it has applied every transaction of
+    /// the old primary (never before).
+    Promote {
+        pod: String,
+        wait_for: String,
+        sql: String,
+    },
+    /// Points a member at the primary (the replication password filled in inside the
+    /// pod).
+    Repoint {
+        pod: String,
+        sql: String,
+    },
+    /// Sets (or, with None, removes) the role label on a member's pod.
+    LabelRole {
+        pod: String,
+        role: Option<String>,
+    },
     /// Archived binary logs no restore can use (before the oldest dump's position),
     /// deleted from the bucket with their checksums.
     PruneArchivedLogs {
@@ -251,6 +287,7 @@ pub fn instance(
     inputs.schedule(&mut plan, &mut observed, at);
     inputs.retention(&mut plan, at);
     inputs.point_in_time(&mut plan, &mut observed, at)?;
+    inputs.members(&mut plan, &mut observed)?;
     Ok(plan.with_status(instance, &observed, &now))
 }
 

@@ -1,0 +1,538 @@
+//! Replication in each dialect's words, in one place: the options every member of a
+//! replicated instance starts with, the statements the operator and its seed Job run,
+//! and how a member's state reads back. MariaDB 10.11 runs for real in the tests;
+//! MySQL 8.4's statements are covered by the unit tests below only.
+
+use super::Dialect;
+
+/// How long a primary waits for a replica to acknowledge a commit before it falls back
+/// to asynchronous replication: a day, so that in practice it never does while a
+/// replica is only slow or restarting (a write is not acknowledged until a replica
+/// has it); the fallback, if it comes, is a condition and a Warning.
+pub const SEMI_SYNC_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
+
+/// The replication account every member has (created with the binary log off on
+/// each, so it is never replicated and never depends on which member is primary).
+pub const REPLICATION_USER: &str = "kubectl_mysql_repl";
+
+/// The port members replicate over.
+pub const PORT: u16 = 3306;
+
+impl Dialect {
+    /// The options a member of a replicated instance adds to `server_args`: it starts
+    /// read-only (a restarted member takes no write before the operator has decided
+    /// it is the primary), logs what it replicates (so a replica can become the
+    /// primary), and can be a semi-synchronous replica or source, the source side
+    /// switched on by the operator on the primary only.
+    pub fn member_args(self) -> Vec<String> {
+        let mut args = vec![];
+        match self {
+            Dialect::MariaDB => {
+                args.extend(
+                    [
+                        "--read-only=ON",
+                        "--log-slave-updates=ON",
+                        "--gtid-strict-mode=ON",
+                        "--rpl-semi-sync-slave-enabled=ON",
+                        "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
+                    ]
+                    .map(String::from),
+                );
+                args.push(format!(
+                    "--rpl-semi-sync-master-timeout={SEMI_SYNC_TIMEOUT_MS}"
+                ));
+            }
+            Dialect::MySQL(_) => {
+                args.extend(
+                    [
+                        "--super-read-only=ON",
+                        "--log-replica-updates=ON",
+                        "--plugin-load-add=semisync_source.so",
+                        "--plugin-load-add=semisync_replica.so",
+                        "--loose-rpl-semi-sync-replica-enabled=ON",
+                        "--loose-rpl-semi-sync-source-wait-point=AFTER_SYNC",
+                    ]
+                    .map(String::from),
+                );
+                args.push(format!(
+                    "--loose-rpl-semi-sync-source-timeout={SEMI_SYNC_TIMEOUT_MS}"
+                ));
+            }
+        }
+        args
+    }
+
+    /// One batch that prints a member's state as `name: value` lines (the client's
+    /// `--vertical` output), read back by `MemberState::parse`.
+    pub fn state_query(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => concat!(
+                "SELECT @@read_only AS read_only, @@gtid_current_pos AS executed, ",
+                "@@gtid_binlog_pos = '' AS logged_nothing, ",
+                "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS ",
+                "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS') AS semi_sync_source, ",
+                "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS ",
+                "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS') AS semi_sync_clients;\n",
+                "SHOW SLAVE STATUS;\n"
+            ),
+            Dialect::MySQL(_) => concat!(
+                "SELECT @@super_read_only AS read_only, @@gtid_executed AS executed, ",
+                "GTID_SUBTRACT(@@gtid_executed, @@gtid_purged) = '' AS logged_nothing, ",
+                "(SELECT VARIABLE_VALUE FROM performance_schema.global_status ",
+                "WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status') AS semi_sync_source, ",
+                "(SELECT VARIABLE_VALUE FROM performance_schema.global_status ",
+                "WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_clients') AS semi_sync_clients;\n",
+                "SHOW REPLICA STATUS;\n"
+            ),
+        }
+    }
+
+    /// Makes the primary semi-synchronous as a source: from then on no commit is
+    /// acknowledged before a replica has it.
+    pub fn semi_sync_source_on(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SET GLOBAL rpl_semi_sync_master_enabled = ON;\n",
+            Dialect::MySQL(_) => "SET GLOBAL rpl_semi_sync_source_enabled = ON;\n",
+        }
+    }
+
+    /// Makes the primary take writes.
+    pub fn writable(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SET GLOBAL read_only = OFF;\n",
+            Dialect::MySQL(_) => "SET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;\n",
+        }
+    }
+
+    /// Takes a member out of service as a primary: read-only, then the ids of every
+    /// client connection to kill (`ID: n` lines), so that no session goes on writing
+    /// (root's keeps `READ_ONLY ADMIN` on MariaDB; a killed one is gone).
+    pub fn fence(self) -> String {
+        let read_only = match self {
+            Dialect::MariaDB => "SET GLOBAL read_only = ON;",
+            Dialect::MySQL(_) => "SET GLOBAL super_read_only = ON;",
+        };
+        format!(
+            "{read_only}\nSELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
+             AND USER NOT IN ('system user', 'event_scheduler', '{REPLICATION_USER}') \
+             AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon');\n"
+        )
+    }
+
+    /// Promotes a replica that has caught up: it stops replicating, forgets its source,
+    /// turns its semi-synchronous source side on afresh (a former replica's status
+    /// stays off until it is switched off and on), and takes writes.
+    pub fn promote(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => concat!(
+                "STOP SLAVE;\nRESET SLAVE ALL;\n",
+                "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\n",
+                "SET GLOBAL rpl_semi_sync_master_enabled = ON;\n",
+                "SET GLOBAL read_only = OFF;\n"
+            ),
+            Dialect::MySQL(_) => concat!(
+                "STOP REPLICA;\nRESET REPLICA ALL;\n",
+                "SET GLOBAL rpl_semi_sync_source_enabled = OFF;\n",
+                "SET GLOBAL rpl_semi_sync_source_enabled = ON;\n",
+                "SET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;\n"
+            ),
+        }
+    }
+
+    /// Points a member that holds data (a replica of the old primary, or the old
+    /// primary itself) at a new source, from everything it has applied or written
+    /// (MariaDB's `current_pos`: the old primary's own transactions are in its binary
+    /// log, not in its replica position).
+    pub fn repoint(self, source_host: &str, password_sql: &str) -> String {
+        let stop = match self {
+            Dialect::MariaDB => "STOP SLAVE;\n",
+            Dialect::MySQL(_) => "STOP REPLICA;\n",
+        };
+        let follow = self.replicate_from(source_host, password_sql).replace(
+            "MASTER_USE_GTID = slave_pos",
+            "MASTER_USE_GTID = current_pos",
+        );
+        format!("{stop}{follow}")
+    }
+
+    /// Makes a member refuse writes, root's included.
+    pub fn demote(self) -> &'static str {
+        match self {
+            // Since 10.11 `read_only` binds SUPER too; only READ_ONLY ADMIN passes,
+            // which root has: the statement ends root's sessions' writes by killing
+            // nothing, so the switchover waits for them (a later issue).
+            Dialect::MariaDB => "SET GLOBAL read_only = ON;\n",
+            Dialect::MySQL(_) => "SET GLOBAL super_read_only = ON;\n",
+        }
+    }
+
+    /// Empties a freshly initialised member's own binary log and GTID state before a
+    /// seed is loaded into it: its GTID history must be the primary's alone.
+    pub fn reset_for_seed(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "STOP SLAVE;\nRESET SLAVE ALL;\nRESET MASTER;\n",
+            // `super_read_only` refuses root too: the load needs it off; pointing the
+            // member at its source turns it on again.
+            Dialect::MySQL(_) => concat!(
+                "STOP REPLICA;\nRESET REPLICA ALL;\nSET GLOBAL super_read_only = OFF;\n",
+                "RESET BINARY LOGS AND GTIDS;\n"
+            ),
+        }
+    }
+
+    /// mysqldump's flags for a seed: one consistent snapshot of every database, with
+    /// the GTID position it stands at set on load (the member replicates from there).
+    pub fn seed_dump_flags(self) -> Vec<&'static str> {
+        let mut flags = vec![
+            "--single-transaction",
+            "--all-databases",
+            "--routines",
+            "--events",
+            "--triggers",
+            // The system tables come with the rest: the new member's accounts are the
+            // primary's, in force at once.
+            "--flush-privileges",
+        ];
+        match self {
+            // `--gtid --master-data=1` ends the dump with `SET GLOBAL gtid_slave_pos`.
+            Dialect::MariaDB => flags.extend(["--gtid", "--master-data=1"]),
+            Dialect::MySQL(_) => flags.extend(["--source-data=2", "--set-gtid-purged=ON"]),
+        }
+        flags
+    }
+
+    /// Points a member at `source_host` and starts replicating from the GTID position
+    /// its data stands at. `password_sql` is a SQL string literal for the replication
+    /// password, or an expansion a shell heredoc fills in: the password is never in
+    /// an argument.
+    pub fn replicate_from(self, source_host: &str, password_sql: &str) -> String {
+        match self {
+            Dialect::MariaDB => format!(
+                "CHANGE MASTER TO MASTER_HOST = '{source_host}', MASTER_PORT = {PORT}, \
+                 MASTER_USER = '{REPLICATION_USER}', MASTER_PASSWORD = {password_sql}, \
+                 MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 5;\nSTART SLAVE;\n"
+            ),
+            Dialect::MySQL(_) => format!(
+                "SET GLOBAL super_read_only = ON;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST = '{source_host}', \
+                 SOURCE_PORT = {PORT}, SOURCE_USER = '{REPLICATION_USER}', \
+                 SOURCE_PASSWORD = {password_sql}, SOURCE_AUTO_POSITION = 1, \
+                 SOURCE_CONNECT_RETRY = 5, GET_SOURCE_PUBLIC_KEY = 1;\nSTART REPLICA;\n"
+            ),
+        }
+    }
+
+    /// Creates the replication account on this member alone (the binary log off), or
+    /// sets its password: the same statements on a new member and an existing one.
+    pub fn replication_account(self, password_sql: &str) -> String {
+        let grant = match self {
+            Dialect::MariaDB => "REPLICATION SLAVE, REPLICATION CLIENT",
+            Dialect::MySQL(_) => "REPLICATION SLAVE, REPLICATION CLIENT",
+        };
+        format!(
+            "SET SESSION sql_log_bin = 0;\n\
+             CREATE USER IF NOT EXISTS '{REPLICATION_USER}'@'%' IDENTIFIED BY {password_sql};\n\
+             ALTER USER '{REPLICATION_USER}'@'%' IDENTIFIED BY {password_sql};\n\
+             GRANT {grant} ON *.* TO '{REPLICATION_USER}'@'%';\n\
+             SET SESSION sql_log_bin = 1;\n"
+        )
+    }
+
+    /// Prints 1 when a member has written no transaction of its own with its binary
+    /// log on (a fresh one, or one a seed was loaded into): only such a member is
+    /// seeded over.
+    pub fn fresh_query(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SELECT @@GLOBAL.gtid_binlog_pos = '';\n",
+            Dialect::MySQL(_) => {
+                "SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, @@GLOBAL.gtid_purged) = '';\n"
+            }
+        }
+    }
+
+    /// Waits up to `seconds` until this member has applied every transaction of
+    /// `gtid_set`; prints `caught_up: 0` when it has (both dialects), else -1 or 1.
+    pub fn wait_for_gtids(self, gtid_set: &str, seconds: u32) -> String {
+        let set = gtid_set.replace('\'', "");
+        match self {
+            Dialect::MariaDB => {
+                format!("SELECT MASTER_GTID_WAIT('{set}', {seconds}) AS caught_up;\n")
+            }
+            Dialect::MySQL(_) => {
+                format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{set}', {seconds}) AS caught_up;\n")
+            }
+        }
+    }
+}
+
+/// What a member's server says about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberState {
+    pub read_only: bool,
+    /// Every transaction the member has applied, as its server writes a GTID set.
+    pub executed: String,
+    /// It has logged no transaction of its own (`fresh_query`): a new member, or one a
+    /// seed was loaded into; only such a member is seeded over.
+    pub logged_nothing: bool,
+    /// As a source: semi-synchronous replication is on and waiting for replicas
+    /// (None when the server does not say: the source side was never switched on).
+    pub semi_sync_source: Option<bool>,
+    pub semi_sync_clients: u32,
+    /// As a replica: where it replicates from and how; None when it is none.
+    pub replica: Option<ReplicaState>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaState {
+    pub source_host: String,
+    pub io_running: bool,
+    pub sql_running: bool,
+    /// None while the SQL thread is stopped (the server cannot say).
+    pub seconds_behind: Option<u64>,
+    /// The newest I/O or SQL error, when there is one.
+    pub last_error: Option<String>,
+}
+
+impl MemberState {
+    /// Reads the `--vertical` output of `state_query` (either dialect's names).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut state = MemberState::default();
+        let mut replica: Option<ReplicaState> = None;
+        let mut saw_read_only = false;
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (key, value) = (key.trim(), value.trim());
+            let yes = value.eq_ignore_ascii_case("yes");
+            let on = value == "1" || value.eq_ignore_ascii_case("on");
+            match key {
+                "read_only" => {
+                    state.read_only = on;
+                    saw_read_only = true;
+                }
+                "executed" => state.executed = value.replace(['\n', ' '], ""),
+                "logged_nothing" => state.logged_nothing = on,
+                "semi_sync_source" if value != "NULL" => state.semi_sync_source = Some(on),
+                "semi_sync_clients" => state.semi_sync_clients = value.parse().unwrap_or(0),
+                _ => {}
+            }
+            let r = || ReplicaState::default();
+            match key {
+                "Master_Host" | "Source_Host" => {
+                    replica.get_or_insert_with(r).source_host = value.to_string()
+                }
+                "Slave_IO_Running" | "Replica_IO_Running" => {
+                    replica.get_or_insert_with(r).io_running = yes
+                }
+                "Slave_SQL_Running" | "Replica_SQL_Running" => {
+                    replica.get_or_insert_with(r).sql_running = yes
+                }
+                "Seconds_Behind_Master" | "Seconds_Behind_Source" => {
+                    replica.get_or_insert_with(r).seconds_behind = value.parse().ok()
+                }
+                "Last_IO_Error" | "Last_SQL_Error" if !value.is_empty() => {
+                    replica.get_or_insert_with(r).last_error = Some(value.to_string())
+                }
+                _ => {}
+            }
+        }
+        if !saw_read_only {
+            return Err(format!(
+                "the server's state has no read_only line: {:?}",
+                text.lines().take(3).collect::<Vec<_>>()
+            ));
+        }
+        state.replica = replica;
+        Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MYSQL: Dialect = Dialect::MySQL(Some((8, 4, 3)));
+
+    #[test]
+    fn members_start_read_only_and_able_to_be_semi_synchronous() {
+        let maria = Dialect::MariaDB.member_args();
+        assert!(maria.contains(&"--read-only=ON".to_string()));
+        assert!(maria.contains(&"--log-slave-updates=ON".to_string()));
+        assert!(maria.contains(&"--rpl-semi-sync-master-wait-point=AFTER_SYNC".to_string()));
+        assert!(maria.contains(&"--rpl-semi-sync-master-timeout=86400000".to_string()));
+        assert!(
+            !maria.iter().any(|a| a.contains("master-enabled")),
+            "the source side is the operator's to switch on, on the primary"
+        );
+        let mysql = MYSQL.member_args();
+        assert!(mysql.contains(&"--super-read-only=ON".to_string()));
+        assert!(mysql.contains(&"--plugin-load-add=semisync_source.so".to_string()));
+        assert!(mysql.contains(&"--loose-rpl-semi-sync-source-wait-point=AFTER_SYNC".to_string()));
+    }
+
+    #[test]
+    fn the_primary_is_made_writable_and_semi_synchronous() {
+        assert_eq!(
+            Dialect::MariaDB.semi_sync_source_on(),
+            "SET GLOBAL rpl_semi_sync_master_enabled = ON;\n"
+        );
+        assert_eq!(
+            MYSQL.semi_sync_source_on(),
+            "SET GLOBAL rpl_semi_sync_source_enabled = ON;\n"
+        );
+        assert_eq!(Dialect::MariaDB.writable(), "SET GLOBAL read_only = OFF;\n");
+        assert!(
+            MYSQL
+                .writable()
+                .starts_with("SET GLOBAL super_read_only = OFF;")
+        );
+        assert_eq!(Dialect::MariaDB.demote(), "SET GLOBAL read_only = ON;\n");
+        assert_eq!(MYSQL.demote(), "SET GLOBAL super_read_only = ON;\n");
+    }
+
+    #[test]
+    fn a_switchover_fences_promotes_and_repoints() {
+        let fence = Dialect::MariaDB.fence();
+        assert!(fence.starts_with("SET GLOBAL read_only = ON;"));
+        assert!(
+            fence.contains("information_schema.PROCESSLIST") && fence.contains(REPLICATION_USER)
+        );
+        assert!(
+            MYSQL
+                .fence()
+                .starts_with("SET GLOBAL super_read_only = ON;")
+        );
+        let promote = Dialect::MariaDB.promote();
+        assert!(promote.starts_with("STOP SLAVE;\nRESET SLAVE ALL;"));
+        let off = promote.find("rpl_semi_sync_master_enabled = OFF").unwrap();
+        let on = promote.find("rpl_semi_sync_master_enabled = ON").unwrap();
+        assert!(off < on && on < promote.find("read_only = OFF").unwrap());
+        assert!(MYSQL.promote().contains("RESET REPLICA ALL"));
+        let repoint = Dialect::MariaDB.repoint("db-member-1.ns.svc", "'@P@'");
+        assert!(
+            repoint.starts_with("STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'")
+        );
+        assert!(repoint.contains("MASTER_USE_GTID = current_pos"));
+        let mysql = MYSQL.repoint("db-member-1.ns.svc", "'@P@'");
+        assert!(mysql.starts_with("STOP REPLICA;\n") && mysql.contains("SOURCE_AUTO_POSITION = 1"));
+    }
+
+    #[test]
+    fn a_seed_resets_the_new_member_and_loads_the_sources_position() {
+        assert!(Dialect::MariaDB.reset_for_seed().contains("RESET MASTER"));
+        assert!(
+            MYSQL
+                .reset_for_seed()
+                .contains("RESET BINARY LOGS AND GTIDS")
+        );
+        let maria = Dialect::MariaDB.seed_dump_flags();
+        assert!(maria.contains(&"--gtid") && maria.contains(&"--master-data=1"));
+        assert!(maria.contains(&"--single-transaction"));
+        assert!(MYSQL.seed_dump_flags().contains(&"--set-gtid-purged=ON"));
+    }
+
+    #[test]
+    fn a_replica_follows_by_gtid_in_each_dialects_words() {
+        let maria = Dialect::MariaDB.replicate_from("db-member-0.ns.svc", "'$PASSWORD'");
+        assert!(maria.starts_with("CHANGE MASTER TO MASTER_HOST = 'db-member-0.ns.svc'"));
+        assert!(maria.contains("MASTER_USE_GTID = slave_pos"));
+        assert!(maria.contains("MASTER_PASSWORD = '$PASSWORD'"));
+        assert!(maria.ends_with("START SLAVE;\n"));
+        let mysql = MYSQL.replicate_from("db-member-0.ns.svc", "'$PASSWORD'");
+        assert!(
+            mysql.starts_with("SET GLOBAL super_read_only = ON;\nCHANGE REPLICATION SOURCE TO")
+        );
+        assert!(mysql.contains("SOURCE_AUTO_POSITION = 1"));
+        assert!(mysql.ends_with("START REPLICA;\n"));
+    }
+
+    #[test]
+    fn the_replication_account_is_never_replicated() {
+        for dialect in [Dialect::MariaDB, MYSQL] {
+            let sql = dialect.replication_account("'$PASSWORD'");
+            assert!(sql.starts_with("SET SESSION sql_log_bin = 0;"), "{sql}");
+            assert!(sql.contains("GRANT REPLICATION SLAVE"));
+            assert!(sql.contains(REPLICATION_USER));
+        }
+    }
+
+    #[test]
+    fn a_fresh_member_is_one_with_no_logged_transaction_of_its_own() {
+        assert!(
+            Dialect::MariaDB
+                .fresh_query()
+                .contains("gtid_binlog_pos = ''")
+        );
+        assert!(MYSQL.fresh_query().contains("GTID_SUBTRACT"));
+    }
+
+    #[test]
+    fn waiting_for_a_gtid_set() {
+        assert_eq!(
+            Dialect::MariaDB.wait_for_gtids("0-1-57", 30),
+            "SELECT MASTER_GTID_WAIT('0-1-57', 30) AS caught_up;\n"
+        );
+        assert_eq!(
+            MYSQL.wait_for_gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57", 30),
+            "SELECT WAIT_FOR_EXECUTED_GTID_SET('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57', 30) AS caught_up;\n"
+        );
+    }
+
+    #[test]
+    fn a_primarys_state_reads_back() {
+        let text = "*************************** 1. row ***************************\n\
+                    read_only: 0\n\
+                    executed: 0-1-42\n\
+                    logged_nothing: 0\n\
+                    semi_sync_source: ON\n\
+                    semi_sync_clients: 2\n";
+        assert_eq!(
+            MemberState::parse(text),
+            Ok(MemberState {
+                read_only: false,
+                executed: "0-1-42".into(),
+                logged_nothing: false,
+                semi_sync_source: Some(true),
+                semi_sync_clients: 2,
+                replica: None,
+            })
+        );
+    }
+
+    #[test]
+    fn a_replicas_state_reads_back_in_both_dialects() {
+        let maria = "read_only: 1\nexecuted: 0-1-42\nsemi_sync_source: NULL\nsemi_sync_clients: NULL\n\
+                     *************************** 1. row ***************************\n\
+                     Slave_IO_State: Waiting for master to send event\n\
+                     Master_Host: db-member-0.ns.svc\n\
+                     Slave_IO_Running: Yes\n\
+                     Slave_SQL_Running: Yes\n\
+                     Last_IO_Error: \n\
+                     Seconds_Behind_Master: 3\n";
+        let state = MemberState::parse(maria).unwrap();
+        assert!(state.read_only);
+        assert_eq!(state.semi_sync_source, None);
+        assert_eq!(
+            state.replica,
+            Some(ReplicaState {
+                source_host: "db-member-0.ns.svc".into(),
+                io_running: true,
+                sql_running: true,
+                seconds_behind: Some(3),
+                last_error: None,
+            })
+        );
+        let mysql = "read_only: 1\nexecuted: 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57\n\
+                     Source_Host: db-member-1.ns.svc\nReplica_IO_Running: Connecting\n\
+                     Replica_SQL_Running: Yes\nSeconds_Behind_Source: NULL\n\
+                     Last_IO_Error: error connecting to master\n";
+        let replica = MemberState::parse(mysql).unwrap().replica.unwrap();
+        assert!(!replica.io_running);
+        assert_eq!(replica.seconds_behind, None);
+        assert_eq!(
+            replica.last_error.as_deref(),
+            Some("error connecting to master")
+        );
+        assert!(MemberState::parse("ERROR 2002").is_err());
+    }
+}

@@ -1,0 +1,547 @@
+//! A replicated instance's members: each replica's claim, volume, Deployment and
+//! address; its seed (a copy of the primary, then replication from its position);
+//! the primary made writable, semi-synchronous once a replica streams from it; the
+//! role labels `NAME` and `NAME-replicas` select by; and members past `spec.replicas`
+//! removed (replicas only: member 0, the primary, never).
+
+use kube::ResourceExt;
+
+use crate::api::{
+    EventReason, JobState, MemberRole, MemberStatus, SwitchoverOutcome, SwitchoverRequest,
+    SwitchoverStatus,
+};
+use crate::dialect::Dialect;
+use crate::dialect::replication::MemberState;
+use crate::manifests;
+use crate::reconcile::Notice;
+use crate::reconcile::Result;
+use crate::reconcile::instance::snapshot::{MemberPod, Members};
+use crate::reconcile::instance::status::Observed;
+
+use super::{Inputs, Kind, Plan, Write, set_owner};
+
+/// How often a replicated instance's members are asked again (their lag and health
+/// change without any object changing).
+const MEMBER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
+
+/// A switchover target further behind than this is refused: the old primary would
+/// refuse writes for as long as it takes to catch up.
+const SWITCHOVER_MAX_LAG_SECONDS: u64 = 30;
+
+impl Inputs<'_> {
+    pub(super) fn members(&self, plan: &mut Plan, observed: &mut Observed) -> Result<()> {
+        let Ok(members) = self.snapshot.members.needed("the members") else {
+            return Ok(());
+        };
+        let names = self.names();
+        let dialect = Dialect::of_image(&self.instance.spec.image);
+        let recorded = self
+            .instance
+            .status
+            .as_ref()
+            .and_then(|s| s.primary.as_deref())
+            .and_then(|p| names.member_index(p))
+            .unwrap_or(0);
+        let primary = current_primary(recorded, members);
+        let wanted = self.instance.spec.members();
+        // The primary is never removed: a scale-down below it waits for a switchover.
+        let kept = wanted.max(if wanted > 1 { primary + 1 } else { 1 });
+        if kept > wanted || (wanted <= 1 && primary != 0) {
+            plan.events.push(Notice::warning(
+                EventReason::ScaleDownWaits,
+                format!(
+                    "the primary is {}: switch over to a member below {} first (kubectl mysql switchover)",
+                    names.member_deployment(primary),
+                    wanted.max(1)
+                ),
+            ));
+        }
+        if wanted <= 1 && primary == 0 {
+            self.remove_members_past(members, 1, plan);
+            observed.members = Vec::new();
+            observed.primary = None;
+            return Ok(());
+        }
+        let kept = kept.max(primary + 1);
+        self.remove_members_past(members, kept, plan);
+        if !members.replication_secret {
+            plan.writes.push(Write::CreateReplicationSecret {
+                name: names.replication_secret(),
+                owner: self.owner.clone(),
+            });
+        }
+        for index in 1..kept {
+            self.member_objects(members, index, plan)?;
+        }
+        for service in manifests::member_services(self.renderer, self.template_ctx, names)? {
+            let mut service = service;
+            set_owner(&mut service, self.owner);
+            plan.writes.push(Write::ApplyService(service, None));
+        }
+        let roles: Vec<(u32, MemberRole)> = (0..kept)
+            .map(|index| (index, role_of(index, primary, members)))
+            .collect();
+        let switchover = self
+            .instance
+            .pending_switchover()
+            .map(|request| self.switchover(request, primary, members, &roles, dialect, plan));
+        let fencing = matches!(&switchover, Some(s) if s.outcome == SwitchoverOutcome::Running);
+        fence_other_writers(primary, members, dialect, plan);
+        if !fencing && let Some(pod) = members.pods.get(&primary) {
+            primary_writes(pod, primary, members, dialect, plan);
+        }
+        for &(index, role) in &roles {
+            if let Some(pod) = members.pods.get(&index) {
+                label_writes(pod, role, plan);
+                if index != primary && !fencing {
+                    repoint_writes(pod, &names.member_host(primary), dialect, plan);
+                }
+            }
+            if index != primary {
+                self.seed(members, index, primary, role, plan)?;
+            }
+        }
+        if recorded != primary {
+            plan.events.push(Notice::normal(
+                EventReason::PrimaryChanged,
+                format!(
+                    "{} is the primary (was {})",
+                    names.member_deployment(primary),
+                    names.member_deployment(recorded)
+                ),
+            ));
+        }
+        observed.switchover = switchover;
+        observed.primary = Some(names.member_deployment(primary));
+        observed.members = roles
+            .iter()
+            .map(|&(index, role)| {
+                member_status(
+                    names.member_deployment(index),
+                    role,
+                    members.pods.get(&index),
+                )
+            })
+            .collect();
+        let next_look = self.now + MEMBER_LOOK;
+        plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
+        Ok(())
+    }
+
+    /// One step of a requested switchover from `primary`, decided from what the
+    /// members say now: refused before anything changes; the old primary fenced
+    /// (read-only, its client sessions killed, out of `NAME`); the target promoted
+    /// once it has every transaction the old primary wrote; done once the target is
+    /// the primary. The others follow the new primary by `repoint_writes`.
+    fn switchover(
+        &self,
+        request: SwitchoverRequest,
+        primary: u32,
+        members: &Members,
+        roles: &[(u32, MemberRole)],
+        dialect: Dialect,
+        plan: &mut Plan,
+    ) -> SwitchoverStatus {
+        let names = self.names();
+        let target = request.target;
+        let outcome = |outcome, message: String| SwitchoverStatus {
+            request: request.token.clone(),
+            outcome,
+            message: Some(message),
+        };
+        let target_name = names.member_deployment(target);
+        if target == primary {
+            let message = format!("{target_name} is the primary");
+            let already_running = self
+                .instance
+                .status
+                .as_ref()
+                .and_then(|s| s.switchover.as_ref())
+                .is_some_and(|s| s.request == request.token);
+            if already_running {
+                plan.events
+                    .push(Notice::normal(EventReason::SwitchedOver, message.clone()));
+            }
+            return outcome(SwitchoverOutcome::Succeeded, message);
+        }
+        let target_role = roles.iter().find(|(i, _)| *i == target).map(|(_, r)| *r);
+        let target_state = members
+            .pods
+            .get(&target)
+            .and_then(|p| p.state.as_ref().ok());
+        let lag = target_state
+            .and_then(|s| s.replica.as_ref())
+            .and_then(|r| r.seconds_behind);
+        let primary_state = members
+            .pods
+            .get(&primary)
+            .and_then(|p| p.state.as_ref().ok());
+        let fenced = primary_state.is_some_and(|s| s.read_only);
+        let refusal = if self.instance.spec.point_in_time().is_some() {
+            Some("point-in-time recovery archives beside member 0 only; a switchover would stop its archive".to_string())
+        } else if target_role != Some(MemberRole::Replica) {
+            Some(format!(
+                "{target_name} is not a replica that streams from the primary"
+            ))
+        } else if lag.is_none_or(|l| l > SWITCHOVER_MAX_LAG_SECONDS) {
+            Some(format!(
+                "{target_name} is {} behind the primary, over {SWITCHOVER_MAX_LAG_SECONDS}s",
+                lag.map_or("an unknown time".to_string(), |l| format!("{l}s"))
+            ))
+        } else if primary_state.is_none() {
+            Some(format!(
+                "the primary {} cannot be asked",
+                names.member_deployment(primary)
+            ))
+        } else {
+            None
+        };
+        match (refusal, fenced) {
+            (Some(why), false) => {
+                plan.events
+                    .push(Notice::warning(EventReason::SwitchoverRefused, why.clone()));
+                outcome(SwitchoverOutcome::Refused, why)
+            }
+            (Some(why), true) => {
+                // Fenced, and the target can no longer take over: the old primary
+                // takes writes again rather than leave none.
+                if let Some(pod) = members.pods.get(&primary) {
+                    plan.writes.push(Write::RunSql {
+                        pod: pod.name.clone(),
+                        sql: dialect.writable().to_string(),
+                    });
+                }
+                plan.events.push(Notice::warning(
+                    EventReason::SwitchoverRefused,
+                    format!("{why}; the primary takes writes again"),
+                ));
+                outcome(SwitchoverOutcome::Refused, why)
+            }
+            (None, false) => {
+                let pod = &members.pods[&primary];
+                plan.events.push(Notice::normal(
+                    EventReason::SwitchoverStarted,
+                    format!(
+                        "{} stops taking writes; {target_name} takes over once it has every transaction",
+                        names.member_deployment(primary)
+                    ),
+                ));
+                plan.writes.push(Write::Fence {
+                    pod: pod.name.clone(),
+                    sql: dialect.fence(),
+                });
+                plan.writes.push(Write::LabelRole {
+                    pod: pod.name.clone(),
+                    role: None,
+                });
+                outcome(
+                    SwitchoverOutcome::Running,
+                    format!("fencing {}", names.member_deployment(primary)),
+                )
+            }
+            (None, true) => {
+                let executed = primary_state
+                    .map(|s| s.executed.clone())
+                    .unwrap_or_default();
+                plan.writes.push(Write::Promote {
+                    pod: members.pods[&target].name.clone(),
+                    // Within one exec's time limit; a target still behind is asked again.
+                    wait_for: dialect.wait_for_gtids(&executed, 15),
+                    sql: dialect.promote().to_string(),
+                });
+                outcome(
+                    SwitchoverOutcome::Running,
+                    format!("promoting {target_name} once it has applied {executed}"),
+                )
+            }
+        }
+    }
+
+    /// Member `index`'s claim, volume (once the claim exists) and Deployment.
+    fn member_objects(&self, members: &Members, index: u32, plan: &mut Plan) -> Result<()> {
+        let claim = members.claims.get(&index);
+        let claim_uid = claim.and_then(|c| c.metadata.uid.as_deref());
+        let ctx = self.template_ctx.for_member(self.names(), index, claim_uid);
+        let mut children = manifests::member(self.renderer, &ctx)?;
+        set_owner(&mut children.pvc, self.owner);
+        set_owner(&mut children.deployment, self.owner);
+        plan.writes
+            .push(Write::ApplyClaim(children.pvc, claim.cloned()));
+        if let Some(mut pv) = children.pv {
+            let live = members.volumes.get(&index).cloned();
+            if live.is_none() {
+                // A new member volume lives where member 0's does until members
+                // spread over nodes (a later change): the node the instance's
+                // volumes are pinned to.
+                if let Some(node) = self
+                    .snapshot
+                    .volumes
+                    .data_pv
+                    .as_ref()
+                    .and_then(super::pinned_node)
+                {
+                    super::children::pin(&mut pv, &node);
+                }
+            }
+            plan.writes.push(Write::ApplyVolume(pv, live));
+        }
+        plan.writes.push(Write::ApplyDeployment(
+            children.deployment,
+            members.deployments.get(&index).cloned(),
+        ));
+        Ok(())
+    }
+
+    /// A running member that is neither replicating nor writing: its seed Job, again
+    /// after a failure.
+    fn seed(
+        &self,
+        members: &Members,
+        index: u32,
+        primary: u32,
+        role: MemberRole,
+        plan: &mut Plan,
+    ) -> Result<()> {
+        let job = members.seed_jobs.get(&index);
+        match (role, job.map(JobState::of)) {
+            (MemberRole::Seeding, None) => {
+                let mut job = manifests::seed_job(
+                    self.renderer,
+                    self.template_ctx,
+                    self.names(),
+                    index,
+                    primary,
+                )?;
+                set_owner(&mut job, self.owner);
+                plan.events.push(Notice::normal(
+                    EventReason::MemberSeeding,
+                    format!(
+                        "copying the primary into {} and starting its replication",
+                        self.names().member_deployment(index)
+                    ),
+                ));
+                plan.writes.push(Write::CreateJob(job));
+            }
+            (_, Some(JobState::Failed(_))) => {
+                plan.events.push(Notice::warning(
+                    EventReason::MemberSeedFailed,
+                    format!(
+                        "seeding {} failed (see the logs of Job {}); trying again",
+                        self.names().member_deployment(index),
+                        self.names().seed_job(index)
+                    ),
+                ));
+                plan.writes
+                    .push(Write::Delete(Kind::Job, self.names().seed_job(index)));
+            }
+            // Done with: the member replicates.
+            (MemberRole::Replica, Some(JobState::Succeeded)) => plan
+                .writes
+                .push(Write::Delete(Kind::Job, self.names().seed_job(index))),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Members at `wanted` and past it go: their Deployments, Services, seed Jobs,
+    /// claims and volumes (a replica's data is a copy of the primary's; one added again
+    /// is seeded afresh).
+    fn remove_members_past(&self, members: &Members, wanted: u32, plan: &mut Plan) {
+        let names = self.names();
+        let first = wanted.max(1);
+        for index in first..crate::api::MAX_MEMBERS {
+            if members.deployments.contains_key(&index) {
+                plan.writes.push(Write::Delete(
+                    Kind::Deployment,
+                    names.member_deployment(index),
+                ));
+            }
+            if members.seed_jobs.contains_key(&index) {
+                plan.writes
+                    .push(Write::Delete(Kind::Job, names.seed_job(index)));
+            }
+            if members.claims.contains_key(&index) || members.deployments.contains_key(&index) {
+                plan.writes
+                    .push(Write::Delete(Kind::Service, names.member_service(index)));
+            }
+            if members.claims.contains_key(&index) {
+                plan.writes.push(Write::Delete(
+                    Kind::PersistentVolumeClaim,
+                    names.member_pvc(index),
+                ));
+            }
+            if let Some(pv) = members.volumes.get(&index) {
+                plan.writes
+                    .push(Write::Delete(Kind::PersistentVolume, pv.name_any()));
+            }
+        }
+        if wanted <= 1 {
+            for service in [names.member_service(0), names.replicas_service()] {
+                plan.writes.push(Write::Delete(Kind::Service, service));
+            }
+        }
+    }
+}
+
+/// The primary: the one recorded, unless it is read-only and not replicating while
+/// exactly one other member takes writes and replicates from no one (a promotion
+/// whose status was not written yet).
+fn current_primary(recorded: u32, members: &Members) -> u32 {
+    let writer = |state: &MemberState| !state.read_only && state.replica.is_none();
+    let recorded_writes = members
+        .pods
+        .get(&recorded)
+        .and_then(|p| p.state.as_ref().ok())
+        .is_none_or(writer);
+    if recorded_writes {
+        return recorded;
+    }
+    let others: Vec<u32> = members
+        .pods
+        .iter()
+        .filter(|(index, pod)| **index != recorded && pod.state.as_ref().is_ok_and(writer))
+        .map(|(index, _)| *index)
+        .collect();
+    match others.as_slice() {
+        [only] => *only,
+        _ => recorded,
+    }
+}
+
+/// What member `index` is, from what its server says.
+fn role_of(index: u32, primary: u32, members: &Members) -> MemberRole {
+    let Some(Ok(state)) = members.pods.get(&index).map(|p| &p.state) else {
+        return MemberRole::Unknown;
+    };
+    if index == primary {
+        return MemberRole::Primary;
+    }
+    match &state.replica {
+        Some(replica) if replica.io_running && replica.sql_running => MemberRole::Replica,
+        // Configured, but a thread is down: a replica that is not healthy.
+        Some(_) => MemberRole::Unknown,
+        None if fresh(state) => MemberRole::Seeding,
+        None => MemberRole::Unknown,
+    }
+}
+
+/// Any member but the primary that takes writes is fenced at once: never two
+/// writable members.
+fn fence_other_writers(primary: u32, members: &Members, dialect: Dialect, plan: &mut Plan) {
+    for (index, pod) in &members.pods {
+        if *index != primary && pod.state.as_ref().is_ok_and(|s| !s.read_only) {
+            plan.writes.push(Write::Fence {
+                pod: pod.name.clone(),
+                sql: dialect.fence(),
+            });
+        }
+    }
+}
+
+/// A member that holds data and replicates from someone else than the primary (or
+/// from no one: the old primary after a switchover) follows the primary.
+fn repoint_writes(pod: &MemberPod, primary_host: &str, dialect: Dialect, plan: &mut Plan) {
+    let Ok(state) = &pod.state else {
+        return;
+    };
+    let follows = state
+        .replica
+        .as_ref()
+        .is_some_and(|r| r.source_host == primary_host);
+    if follows || (state.replica.is_none() && fresh(state)) {
+        return;
+    }
+    plan.writes.push(Write::Repoint {
+        pod: pod.name.clone(),
+        sql: dialect.repoint(
+            primary_host,
+            crate::reconcile::member_sql::REPLICATION_PASSWORD_SQL,
+        ),
+    });
+}
+
+/// A member with no transaction of its own logged: what a seed may be loaded into
+/// (again, after a seed that failed half way).
+fn fresh(state: &MemberState) -> bool {
+    state.logged_nothing
+}
+
+/// The primary takes writes once it is up; semi-synchronous once a replica streams
+/// from it (before that, there is no replica to wait for: a write lives on one server,
+/// as it does without replicas).
+fn primary_writes(
+    primary: &MemberPod,
+    primary_index: u32,
+    members: &Members,
+    dialect: Dialect,
+    plan: &mut Plan,
+) {
+    let Ok(state) = &primary.state else {
+        return;
+    };
+    if state.replica.is_some() {
+        // A primary that replicates from someone is a state only a person (or a
+        // switchover) made: never make it writable.
+        return;
+    }
+    let streaming = members.pods.iter().any(|(index, pod)| {
+        *index != primary_index
+            && pod
+                .state
+                .as_ref()
+                .is_ok_and(|s| s.replica.as_ref().is_some_and(|r| r.io_running))
+    });
+    let mut sql = String::new();
+    if streaming && state.semi_sync_source != Some(true) {
+        sql.push_str(dialect.semi_sync_source_on());
+    }
+    if state.read_only {
+        sql.push_str(dialect.writable());
+    }
+    if !sql.is_empty() {
+        plan.writes.push(Write::RunSql {
+            pod: primary.name.clone(),
+            sql,
+        });
+    }
+}
+
+/// The role label on a member's pod, changed only when it differs.
+fn label_writes(pod: &MemberPod, role: MemberRole, plan: &mut Plan) {
+    let wanted = match role {
+        MemberRole::Primary | MemberRole::Replica => Some(role.label().to_string()),
+        MemberRole::Seeding | MemberRole::Unknown => None,
+    };
+    // The primary's label waits for it to be writable: `NAME` selects only a primary
+    // that takes writes.
+    let wanted = match (&pod.state, role) {
+        (Ok(state), MemberRole::Primary) if state.read_only => None,
+        _ => wanted,
+    };
+    if pod.role_label != wanted {
+        plan.writes.push(Write::LabelRole {
+            pod: pod.name.clone(),
+            role: wanted,
+        });
+    }
+}
+
+fn member_status(name: String, role: MemberRole, pod: Option<&MemberPod>) -> MemberStatus {
+    let state = pod.and_then(|p| p.state.as_ref().ok());
+    let replica = state.and_then(|s| s.replica.as_ref());
+    MemberStatus {
+        name,
+        role,
+        ready: pod.is_some_and(|p| p.ready),
+        gtid: state.map(|s| s.executed.clone()).filter(|g| !g.is_empty()),
+        replicating: replica.map(|r| r.io_running && r.sql_running),
+        lag_seconds: replica.and_then(|r| r.seconds_behind),
+        message: match pod {
+            None => Some("no running server".to_string()),
+            Some(MemberPod {
+                state: Err(why), ..
+            }) => Some(why.clone()),
+            Some(_) => replica.and_then(|r| r.last_error.clone()),
+        },
+    }
+}
