@@ -1437,18 +1437,182 @@ fn wait_replicating(namespace: &str, members: usize) {
     );
 }
 
-/// Every member holds `rows` rows of the table.
+/// Every member holds `rows` rows of the table below id 1000 (the writer's rows are
+/// from 1000 on).
 fn wait_rows_everywhere(namespace: &str, members: &[&str], rows: u32) {
     for member in members {
         wait_until(
             Duration::from_secs(120),
             &format!("{rows} rows on {member}"),
             || {
-                let out = member_value(namespace, member, "127.0.0.1", "SELECT COUNT(*) FROM t");
+                let out = member_value(
+                    namespace,
+                    member,
+                    "127.0.0.1",
+                    "SELECT COUNT(*) FROM t WHERE id < 1000",
+                );
                 let got = text(&out).trim().to_string();
                 (out.status.success() && got == rows.to_string())
                     .then_some(())
                     .ok_or(got)
+            },
+        );
+    }
+}
+
+/// A client in `pod_of`'s pod inserting 1000, 1001, … through the Service
+/// `mysql-instance` every 200 ms until told to stop, printing `ok N` for each insert
+/// the server acknowledged and `fail N` for each it did not.
+struct Writer {
+    namespace: String,
+    pod_of: String,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    child: std::process::Child,
+}
+
+impl Writer {
+    const SCRIPT: &str = r#"rm -f /tmp/stop-writer; i=1000
+while [ ! -e /tmp/stop-writer ]; do
+  if mysql --defaults-extra-file=/etc/mysql-credentials/client.cnf --user=root -h mysql-instance --connect-timeout=2 -e "INSERT INTO t VALUES ($i)" otus-database 2>/dev/null; then echo "ok $i"; else echo "fail $i"; fi
+  i=$((i+1)); sleep 0.2
+done
+echo done"#;
+
+    fn start(namespace: &str, pod_of: &str) -> Self {
+        let mut child = std::process::Command::new("kubectl")
+            .args([
+                "exec",
+                "-n",
+                namespace,
+                &format!("deploy/{pod_of}"),
+                "-c",
+                "mysql",
+                "--",
+                "sh",
+                "-c",
+                Self::SCRIPT,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kubectl exec");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Writer {
+            namespace: namespace.into(),
+            pod_of: pod_of.into(),
+            lines,
+            child,
+        }
+    }
+
+    fn acknowledged(&self) -> Vec<u32> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.strip_prefix("ok ")?.parse().ok())
+            .collect()
+    }
+
+    fn failed(&self) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with("fail "))
+            .count()
+    }
+
+    /// Waits until the writer has an acknowledged insert after `after`.
+    fn wait_acknowledged_after(&self, after: u32) {
+        wait_until(
+            Duration::from_secs(120),
+            &format!("an acknowledged insert after {after}"),
+            || {
+                let acked = self.acknowledged();
+                acked
+                    .iter()
+                    .any(|n| *n > after)
+                    .then_some(())
+                    .ok_or(format!(
+                        "last lines {:?}",
+                        self.lines
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .rev()
+                            .take(3)
+                            .collect::<Vec<_>>()
+                    ))
+            },
+        );
+    }
+
+    fn stop(mut self) -> Vec<u32> {
+        ok(
+            kubectl(&[
+                "exec",
+                "-n",
+                &self.namespace,
+                &format!("deploy/{}", self.pod_of),
+                "-c",
+                "mysql",
+                "--",
+                "touch",
+                "/tmp/stop-writer",
+            ]),
+            "stopping the writer",
+        );
+        wait_until(Duration::from_secs(60), "the writer to stop", || {
+            self.lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l == "done")
+                .then_some(())
+                .ok_or_else(String::new)
+        });
+        let _ = self.child.wait();
+        self.acknowledged()
+    }
+}
+
+/// Every id in `acknowledged` is on every member.
+fn wait_acknowledged_everywhere(namespace: &str, members: &[&str], acknowledged: &[u32]) {
+    for member in members {
+        wait_until(
+            Duration::from_secs(120),
+            &format!("every acknowledged row on {member}"),
+            || {
+                let out = member_value(
+                    namespace,
+                    member,
+                    "127.0.0.1",
+                    "SELECT id FROM t WHERE id >= 1000",
+                );
+                let present: std::collections::BTreeSet<u32> = text(&out)
+                    .split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                let missing: Vec<&u32> = acknowledged
+                    .iter()
+                    .filter(|n| !present.contains(n))
+                    .collect();
+                missing
+                    .is_empty()
+                    .then_some(())
+                    .ok_or(format!("missing {missing:?}"))
             },
         );
     }
@@ -1545,6 +1709,85 @@ async fn real_node_replicas() {
         replicas_service.split_whitespace().count(),
         2,
         "{replicas_service}"
+    );
+
+    // A planned switchover to member 1 under a steady writer through the Service: no
+    // acknowledged row is lost, and the writer goes on through the same Service.
+    let writer = Writer::start(&ns, "mysql-instance-member-2");
+    writer.wait_acknowledged_after(1004);
+    ok(
+        kubectl(&[
+            "mysql",
+            "switchover",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--to",
+            "1",
+            "--timeout",
+            "300s",
+        ]),
+        "kubectl mysql switchover --to 1",
+    );
+    assert_eq!(
+        instance_field(&ns, ".status.primary"),
+        "mysql-instance-member-1"
+    );
+    let at_switchover = writer.acknowledged().into_iter().max().unwrap_or(0);
+    writer.wait_acknowledged_after(at_switchover);
+    let failed = writer.failed();
+    let acknowledged = writer.stop();
+    eprintln!(
+        "switchover under load: {} inserts acknowledged, {failed} refused while the primary moved",
+        acknowledged.len()
+    );
+    wait_replicating(&ns, 3);
+    wait_acknowledged_everywhere(&ns, &all, &acknowledged);
+    assert_eq!(
+        text(&member_value(
+            &ns,
+            INSTANCE,
+            "127.0.0.1",
+            "SELECT @@read_only"
+        ))
+        .trim(),
+        "1",
+        "the old primary is read-only"
+    );
+    assert_eq!(
+        text(&member_value(
+            &ns,
+            "mysql-instance-member-1",
+            "127.0.0.1",
+            "SELECT @@read_only"
+        ))
+        .trim(),
+        "0",
+        "the new primary takes writes"
+    );
+    // Root over the network cannot write on a replica.
+    let refused = member_value(&ns, INSTANCE, "127.0.0.1", "INSERT INTO t VALUES (999)");
+    assert!(
+        !refused.status.success(),
+        "a write on a replica: {}",
+        text(&refused)
+    );
+    let events = ok(
+        kubectl(&[
+            "get",
+            "events",
+            "-n",
+            &ns,
+            "--field-selector",
+            "reason=PrimaryChanged",
+            "-o",
+            "jsonpath={.items[*].message}",
+        ]),
+        "the PrimaryChanged Event",
+    );
+    assert!(
+        events.contains("mysql-instance-member-1 is the primary"),
+        "{events}"
     );
 
     // 3 → 2: the last replica goes, the others keep replicating.

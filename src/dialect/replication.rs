@@ -69,6 +69,9 @@ impl Dialect {
             Dialect::MariaDB => concat!(
                 "SELECT @@read_only AS read_only, @@gtid_current_pos AS executed, ",
                 "@@gtid_binlog_pos = '' AS logged_nothing, ",
+                "(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES ",
+                "WHERE GRANTEE = '\\'root\\'@\\'%\\'' AND PRIVILEGE_TYPE = 'READ_ONLY ADMIN') ",
+                "AS network_root_bypasses_read_only, ",
                 "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS ",
                 "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS') AS semi_sync_source, ",
                 "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS ",
@@ -153,6 +156,18 @@ impl Dialect {
             "MASTER_USE_GTID = current_pos",
         );
         format!("{stop}{follow}")
+    }
+
+    /// With replicas, MariaDB's `read_only` must hold for root over the network too:
+    /// `ALL PRIVILEGES` includes `READ_ONLY ADMIN`, which writes through it. Run on the
+    /// primary, logged, so that every member (and every seed) has it; root over the
+    /// local socket (`root@localhost`: the operator, probes, `kubectl exec`) keeps it.
+    /// MySQL's `super_read_only` binds everyone already.
+    pub fn restrict_network_root(self) -> Option<&'static str> {
+        match self {
+            Dialect::MariaDB => Some("REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';\n"),
+            Dialect::MySQL(_) => None,
+        }
     }
 
     /// Makes a member refuse writes, root's included.
@@ -273,6 +288,9 @@ pub struct MemberState {
     /// It has logged no transaction of its own (`fresh_query`): a new member, or one a
     /// seed was loaded into; only such a member is seeded over.
     pub logged_nothing: bool,
+    /// MariaDB: root over the network still has `READ_ONLY ADMIN` (writes through
+    /// `read_only`).
+    pub network_root_bypasses_read_only: bool,
     /// As a source: semi-synchronous replication is on and waiting for replicas
     /// (None when the server does not say: the source side was never switched on).
     pub semi_sync_source: Option<bool>,
@@ -312,6 +330,9 @@ impl MemberState {
                 }
                 "executed" => state.executed = value.replace(['\n', ' '], ""),
                 "logged_nothing" => state.logged_nothing = on,
+                "network_root_bypasses_read_only" => {
+                    state.network_root_bypasses_read_only = value != "0"
+                }
                 "semi_sync_source" if value != "NULL" => state.semi_sync_source = Some(on),
                 "semi_sync_clients" => state.semi_sync_clients = value.parse().unwrap_or(0),
                 _ => {}
@@ -418,6 +439,19 @@ mod tests {
     }
 
     #[test]
+    fn root_over_the_network_loses_the_bypass_of_read_only_on_mariadb() {
+        assert_eq!(
+            Dialect::MariaDB.restrict_network_root(),
+            Some("REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';\n")
+        );
+        assert_eq!(MYSQL.restrict_network_root(), None);
+        assert!(Dialect::MariaDB.state_query().contains("'READ_ONLY ADMIN'"));
+        let state =
+            MemberState::parse("read_only: 0\nnetwork_root_bypasses_read_only: 1\n").unwrap();
+        assert!(state.network_root_bypasses_read_only);
+    }
+
+    #[test]
     fn a_seed_resets_the_new_member_and_loads_the_sources_position() {
         assert!(Dialect::MariaDB.reset_for_seed().contains("RESET MASTER"));
         assert!(
@@ -492,6 +526,7 @@ mod tests {
                 read_only: false,
                 executed: "0-1-42".into(),
                 logged_nothing: false,
+                network_root_bypasses_read_only: false,
                 semi_sync_source: Some(true),
                 semi_sync_clients: 2,
                 replica: None,

@@ -31,7 +31,9 @@ pub enum Mode {
 /// The marker `Mode::WithReplicationPassword` replaces, as a SQL string literal.
 pub const REPLICATION_PASSWORD_SQL: &str = "'@REPLICATION_PASSWORD@'";
 
-const CLIENT: &str = "mysql --defaults-extra-file=/etc/mysql-credentials/client.cnf --user=root --host=127.0.0.1 --connect-timeout=5 --vertical";
+/// The server's own client over its local socket: `root@localhost`, which keeps
+/// `READ_ONLY ADMIN` (root over the network loses it on a replicated MariaDB).
+const CLIENT: &str = "mysql --defaults-extra-file=/etc/mysql-credentials/client.cnf --user=root --connect-timeout=5 --vertical";
 
 /// Runs `sql` in `pod`'s server container and returns what the client printed
 /// (`--vertical`), or one line saying why it could not.

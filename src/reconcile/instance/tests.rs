@@ -2037,6 +2037,7 @@ mod members {
             read_only,
             executed: "0-1-40".into(),
             logged_nothing: false,
+            network_root_bypasses_read_only: false,
             semi_sync_source: Some(semi_sync),
             semi_sync_clients: 0,
             replica: None,
@@ -2048,6 +2049,7 @@ mod members {
             read_only: true,
             executed: "0-1-40".into(),
             logged_nothing: false,
+            network_root_bypasses_read_only: false,
             semi_sync_source: Some(false),
             semi_sync_clients: 0,
             replica: Some(ReplicaState {

@@ -305,6 +305,18 @@ impl Inputs<'_> {
         let job = members.seed_jobs.get(&index);
         match (role, job.map(JobState::of)) {
             (MemberRole::Seeding, None) => {
+                // The seed loads over the network, as root without `READ_ONLY ADMIN`:
+                // the fresh member (in no Service) takes writes until it replicates.
+                if let Some(pod) = members.pods.get(&index)
+                    && pod.state.as_ref().is_ok_and(|s| s.read_only)
+                {
+                    plan.writes.push(Write::RunSql {
+                        pod: pod.name.clone(),
+                        sql: Dialect::of_image(&self.instance.spec.image)
+                            .writable()
+                            .to_string(),
+                    });
+                }
                 let mut job = manifests::seed_job(
                     self.renderer,
                     self.template_ctx,
@@ -426,10 +438,16 @@ fn role_of(index: u32, primary: u32, members: &Members) -> MemberRole {
 }
 
 /// Any member but the primary that takes writes is fenced at once: never two
-/// writable members.
+/// writable members. A fresh member is left writable while its seed loads (root over
+/// the network cannot write through `read_only`); it is fenced once it replicates.
 fn fence_other_writers(primary: u32, members: &Members, dialect: Dialect, plan: &mut Plan) {
     for (index, pod) in &members.pods {
-        if *index != primary && pod.state.as_ref().is_ok_and(|s| !s.read_only) {
+        let writable = pod.state.as_ref().is_ok_and(|s| !s.read_only);
+        let being_seeded = pod
+            .state
+            .as_ref()
+            .is_ok_and(|s| s.replica.is_none() && fresh(s));
+        if *index != primary && writable && !being_seeded {
             plan.writes.push(Write::Fence {
                 pod: pod.name.clone(),
                 sql: dialect.fence(),
@@ -492,6 +510,11 @@ fn primary_writes(
                 .is_ok_and(|s| s.replica.as_ref().is_some_and(|r| r.io_running))
     });
     let mut sql = String::new();
+    if state.network_root_bypasses_read_only
+        && let Some(restrict) = dialect.restrict_network_root()
+    {
+        sql.push_str(restrict);
+    }
     if streaming && state.semi_sync_source != Some(true) {
         sql.push_str(dialect.semi_sync_source_on());
     }
