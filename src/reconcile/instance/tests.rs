@@ -2258,6 +2258,27 @@ mod members {
                 Some("node-a".to_string())
             )]
         );
+        // Once it exists, it keeps its own node (the field is immutable), whatever
+        // member 0's is.
+        let mut existing = snapshot.clone();
+        let mut live = volume("ns-db-member-1-abcdef12-pv", "Bound");
+        let node_b = serde_json::to_string(&snapshot.volumes.data_pv.as_ref().unwrap().spec)
+            .unwrap()
+            .replace("node-a", "node-b");
+        live.spec = serde_json::from_str(&node_b).unwrap();
+        if let Read::Done(m) = &mut existing.members {
+            m.volumes.insert(1, live);
+        }
+        existing.volumes.data_pv = None;
+        let again = plan_for(&replicated(2), &existing);
+        assert!(
+            pinned_volumes(&again).contains(&(
+                "ns-db-member-1-abcdef12-pv".to_string(),
+                Some("node-b".to_string())
+            )),
+            "{:?}",
+            pinned_volumes(&again)
+        );
         assert!(
             !plan
                 .writes

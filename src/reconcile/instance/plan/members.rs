@@ -269,19 +269,15 @@ impl Inputs<'_> {
             .push(Write::ApplyClaim(children.pvc, claim.cloned()));
         if let Some(mut pv) = children.pv {
             let live = members.volumes.get(&index).cloned();
-            if live.is_none() {
-                // A new member volume lives where member 0's does until members
-                // spread over nodes (a later change): the node the instance's
-                // volumes are pinned to.
-                if let Some(node) = self
-                    .snapshot
-                    .volumes
-                    .data_pv
-                    .as_ref()
-                    .and_then(super::pinned_node)
-                {
-                    super::children::pin(&mut pv, &node);
-                }
+            // An existing volume keeps its node (immutable); a new one lives where
+            // member 0's does until hostPath members spread over nodes (a later
+            // change).
+            let node = live
+                .as_ref()
+                .or(self.snapshot.volumes.data_pv.as_ref())
+                .and_then(super::pinned_node);
+            if let Some(node) = node {
+                super::children::pin(&mut pv, &node);
             }
             plan.writes.push(Write::ApplyVolume(pv, live));
         }
