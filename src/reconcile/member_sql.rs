@@ -69,7 +69,11 @@ async fn run_unbounded(
     let mut attached = pods
         .exec(pod, command, &params)
         .await
-        .map_err(|e| format!("exec into {pod}: {e}"))?;
+        .map_err(|e| match e {
+            // The API server's own sentence, not the whole Status.
+            kube::Error::Api(status) => format!("exec into {pod}: {}", status.message),
+            other => format!("exec into {pod}: {other}"),
+        })?;
     let mut stdin = attached.stdin().ok_or("exec gave no stdin")?;
     stdin
         .write_all(sql.as_bytes())
