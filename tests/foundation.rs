@@ -95,6 +95,14 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
             ),
             "spec.database: Required value",
         ),
+        (
+            cr("no-servers", &format!("{GOOD_SPEC}  replicas: 0\n")),
+            "spec.replicas must be from 1 to 9",
+        ),
+        (
+            cr("negative-servers", &format!("{GOOD_SPEC}  replicas: -2\n")),
+            "spec.replicas must be from 1 to 9",
+        ),
     ];
     for (manifest, expected) in cases {
         let out = apply(&ns, &manifest);

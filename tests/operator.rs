@@ -1825,3 +1825,75 @@ async fn deleting_a_volume_record_prunes_its_dump_unless_kept() {
     wait_gone(&a.backups, &kept).await;
     assert!(a.jobs.get_opt(&names.prune_job()).await.unwrap().is_none());
 }
+
+/// `spec.replicas` on the simulated node: every member's objects, the role-selected
+/// Services and the generated replication Secret appear; back to one server, the
+/// members' objects go and `NAME` selects the course's `app=NAME` again. (Seeding,
+/// replication and switchover need real servers: tests/real_node.rs.)
+#[tokio::test]
+async fn replicas_make_members_and_scaling_back_removes_them() {
+    let (client, ns, a) = setup("replicas").await;
+    let _operator = Operator::start(&[&ns]);
+    let mut cr = course_cr("db");
+    cr.spec.replicas = Some(3);
+    a.instances
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &ns);
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    eventually(WAIT, "the members' objects", || async {
+        for name in ["db-member-1", "db-member-2"] {
+            deployments.get_opt(name).await.ok()??;
+            a.pvcs.get_opt(&format!("{name}-pvc")).await.ok()??;
+        }
+        for name in ["db-member-0", "db-member-1", "db-member-2", "db-replicas"] {
+            services.get_opt(name).await.ok()??;
+        }
+        a.secrets.get_opt("db-replication").await.ok()??;
+        let status = a.instances.get("db").await.ok()?.status?;
+        (status.members.len() == 3 && status.primary.as_deref() == Some("db")).then_some(())
+    })
+    .await;
+    let selector = |s: k8s_openapi::api::core::v1::Service| s.spec.unwrap().selector.unwrap();
+    let primary_selector = selector(services.get("db").await.unwrap());
+    assert_eq!(
+        primary_selector
+            .get("mysqls.otus.homework/role")
+            .map(String::as_str),
+        Some("primary"),
+        "{primary_selector:?}"
+    );
+    let member = deployments.get("db-member-2").await.unwrap();
+    let args = member.spec.unwrap().template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
+    assert!(args.contains(&"--server-id=3".to_string()), "{args:?}");
+
+    a.instances
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 1}})),
+        )
+        .await
+        .unwrap();
+    for name in ["db-member-1", "db-member-2"] {
+        wait_gone(&deployments, name).await;
+        wait_gone(&a.pvcs, &format!("{name}-pvc")).await;
+    }
+    wait_gone(&services, "db-replicas").await;
+    eventually(WAIT, "NAME to select app=NAME again", || async {
+        let s = selector(services.get("db").await.ok()?);
+        (s.get("app").map(String::as_str) == Some("db") && s.len() == 1).then_some(())
+    })
+    .await;
+    let status = a.instances.get("db").await.unwrap().status.unwrap();
+    assert!(status.members.is_empty(), "{:?}", status.members);
+    assert!(
+        deployments.get_opt("db").await.unwrap().is_some(),
+        "member 0 stays"
+    );
+}

@@ -155,10 +155,11 @@ struct SeedContext {
     source_host: String,
     target_host: String,
     replication_secret: String,
-    fresh_query: &'static str,
-    reset_sql: &'static str,
+    fresh_query: String,
+    reset_sql: String,
     dump_flags: String,
-    /// One line each: they go into a heredoc inside the YAML block.
+    /// Every statement list on one line: they go into shell strings and heredocs
+    /// inside the YAML block, where a `\n` would reach the client as its `nopager`.
     account_sql: String,
     replicate_sql: String,
 }
@@ -185,8 +186,8 @@ pub fn seed_job(
         job: names.seed_job(target),
         target_host: names.member_host(target),
         replication_secret: names.replication_secret(),
-        fresh_query: dialect.fresh_query(),
-        reset_sql: dialect.reset_for_seed(),
+        fresh_query: one_line(dialect.fresh_query().to_string()),
+        reset_sql: one_line(dialect.reset_for_seed().to_string()),
         dump_flags: dialect.seed_dump_flags().join(" "),
         account_sql: one_line(dialect.replication_account(password)),
         replicate_sql: one_line(dialect.replicate_from(&source_host, password)),

@@ -2382,6 +2382,25 @@ mod members {
         assert!(script.contains("--set-gtid-purged=ON"), "mysql:8.4's seed");
         assert!(script.contains("SOURCE_AUTO_POSITION = 1"));
         assert!(!script.contains(PASSWORD), "no password in the Job");
+        let shell = jobs[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .command
+            .as_ref()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert!(
+            !shell.contains("\\n"),
+            "a literal \\n reaches the client as a command: {shell}"
+        );
         assert!(
             plan.events
                 .iter()
