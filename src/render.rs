@@ -313,6 +313,49 @@ pub struct InstanceContext {
     pub service_selector: std::collections::BTreeMap<String, String>,
     /// A member's PV is bound to this claim uid (members 1 and up).
     pub claim_uid: Option<String>,
+    /// Where backups dump from: `NAME` (the primary), or a streaming replica.
+    pub dump_host: String,
+    /// With a replica to dump from: how it first catches up with the primary.
+    pub dump_from_replica: Option<ReplicaDump>,
+}
+
+/// A backup taken from a replica waits until the replica has applied everything the
+/// primary had written when the backup began (its dump then holds every transaction
+/// committed before it started, as one from the primary would).
+#[derive(Serialize, Clone, Debug)]
+pub struct ReplicaDump {
+    pub primary_host: String,
+    pub written_query: &'static str,
+    /// Fills in `$primary_position` (shell), prints `caught_up` 0 once applied.
+    pub wait_sql: String,
+}
+
+/// The replica backups dump from: a ready member the status says streams, when the
+/// instance has replicas and no point-in-time recovery (whose positions are the
+/// archiving member's binary log).
+fn replica_to_dump_from(instance: &MySQL, names: &InstanceNames) -> Option<(String, ReplicaDump)> {
+    if instance.spec.members() <= 1 || instance.spec.point_in_time().is_some() {
+        return None;
+    }
+    let status = instance.status.as_ref()?;
+    let replica = status
+        .members
+        .iter()
+        .filter(|m| m.ready && m.role == crate::api::MemberRole::Replica)
+        .min_by_key(|m| m.lag_seconds.unwrap_or(u64::MAX))?;
+    let index = names.member_index(&replica.name)?;
+    let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
+    Some((
+        names.member_host(index),
+        ReplicaDump {
+            primary_host: format!("{}.{}.svc", names.service(), names.namespace),
+            written_query: dialect.written_query(),
+            wait_sql: dialect
+                .wait_for_gtids("$primary_position", 600)
+                .trim()
+                .to_string(),
+        },
+    ))
 }
 
 /// What the binlog archiver sidecar needs: the bucket, the instance's folder in it,
@@ -383,6 +426,7 @@ impl InstanceContext {
     pub fn new(instance: &MySQL, names: &InstanceNames) -> Self {
         let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
         let members = instance.spec.members();
+        let dump_from = replica_to_dump_from(instance, names);
         let service_selector = if members > 1 {
             BTreeMap::from([
                 (INSTANCE_LABEL.to_string(), names.name.clone()),
@@ -417,6 +461,10 @@ impl InstanceContext {
             selector: BTreeMap::from([("app".to_string(), names.name.clone())]),
             service_selector,
             claim_uid: None,
+            dump_host: dump_from
+                .as_ref()
+                .map_or_else(|| names.service(), |(host, _)| host.clone()),
+            dump_from_replica: dump_from.map(|(_, dump)| dump),
             labels: if members > 1 {
                 names.member_labels(0)
             } else {

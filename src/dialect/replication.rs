@@ -67,7 +67,8 @@ impl Dialect {
     pub fn state_query(self) -> &'static str {
         match self {
             Dialect::MariaDB => concat!(
-                "SELECT @@read_only AS read_only, @@gtid_current_pos AS executed, ",
+                "SELECT @@read_only AS read_only, @@gtid_binlog_pos AS executed, ",
+                "@@rpl_semi_sync_master_enabled AS semi_sync_source_enabled, ",
                 "@@gtid_binlog_pos = '' AS logged_nothing, ",
                 "(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES ",
                 "WHERE GRANTEE = '\\'root\\'@\\'%\\'' AND PRIVILEGE_TYPE = 'READ_ONLY ADMIN') ",
@@ -80,6 +81,7 @@ impl Dialect {
             ),
             Dialect::MySQL(_) => concat!(
                 "SELECT @@super_read_only AS read_only, @@gtid_executed AS executed, ",
+                "@@rpl_semi_sync_source_enabled AS semi_sync_source_enabled, ",
                 "GTID_SUBTRACT(@@gtid_executed, @@gtid_purged) = '' AS logged_nothing, ",
                 "(SELECT VARIABLE_VALUE FROM performance_schema.global_status ",
                 "WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status') AS semi_sync_source, ",
@@ -99,6 +101,16 @@ impl Dialect {
         }
     }
 
+    /// A member that is no source any more stops being a semi-synchronous one: with
+    /// its binary log taking what it replicates, each applied transaction would wait
+    /// for an acknowledgement no replica of its own sends.
+    pub fn semi_sync_source_off(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\n",
+            Dialect::MySQL(_) => "SET GLOBAL rpl_semi_sync_source_enabled = OFF;\n",
+        }
+    }
+
     /// Makes the primary take writes.
     pub fn writable(self) -> &'static str {
         match self {
@@ -115,8 +127,9 @@ impl Dialect {
             Dialect::MariaDB => "SET GLOBAL read_only = ON;",
             Dialect::MySQL(_) => "SET GLOBAL super_read_only = ON;",
         };
+        let source_off = self.semi_sync_source_off();
         format!(
-            "{read_only}\nSELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
+            "{read_only}\n{source_off}SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
              AND USER NOT IN ('system user', 'event_scheduler', '{REPLICATION_USER}') \
              AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon');\n"
         )
@@ -151,6 +164,7 @@ impl Dialect {
             Dialect::MariaDB => "STOP SLAVE;\n",
             Dialect::MySQL(_) => "STOP REPLICA;\n",
         };
+        let stop = format!("{}{stop}", self.semi_sync_source_off());
         let follow = self.replicate_from(source_host, password_sql).replace(
             "MASTER_USE_GTID = slave_pos",
             "MASTER_USE_GTID = current_pos",
@@ -264,6 +278,14 @@ impl Dialect {
         }
     }
 
+    /// Prints every transaction a primary has written, as `wait_for_gtids` takes it.
+    pub fn written_query(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SELECT @@GLOBAL.gtid_binlog_pos",
+            Dialect::MySQL(_) => "SELECT @@GLOBAL.gtid_executed",
+        }
+    }
+
     /// Waits up to `seconds` until this member has applied every transaction of
     /// `gtid_set`; prints `caught_up: 0` when it has (both dialects), else -1 or 1.
     pub fn wait_for_gtids(self, gtid_set: &str, seconds: u32) -> String {
@@ -291,6 +313,8 @@ pub struct MemberState {
     /// MariaDB: root over the network still has `READ_ONLY ADMIN` (writes through
     /// `read_only`).
     pub network_root_bypasses_read_only: bool,
+    /// The semi-synchronous source side is switched on.
+    pub semi_sync_source_enabled: bool,
     /// As a source: semi-synchronous replication is on and waiting for replicas
     /// (None when the server does not say: the source side was never switched on).
     pub semi_sync_source: Option<bool>,
@@ -330,6 +354,7 @@ impl MemberState {
                 }
                 "executed" => state.executed = value.replace(['\n', ' '], ""),
                 "logged_nothing" => state.logged_nothing = on,
+                "semi_sync_source_enabled" => state.semi_sync_source_enabled = on,
                 "network_root_bypasses_read_only" => {
                     state.network_root_bypasses_read_only = value != "0"
                 }
@@ -430,12 +455,17 @@ mod tests {
         assert!(off < on && on < promote.find("read_only = OFF").unwrap());
         assert!(MYSQL.promote().contains("RESET REPLICA ALL"));
         let repoint = Dialect::MariaDB.repoint("db-member-1.ns.svc", "'@P@'");
+        assert!(repoint.starts_with(
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\nSTOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'"
+        ));
         assert!(
-            repoint.starts_with("STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'")
+            Dialect::MariaDB
+                .fence()
+                .contains("rpl_semi_sync_master_enabled = OFF")
         );
         assert!(repoint.contains("MASTER_USE_GTID = current_pos"));
         let mysql = MYSQL.repoint("db-member-1.ns.svc", "'@P@'");
-        assert!(mysql.starts_with("STOP REPLICA;\n") && mysql.contains("SOURCE_AUTO_POSITION = 1"));
+        assert!(mysql.contains("STOP REPLICA;\n") && mysql.contains("SOURCE_AUTO_POSITION = 1"));
     }
 
     #[test]
@@ -501,6 +531,15 @@ mod tests {
     }
 
     #[test]
+    fn what_a_primary_wrote_reads_as_a_gtid_set() {
+        assert_eq!(
+            Dialect::MariaDB.written_query(),
+            "SELECT @@GLOBAL.gtid_binlog_pos"
+        );
+        assert_eq!(MYSQL.written_query(), "SELECT @@GLOBAL.gtid_executed");
+    }
+
+    #[test]
     fn waiting_for_a_gtid_set() {
         assert_eq!(
             Dialect::MariaDB.wait_for_gtids("0-1-57", 30),
@@ -526,6 +565,7 @@ mod tests {
                 read_only: false,
                 executed: "0-1-42".into(),
                 logged_nothing: false,
+                semi_sync_source_enabled: false,
                 network_root_bypasses_read_only: false,
                 semi_sync_source: Some(true),
                 semi_sync_clients: 2,

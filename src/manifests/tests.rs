@@ -608,3 +608,61 @@ fn a_restore_from_a_bucket_verifies_the_download_before_the_server_image_loads_i
     assert!(script.contains("< \"$dump\""), "{script}");
     assert_no_secret_in(load, "otuspassword");
 }
+
+#[test]
+fn backups_of_a_replicated_instance_dump_from_a_streaming_replica_once_it_caught_up() {
+    let renderer = Renderer::embedded();
+    let mut instance = course_instance();
+    instance.spec.image = "kubectl-mysql.local/mariadb:10.11".into();
+    instance.spec.replicas = Some(3);
+    let member = |name: &str, role, lag| crate::api::MemberStatus {
+        name: name.into(),
+        role,
+        ready: true,
+        gtid: None,
+        replicating: Some(role == crate::api::MemberRole::Replica),
+        lag_seconds: Some(lag),
+        message: None,
+    };
+    instance.status = Some(crate::api::MySQLStatus {
+        primary: Some("mysql-instance".into()),
+        members: vec![
+            member("mysql-instance", crate::api::MemberRole::Primary, 0),
+            member(
+                "mysql-instance-member-1",
+                crate::api::MemberRole::Replica,
+                4,
+            ),
+            member(
+                "mysql-instance-member-2",
+                crate::api::MemberRole::Replica,
+                1,
+            ),
+        ],
+        ..Default::default()
+    });
+    let job = backup_job(&renderer, &context_of(&instance), "b").unwrap();
+    let c = container(&job);
+    let host = c
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == "MYSQL_HOST")
+        .and_then(|e| e.value.clone());
+    assert_eq!(
+        host.as_deref(),
+        Some("mysql-instance-member-2.default.svc"),
+        "the least behind"
+    );
+    let script = &c.command.as_ref().unwrap()[2];
+    let wait = script
+        .find("MASTER_GTID_WAIT('$primary_position', 600)")
+        .unwrap();
+    assert!(wait < script.find("mysqldump").unwrap(), "{script}");
+    assert!(script.contains("--host=mysql-instance.default.svc"));
+
+    // One server, or point-in-time recovery on: the primary, as always.
+    let single = backup_job(&renderer, &context_of(&course_instance()), "b").unwrap();
+    let script = &container(&single).command.as_ref().unwrap()[2];
+    assert!(!script.contains("primary_position"));
+}

@@ -2039,6 +2039,7 @@ mod members {
             logged_nothing: false,
             network_root_bypasses_read_only: false,
             semi_sync_source: Some(semi_sync),
+            semi_sync_source_enabled: semi_sync,
             semi_sync_clients: 0,
             replica: None,
         }
@@ -2050,6 +2051,7 @@ mod members {
             executed: "0-1-40".into(),
             logged_nothing: false,
             network_root_bypasses_read_only: false,
+            semi_sync_source_enabled: false,
             semi_sync_source: Some(false),
             semi_sync_clients: 0,
             replica: Some(ReplicaState {
@@ -2401,6 +2403,16 @@ mod members {
             !shell.contains("\\n"),
             "a literal \\n reaches the client as a command: {shell}"
         );
+        let lines: Vec<&str> = shell.lines().map(str::trim).collect();
+        let flush = lines
+            .iter()
+            .position(|l| *l == "FLUSH PRIVILEGES;")
+            .unwrap();
+        assert_eq!(
+            lines[flush - 1],
+            "SET SESSION sql_log_bin = 0;",
+            "the member's own binary log stays empty: {shell}"
+        );
         assert!(
             plan.events
                 .iter()
@@ -2632,6 +2644,11 @@ mod members {
                 .iter()
                 .any(|e| e.reason == EventReason::SwitchoverStarted)
         );
+        assert_eq!(
+            plan.wake_at,
+            Some(at(NOW) + jiff::SignedDuration::from_secs(1)),
+            "a switchover under way is looked at again at once"
+        );
     }
 
     #[test]
@@ -2648,6 +2665,11 @@ mod members {
             writes_named(&plan),
             vec!["promote db-member-1-pod after SELECT WAIT_FOR_EXECUTED_GTID_SET('0-1-40', 15) AS caught_up;\n".to_string()],
             "never made writable again while the switchover runs"
+        );
+        assert_eq!(
+            labels(&plan),
+            vec![("db-member-1-pod".to_string(), Some("primary".to_string()))],
+            "NAME follows the promotion in the same apply"
         );
     }
 
@@ -2786,6 +2808,25 @@ mod members {
             plan.events
                 .iter()
                 .any(|e| e.reason == EventReason::ScaleDownWaits)
+        );
+    }
+
+    #[test]
+    fn a_member_that_is_no_primary_stops_being_a_semi_sync_source() {
+        let mut old_primary = replica_state(true, true);
+        old_primary.semi_sync_source_enabled = true;
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), primary_state(false, true)),
+                pod(1, Some("replica"), old_primary),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert_eq!(
+            writes_named(&plan),
+            vec!["run db-member-1-pod: SET GLOBAL rpl_semi_sync_source_enabled = OFF;".to_string()]
         );
     }
 }

@@ -24,6 +24,9 @@ use super::{Inputs, Kind, Plan, Write, set_owner};
 /// change without any object changing).
 const MEMBER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
 
+/// How soon a switchover under way is looked at again.
+const SWITCHOVER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
+
 /// A switchover target further behind than this is refused: the old primary would
 /// refuse writes for as long as it takes to catch up.
 const SWITCHOVER_MAX_LAG_SECONDS: u64 = 30;
@@ -81,9 +84,9 @@ impl Inputs<'_> {
         let roles: Vec<(u32, MemberRole)> = (0..kept)
             .map(|index| (index, role_of(index, primary, members)))
             .collect();
-        let switchover = self
-            .instance
-            .pending_switchover()
+        let request = self.instance.pending_switchover();
+        let target = request.as_ref().map(|r| r.target);
+        let switchover = request
             .map(|request| self.switchover(request, primary, members, &roles, dialect, plan));
         let fencing = matches!(&switchover, Some(s) if s.outcome == SwitchoverOutcome::Running);
         fence_other_writers(primary, members, dialect, plan);
@@ -92,8 +95,12 @@ impl Inputs<'_> {
         }
         for &(index, role) in &roles {
             if let Some(pod) = members.pods.get(&index) {
-                label_writes(pod, role, plan);
+                // While a switchover runs, its target's label is the switchover's.
+                if !(fencing && Some(index) == target) {
+                    label_writes(pod, role, plan);
+                }
                 if index != primary && !fencing {
+                    semi_sync_source_writes(pod, dialect, plan);
                     repoint_writes(pod, &names.member_host(primary), dialect, plan);
                 }
             }
@@ -123,7 +130,14 @@ impl Inputs<'_> {
                 )
             })
             .collect();
-        let next_look = self.now + MEMBER_LOOK;
+        // A switchover under way is looked at again at once: writes pause until it
+        // is done.
+        let next_look = self.now
+            + if fencing {
+                SWITCHOVER_LOOK
+            } else {
+                MEMBER_LOOK
+            };
         plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
         Ok(())
     }
@@ -243,11 +257,18 @@ impl Inputs<'_> {
                 let executed = primary_state
                     .map(|s| s.executed.clone())
                     .unwrap_or_default();
+                let target_pod = members.pods[&target].name.clone();
                 plan.writes.push(Write::Promote {
-                    pod: members.pods[&target].name.clone(),
+                    pod: target_pod.clone(),
                     // Within one exec's time limit; a target still behind is asked again.
                     wait_for: dialect.wait_for_gtids(&executed, 15),
                     sql: dialect.promote().to_string(),
+                });
+                // Only reached once the promotion succeeded (a failed write ends the
+                // apply): `NAME` follows at once, not a look later.
+                plan.writes.push(Write::LabelRole {
+                    pod: target_pod,
+                    role: Some(MemberRole::Primary.label().to_string()),
                 });
                 outcome(
                     SwitchoverOutcome::Running,
@@ -452,6 +473,17 @@ fn fence_other_writers(primary: u32, members: &Members, dialect: Dialect, plan: 
     }
 }
 
+/// A member that is not the primary is no semi-synchronous source (an old primary's
+/// setting would hold every transaction it applies).
+fn semi_sync_source_writes(pod: &MemberPod, dialect: Dialect, plan: &mut Plan) {
+    if pod.state.as_ref().is_ok_and(|s| s.semi_sync_source_enabled) {
+        plan.writes.push(Write::RunSql {
+            pod: pod.name.clone(),
+            sql: dialect.semi_sync_source_off().to_string(),
+        });
+    }
+}
+
 /// A member that holds data and replicates from someone else than the primary (or
 /// from no one: the old primary after a switchover) follows the primary.
 fn repoint_writes(pod: &MemberPod, primary_host: &str, dialect: Dialect, plan: &mut Plan) {
@@ -511,7 +543,7 @@ fn primary_writes(
     {
         sql.push_str(restrict);
     }
-    if streaming && state.semi_sync_source != Some(true) {
+    if streaming && !state.semi_sync_source_enabled {
         sql.push_str(dialect.semi_sync_source_on());
     }
     if state.read_only {
