@@ -47,6 +47,9 @@ pub enum ConditionType {
     Recoverable,
     /// With replicas: whether every replica streams from the primary.
     Replicating,
+    /// With replicas: whether the primary acknowledges a commit only once a replica
+    /// has it.
+    SemiSyncActive,
 }
 
 impl ConditionType {
@@ -60,6 +63,7 @@ impl ConditionType {
             ConditionType::LastBackupSucceeded => "LastBackupSucceeded",
             ConditionType::Recoverable => "Recoverable",
             ConditionType::Replicating => "Replicating",
+            ConditionType::SemiSyncActive => "SemiSyncActive",
         }
     }
 }
@@ -93,10 +97,13 @@ pub enum Reason {
     BucketNotListed,
     AllReplicasStreaming,
     ReplicasNotStreaming,
+    SemiSyncOn,
+    FellBackToAsync,
+    NoReplicaYet,
 }
 
 impl Reason {
-    const ALL: [Reason; 24] = [
+    const ALL: [Reason; 27] = [
         Reason::Valid,
         Reason::InvalidSpec,
         Reason::DeploymentAvailable,
@@ -121,6 +128,9 @@ impl Reason {
         Reason::BucketNotListed,
         Reason::AllReplicasStreaming,
         Reason::ReplicasNotStreaming,
+        Reason::SemiSyncOn,
+        Reason::FellBackToAsync,
+        Reason::NoReplicaYet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +159,9 @@ impl Reason {
             Reason::BucketNotListed => "BucketNotListed",
             Reason::AllReplicasStreaming => "AllReplicasStreaming",
             Reason::ReplicasNotStreaming => "ReplicasNotStreaming",
+            Reason::SemiSyncOn => "SemiSyncOn",
+            Reason::FellBackToAsync => "FellBackToAsync",
+            Reason::NoReplicaYet => "NoReplicaYet",
         }
     }
 

@@ -34,6 +34,7 @@ pub enum EventReason {
     SwitchoverStarted,
     SwitchedOver,
     SwitchoverRefused,
+    SemiSyncFellBack,
     // A backup record's life.
     BackupStarted,
     BackupSucceeded,
@@ -46,7 +47,7 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 36] = [
+    pub const ALL: [EventReason; 37] = [
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -75,6 +76,7 @@ impl EventReason {
         EventReason::SwitchoverStarted,
         EventReason::SwitchedOver,
         EventReason::SwitchoverRefused,
+        EventReason::SemiSyncFellBack,
         EventReason::BackupStarted,
         EventReason::BackupSucceeded,
         EventReason::BackupFailed,
@@ -115,6 +117,7 @@ impl EventReason {
             EventReason::SwitchoverStarted => "SwitchoverStarted",
             EventReason::SwitchedOver => "SwitchedOver",
             EventReason::SwitchoverRefused => "SwitchoverRefused",
+            EventReason::SemiSyncFellBack => "SemiSyncFellBack",
             EventReason::BackupStarted => "BackupStarted",
             EventReason::BackupSucceeded => "BackupSucceeded",
             EventReason::BackupFailed => "BackupFailed",

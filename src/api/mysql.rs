@@ -257,6 +257,9 @@ pub struct MemberStatus {
     pub name: String,
     pub role: MemberRole,
     pub ready: bool,
+    /// The node its server runs on: members on one node are all lost with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// Its server's executed GTID set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gtid: Option<String>,

@@ -10,8 +10,10 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use super::{Target, explain};
+use kubectl_mysql::api::keys::{INSTANCE_LABEL, MEMBER_LABEL};
 use kubectl_mysql::api::{ConditionStatus, ConditionType, MySQL, validate};
 use kubectl_mysql::kubeclient::ClusterArgs;
+use kubectl_mysql::names::InstanceNames;
 
 /// Where the server's pod mounts the client option file (templates/mysql-deployment).
 const CLIENT_CONFIG: &str = "/etc/mysql-credentials/client.cnf";
@@ -20,6 +22,10 @@ const CLIENT_CONFIG: &str = "/etc/mysql-credentials/client.cnf";
 pub struct Args {
     /// The instance.
     pub name: String,
+    /// A member of a replicated instance (its number, or its Deployment): default the
+    /// primary.
+    #[arg(long, value_name = "MEMBER")]
+    pub member: Option<String>,
     /// Arguments for `mysql` after `--`, e.g. `-- -e "select 1"`; none opens a prompt.
     #[arg(last = true, value_name = "MYSQL ARGS")]
     pub mysql_args: Vec<String>,
@@ -46,8 +52,9 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             .unwrap_or_else(|| "Pending".into());
         anyhow::bail!("{name} is not Ready (phase {phase}); connect once it is");
     }
+    let selector = pod_selector(&instance, &args)?;
     let pods = Api::<Pod>::namespaced(target.client.clone(), ns)
-        .list(&ListParams::default().labels(&format!("app={name}")))
+        .list(&ListParams::default().labels(&selector))
         .await
         .map_err(|e| explain(e, "listing the server's pods"))?;
     let pod = pods
@@ -87,4 +94,38 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(1),
     ))
+}
+
+/// The pods of the member to connect to: `--member`, else the primary (the course's
+/// `app=NAME` for one server).
+fn pod_selector(instance: &MySQL, args: &Args) -> anyhow::Result<String> {
+    let names = InstanceNames::new(args.name.clone(), instance.namespace().unwrap_or_default());
+    let status = instance.status.clone().unwrap_or_default();
+    let member = match &args.member {
+        Some(text) => {
+            let index = text
+                .parse::<u32>()
+                .ok()
+                .or_else(|| names.member_index(text))
+                .filter(|i| *i < instance.spec.members())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--member {text:?} is not a member of {}: it has members 0 to {}",
+                        args.name,
+                        instance.spec.members() - 1
+                    )
+                })?;
+            Some(index)
+        }
+        None => status
+            .primary
+            .as_deref()
+            .and_then(|p| names.member_index(p)),
+    };
+    Ok(match member {
+        Some(index) if instance.spec.members() > 1 => {
+            format!("{INSTANCE_LABEL}={},{MEMBER_LABEL}={index}", args.name)
+        }
+        _ => format!("app={}", args.name),
+    })
 }

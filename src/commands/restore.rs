@@ -58,6 +58,12 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
         .await
         .map_err(|e| explain(e, &format!("MySQL {} in namespace {ns}", args.name)))?;
 
+    anyhow::ensure!(
+        (args.to_time.is_none() && args.to_gtid.is_none()) || instance.spec.members() == 1,
+        "{} has replicas (spec.replicas is {}): a restore to a point in time needs one server; scale to 1, restore, then scale back",
+        args.name,
+        instance.spec.members()
+    );
     let replay = match (args.to_time.as_deref(), args.to_gtid.as_deref()) {
         (Some(text), _) => Some(ReplayTarget::Time(point_in_time(text, &instance)?)),
         (None, Some(text)) => Some(ReplayTarget::BeforeGtid(before_transaction(

@@ -423,6 +423,7 @@ fn print_detail(r: &StatusReport) {
                 Cell::new(&m.name),
                 painted(m.role.label(), Some(healthy)),
                 painted(if m.ready { "yes" } else { "no" }, Some(m.ready)),
+                Cell::new(m.node.as_deref().unwrap_or("-")),
                 Cell::new(m.replicating.map_or("-", |r| if r { "yes" } else { "no" })),
                 Cell::new(m.lag_seconds.map_or("-".to_string(), |s| format!("{s}s"))),
                 Cell::new(m.gtid.as_deref().unwrap_or("-")),

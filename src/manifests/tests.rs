@@ -619,6 +619,7 @@ fn backups_of_a_replicated_instance_dump_from_a_streaming_replica_once_it_caught
         name: name.into(),
         role,
         ready: true,
+        node: None,
         gtid: None,
         replicating: Some(role == crate::api::MemberRole::Replica),
         lag_seconds: Some(lag),

@@ -160,6 +160,14 @@ async fn member_inputs(
         }
         members.claims.insert(index, claim);
     }
+    let volume_to_make = instance.spec.storage_class().is_none()
+        && members
+            .claims
+            .keys()
+            .any(|index| !members.volumes.contains_key(index));
+    if volume_to_make {
+        members.nodes = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
+    }
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     let selector = format!("{INSTANCE_LABEL}={},{MEMBER_LABEL}", names.name);
     let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
@@ -184,6 +192,7 @@ async fn member_inputs(
             MemberPod {
                 ready: pod_ready(&pod),
                 role_label: pod.labels().get(ROLE_LABEL).cloned(),
+                node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
                 state,
                 name,
             },

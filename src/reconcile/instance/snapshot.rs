@@ -106,6 +106,9 @@ pub struct Members {
     pub seed_jobs: BTreeMap<u32, Job>,
     /// Every member's running pod (member 0 included) and what its server says.
     pub pods: BTreeMap<u32, MemberPod>,
+    /// The nodes, read while a member's hostPath volume is about to be made (it goes
+    /// to a node no other member's volume is on, where there is one).
+    pub nodes: Vec<k8s_openapi::api::core::v1::Node>,
 }
 
 /// A member's pod and its server's answer.
@@ -115,6 +118,8 @@ pub struct MemberPod {
     pub ready: bool,
     /// The role label the operator last set on it.
     pub role_label: Option<String>,
+    /// The node it runs on.
+    pub node: Option<String>,
     pub state: Result<crate::dialect::replication::MemberState, String>,
 }
 

@@ -109,6 +109,21 @@ pub struct Observed {
     pub members: Vec<crate::api::MemberStatus>,
     /// A switchover request handled by this reconcile, and where it stands.
     pub switchover: Option<crate::api::SwitchoverStatus>,
+    /// With replicas, once the primary answered: whether it is semi-synchronous.
+    pub semi_sync: Option<SemiSync>,
+}
+
+/// The primary's semi-synchronous replication, as it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SemiSync {
+    /// On, with this many replicas acknowledging.
+    On { replicas: u32 },
+    /// Switched on, but no replica acknowledged within the timeout: commits are
+    /// acknowledged without a replica having them.
+    FellBack,
+    /// Not switched on yet: no replica streams (a write lives on one server, as
+    /// without replicas).
+    NoReplicaYet,
 }
 
 /// What point-in-time recovery can reach, from the dumps and the archived binary logs.
@@ -153,6 +168,7 @@ impl Observed {
             primary: None,
             members: Vec::new(),
             switchover: None,
+            semi_sync: None,
         }
     }
 
@@ -180,6 +196,7 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     conditions.last_backup(observed, &mut status);
     conditions.recoverable(observed, &mut status);
     conditions.replicating(observed);
+    conditions.semi_sync(observed);
     status.conditions = conditions.list;
     status.primary = observed.primary.clone();
     status.members = observed.members.clone();
@@ -291,6 +308,32 @@ impl Conditions<'_> {
             )
         };
         self.set(ConditionType::Replicating, state, reason, message);
+    }
+
+    /// With replicas, once the primary answered: whether a commit waits for a replica.
+    fn semi_sync(&mut self, observed: &Observed) {
+        let Some(semi_sync) = observed.semi_sync.filter(|_| !observed.members.is_empty()) else {
+            self.list.retain(|c| !c.is(ConditionType::SemiSyncActive));
+            return;
+        };
+        let (state, reason, message) = match semi_sync {
+            SemiSync::On { replicas } => (
+                ConditionStatus::True,
+                Reason::SemiSyncOn,
+                format!("a commit is acknowledged once one of {replicas} replicas has it (AFTER_SYNC)"),
+            ),
+            SemiSync::FellBack => (
+                ConditionStatus::False,
+                Reason::FellBackToAsync,
+                "no replica acknowledged within the timeout: the primary acknowledges commits no replica has yet".into(),
+            ),
+            SemiSync::NoReplicaYet => (
+                ConditionStatus::False,
+                Reason::NoReplicaYet,
+                "no replica streams yet: semi-synchronous replication comes on once one does".into(),
+            ),
+        };
+        self.set(ConditionType::SemiSyncActive, state, reason, message);
     }
 
     fn restored(&mut self, observed: &Observed, status: &mut MySQLStatus) {
@@ -576,6 +619,7 @@ fn notice_for(
         T::LastBackupSucceeded,
         T::SpecValid,
         T::Recoverable,
+        T::SemiSyncActive,
     ]
     .into_iter()
     .find(|t| condition.is(*t))?;
@@ -585,6 +629,10 @@ fn notice_for(
     };
     Some(match (type_, condition.reason()?) {
         (T::Ready, Reason::DeploymentAvailable) => (EventType::Normal, EventReason::Ready),
+        (T::SemiSyncActive, Reason::FellBackToAsync) => {
+            (EventType::Warning, EventReason::SemiSyncFellBack)
+        }
+        (T::SemiSyncActive, _) => return None,
         // RestoreStarted already says why.
         (T::Ready, Reason::Restoring) => return None,
         (T::Ready, _) if was_true => (EventType::Warning, EventReason::NotReady),
@@ -649,6 +697,7 @@ mod tests {
             primary: None,
             members: Vec::new(),
             switchover: None,
+            semi_sync: None,
         }
     }
 

@@ -2079,6 +2079,7 @@ mod members {
                 name: format!("db-member-{index}-pod"),
                 ready: true,
                 role_label: role.map(str::to_string),
+                node: None,
                 state: Ok(state),
             },
         )
@@ -2259,6 +2260,23 @@ mod members {
                 "ns-db-member-1-abcdef12-pv".to_string(),
                 Some("node-a".to_string())
             )]
+        );
+        // With nodes to spare, a new member's volume goes to one no member's volume is on.
+        let mut spread = snapshot.clone();
+        if let Read::Done(m) = &mut spread.members {
+            m.nodes = ["node-c", "node-a", "node-b"]
+                .iter()
+                .map(|n| node(n, true, NodeSpec::default()))
+                .collect();
+        }
+        let plan = plan_for(&replicated(2), &spread);
+        assert!(
+            pinned_volumes(&plan).contains(&(
+                "ns-db-member-1-abcdef12-pv".to_string(),
+                Some("node-b".to_string())
+            )),
+            "{:?}",
+            pinned_volumes(&plan)
         );
         // Once it exists, it keeps its own node (the field is immutable), whatever
         // member 0's is.
@@ -2562,6 +2580,7 @@ mod members {
             name: "db".into(),
             role: MemberRole::Primary,
             ready: true,
+            node: None,
             gtid: None,
             replicating: None,
             lag_seconds: None,
@@ -2827,6 +2846,51 @@ mod members {
         assert_eq!(
             writes_named(&plan),
             vec!["run db-member-1-pod: SET GLOBAL rpl_semi_sync_source_enabled = OFF;".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_primary_that_fell_back_to_asynchronous_says_so_with_a_warning() {
+        let condition_of = |plan: &Plan| {
+            plan.status
+                .as_ref()
+                .unwrap()
+                .conditions
+                .iter()
+                .find(|c| c.is(ConditionType::SemiSyncActive))
+                .and_then(|c| c.reason())
+        };
+        let mut fell_back = primary_state(false, true);
+        fell_back.semi_sync_source = Some(false);
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), fell_back),
+                pod(1, Some("replica"), replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        let plan = plan_for(&replicated(2), &snapshot);
+        assert_eq!(condition_of(&plan), Some(Reason::FellBackToAsync));
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == EventReason::SemiSyncFellBack
+                    && e.type_ == kube::runtime::events::EventType::Warning)
+        );
+        let mut on = primary_state(false, true);
+        on.semi_sync_clients = 1;
+        let snapshot = with_members(Members {
+            replication_secret: true,
+            pods: BTreeMap::from([
+                pod(0, Some("primary"), on),
+                pod(1, Some("replica"), replica_state(true, true)),
+            ]),
+            ..Members::default()
+        });
+        assert_eq!(
+            condition_of(&plan_for(&replicated(2), &snapshot)),
+            Some(Reason::SemiSyncOn)
         );
     }
 }

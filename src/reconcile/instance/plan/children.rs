@@ -130,7 +130,7 @@ fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Opt
     Some(eligible.swap_remove(index))
 }
 
-fn can_run_pods(node: &Node) -> bool {
+pub(super) fn can_run_pods(node: &Node) -> bool {
     let spec = node.spec.as_ref();
     let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
     let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {

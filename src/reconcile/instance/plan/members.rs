@@ -16,7 +16,7 @@ use crate::manifests;
 use crate::reconcile::Notice;
 use crate::reconcile::Result;
 use crate::reconcile::instance::snapshot::{MemberPod, Members};
-use crate::reconcile::instance::status::Observed;
+use crate::reconcile::instance::status::{Observed, SemiSync};
 
 use super::{Inputs, Kind, Plan, Write, set_owner};
 
@@ -118,6 +118,17 @@ impl Inputs<'_> {
                 ),
             ));
         }
+        observed.semi_sync = members
+            .pods
+            .get(&primary)
+            .and_then(|p| p.state.as_ref().ok())
+            .map(|s| match (s.semi_sync_source_enabled, s.semi_sync_source) {
+                (false, _) => SemiSync::NoReplicaYet,
+                (true, Some(true)) => SemiSync::On {
+                    replicas: s.semi_sync_clients,
+                },
+                (true, _) => SemiSync::FellBack,
+            });
         observed.switchover = switchover;
         observed.primary = Some(names.member_deployment(primary));
         observed.members = roles
@@ -290,13 +301,12 @@ impl Inputs<'_> {
             .push(Write::ApplyClaim(children.pvc, claim.cloned()));
         if let Some(mut pv) = children.pv {
             let live = members.volumes.get(&index).cloned();
-            // An existing volume keeps its node (immutable); a new one lives where
-            // member 0's does until hostPath members spread over nodes (a later
-            // change).
-            let node = live
-                .as_ref()
-                .or(self.snapshot.volumes.data_pv.as_ref())
-                .and_then(super::pinned_node);
+            // An existing volume keeps its node (immutable); a new one goes to a node
+            // no other member's volume is on, where there is one.
+            let node = match &live {
+                Some(live) => super::pinned_node(live),
+                None => self.node_for_new_member(members, index),
+            };
             if let Some(node) = node {
                 super::children::pin(&mut pv, &node);
             }
@@ -307,6 +317,38 @@ impl Inputs<'_> {
             members.deployments.get(&index).cloned(),
         ));
         Ok(())
+    }
+
+    /// Where member `index`'s new hostPath volume goes: the first node (by name) that
+    /// takes pods and holds no other member's volume; member 0's node when every
+    /// node has one (members then share a node, which `status.members[].node` shows).
+    fn node_for_new_member(&self, members: &Members, index: u32) -> Option<String> {
+        let member_0 = self
+            .snapshot
+            .volumes
+            .data_pv
+            .as_ref()
+            .and_then(super::pinned_node);
+        let taken: Vec<String> = member_0
+            .iter()
+            .cloned()
+            .chain(
+                members
+                    .volumes
+                    .iter()
+                    .filter(|(i, _)| **i != index)
+                    .filter_map(|(_, pv)| super::pinned_node(pv)),
+            )
+            .collect();
+        let mut free: Vec<String> = members
+            .nodes
+            .iter()
+            .filter(|n| super::children::can_run_pods(n))
+            .filter_map(|n| n.labels().get(super::NODE_LABEL).cloned())
+            .filter(|n| !taken.contains(n))
+            .collect();
+        free.sort();
+        free.into_iter().next().or(member_0)
     }
 
     /// A running member that is neither replicating nor writing: its seed Job, again
@@ -584,6 +626,7 @@ fn member_status(name: String, role: MemberRole, pod: Option<&MemberPod>) -> Mem
         name,
         role,
         ready: pod.is_some_and(|p| p.ready),
+        node: pod.and_then(|p| p.node.clone()),
         gtid: state.map(|s| s.executed.clone()).filter(|g| !g.is_empty()),
         replicating: replica.map(|r| r.io_running && r.sql_running),
         lag_seconds: replica.and_then(|r| r.seconds_behind),
