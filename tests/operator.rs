@@ -1833,6 +1833,9 @@ async fn deleting_a_volume_record_prunes_its_dump_unless_kept() {
 #[tokio::test]
 async fn replicas_make_members_and_scaling_back_removes_them() {
     let (client, ns, a) = setup("replicas").await;
+    // Enough nodes that every member's hostPath volume gets its own.
+    kwok_node(&format!("{ns}-node-a"));
+    kwok_node(&format!("{ns}-node-b"));
     let _operator = Operator::start(&[&ns]);
     let mut cr = course_cr("db");
     cr.spec.replicas = Some(3);
@@ -1854,6 +1857,35 @@ async fn replicas_make_members_and_scaling_back_removes_them() {
         a.secrets.get_opt("db-replication").await.ok()??;
         let status = a.instances.get("db").await.ok()?.status?;
         (status.members.len() == 3 && status.primary.as_deref() == Some("db")).then_some(())
+    })
+    .await;
+    // Each member's volume on a node of its own.
+    eventually(WAIT, "three member volumes on three nodes", || async {
+        let nodes: std::collections::BTreeSet<String> = a
+            .pvs
+            .list(&ListParams::default().labels(&format!("{INSTANCE_LABEL}=db")))
+            .await
+            .ok()?
+            .items
+            .iter()
+            .filter(|pv| pv.name_any().starts_with(&format!("{ns}-db-")))
+            .filter_map(|pv| {
+                let terms = &pv
+                    .spec
+                    .as_ref()?
+                    .node_affinity
+                    .as_ref()?
+                    .required
+                    .as_ref()?
+                    .node_selector_terms;
+                terms[0].match_expressions.as_ref()?[0]
+                    .values
+                    .as_ref()?
+                    .first()
+                    .cloned()
+            })
+            .collect();
+        (nodes.len() == 3).then_some(())
     })
     .await;
     let selector = |s: k8s_openapi::api::core::v1::Service| s.spec.unwrap().selector.unwrap();

@@ -1846,6 +1846,106 @@ async fn real_node_replicas() {
     );
     wait_rows_everywhere(&ns, &all, 5);
 
+    // A switchover back to member 0 with every operator pod killed right after the
+    // request: the new leader finishes it, with exactly one writable member.
+    ok(
+        kubectl(&[
+            "mysql",
+            "switchover",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--to",
+            "0",
+            "--wait=false",
+        ]),
+        "kubectl mysql switchover --to 0 --wait=false",
+    );
+    ok(
+        kubectl(&[
+            "delete",
+            "pods",
+            "-n",
+            &format!("{ns}-operator"),
+            "-l",
+            "app.kubernetes.io/name=kubectl-mysql-operator",
+            "--grace-period=0",
+            "--force",
+        ]),
+        "killing the operator",
+    );
+    wait_until(
+        Duration::from_secs(300),
+        "the switchover to finish after the kill",
+        || {
+            let outcome = instance_field(&ns, ".status.switchover.outcome");
+            let primary = instance_field(&ns, ".status.primary");
+            (outcome == "Succeeded" && primary == INSTANCE)
+                .then_some(())
+                .ok_or(format!("{outcome} {primary}"))
+        },
+    );
+    wait_replicating(&ns, 3);
+    let writable: Vec<&&str> = all
+        .iter()
+        .filter(|m| text(&member_value(&ns, m, "127.0.0.1", "SELECT @@read_only")).trim() == "0")
+        .collect();
+    assert_eq!(writable, vec![&INSTANCE], "exactly one writable member");
+
+    // A backup of a replicated instance dumps from a replica that caught up, and
+    // restores every row (through the primary, to every member).
+    ok(
+        kubectl(&[
+            "mysql",
+            "backup",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--wait",
+            "--timeout",
+            "300s",
+        ]),
+        "a backup of the replicated instance",
+    );
+    let dumped_from = ok(
+        kubectl(&[
+            "get",
+            "job",
+            &format!("backup-{INSTANCE}-job"),
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].env[?(@.name==\"MYSQL_HOST\")].value}",
+        ]),
+        "the backup Job's server",
+    );
+    assert!(
+        dumped_from.starts_with("mysql-instance-member-")
+            && !dumped_from.starts_with("mysql-instance-member-0."),
+        "dumped from {dumped_from:?}, not a replica"
+    );
+    ok(
+        member_value(&ns, INSTANCE, "127.0.0.1", "INSERT INTO t VALUES (6)"),
+        "a row after the backup",
+    );
+    wait_rows_everywhere(&ns, &all, 6);
+    ok(
+        kubectl(&[
+            "mysql",
+            "restore",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--yes",
+            "--wait",
+            "--timeout",
+            "300s",
+        ]),
+        "restoring the replica's backup",
+    );
+    wait_rows_everywhere(&ns, &all, 5);
+    wait_acknowledged_everywhere(&ns, &all, &acknowledged);
+
     ok(
         on_instance("delete", &ns, &["--timeout=300s"]),
         "deleting the replicated instance",
