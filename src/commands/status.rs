@@ -358,6 +358,39 @@ async fn detail(
     })
 }
 
+/// With replicas: a member a row.
+fn print_members(members_status: &[MemberStatus]) {
+    if members_status.is_empty() {
+        return;
+    }
+    {
+        let mut members = new_table(TableStyle::Boxed);
+        members.set_header([
+            "MEMBER",
+            "ROLE",
+            "READY",
+            "REPLICATING",
+            "LAG",
+            "GTID",
+            "MESSAGE",
+        ]);
+        for m in members_status {
+            let healthy = matches!(m.role, MemberRole::Primary | MemberRole::Replica);
+            members.add_row([
+                Cell::new(&m.name),
+                painted(m.role.label(), Some(healthy)),
+                painted(if m.ready { "yes" } else { "no" }, Some(m.ready)),
+                Cell::new(m.node.as_deref().unwrap_or("-")),
+                Cell::new(m.replicating.map_or("-", |r| if r { "yes" } else { "no" })),
+                Cell::new(m.lag_seconds.map_or("-".to_string(), |s| format!("{s}s"))),
+                Cell::new(m.gtid.as_deref().unwrap_or("-")),
+                Cell::new(m.message.as_deref().unwrap_or("")),
+            ]);
+        }
+        println!("{members}");
+    }
+}
+
 fn print_detail(r: &StatusReport) {
     let mut table = new_table(TableStyle::Boxed);
     let bound = |c: &ClaimReport| {
@@ -406,32 +439,7 @@ fn print_detail(r: &StatusReport) {
     if let Some(warning) = &r.operator_warning {
         println!("{}", paint(&format!("warning: {warning}"), Some(false)));
     }
-    if !r.members.is_empty() {
-        let mut members = new_table(TableStyle::Boxed);
-        members.set_header([
-            "MEMBER",
-            "ROLE",
-            "READY",
-            "REPLICATING",
-            "LAG",
-            "GTID",
-            "MESSAGE",
-        ]);
-        for m in &r.members {
-            let healthy = matches!(m.role, MemberRole::Primary | MemberRole::Replica);
-            members.add_row([
-                Cell::new(&m.name),
-                painted(m.role.label(), Some(healthy)),
-                painted(if m.ready { "yes" } else { "no" }, Some(m.ready)),
-                Cell::new(m.node.as_deref().unwrap_or("-")),
-                Cell::new(m.replicating.map_or("-", |r| if r { "yes" } else { "no" })),
-                Cell::new(m.lag_seconds.map_or("-".to_string(), |s| format!("{s}s"))),
-                Cell::new(m.gtid.as_deref().unwrap_or("-")),
-                Cell::new(m.message.as_deref().unwrap_or("")),
-            ]);
-        }
-        println!("{members}");
-    }
+    print_members(&r.members);
     let mut conditions = new_table(TableStyle::Boxed);
     conditions.set_header(["CONDITION", "STATUS", "REASON", "MESSAGE"]);
     for c in &r.conditions {

@@ -12,7 +12,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::observe::names_of;
-use super::plan::{FinalizerChange, Kind, Plan, Write};
+use super::plan::{FinalizerChange, Kind, MemberWrite, Plan, Write};
 use crate::api::keys::FINALIZER;
 use crate::api::{MySQL, MySQLBackup};
 use crate::names::InstanceNames;
@@ -178,7 +178,25 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             );
             Ok(())
         }
-        Write::CreateReplicationSecret { name, owner } => {
+        Write::Member(member) => execute_member(member, apis, ctx, names).await,
+        Write::FinishPasswordChange(password) => {
+            finish_password_change(apis, ctx, names, &password.0).await
+        }
+    }
+}
+
+/// The writes of a replicated instance's members: its replication Secret, statements
+/// run in its servers, and the role labels on their pods.
+async fn execute_member(
+    write: &MemberWrite,
+    apis: &Apis,
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<()> {
+    let namespace = names.namespace.as_str();
+    let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
+    match write {
+        MemberWrite::CreateReplicationSecret { name, owner } => {
             let mut secret = crate::manifests::replication_secret(name, namespace, &names.name);
             crate::reconcile::kube_ops::set_owner(&mut secret, owner);
             create_if_absent(&apis.secrets, &secret)
@@ -186,7 +204,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
                 .map(drop)
                 .map_err(Error::apply(named("Secret", name.clone())))
         }
-        Write::RunSql { pod, sql } => {
+        MemberWrite::RunSql { pod, sql } => {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
             member_sql::run(&pods, pod, sql)
                 .await
@@ -202,9 +220,11 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             );
             Ok(())
         }
-        Write::Fence { pod, sql } => fence(ctx, namespace, pod, sql).await,
-        Write::Promote { pod, wait_for, sql } => promote(ctx, namespace, pod, wait_for, sql).await,
-        Write::Repoint { pod, sql } => {
+        MemberWrite::Fence { pod, sql } => fence(ctx, namespace, pod, sql).await,
+        MemberWrite::Promote { pod, wait_for, sql } => {
+            promote(ctx, namespace, pod, wait_for, sql).await
+        }
+        MemberWrite::Repoint { pod, sql } => {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
             member_sql::run_as(&pods, pod, sql, member_sql::Mode::WithReplicationPassword)
                 .await
@@ -215,16 +235,13 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             tracing::info!(pod = pod.as_str(), "pointed a member at the primary");
             Ok(())
         }
-        Write::LabelRole { pod, role } => {
+        MemberWrite::LabelRole { pod, role } => {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
             let patch = json!({"metadata": {"labels": {crate::api::keys::ROLE_LABEL: role}}});
             pods.patch(pod, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
                 .map(drop)
                 .map_err(Error::apply(named("Pod", pod.clone())))
-        }
-        Write::FinishPasswordChange(password) => {
-            finish_password_change(apis, ctx, names, &password.0).await
         }
     }
 }

@@ -168,6 +168,18 @@ async fn member_inputs(
     if volume_to_make {
         members.nodes = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
     }
+    members.pods = member_pods(instance, ctx, names).await?;
+    Ok(Read::Done(members))
+}
+
+/// Every member's running pod, its server asked for its state.
+async fn member_pods(
+    instance: &MySQL,
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<std::collections::BTreeMap<u32, MemberPod>> {
+    let ns = names.namespace.as_str();
+    let mut found = std::collections::BTreeMap::new();
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     let selector = format!("{INSTANCE_LABEL}={},{MEMBER_LABEL}", names.name);
     let dialect = crate::dialect::Dialect::of_image(&instance.spec.image);
@@ -187,7 +199,7 @@ async fn member_inputs(
         }
         let name = pod.name_any();
         let state = crate::reconcile::member_sql::member_state(&pods, &name, dialect).await;
-        members.pods.insert(
+        found.insert(
             index,
             MemberPod {
                 ready: pod_ready(&pod),
@@ -198,7 +210,7 @@ async fn member_inputs(
             },
         );
     }
-    Ok(Read::Done(members))
+    Ok(found)
 }
 
 /// The server container of a member's pod is running.

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::ResourceExt;
 
-use super::plan::{self, FinalizerChange, Kind, Plan, Write};
+use super::plan::{self, FinalizerChange, Kind, MemberWrite, Plan, Write};
 use super::plan::{Reads, RestoreWanted};
 use super::snapshot::{
     DeletionSnapshot, LiveVolumes, MemberPod, Members, Password, PasswordUnreadable, Read, Snapshot,
@@ -2102,7 +2102,7 @@ mod members {
         plan.writes
             .iter()
             .filter_map(|w| match w {
-                Write::RunSql { pod, sql } => Some((pod.clone(), sql.clone())),
+                Write::Member(MemberWrite::RunSql { pod, sql }) => Some((pod.clone(), sql.clone())),
                 _ => None,
             })
             .collect()
@@ -2112,7 +2112,9 @@ mod members {
         plan.writes
             .iter()
             .filter_map(|w| match w {
-                Write::LabelRole { pod, role } => Some((pod.clone(), role.clone())),
+                Write::Member(MemberWrite::LabelRole { pod, role }) => {
+                    Some((pod.clone(), role.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -2183,7 +2185,7 @@ mod members {
                 .any(|n| n.starts_with("Volume/") && n.contains("member"))
         );
         assert!(plan.writes.iter().any(
-            |w| matches!(w, Write::CreateReplicationSecret { name, .. } if name == "db-replication")
+            |w| matches!(w, Write::Member(MemberWrite::CreateReplicationSecret { name, .. }) if name == "db-replication")
         ));
         assert_eq!(
             service_selector(&plan, "db"),
@@ -2299,12 +2301,10 @@ mod members {
             "{:?}",
             pinned_volumes(&again)
         );
-        assert!(
-            !plan
-                .writes
-                .iter()
-                .any(|w| matches!(w, Write::CreateReplicationSecret { .. }))
-        );
+        assert!(!plan.writes.iter().any(|w| matches!(
+            w,
+            Write::Member(MemberWrite::CreateReplicationSecret { .. })
+        )));
     }
 
     #[test]
@@ -2615,12 +2615,14 @@ mod members {
         plan.writes
             .iter()
             .filter_map(|w| match w {
-                Write::Fence { pod, .. } => Some(format!("fence {pod}")),
-                Write::Promote { pod, wait_for, .. } => {
+                Write::Member(MemberWrite::Fence { pod, .. }) => Some(format!("fence {pod}")),
+                Write::Member(MemberWrite::Promote { pod, wait_for, .. }) => {
                     Some(format!("promote {pod} after {wait_for}"))
                 }
-                Write::Repoint { pod, .. } => Some(format!("repoint {pod}")),
-                Write::RunSql { pod, sql } => Some(format!("run {pod}: {}", sql.trim())),
+                Write::Member(MemberWrite::Repoint { pod, .. }) => Some(format!("repoint {pod}")),
+                Write::Member(MemberWrite::RunSql { pod, sql }) => {
+                    Some(format!("run {pod}: {}", sql.trim()))
+                }
                 _ => None,
             })
             .collect()

@@ -18,7 +18,7 @@ use crate::reconcile::Result;
 use crate::reconcile::instance::snapshot::{MemberPod, Members};
 use crate::reconcile::instance::status::{Observed, SemiSync};
 
-use super::{Inputs, Kind, Plan, Write, set_owner};
+use super::{Inputs, Kind, MemberWrite, Plan, Write, set_owner};
 
 /// How often a replicated instance's members are asked again (their lag and health
 /// change without any object changing).
@@ -46,41 +46,14 @@ impl Inputs<'_> {
             .and_then(|p| names.member_index(p))
             .unwrap_or(0);
         let primary = current_primary(recorded, members);
-        let wanted = self.instance.spec.members();
-        // The primary is never removed: a scale-down below it waits for a switchover.
-        let kept = wanted.max(if wanted > 1 { primary + 1 } else { 1 });
-        if kept > wanted || (wanted <= 1 && primary != 0) {
-            plan.events.push(Notice::warning(
-                EventReason::ScaleDownWaits,
-                format!(
-                    "the primary is {}: switch over to a member below {} first (kubectl mysql switchover)",
-                    names.member_deployment(primary),
-                    wanted.max(1)
-                ),
-            ));
-        }
-        if wanted <= 1 && primary == 0 {
+        let Some(kept) = self.members_kept(primary, plan) else {
             self.remove_members_past(members, 1, plan);
             observed.members = Vec::new();
             observed.primary = None;
             return Ok(());
-        }
-        let kept = kept.max(primary + 1);
+        };
         self.remove_members_past(members, kept, plan);
-        if !members.replication_secret {
-            plan.writes.push(Write::CreateReplicationSecret {
-                name: names.replication_secret(),
-                owner: self.owner.clone(),
-            });
-        }
-        for index in 1..kept {
-            self.member_objects(members, index, plan)?;
-        }
-        for service in manifests::member_services(self.renderer, self.template_ctx, names)? {
-            let mut service = service;
-            set_owner(&mut service, self.owner);
-            plan.writes.push(Write::ApplyService(service, None));
-        }
+        self.member_children(members, kept, plan)?;
         let roles: Vec<(u32, MemberRole)> = (0..kept)
             .map(|index| (index, role_of(index, primary, members)))
             .collect();
@@ -93,21 +66,9 @@ impl Inputs<'_> {
         if !fencing && let Some(pod) = members.pods.get(&primary) {
             primary_writes(pod, primary, members, dialect, plan);
         }
-        for &(index, role) in &roles {
-            if let Some(pod) = members.pods.get(&index) {
-                // While a switchover runs, its target's label is the switchover's.
-                if !(fencing && Some(index) == target) {
-                    label_writes(pod, role, plan);
-                }
-                if index != primary && !fencing {
-                    semi_sync_source_writes(pod, dialect, plan);
-                    repoint_writes(pod, &names.member_host(primary), dialect, plan);
-                }
-            }
-            if index != primary {
-                self.seed(members, index, primary, role, plan)?;
-            }
-        }
+        // While a switchover runs, its target's label is the switchover's.
+        let labelled_by_switchover = target.filter(|_| fencing);
+        self.role_writes(members, &roles, primary, labelled_by_switchover, plan)?;
         if recorded != primary {
             plan.events.push(Notice::normal(
                 EventReason::PrimaryChanged,
@@ -118,17 +79,7 @@ impl Inputs<'_> {
                 ),
             ));
         }
-        observed.semi_sync = members
-            .pods
-            .get(&primary)
-            .and_then(|p| p.state.as_ref().ok())
-            .map(|s| match (s.semi_sync_source_enabled, s.semi_sync_source) {
-                (false, _) => SemiSync::NoReplicaYet,
-                (true, Some(true)) => SemiSync::On {
-                    replicas: s.semi_sync_clients,
-                },
-                (true, _) => SemiSync::FellBack,
-            });
+        observed.semi_sync = semi_sync_of(members, primary);
         observed.switchover = switchover;
         observed.primary = Some(names.member_deployment(primary));
         observed.members = roles
@@ -150,6 +101,124 @@ impl Inputs<'_> {
                 MEMBER_LOOK
             };
         plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
+        Ok(())
+    }
+
+    /// This request was under way (not one asking for the primary it already is).
+    fn switchover_was_running(&self, token: &str) -> bool {
+        self.instance
+            .status
+            .as_ref()
+            .and_then(|s| s.switchover.as_ref())
+            .is_some_and(|s| s.request == token)
+    }
+
+    /// Why a switchover to `target` cannot go on (before it starts, or while the old
+    /// primary is fenced): None when it can.
+    fn switchover_refusal(
+        &self,
+        target: u32,
+        primary: u32,
+        members: &Members,
+        roles: &[(u32, MemberRole)],
+    ) -> Option<String> {
+        let names = self.names();
+        let target_name = names.member_deployment(target);
+        let target_role = roles.iter().find(|(i, _)| *i == target).map(|(_, r)| *r);
+        let lag = members
+            .pods
+            .get(&target)
+            .and_then(|p| p.state.as_ref().ok())
+            .and_then(|s| s.replica.as_ref())
+            .and_then(|r| r.seconds_behind);
+        let primary_answers = members.pods.get(&primary).is_some_and(|p| p.state.is_ok());
+        if self.instance.spec.point_in_time().is_some() {
+            Some("point-in-time recovery archives beside member 0 only; a switchover would stop its archive".to_string())
+        } else if target_role != Some(MemberRole::Replica) {
+            Some(format!(
+                "{target_name} is not a replica that streams from the primary"
+            ))
+        } else if lag.is_none_or(|l| l > SWITCHOVER_MAX_LAG_SECONDS) {
+            Some(format!(
+                "{target_name} is {} behind the primary, over {SWITCHOVER_MAX_LAG_SECONDS}s",
+                lag.map_or("an unknown time".to_string(), |l| format!("{l}s"))
+            ))
+        } else if !primary_answers {
+            Some(format!(
+                "the primary {} cannot be asked",
+                names.member_deployment(primary)
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Each member's label, its following of the primary (not while a switchover
+    /// runs), and a fresh one's seed.
+    fn role_writes(
+        &self,
+        members: &Members,
+        roles: &[(u32, MemberRole)],
+        primary: u32,
+        switchover_target: Option<u32>,
+        plan: &mut Plan,
+    ) -> Result<()> {
+        let dialect = Dialect::of_image(&self.instance.spec.image);
+        let fencing = switchover_target.is_some();
+        for &(index, role) in roles {
+            if let Some(pod) = members.pods.get(&index) {
+                if Some(index) != switchover_target {
+                    label_writes(pod, role, plan);
+                }
+                if index != primary && !fencing {
+                    semi_sync_source_writes(pod, dialect, plan);
+                    repoint_writes(pod, &self.names().member_host(primary), dialect, plan);
+                }
+            }
+            if index != primary {
+                self.seed(members, index, primary, role, plan)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many members stay (None: back to one server, member 0 the primary). The
+    /// primary is never removed: a scale-down below it waits for a switchover.
+    fn members_kept(&self, primary: u32, plan: &mut Plan) -> Option<u32> {
+        let wanted = self.instance.spec.members();
+        if wanted > primary && wanted > 1 {
+            return Some(wanted);
+        }
+        if wanted <= 1 && primary == 0 {
+            return None;
+        }
+        plan.events.push(Notice::warning(
+            EventReason::ScaleDownWaits,
+            format!(
+                "the primary is {}: switch over to a member below {wanted} first (kubectl mysql switchover)",
+                self.names().member_deployment(primary),
+            ),
+        ));
+        Some((primary + 1).max(wanted))
+    }
+
+    /// The replication Secret, members 1 and up's objects, and every member address.
+    fn member_children(&self, members: &Members, kept: u32, plan: &mut Plan) -> Result<()> {
+        let names = self.names();
+        if !members.replication_secret {
+            plan.writes
+                .push(Write::Member(MemberWrite::CreateReplicationSecret {
+                    name: names.replication_secret(),
+                    owner: self.owner.clone(),
+                }));
+        }
+        for index in 1..kept {
+            self.member_objects(members, index, plan)?;
+        }
+        for mut service in manifests::member_services(self.renderer, self.template_ctx, names)? {
+            set_owner(&mut service, self.owner);
+            plan.writes.push(Write::ApplyService(service, None));
+        }
         Ok(())
     }
 
@@ -177,50 +246,18 @@ impl Inputs<'_> {
         let target_name = names.member_deployment(target);
         if target == primary {
             let message = format!("{target_name} is the primary");
-            let already_running = self
-                .instance
-                .status
-                .as_ref()
-                .and_then(|s| s.switchover.as_ref())
-                .is_some_and(|s| s.request == request.token);
-            if already_running {
+            if self.switchover_was_running(&request.token) {
                 plan.events
                     .push(Notice::normal(EventReason::SwitchedOver, message.clone()));
             }
             return outcome(SwitchoverOutcome::Succeeded, message);
         }
-        let target_role = roles.iter().find(|(i, _)| *i == target).map(|(_, r)| *r);
-        let target_state = members
-            .pods
-            .get(&target)
-            .and_then(|p| p.state.as_ref().ok());
-        let lag = target_state
-            .and_then(|s| s.replica.as_ref())
-            .and_then(|r| r.seconds_behind);
         let primary_state = members
             .pods
             .get(&primary)
             .and_then(|p| p.state.as_ref().ok());
         let fenced = primary_state.is_some_and(|s| s.read_only);
-        let refusal = if self.instance.spec.point_in_time().is_some() {
-            Some("point-in-time recovery archives beside member 0 only; a switchover would stop its archive".to_string())
-        } else if target_role != Some(MemberRole::Replica) {
-            Some(format!(
-                "{target_name} is not a replica that streams from the primary"
-            ))
-        } else if lag.is_none_or(|l| l > SWITCHOVER_MAX_LAG_SECONDS) {
-            Some(format!(
-                "{target_name} is {} behind the primary, over {SWITCHOVER_MAX_LAG_SECONDS}s",
-                lag.map_or("an unknown time".to_string(), |l| format!("{l}s"))
-            ))
-        } else if primary_state.is_none() {
-            Some(format!(
-                "the primary {} cannot be asked",
-                names.member_deployment(primary)
-            ))
-        } else {
-            None
-        };
+        let refusal = self.switchover_refusal(target, primary, members, roles);
         match (refusal, fenced) {
             (Some(why), false) => {
                 plan.events
@@ -231,10 +268,10 @@ impl Inputs<'_> {
                 // Fenced, and the target can no longer take over: the old primary
                 // takes writes again rather than leave none.
                 if let Some(pod) = members.pods.get(&primary) {
-                    plan.writes.push(Write::RunSql {
+                    plan.writes.push(Write::Member(MemberWrite::RunSql {
                         pod: pod.name.clone(),
                         sql: dialect.writable().to_string(),
-                    });
+                    }));
                 }
                 plan.events.push(Notice::warning(
                     EventReason::SwitchoverRefused,
@@ -251,14 +288,7 @@ impl Inputs<'_> {
                         names.member_deployment(primary)
                     ),
                 ));
-                plan.writes.push(Write::Fence {
-                    pod: pod.name.clone(),
-                    sql: dialect.fence(),
-                });
-                plan.writes.push(Write::LabelRole {
-                    pod: pod.name.clone(),
-                    role: None,
-                });
+                fence_writes(&pod.name, dialect, plan);
                 outcome(
                     SwitchoverOutcome::Running,
                     format!("fencing {}", names.member_deployment(primary)),
@@ -268,19 +298,7 @@ impl Inputs<'_> {
                 let executed = primary_state
                     .map(|s| s.executed.clone())
                     .unwrap_or_default();
-                let target_pod = members.pods[&target].name.clone();
-                plan.writes.push(Write::Promote {
-                    pod: target_pod.clone(),
-                    // Within one exec's time limit; a target still behind is asked again.
-                    wait_for: dialect.wait_for_gtids(&executed, 15),
-                    sql: dialect.promote().to_string(),
-                });
-                // Only reached once the promotion succeeded (a failed write ends the
-                // apply): `NAME` follows at once, not a look later.
-                plan.writes.push(Write::LabelRole {
-                    pod: target_pod,
-                    role: Some(MemberRole::Primary.label().to_string()),
-                });
+                promote_writes(&members.pods[&target].name, &executed, dialect, plan);
                 outcome(
                     SwitchoverOutcome::Running,
                     format!("promoting {target_name} once it has applied {executed}"),
@@ -369,12 +387,12 @@ impl Inputs<'_> {
                 if let Some(pod) = members.pods.get(&index)
                     && pod.state.as_ref().is_ok_and(|s| s.read_only)
                 {
-                    plan.writes.push(Write::RunSql {
+                    plan.writes.push(Write::Member(MemberWrite::RunSql {
                         pod: pod.name.clone(),
                         sql: Dialect::of_image(&self.instance.spec.image)
                             .writable()
                             .to_string(),
-                    });
+                    }));
                 }
                 let mut job = manifests::seed_job(
                     self.renderer,
@@ -479,6 +497,20 @@ fn current_primary(recorded: u32, members: &Members) -> u32 {
     }
 }
 
+/// The primary's semi-synchronous replication, once it answered.
+fn semi_sync_of(members: &Members, primary: u32) -> Option<SemiSync> {
+    let state = members.pods.get(&primary)?.state.as_ref().ok()?;
+    Some(
+        match (state.semi_sync_source_enabled, state.semi_sync_source) {
+            (false, _) => SemiSync::NoReplicaYet,
+            (true, Some(true)) => SemiSync::On {
+                replicas: state.semi_sync_clients,
+            },
+            (true, _) => SemiSync::FellBack,
+        },
+    )
+}
+
 /// What member `index` is, from what its server says.
 fn role_of(index: u32, primary: u32, members: &Members) -> MemberRole {
     let Some(Ok(state)) = members.pods.get(&index).map(|p| &p.state) else {
@@ -496,6 +528,34 @@ fn role_of(index: u32, primary: u32, members: &Members) -> MemberRole {
     }
 }
 
+/// The old primary out of service (read-only, sessions killed) and out of `NAME`.
+fn fence_writes(pod: &str, dialect: Dialect, plan: &mut Plan) {
+    plan.writes.push(Write::Member(MemberWrite::Fence {
+        pod: pod.to_string(),
+        sql: dialect.fence(),
+    }));
+    plan.writes.push(Write::Member(MemberWrite::LabelRole {
+        pod: pod.to_string(),
+        role: None,
+    }));
+}
+
+/// The target promoted once it has applied `executed`, and `NAME` on it: the label
+/// write is only reached once the promotion succeeded (a failed write ends the
+/// apply), so `NAME` follows at once, not a look later.
+fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: &mut Plan) {
+    plan.writes.push(Write::Member(MemberWrite::Promote {
+        pod: pod.to_string(),
+        // Within one exec's time limit; a target still behind is asked again.
+        wait_for: dialect.wait_for_gtids(executed, 15),
+        sql: dialect.promote().to_string(),
+    }));
+    plan.writes.push(Write::Member(MemberWrite::LabelRole {
+        pod: pod.to_string(),
+        role: Some(MemberRole::Primary.label().to_string()),
+    }));
+}
+
 /// Any member but the primary that takes writes is fenced at once: never two
 /// writable members. A fresh member is left writable while its seed loads (root over
 /// the network cannot write through `read_only`); it is fenced once it replicates.
@@ -507,10 +567,10 @@ fn fence_other_writers(primary: u32, members: &Members, dialect: Dialect, plan: 
             .as_ref()
             .is_ok_and(|s| s.replica.is_none() && fresh(s));
         if *index != primary && writable && !being_seeded {
-            plan.writes.push(Write::Fence {
+            plan.writes.push(Write::Member(MemberWrite::Fence {
                 pod: pod.name.clone(),
                 sql: dialect.fence(),
-            });
+            }));
         }
     }
 }
@@ -519,10 +579,10 @@ fn fence_other_writers(primary: u32, members: &Members, dialect: Dialect, plan: 
 /// setting would hold every transaction it applies).
 fn semi_sync_source_writes(pod: &MemberPod, dialect: Dialect, plan: &mut Plan) {
     if pod.state.as_ref().is_ok_and(|s| s.semi_sync_source_enabled) {
-        plan.writes.push(Write::RunSql {
+        plan.writes.push(Write::Member(MemberWrite::RunSql {
             pod: pod.name.clone(),
             sql: dialect.semi_sync_source_off().to_string(),
-        });
+        }));
     }
 }
 
@@ -539,13 +599,13 @@ fn repoint_writes(pod: &MemberPod, primary_host: &str, dialect: Dialect, plan: &
     if follows || (state.replica.is_none() && fresh(state)) {
         return;
     }
-    plan.writes.push(Write::Repoint {
+    plan.writes.push(Write::Member(MemberWrite::Repoint {
         pod: pod.name.clone(),
         sql: dialect.repoint(
             primary_host,
             crate::reconcile::member_sql::REPLICATION_PASSWORD_SQL,
         ),
-    });
+    }));
 }
 
 /// A member with no transaction of its own logged: what a seed may be loaded into
@@ -592,10 +652,10 @@ fn primary_writes(
         sql.push_str(dialect.writable());
     }
     if !sql.is_empty() {
-        plan.writes.push(Write::RunSql {
+        plan.writes.push(Write::Member(MemberWrite::RunSql {
             pod: primary.name.clone(),
             sql,
-        });
+        }));
     }
 }
 
@@ -612,10 +672,10 @@ fn label_writes(pod: &MemberPod, role: MemberRole, plan: &mut Plan) {
         _ => wanted,
     };
     if pod.role_label != wanted {
-        plan.writes.push(Write::LabelRole {
+        plan.writes.push(Write::Member(MemberWrite::LabelRole {
             pod: pod.name.clone(),
             role: wanted,
-        });
+        }));
     }
 }
 

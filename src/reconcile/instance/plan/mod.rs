@@ -127,23 +127,27 @@ pub enum Write {
     /// After a successful password Job: `NAME-credentials` takes the new password and
     /// `NAME-credentials-next` goes.
     FinishPasswordChange(Password),
+    /// A replicated instance's members: their Secret, their servers, their pods.
+    Member(MemberWrite),
+    /// Archived binary logs no restore can use (before the oldest dump's position),
+    /// deleted from the bucket with their checksums.
+    PruneArchivedLogs {
+        storage: crate::api::S3Storage,
+        keys: Vec<String>,
+    },
+}
+
+/// One write of a replicated instance's members.
+#[derive(Clone, Debug)]
+pub enum MemberWrite {
     /// `NAME-replication` with a new random password, created once and never changed
     /// (every member's replication account has it).
-    CreateReplicationSecret {
-        name: String,
-        owner: OwnerReference,
-    },
+    CreateReplicationSecret { name: String, owner: OwnerReference },
     /// Statements run in a member's server container (`reconcile::member_sql`).
-    RunSql {
-        pod: String,
-        sql: String,
-    },
+    RunSql { pod: String, sql: String },
     /// Takes a member out of service as a primary: read-only, its client sessions
     /// killed (`Dialect::fence`).
-    Fence {
-        pod: String,
-        sql: String,
-    },
+    Fence { pod: String, sql: String },
     /// Promotes a replica once `wait_for` says it has applied every transaction of
     /// the old primary (never before).
     Promote {
@@ -153,21 +157,9 @@ pub enum Write {
     },
     /// Points a member at the primary (the replication password filled in inside the
     /// pod).
-    Repoint {
-        pod: String,
-        sql: String,
-    },
+    Repoint { pod: String, sql: String },
     /// Sets (or, with None, removes) the role label on a member's pod.
-    LabelRole {
-        pod: String,
-        role: Option<String>,
-    },
-    /// Archived binary logs no restore can use (before the oldest dump's position),
-    /// deleted from the bucket with their checksums.
-    PruneArchivedLogs {
-        storage: crate::api::S3Storage,
-        keys: Vec<String>,
-    },
+    LabelRole { pod: String, role: Option<String> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
