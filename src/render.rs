@@ -326,8 +326,8 @@ pub struct InstanceContext {
 pub struct ReplicaDump {
     pub primary_host: String,
     pub written_query: &'static str,
-    /// Fills in `$primary_position` (shell), prints `caught_up` 0 once applied.
-    pub wait_sql: String,
+    /// A shell condition, true once the replica has applied `$primary_position`.
+    pub applied_check: String,
 }
 
 /// The replica backups dump from: a ready member the status says streams, when the
@@ -350,10 +350,7 @@ fn replica_to_dump_from(instance: &MySQL, names: &InstanceNames) -> Option<(Stri
         ReplicaDump {
             primary_host: format!("{}.{}.svc", names.service(), names.namespace),
             written_query: dialect.written_query(),
-            wait_sql: dialect
-                .wait_for_gtids("$primary_position", 600)
-                .trim()
-                .to_string(),
+            applied_check: dialect.applied_shell_check(),
         },
     ))
 }

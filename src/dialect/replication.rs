@@ -286,19 +286,70 @@ impl Dialect {
         }
     }
 
-    /// Waits up to `seconds` until this member has applied every transaction of
-    /// `gtid_set`; prints `caught_up: 0` when it has (both dialects), else -1 or 1.
-    pub fn wait_for_gtids(self, gtid_set: &str, seconds: u32) -> String {
-        let set = gtid_set.replace('\'', "");
+    /// Asks a member what it has applied or written, for `has_applied`: MariaDB's
+    /// binary log position (every member logs what it replicates, and a former
+    /// primary's own transactions are there, not in its replica position, which is
+    /// all `MASTER_GTID_WAIT` watches); MySQL answers the question itself.
+    pub fn applied_query(self, set: &str) -> String {
+        let set = set.replace('\'', "");
         match self {
-            Dialect::MariaDB => {
-                format!("SELECT MASTER_GTID_WAIT('{set}', {seconds}) AS caught_up;\n")
-            }
+            Dialect::MariaDB => "SELECT @@GLOBAL.gtid_binlog_pos AS applied;\n".to_string(),
             Dialect::MySQL(_) => {
-                format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{set}', {seconds}) AS caught_up;\n")
+                format!("SELECT GTID_SUBSET('{set}', @@GLOBAL.gtid_executed) AS applied;\n")
             }
         }
     }
+
+    /// Whether `answer` (the `--vertical` output of `applied_query(set)`) says every
+    /// transaction of `set` is applied.
+    pub fn has_applied(self, answer: &str, set: &str) -> bool {
+        let applied = answer
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("applied:"))
+            .map(str::trim);
+        match (self, applied) {
+            (Dialect::MariaDB, Some(position)) => mariadb_position_covers(position, set),
+            (Dialect::MySQL(_), Some(subset)) => subset == "1",
+            (_, None) => false,
+        }
+    }
+
+    /// A shell condition, true once the server at `$MYSQL_HOST` has applied the set in
+    /// `$primary_position` (for a Job that has only `sh` and the client).
+    pub fn applied_shell_check(self) -> String {
+        let client = r#"mysql --defaults-extra-file="$CREDENTIALS/client.cnf" --host="$MYSQL_HOST" --user=root -N -B"#;
+        match self {
+            // Every domain of the primary's position at a sequence number at least as
+            // high on the member (sequence numbers only grow, gtid_strict_mode).
+            Dialect::MariaDB => format!(
+                r#"applied=$({client} -e 'SELECT @@GLOBAL.gtid_binlog_pos') && echo "$primary_position" | tr ',' '\n' | awk -F- -v have="$applied" 'BEGIN {{ n = split(have, h, ","); for (i = 1; i <= n; i++) {{ split(h[i], p, "-"); seq[p[1]] = p[3] }} }} NF == 3 && !($1 in seq && seq[$1] + 0 >= $3 + 0) {{ missing = 1 }} END {{ exit missing }}'"#
+            ),
+            Dialect::MySQL(_) => format!(
+                r#"[ "$({client} -e "SELECT GTID_SUBSET('$primary_position', @@GLOBAL.gtid_executed)")" = 1 ]"#
+            ),
+        }
+    }
+}
+
+/// MariaDB: every domain of `want` (`0-1-57,1-2-9`) is in `have` at a sequence number
+/// at least as high. A domain's numbers only grow (`gtid_strict_mode`), whichever
+/// server wrote them.
+pub fn mariadb_position_covers(have: &str, want: &str) -> bool {
+    let parse = |text: &str| -> Vec<(u32, u64)> {
+        text.split(',')
+            .filter_map(|g| {
+                let mut parts = g.trim().split('-');
+                let domain = parts.next()?.parse().ok()?;
+                let _server = parts.next()?;
+                let sequence = parts.next()?.parse().ok()?;
+                Some((domain, sequence))
+            })
+            .collect()
+    };
+    let have = parse(have);
+    parse(want)
+        .iter()
+        .all(|(domain, sequence)| have.iter().any(|(d, s)| d == domain && s >= sequence))
 }
 
 /// What a member's server says about itself.
@@ -540,14 +591,63 @@ mod tests {
     }
 
     #[test]
-    fn waiting_for_a_gtid_set() {
-        assert_eq!(
-            Dialect::MariaDB.wait_for_gtids("0-1-57", 30),
-            "SELECT MASTER_GTID_WAIT('0-1-57', 30) AS caught_up;\n"
+    fn a_member_has_applied_a_set_when_every_domain_is_as_far() {
+        assert!(mariadb_position_covers("0-2-18", "0-2-18"));
+        assert!(
+            mariadb_position_covers("0-1-19", "0-2-18"),
+            "another server wrote later"
         );
+        assert!(!mariadb_position_covers("0-2-17", "0-2-18"));
+        assert!(mariadb_position_covers("0-1-40,1-2-9", "1-2-9,0-1-12"));
+        assert!(
+            !mariadb_position_covers("0-1-40", "0-1-12,1-2-9"),
+            "a domain missing"
+        );
+        assert!(
+            mariadb_position_covers("0-1-3", ""),
+            "nothing written: nothing to wait for"
+        );
+        let maria = Dialect::MariaDB;
+        assert!(maria.has_applied("applied: 0-1-20\n", "0-1-19"));
+        assert!(!maria.has_applied("applied: 0-1-18\n", "0-1-19"));
+        assert!(!maria.has_applied("ERROR", "0-1-19"));
         assert_eq!(
-            MYSQL.wait_for_gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57", 30),
-            "SELECT WAIT_FOR_EXECUTED_GTID_SET('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57', 30) AS caught_up;\n"
+            maria.applied_query("0-1-19"),
+            "SELECT @@GLOBAL.gtid_binlog_pos AS applied;\n"
+        );
+        assert!(
+            MYSQL
+                .applied_query("u:1-5")
+                .contains("GTID_SUBSET('u:1-5', @@GLOBAL.gtid_executed)")
+        );
+        assert!(MYSQL.has_applied("applied: 1\n", "u:1-5"));
+        assert!(!MYSQL.has_applied("applied: 0\n", "u:1-5"));
+    }
+
+    #[test]
+    fn the_applied_check_in_shell_compares_each_domain() {
+        let check = Dialect::MariaDB.applied_shell_check();
+        let run = |have: &str, want: &str| {
+            // The client answers with `have`: the check's own comparison, run by sh.
+            let script = check.replace(
+                r#"$(mysql --defaults-extra-file="$CREDENTIALS/client.cnf" --host="$MYSQL_HOST" --user=root -N -B -e 'SELECT @@GLOBAL.gtid_binlog_pos')"#,
+                &format!("'{have}'"),
+            );
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .env("primary_position", want)
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(run("0-2-18", "0-2-18"));
+        assert!(run("0-1-19,1-1-2", "0-2-18,1-1-2"));
+        assert!(!run("0-2-17", "0-2-18"));
+        assert!(!run("0-2-40", "0-2-18,1-1-2"));
+        assert!(
+            MYSQL
+                .applied_shell_check()
+                .contains("GTID_SUBSET('$primary_position'")
         );
     }
 

@@ -221,9 +221,12 @@ async fn execute_member(
             Ok(())
         }
         MemberWrite::Fence { pod, sql } => fence(ctx, namespace, pod, sql).await,
-        MemberWrite::Promote { pod, wait_for, sql } => {
-            promote(ctx, namespace, pod, wait_for, sql).await
-        }
+        MemberWrite::Promote {
+            pod,
+            dialect,
+            written,
+            sql,
+        } => promote(ctx, namespace, pod, (*dialect, written), sql).await,
         MemberWrite::Repoint { pod, sql } => {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
             member_sql::run_as(&pods, pod, sql, member_sql::Mode::WithReplicationPassword)
@@ -273,13 +276,18 @@ async fn fence(ctx: &Context, namespace: &str, pod: &str, sql: &str) -> Result<(
     Ok(())
 }
 
+/// How long a promotion waits for its member to apply the old primary's last
+/// transactions before this look gives up (the next look asks again).
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Promotes a replica, only once it has applied every transaction the old primary
-/// wrote (the wait prints 0); else an error, and the next look tries again.
+/// wrote (asked every half second for up to `CATCH_UP_WAIT`); else an error, and the
+/// next look tries again.
 async fn promote(
     ctx: &Context,
     namespace: &str,
     pod: &str,
-    wait_for: &str,
+    (dialect, written): (crate::dialect::Dialect, &str),
     sql: &str,
 ) -> Result<()> {
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
@@ -287,18 +295,21 @@ async fn promote(
         what: format!("promoting {namespace}/{pod}"),
         message,
     };
-    let waited = member_sql::run(&pods, pod, wait_for)
-        .await
-        .map_err(failed)?;
-    let caught_up = waited
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("caught_up:"))
-        .any(|value| value.trim() == "0");
-    if !caught_up {
-        return Err(failed(format!(
-            "it has not applied the old primary's transactions yet ({})",
-            waited.trim().replace('\n', " ")
-        )));
+    let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
+    loop {
+        let answer = member_sql::run(&pods, pod, &dialect.applied_query(written))
+            .await
+            .map_err(failed)?;
+        if dialect.has_applied(&answer, written) {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(failed(format!(
+                "it has not applied the old primary's transactions ({written}) yet: {}",
+                answer.trim().replace('\n', " ")
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     member_sql::run(&pods, pod, sql).await.map_err(failed)?;
     tracing::info!(pod, "promoted a member to primary");

@@ -546,8 +546,8 @@ fn fence_writes(pod: &str, dialect: Dialect, plan: &mut Plan) {
 fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: &mut Plan) {
     plan.writes.push(Write::Member(MemberWrite::Promote {
         pod: pod.to_string(),
-        // Within one exec's time limit; a target still behind is asked again.
-        wait_for: dialect.wait_for_gtids(executed, 15),
+        dialect,
+        written: executed.to_string(),
         sql: dialect.promote().to_string(),
     }));
     plan.writes.push(Write::Member(MemberWrite::LabelRole {

@@ -148,11 +148,12 @@ pub enum MemberWrite {
     /// Takes a member out of service as a primary: read-only, its client sessions
     /// killed (`Dialect::fence`).
     Fence { pod: String, sql: String },
-    /// Promotes a replica once `wait_for` says it has applied every transaction of
-    /// the old primary (never before).
+    /// Promotes a replica once it has applied every transaction of `written` (the
+    /// old primary's), never before.
     Promote {
         pod: String,
-        wait_for: String,
+        dialect: crate::dialect::Dialect,
+        written: String,
         sql: String,
     },
     /// Points a member at the primary (the replication password filled in inside the
