@@ -278,7 +278,7 @@ impl Dialect {
         }
     }
 
-    /// Prints every transaction a primary has written, as `wait_for_gtids` takes it.
+    /// Prints every transaction a primary has written, as `applied_shell_check` reads it.
     pub fn written_query(self) -> &'static str {
         match self {
             Dialect::MariaDB => "SELECT @@GLOBAL.gtid_binlog_pos",
