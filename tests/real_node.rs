@@ -1437,27 +1437,51 @@ fn wait_replicating(namespace: &str, members: usize) {
     );
 }
 
-/// Every member holds `rows` rows of the table below id 1000 (the writer's rows are
-/// from 1000 on).
-fn wait_rows_everywhere(namespace: &str, members: &[&str], rows: u32) {
+/// `@@read_only` of member `deployment`'s server: "1" or "0".
+fn read_only(namespace: &str, deployment: &str) -> String {
+    text(&member_value(
+        namespace,
+        deployment,
+        "127.0.0.1",
+        "SELECT @@read_only",
+    ))
+    .trim()
+    .to_string()
+}
+
+/// Waits until `sql`'s answer on every member passes `check`.
+fn wait_on_every_member(
+    namespace: &str,
+    members: &[&str],
+    what: &str,
+    sql: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+) {
     for member in members {
         wait_until(
             Duration::from_secs(120),
-            &format!("{rows} rows on {member}"),
+            &format!("{what} on {member}"),
             || {
-                let out = member_value(
-                    namespace,
-                    member,
-                    "127.0.0.1",
-                    "SELECT COUNT(*) FROM t WHERE id < 1000",
-                );
-                let got = text(&out).trim().to_string();
-                (out.status.success() && got == rows.to_string())
-                    .then_some(())
-                    .ok_or(got)
+                let out = member_value(namespace, member, "127.0.0.1", sql);
+                let answer = text(&out);
+                if !out.status.success() {
+                    return Err(answer);
+                }
+                check(answer.trim())
             },
         );
     }
+}
+
+/// Every member holds `rows` rows of the table below id 1000 (the writer's rows are
+/// from 1000 on).
+fn wait_rows_everywhere(namespace: &str, members: &[&str], rows: u32) {
+    let sql = "SELECT COUNT(*) FROM t WHERE id < 1000";
+    wait_on_every_member(namespace, members, &format!("{rows} rows"), sql, |got| {
+        (got == rows.to_string())
+            .then_some(())
+            .ok_or(got.to_string())
+    });
 }
 
 /// A client in `pod_of`'s pod inserting 1000, 1001, … through the Service
@@ -1590,32 +1614,21 @@ echo done"#;
 
 /// Every id in `acknowledged` is on every member.
 fn wait_acknowledged_everywhere(namespace: &str, members: &[&str], acknowledged: &[u32]) {
-    for member in members {
-        wait_until(
-            Duration::from_secs(120),
-            &format!("every acknowledged row on {member}"),
-            || {
-                let out = member_value(
-                    namespace,
-                    member,
-                    "127.0.0.1",
-                    "SELECT id FROM t WHERE id >= 1000",
-                );
-                let present: std::collections::BTreeSet<u32> = text(&out)
-                    .split_whitespace()
-                    .filter_map(|n| n.parse().ok())
-                    .collect();
-                let missing: Vec<&u32> = acknowledged
-                    .iter()
-                    .filter(|n| !present.contains(n))
-                    .collect();
-                missing
-                    .is_empty()
-                    .then_some(())
-                    .ok_or(format!("missing {missing:?}"))
-            },
-        );
-    }
+    let sql = "SELECT id FROM t WHERE id >= 1000";
+    wait_on_every_member(namespace, members, "every acknowledged row", sql, |ids| {
+        let present: std::collections::BTreeSet<u32> = ids
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let missing: Vec<&u32> = acknowledged
+            .iter()
+            .filter(|n| !present.contains(n))
+            .collect();
+        missing
+            .is_empty()
+            .then_some(())
+            .ok_or(format!("missing {missing:?}"))
+    });
 }
 
 #[tokio::test]
@@ -1652,29 +1665,9 @@ async fn real_node_replicas() {
         "writing through the Service",
     );
     wait_rows_everywhere(&ns, &all, 3);
-    assert_eq!(
-        text(&member_value(
-            &ns,
-            INSTANCE,
-            "127.0.0.1",
-            "SELECT @@read_only"
-        ))
-        .trim(),
-        "0",
-        "the primary takes writes"
-    );
+    assert_eq!(read_only(&ns, INSTANCE), "0", "the primary takes writes");
     for replica in &all[1..] {
-        assert_eq!(
-            text(&member_value(
-                &ns,
-                replica,
-                "127.0.0.1",
-                "SELECT @@read_only"
-            ))
-            .trim(),
-            "1",
-            "{replica} is read-only"
-        );
+        assert_eq!(read_only(&ns, replica), "1", "{replica} is read-only");
     }
     assert_eq!(
         instance_field(&ns, ".status.primary"),
@@ -1744,24 +1737,12 @@ async fn real_node_replicas() {
     wait_replicating(&ns, 3);
     wait_acknowledged_everywhere(&ns, &all, &acknowledged);
     assert_eq!(
-        text(&member_value(
-            &ns,
-            INSTANCE,
-            "127.0.0.1",
-            "SELECT @@read_only"
-        ))
-        .trim(),
+        read_only(&ns, INSTANCE),
         "1",
         "the old primary is read-only"
     );
     assert_eq!(
-        text(&member_value(
-            &ns,
-            "mysql-instance-member-1",
-            "127.0.0.1",
-            "SELECT @@read_only"
-        ))
-        .trim(),
+        read_only(&ns, "mysql-instance-member-1"),
         "0",
         "the new primary takes writes"
     );
@@ -1886,10 +1867,7 @@ async fn real_node_replicas() {
         },
     );
     wait_replicating(&ns, 3);
-    let writable: Vec<&&str> = all
-        .iter()
-        .filter(|m| text(&member_value(&ns, m, "127.0.0.1", "SELECT @@read_only")).trim() == "0")
-        .collect();
+    let writable: Vec<&&str> = all.iter().filter(|m| read_only(&ns, m) == "0").collect();
     assert_eq!(writable, vec![&INSTANCE], "exactly one writable member");
 
     // A backup of a replicated instance dumps from a replica that caught up, and

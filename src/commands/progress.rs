@@ -59,3 +59,22 @@ where
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// Reads the instance `name` every second until `decide` says the request it waits
+/// for is done or has failed (`wait_until` with the read every such wait makes).
+pub async fn wait_for_instance<T>(
+    instances: &kube::Api<kubectl_mysql::api::MySQL>,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    decide: impl Fn(kubectl_mysql::api::MySQL) -> Poll<T>,
+) -> anyhow::Result<T> {
+    wait_until(what, timeout, || async {
+        let instance = instances
+            .get(name)
+            .await
+            .map_err(|e| super::explain(e, "reading the instance"))?;
+        Ok(decide(instance))
+    })
+    .await
+}

@@ -9,7 +9,7 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
 use super::flags::WaitArgs;
-use super::progress::{Poll, wait_until};
+use super::progress::{Poll, wait_for_instance};
 use super::{Target, confirm, explain};
 use kubectl_mysql::api::keys::{INSTANCE_LABEL, RESTORE_REQUEST_ANNOTATION};
 use kubectl_mysql::api::{
@@ -131,24 +131,21 @@ async fn wait_for_request(
     args: &Args,
     request: &str,
 ) -> anyhow::Result<()> {
-    wait_until(
+    wait_for_instance(
+        instances,
+        &args.name,
         &format!("restore of {}", args.name),
         args.wait.timeout,
-        || async {
-            let instance = instances
-                .get(&args.name)
-                .await
-                .map_err(|e| explain(e, "reading the instance"))?;
+        |instance| {
             let status = instance.status.clone().unwrap_or_default();
             let handled = status.restore_request.as_deref() == Some(request);
-            let restored = instance.condition(ConditionType::Restored);
-            Ok(match restored {
+            match instance.condition(ConditionType::Restored) {
                 Some(c) if handled && c.status == ConditionStatus::True => Poll::Done(()),
                 Some(c) if handled && c.status == ConditionStatus::False => {
                     Poll::Failed(c.message.clone())
                 }
                 _ => Poll::Pending(status.phase.map(|p| p.to_string()).unwrap_or_default()),
-            })
+            }
         },
     )
     .await

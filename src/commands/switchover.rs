@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use kube::api::{Api, Patch, PatchParams};
 
 use super::flags::WaitArgs;
-use super::progress::{Poll, wait_until};
+use super::progress::{Poll, wait_for_instance};
 use super::{Target, explain};
 use kubectl_mysql::api::keys::SWITCHOVER_ANNOTATION;
 use kubectl_mysql::api::{MemberRole, MySQL, SwitchoverOutcome, SwitchoverRequest, validate};
@@ -50,17 +50,14 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     if !args.wait.wait {
         return Ok(ExitCode::SUCCESS);
     }
-    wait_until(
+    wait_for_instance(
+        &instances,
+        &args.name,
         &format!("switchover of {} to {to}", args.name),
         args.wait.timeout,
-        || async {
-            let instance = instances
-                .get(&args.name)
-                .await
-                .map_err(|e| explain(e, "reading the instance"))?;
+        |instance| {
             let status = instance.status.unwrap_or_default();
-            let ours = status.switchover.filter(|s| s.request == request.token);
-            Ok(match ours {
+            match status.switchover.filter(|s| s.request == request.token) {
                 Some(s) if s.outcome == SwitchoverOutcome::Succeeded => Poll::Done(()),
                 Some(s) if s.outcome == SwitchoverOutcome::Refused => Poll::Failed(format!(
                     "switchover refused: {}",
@@ -68,7 +65,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
                 )),
                 Some(s) => Poll::Pending(s.message.unwrap_or_default()),
                 None => Poll::Pending("waiting for the operator".into()),
-            })
+            }
         },
     )
     .await?;

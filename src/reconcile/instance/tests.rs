@@ -2085,6 +2085,26 @@ mod members {
         )
     }
 
+    /// A replicated instance's world with the replication Secret and these pods.
+    fn running(pods: impl IntoIterator<Item = (u32, MemberPod)>) -> Snapshot {
+        with_members(Members {
+            replication_secret: true,
+            pods: pods.into_iter().collect(),
+            ..Members::default()
+        })
+    }
+
+    /// `running(pods)` with member 1's seed Job in `outcome`.
+    fn seeding(outcome: Outcome, pods: impl IntoIterator<Item = (u32, MemberPod)>) -> Snapshot {
+        let mut snapshot = running(pods);
+        if let Read::Done(members) = &mut snapshot.members {
+            members
+                .seed_jobs
+                .insert(1, job("seed-db-member-1-job", outcome, &[]));
+        }
+        snapshot
+    }
+
     fn with_members(members: Members) -> Snapshot {
         Snapshot {
             members: Read::Done(members),
@@ -2309,11 +2329,7 @@ mod members {
 
     #[test]
     fn the_primary_is_made_writable_before_any_replica_streams_and_labelled_after() {
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([pod(0, None, primary_state(true, false))]),
-            ..Members::default()
-        });
+        let snapshot = running([pod(0, None, primary_state(true, false))]);
         let plan = plan_for(&replicated(3), &snapshot);
         assert_eq!(
             sql_runs(&plan),
@@ -2330,14 +2346,10 @@ mod members {
 
     #[test]
     fn semi_sync_comes_on_once_a_replica_streams() {
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, None, primary_state(false, false)),
-                pod(1, None, replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, None, primary_state(false, false)),
+            pod(1, None, replica_state(true, true)),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert_eq!(
             sql_runs(&plan),
@@ -2364,14 +2376,10 @@ mod members {
 
     #[test]
     fn a_settled_pair_writes_nothing_but_looks_again() {
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), primary_state(false, true)),
-                pod(1, Some("replica"), replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), primary_state(false, true)),
+            pod(1, Some("replica"), replica_state(true, true)),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert!(sql_runs(&plan).is_empty());
         assert!(labels(&plan).is_empty());
@@ -2381,14 +2389,10 @@ mod members {
 
     #[test]
     fn a_fresh_member_is_seeded_from_the_primary() {
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), primary_state(false, false)),
-                pod(1, None, fresh_state()),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), primary_state(false, false)),
+            pod(1, None, fresh_state()),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         let jobs = created_jobs(&plan);
         assert_eq!(jobs.len(), 1);
@@ -2445,14 +2449,10 @@ mod members {
         let mut written = fresh_state();
         written.executed = "0-2-5".into();
         written.logged_nothing = false;
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), primary_state(false, false)),
-                pod(1, None, written),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), primary_state(false, false)),
+            pod(1, None, written),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert!(created_jobs(&plan).is_empty());
         assert_eq!(plan.status.unwrap().members[1].role, MemberRole::Unknown);
@@ -2460,15 +2460,13 @@ mod members {
 
     #[test]
     fn a_failed_seed_is_tried_again_and_a_finished_one_goes() {
-        let failed = with_members(Members {
-            replication_secret: true,
-            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Failed, &[]))]),
-            pods: BTreeMap::from([
+        let failed = seeding(
+            Outcome::Failed,
+            [
                 pod(0, Some("primary"), primary_state(false, false)),
                 pod(1, None, fresh_state()),
-            ]),
-            ..Members::default()
-        });
+            ],
+        );
         let plan = plan_for(&replicated(2), &failed);
         assert!(deletes(&plan).contains(&(Kind::Job, "seed-db-member-1-job".into())));
         assert!(
@@ -2476,26 +2474,22 @@ mod members {
                 .iter()
                 .any(|e| e.reason == EventReason::MemberSeedFailed)
         );
-        let done = with_members(Members {
-            replication_secret: true,
-            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Succeeded, &[]))]),
-            pods: BTreeMap::from([
+        let done = seeding(
+            Outcome::Succeeded,
+            [
                 pod(0, Some("primary"), primary_state(false, true)),
                 pod(1, Some("replica"), replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+            ],
+        );
         let plan = plan_for(&replicated(2), &done);
         assert!(deletes(&plan).contains(&(Kind::Job, "seed-db-member-1-job".into())));
-        let running = with_members(Members {
-            replication_secret: true,
-            seed_jobs: BTreeMap::from([(1, job("seed-db-member-1-job", Outcome::Running, &[]))]),
-            pods: BTreeMap::from([
+        let running = seeding(
+            Outcome::Running,
+            [
                 pod(0, Some("primary"), primary_state(false, false)),
                 pod(1, None, fresh_state()),
-            ]),
-            ..Members::default()
-        });
+            ],
+        );
         let plan = plan_for(&replicated(2), &running);
         assert!(created_jobs(&plan).is_empty(), "one seed at a time");
         assert!(deletes(&plan).is_empty());
@@ -2503,14 +2497,10 @@ mod members {
 
     #[test]
     fn a_replica_whose_thread_stopped_leaves_the_replicas_service() {
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), primary_state(false, true)),
-                pod(1, Some("replica"), replica_state(false, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), primary_state(false, true)),
+            pod(1, Some("replica"), replica_state(false, true)),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert_eq!(labels(&plan), vec![("db-member-1-pod".to_string(), None)]);
         let status = plan.status.unwrap();
@@ -2527,11 +2517,7 @@ mod members {
     fn a_primary_that_replicates_is_never_made_writable() {
         let mut state = replica_state(true, true);
         state.read_only = true;
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([pod(0, None, state)]),
-            ..Members::default()
-        });
+        let snapshot = running([pod(0, None, state)]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert!(sql_runs(&plan).is_empty());
     }
@@ -2676,11 +2662,7 @@ mod members {
     fn a_fenced_primary_hands_over_once_the_target_has_caught_up() {
         let mut pods = steady_pair();
         pods.insert(0, pod(0, None, primary_state(true, true)).1);
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods,
-            ..Members::default()
-        });
+        let snapshot = running(pods);
         let plan = plan_for(&switching(3, 1, None), &snapshot);
         assert_eq!(
             writes_named(&plan),
@@ -2698,15 +2680,11 @@ mod members {
     fn once_the_target_takes_writes_it_is_the_primary_and_the_rest_follow_it() {
         let mut promoted = primary_state(false, true);
         promoted.executed = "0-1-40".into();
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, None, primary_state(true, true)),
-                pod(1, Some("replica"), promoted),
-                pod(2, Some("replica"), replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, None, primary_state(true, true)),
+            pod(1, Some("replica"), promoted),
+            pod(2, Some("replica"), replica_state(true, true)),
+        ]);
         let plan = plan_for(&switching(3, 1, None), &snapshot);
         let status = plan.status.clone().unwrap();
         assert_eq!(status.primary.as_deref(), Some("db-member-1"));
@@ -2749,11 +2727,7 @@ mod members {
         ] {
             let mut pods = steady_pair();
             pods.insert(1, pod(1, None, state).1);
-            let snapshot = with_members(Members {
-                replication_secret: true,
-                pods,
-                ..Members::default()
-            });
+            let snapshot = running(pods);
             let plan = plan_for(&switching(3, 1, None), &snapshot);
             let switchover = switchover_of(&plan);
             assert_eq!(switchover.outcome, crate::api::SwitchoverOutcome::Refused);
@@ -2770,11 +2744,7 @@ mod members {
         let mut pods = steady_pair();
         pods.insert(0, pod(0, None, primary_state(true, true)).1);
         pods.insert(1, pod(1, None, replica_state(false, false)).1);
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods,
-            ..Members::default()
-        });
+        let snapshot = running(pods);
         let plan = plan_for(&switching(3, 1, None), &snapshot);
         assert_eq!(
             switchover_of(&plan).outcome,
@@ -2790,11 +2760,7 @@ mod members {
     fn a_second_writable_member_is_fenced_at_once() {
         let mut pods = steady_pair();
         pods.insert(2, pod(2, None, primary_state(false, false)).1);
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods,
-            ..Members::default()
-        });
+        let snapshot = running(pods);
         let plan = plan_for(&replicated(3), &snapshot);
         assert!(writes_named(&plan).contains(&"fence db-member-2-pod".to_string()));
         assert_eq!(plan.status.unwrap().primary.as_deref(), Some("db"));
@@ -2836,14 +2802,10 @@ mod members {
     fn a_member_that_is_no_primary_stops_being_a_semi_sync_source() {
         let mut old_primary = replica_state(true, true);
         old_primary.semi_sync_source_enabled = true;
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), primary_state(false, true)),
-                pod(1, Some("replica"), old_primary),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), primary_state(false, true)),
+            pod(1, Some("replica"), old_primary),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert_eq!(
             writes_named(&plan),
@@ -2864,14 +2826,10 @@ mod members {
         };
         let mut fell_back = primary_state(false, true);
         fell_back.semi_sync_source = Some(false);
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), fell_back),
-                pod(1, Some("replica"), replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), fell_back),
+            pod(1, Some("replica"), replica_state(true, true)),
+        ]);
         let plan = plan_for(&replicated(2), &snapshot);
         assert_eq!(condition_of(&plan), Some(Reason::FellBackToAsync));
         assert!(
@@ -2882,14 +2840,10 @@ mod members {
         );
         let mut on = primary_state(false, true);
         on.semi_sync_clients = 1;
-        let snapshot = with_members(Members {
-            replication_secret: true,
-            pods: BTreeMap::from([
-                pod(0, Some("primary"), on),
-                pod(1, Some("replica"), replica_state(true, true)),
-            ]),
-            ..Members::default()
-        });
+        let snapshot = running([
+            pod(0, Some("primary"), on),
+            pod(1, Some("replica"), replica_state(true, true)),
+        ]);
         assert_eq!(
             condition_of(&plan_for(&replicated(2), &snapshot)),
             Some(Reason::SemiSyncOn)
