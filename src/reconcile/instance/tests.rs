@@ -2300,6 +2300,29 @@ mod members {
             "{:?}",
             pinned_volumes(&plan)
         );
+        // Two new volumes in one plan go to two nodes.
+        let mut two = spread.clone();
+        if let Read::Done(m) = &mut two.members {
+            m.claims.insert(2, member_claim(2, "99887766"));
+        }
+        let plan = plan_for(&replicated(3), &two);
+        let placed: Vec<_> = pinned_volumes(&plan)
+            .into_iter()
+            .filter(|(name, _)| name.contains("member"))
+            .collect();
+        assert_eq!(
+            placed,
+            vec![
+                (
+                    "ns-db-member-1-abcdef12-pv".to_string(),
+                    Some("node-b".to_string())
+                ),
+                (
+                    "ns-db-member-2-99887766-pv".to_string(),
+                    Some("node-c".to_string())
+                ),
+            ]
+        );
         // Once it exists, it keeps its own node (the field is immutable), whatever
         // member 0's is.
         let mut existing = snapshot.clone();
@@ -2848,5 +2871,35 @@ mod members {
             condition_of(&plan_for(&replicated(2), &snapshot)),
             Some(Reason::SemiSyncOn)
         );
+    }
+
+    #[test]
+    fn status_says_when_members_share_a_node_or_a_seed_failed() {
+        let on = |index, node: &str, state| {
+            let (index, mut pod) = pod(index, Some("replica"), state);
+            pod.node = Some(node.to_string());
+            (index, pod)
+        };
+        let snapshot = seeding(
+            Outcome::Failed,
+            [
+                on(0, "node-a", primary_state(false, true)),
+                on(1, "node-b", fresh_state()),
+                on(2, "node-a", replica_state(true, true)),
+            ],
+        );
+        let members = plan_for(&replicated(3), &snapshot).status.unwrap().members;
+        let message = |i: usize| members[i].message.clone().unwrap_or_default();
+        assert!(
+            message(0).contains("shares node node-a with db-member-2"),
+            "{}",
+            message(0)
+        );
+        assert!(
+            message(2).contains("shares node node-a with db"),
+            "{}",
+            message(2)
+        );
+        assert!(message(1).starts_with("seeding failed: "), "{}", message(1));
     }
 }

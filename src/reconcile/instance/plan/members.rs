@@ -13,6 +13,7 @@ use crate::api::{
 use crate::dialect::Dialect;
 use crate::dialect::replication::MemberState;
 use crate::manifests;
+use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::Result;
 use crate::reconcile::instance::snapshot::{MemberPod, Members};
@@ -92,6 +93,7 @@ impl Inputs<'_> {
                 )
             })
             .collect();
+        explain_members(&mut observed.members, members, names);
         // A switchover under way is looked at again at once: writes pause until it
         // is done.
         let next_look = self.now
@@ -212,8 +214,10 @@ impl Inputs<'_> {
                     owner: self.owner.clone(),
                 }));
         }
+        // New volumes placed by this plan count as taken for the next ones.
+        let mut placed = Vec::new();
         for index in 1..kept {
-            self.member_objects(members, index, plan)?;
+            self.member_objects(members, index, &mut placed, plan)?;
         }
         for mut service in manifests::member_services(self.renderer, self.template_ctx, names)? {
             set_owner(&mut service, self.owner);
@@ -307,8 +311,15 @@ impl Inputs<'_> {
         }
     }
 
-    /// Member `index`'s claim, volume (once the claim exists) and Deployment.
-    fn member_objects(&self, members: &Members, index: u32, plan: &mut Plan) -> Result<()> {
+    /// Member `index`'s claim, volume (once the claim exists) and Deployment; the node
+    /// a new volume goes to is added to `placed`.
+    fn member_objects(
+        &self,
+        members: &Members,
+        index: u32,
+        placed: &mut Vec<String>,
+        plan: &mut Plan,
+    ) -> Result<()> {
         let claim = members.claims.get(&index);
         let claim_uid = claim.and_then(|c| c.metadata.uid.as_deref());
         let ctx = self.template_ctx.for_member(self.names(), index, claim_uid);
@@ -323,7 +334,11 @@ impl Inputs<'_> {
             // no other member's volume is on, where there is one.
             let node = match &live {
                 Some(live) => super::pinned_node(live),
-                None => self.node_for_new_member(members, index),
+                None => {
+                    let node = self.node_for_new_member(members, index, placed);
+                    placed.extend(node.clone());
+                    node
+                }
             };
             if let Some(node) = node {
                 super::children::pin(&mut pv, &node);
@@ -340,7 +355,12 @@ impl Inputs<'_> {
     /// Where member `index`'s new hostPath volume goes: the first node (by name) that
     /// takes pods and holds no other member's volume; member 0's node when every
     /// node has one (members then share a node, which `status.members[].node` shows).
-    fn node_for_new_member(&self, members: &Members, index: u32) -> Option<String> {
+    fn node_for_new_member(
+        &self,
+        members: &Members,
+        index: u32,
+        placed: &[String],
+    ) -> Option<String> {
         let member_0 = self
             .snapshot
             .volumes
@@ -357,6 +377,7 @@ impl Inputs<'_> {
                     .filter(|(i, _)| **i != index)
                     .filter_map(|(_, pv)| super::pinned_node(pv)),
             )
+            .chain(placed.iter().cloned())
             .collect();
         let mut free: Vec<String> = members
             .nodes
@@ -676,6 +697,38 @@ fn label_writes(pod: &MemberPod, role: MemberRole, plan: &mut Plan) {
             pod: pod.name.clone(),
             role: wanted,
         }));
+    }
+}
+
+/// What status says of a member beyond its server's words: a seed that failed (from
+/// its Job), or a node it shares with other members (losing the node loses them all).
+fn explain_members(statuses: &mut [MemberStatus], members: &Members, names: &InstanceNames) {
+    let nodes: Vec<(String, Option<String>)> = statuses
+        .iter()
+        .map(|m| (m.name.clone(), m.node.clone()))
+        .collect();
+    for status in statuses.iter_mut().filter(|m| m.message.is_none()) {
+        let seed_failure = names
+            .member_index(&status.name)
+            .and_then(|index| members.seed_jobs.get(&index))
+            .and_then(|job| match JobState::of(job) {
+                JobState::Failed(why) => Some(why),
+                _ => None,
+            });
+        let sharing: Vec<&str> = nodes
+            .iter()
+            .filter(|(name, node)| *name != status.name && node.is_some() && *node == status.node)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        status.message = match (seed_failure, sharing.is_empty()) {
+            (Some(why), _) => Some(format!("seeding failed: {why}")),
+            (None, false) => Some(format!(
+                "shares node {} with {}: losing the node loses them all",
+                status.node.as_deref().unwrap_or_default(),
+                sharing.join(", ")
+            )),
+            (None, true) => None,
+        };
     }
 }
 
