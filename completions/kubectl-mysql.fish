@@ -41,6 +41,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "create"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "status" -d 'Show one instance in detail, or list instances'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "backup" -d 'Start an on-demand backup of an instance, or list its backups'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "restore" -d 'Restore a running instance from a backup'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "switchover" -d 'Move the primary of a replicated instance to a replica (planned: no committed transaction lost; writes pause until the replica has caught up)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "connect" -d 'Open the mysql client in the instance\'s server (no password in argv anywhere); `-- -e "SQL"` runs one statement and returns its exit code'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "pause" -d 'Stop reconciling an instance (no applies, no Jobs, no deletion backup) until resumed'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "resume" -d 'Reconcile a paused instance again'
@@ -97,6 +98,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l i
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l database -d 'Database to create' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l storage-size -d 'Size of the data and backup volumes' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l storage-class -d 'StorageClass for a dynamically provisioned data volume (default: a hostPath PV)' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l replicas -d 'Servers: one primary and N-1 semi-synchronous replicas (1 to 9)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l password -d 'The root password (stays in your shell history; prefer --password-stdin)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l restore-from -d 'Start from this MySQLBackup (of any instance in the namespace)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand create" -l restore-from-time -d 'Start as the instance --source was at TIME (RFC 3339): its newest backup before TIME, then its archived binary logs up to TIME (point-in-time recovery). The copy takes the source\'s database and bucket' -r
@@ -187,6 +189,21 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l to -d 'The member to promote: its number (1) or Deployment (NAME-member-1). Default: the streaming replica with the least lag' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l timeout -d 'How long to wait before giving up, e.g. 90s, 5m, 1h' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand switchover" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l member -d 'A member of a replicated instance (its number, or its Deployment): default the primary' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand connect" -l context -d 'The kubeconfig context to use' -r
