@@ -1869,21 +1869,7 @@ async fn replicas_make_members_and_scaling_back_removes_them() {
             .items
             .iter()
             .filter(|pv| pv.name_any().starts_with(&format!("{ns}-db-")))
-            .filter_map(|pv| {
-                let terms = &pv
-                    .spec
-                    .as_ref()?
-                    .node_affinity
-                    .as_ref()?
-                    .required
-                    .as_ref()?
-                    .node_selector_terms;
-                terms[0].match_expressions.as_ref()?[0]
-                    .values
-                    .as_ref()?
-                    .first()
-                    .cloned()
-            })
+            .filter_map(kubectl_mysql::reconcile::instance::plan::pinned_node)
             .collect();
         (nodes.len() == 3).then_some(())
     })

@@ -123,13 +123,10 @@ impl Dialect {
     /// client connection to kill (`ID: n` lines), so that no session goes on writing
     /// (root's keeps `READ_ONLY ADMIN` on MariaDB; a killed one is gone).
     pub fn fence(self) -> String {
-        let read_only = match self {
-            Dialect::MariaDB => "SET GLOBAL read_only = ON;",
-            Dialect::MySQL(_) => "SET GLOBAL super_read_only = ON;",
-        };
+        let read_only = self.demote();
         let source_off = self.semi_sync_source_off();
         format!(
-            "{read_only}\n{source_off}SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
+            "{read_only}{source_off}SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
              AND USER NOT IN ('system user', 'event_scheduler', '{REPLICATION_USER}') \
              AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon');\n"
         )
@@ -184,12 +181,11 @@ impl Dialect {
         }
     }
 
-    /// Makes a member refuse writes, root's included.
+    /// Makes a member refuse writes: MySQL's `super_read_only` binds everyone;
+    /// MariaDB's `read_only` lets `READ_ONLY ADMIN` through, which the network root
+    /// loses with `restrict_network_root` (the operator, over the socket, keeps it).
     pub fn demote(self) -> &'static str {
         match self {
-            // Since 10.11 `read_only` binds SUPER too; only READ_ONLY ADMIN passes,
-            // which root has: the statement ends root's sessions' writes by killing
-            // nothing, so the switchover waits for them (a later issue).
             Dialect::MariaDB => "SET GLOBAL read_only = ON;\n",
             Dialect::MySQL(_) => "SET GLOBAL super_read_only = ON;\n",
         }

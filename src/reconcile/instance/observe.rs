@@ -126,13 +126,9 @@ async fn member_inputs(
     let ns = names.namespace.as_str();
     let caches = &ctx.caches;
     let mut members = Members {
-        replication_secret: Api::<Secret>::namespaced(ctx.client.clone(), ns)
-            .get_metadata_opt(&names.replication_secret())
-            .await
-            .map_err(Error::observe(format!(
-                "Secret {ns}/{}",
-                names.replication_secret()
-            )))?
+        // Ours and labelled, so in the Secrets' metadata cache: no read a reconcile
+        // (a create that finds it there already is no error).
+        replication_secret: cached(&caches.secrets, Some(ns), &names.replication_secret())
             .is_some(),
         ..Members::default()
     };
