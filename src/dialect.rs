@@ -5,6 +5,7 @@
 //! MariaDB 10.11 runs for real in the tests (real node); MySQL's side (5.7, 8.0, 8.4)
 //! is covered by the unit tests below only.
 
+pub mod gtid;
 pub mod replication;
 
 /// The server family an image runs, and for MySQL its version where the tag says it.

@@ -208,6 +208,7 @@ fn context() -> InstanceContext {
             storage_class_name: None,
             backup: None,
             replicas: None,
+            failover: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

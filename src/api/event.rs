@@ -35,6 +35,11 @@ pub enum EventReason {
     SwitchedOver,
     SwitchoverRefused,
     SemiSyncFellBack,
+    FailoverStarted,
+    FailedOver,
+    FailoverRefused,
+    MemberSetAside,
+    ErrantTransactions,
     // A backup record's life.
     BackupStarted,
     BackupSucceeded,
@@ -47,7 +52,7 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 37] = [
+    pub const ALL: [EventReason; 42] = [
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -77,6 +82,11 @@ impl EventReason {
         EventReason::SwitchedOver,
         EventReason::SwitchoverRefused,
         EventReason::SemiSyncFellBack,
+        EventReason::FailoverStarted,
+        EventReason::FailedOver,
+        EventReason::FailoverRefused,
+        EventReason::MemberSetAside,
+        EventReason::ErrantTransactions,
         EventReason::BackupStarted,
         EventReason::BackupSucceeded,
         EventReason::BackupFailed,
@@ -118,6 +128,11 @@ impl EventReason {
             EventReason::SwitchedOver => "SwitchedOver",
             EventReason::SwitchoverRefused => "SwitchoverRefused",
             EventReason::SemiSyncFellBack => "SemiSyncFellBack",
+            EventReason::FailoverStarted => "FailoverStarted",
+            EventReason::FailedOver => "FailedOver",
+            EventReason::FailoverRefused => "FailoverRefused",
+            EventReason::MemberSetAside => "MemberSetAside",
+            EventReason::ErrantTransactions => "ErrantTransactions",
             EventReason::BackupStarted => "BackupStarted",
             EventReason::BackupSucceeded => "BackupSucceeded",
             EventReason::BackupFailed => "BackupFailed",

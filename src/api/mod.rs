@@ -21,8 +21,10 @@ pub use condition::{
 pub use event::EventReason;
 pub use job::{JobState, failure_message, terminated_messages, termination_report};
 pub use mysql::{
+    DEFAULT_FAILOVER_AFTER, FailoverRecord, FailoverRun, FailoverSpec, FailoverStatus, Health,
     LastBackup, MAX_MEMBERS, MemberRole, MemberStatus, MySQL, MySQLSpec, MySQLStatus, Phase,
-    RestoreRequest, SecretKeyRef, SwitchoverOutcome, SwitchoverRequest, SwitchoverStatus,
+    RestoreRequest, SecretKeyRef, SetAsideRecord, SwitchoverOutcome, SwitchoverRequest,
+    SwitchoverStatus,
 };
 pub use storage::{
     BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention, S3CredentialsRef,

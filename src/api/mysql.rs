@@ -81,6 +81,39 @@ pub struct MySQLSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 1 && self <= 9").message("spec.replicas must be from 1 to 9: one primary and up to 8 replicas"))]
     pub replicas: Option<i32>,
+
+    /// Automatic failover of a replicated instance (on by default with replicas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverSpec>,
+}
+
+/// When the operator replaces a failed primary.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailoverSpec {
+    /// How long the primary must have stopped answering before a replica takes over
+    /// (`15s`, `1m`; default 15s). A member that is merely slow answers, late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[1-9][0-9]*(s|m)$')").message("spec.failover.after must be a whole number of seconds or minutes, such as 15s or 1m"))]
+    pub after: Option<String>,
+    /// false: never fail over automatically (a switchover still can).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// How long the primary must stop answering before failover, when not given.
+pub const DEFAULT_FAILOVER_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
+
+impl FailoverSpec {
+    /// `after` read: `Ns` or `Nm`; None when it is not one of those.
+    pub fn parse_after(text: &str) -> Option<jiff::SignedDuration> {
+        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+        let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
+        match unit {
+            "s" => Some(jiff::SignedDuration::from_secs(n)),
+            "m" => Some(jiff::SignedDuration::from_mins(n)),
+            _ => None,
+        }
+    }
 }
 
 impl MySQLSpec {
@@ -98,6 +131,21 @@ impl MySQLSpec {
     /// The bucket backups go to, when they go to one.
     pub fn backup_bucket(&self) -> Option<&super::S3Storage> {
         self.backup.as_ref()?.s3()
+    }
+
+    /// Whether the operator fails over on its own, and after how long.
+    pub fn failover_after(&self) -> Option<jiff::SignedDuration> {
+        let failover = self.failover.clone().unwrap_or_default();
+        if failover.enabled == Some(false) {
+            return None;
+        }
+        Some(
+            failover
+                .after
+                .as_deref()
+                .and_then(FailoverSpec::parse_after)
+                .unwrap_or(DEFAULT_FAILOVER_AFTER),
+        )
     }
 
     /// Point-in-time recovery, when it is on: enabled, and backups that go to a bucket
@@ -176,6 +224,12 @@ pub struct MySQLStatus {
     /// The last `kubectl mysql switchover` request and what became of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switchover: Option<SwitchoverStatus>,
+    /// With replicas: whether the instance can lose its primary without losing writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+    /// With replicas: the failover under way, the last one, members set aside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverStatus>,
     /// A one-line summary for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -204,6 +258,85 @@ impl MemberRole {
             MemberRole::Unknown => "unknown",
         }
     }
+}
+
+/// A replicated instance's health, as `kubectl mysql status` shows it.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// The primary takes writes and every replica streams from it.
+    Healthy,
+    /// Writes go on, but a member is missing, behind or being seeded, or the primary
+    /// has stopped answering for less than `spec.failover.after`.
+    Degraded,
+    /// The primary failed; a replica is taking over.
+    FailingOver,
+    /// The primary failed and no replica can take over without losing writes (the
+    /// status's `failover.message` says why); writes are refused until it is back.
+    Failed,
+}
+
+/// Failover: the one under way, the last one done, and members set aside.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverStatus {
+    /// When the primary was first seen not answering (RFC 3339); gone once it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_down_since: Option<String>,
+    /// A failover under way, recorded so that an operator restarted half way
+    /// finishes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<FailoverRun>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<FailoverRecord>,
+    /// Failovers done so far.
+    #[serde(default)]
+    pub count: u32,
+    /// Why the failed primary is not replaced, while it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Members whose data had transactions the primary lacks, moved aside on their
+    /// own volume (never deleted) and seeded afresh; the newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<SetAsideRecord>,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverRun {
+    /// The failed primary's Deployment.
+    pub from: String,
+    pub started_at: String,
+    /// Why it is failed.
+    pub reason: String,
+    /// The member being promoted, once chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverRecord {
+    pub from: String,
+    pub to: String,
+    /// The new primary's GTID position when it took over.
+    pub position: String,
+    /// When it took over.
+    pub at: String,
+    /// From the first look that found the primary not answering to the promotion.
+    pub writes_refused_seconds: u64,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SetAsideRecord {
+    /// The member's Deployment.
+    pub member: String,
+    pub reason: String,
+    /// What it had that the primary lacks (GTIDs).
+    pub transactions: String,
+    /// Where its data went: `set-aside-STAMP` beside the data directory on its volume.
+    pub directory: String,
+    pub at: String,
 }
 
 /// A switchover request (`MEMBER@REQUEST-ID`) and its outcome.
@@ -329,6 +462,13 @@ impl MySQL {
                     "spec.replicas must be from 1 to 9: one primary and up to 8 replicas"
                         .to_string()
                 })
+        })
+        .or_else(|| {
+            let after = spec.failover.as_ref()?.after.as_deref()?;
+            FailoverSpec::parse_after(after).is_none().then(|| {
+                "spec.failover.after must be a whole number of seconds or minutes, such as 15s or 1m"
+                    .to_string()
+            })
         })
     }
 

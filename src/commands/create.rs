@@ -338,6 +338,7 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         storage_class_name: args.storage_class.clone(),
         backup: None,
         replicas: args.replicas,
+        failover: None,
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

@@ -71,6 +71,10 @@ pub struct StatusReport {
     pub replicas: ReplicaReport,
     /// With replicas: each member's role, health and lag.
     pub members: Vec<MemberStatus>,
+    /// With replicas: Healthy, Degraded, FailingOver or Failed.
+    pub health: Option<kubectl_mysql::api::Health>,
+    /// With replicas: the failover under way, the last one, members set aside.
+    pub failover: Option<kubectl_mysql::api::FailoverStatus>,
     pub conditions: Vec<ConditionReport>,
     pub backups: Vec<BackupReport>,
     pub events: Vec<EventReport>,
@@ -333,6 +337,8 @@ async fn detail(
         backup_volume_claim: claim(names.backup_pvc(), backup),
         replicas,
         members: status.members.clone(),
+        health: status.health,
+        failover: status.failover.clone(),
         conditions: status
             .conditions
             .iter()
@@ -369,6 +375,7 @@ fn print_members(members_status: &[MemberStatus]) {
             "MEMBER",
             "ROLE",
             "READY",
+            "NODE",
             "REPLICATING",
             "LAG",
             "GTID",
@@ -388,6 +395,60 @@ fn print_members(members_status: &[MemberStatus]) {
             ]);
         }
         println!("{members}");
+    }
+}
+
+/// With replicas: the health, a failover under way or refused, the last one, and the
+/// newest member set aside.
+fn add_failover_rows(table: &mut comfy_table::Table, r: &StatusReport) {
+    use kubectl_mysql::api::Health;
+    if let Some(health) = r.health {
+        let ok = match health {
+            Health::Healthy => Some(true),
+            Health::Degraded => None,
+            Health::FailingOver | Health::Failed => Some(false),
+        };
+        table.add_row(vec![
+            Cell::new("Health"),
+            painted(&format!("{health:?}"), ok),
+        ]);
+    }
+    let Some(failover) = &r.failover else { return };
+    if let Some(run) = &failover.running {
+        let to = run.candidate.as_deref().unwrap_or("choosing");
+        table.add_row(vec![
+            Cell::new("Failing over"),
+            painted(
+                &format!("{} → {to} ({})", run.from, run.reason),
+                Some(false),
+            ),
+        ]);
+    }
+    if let Some(why) = &failover.message {
+        table.add_row(vec![Cell::new("Failover"), painted(why, Some(false))]);
+    }
+    if let Some(last) = &failover.last {
+        table.add_row(vec![
+            Cell::new("Last failover"),
+            Cell::new(format!(
+                "{} → {} at {} ({}; writes refused {}s; {} in all)",
+                last.from,
+                last.to,
+                last.at,
+                last.position,
+                last.writes_refused_seconds,
+                failover.count
+            )),
+        ]);
+    }
+    if let Some(aside) = failover.set_aside.last() {
+        table.add_row(vec![
+            Cell::new("Set aside"),
+            Cell::new(format!(
+                "{}: {} ({}) in {} at {}",
+                aside.member, aside.reason, aside.transactions, aside.directory, aside.at
+            )),
+        ]);
     }
 }
 
@@ -434,6 +495,7 @@ fn print_detail(r: &StatusReport) {
         r.replicas.desired, r.replicas.ready, r.replicas.available
     );
     table.add_row(plain("Replicas", &replicas));
+    add_failover_rows(&mut table, r);
     table.add_row(plain("Message", r.message.as_deref().unwrap_or("-")));
     println!("{table}");
     if let Some(warning) = &r.operator_warning {

@@ -68,6 +68,7 @@ impl Dialect {
         match self {
             Dialect::MariaDB => concat!(
                 "SELECT @@read_only AS read_only, @@gtid_binlog_pos AS executed, ",
+                "@@server_id AS server_id, @@gtid_binlog_state AS binlog_state, ",
                 "@@rpl_semi_sync_master_enabled AS semi_sync_source_enabled, ",
                 "@@gtid_binlog_pos = '' AS logged_nothing, ",
                 "(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES ",
@@ -81,6 +82,7 @@ impl Dialect {
             ),
             Dialect::MySQL(_) => concat!(
                 "SELECT @@super_read_only AS read_only, @@gtid_executed AS executed, ",
+                "@@server_uuid AS server_id, @@gtid_executed AS binlog_state, ",
                 "@@rpl_semi_sync_source_enabled AS semi_sync_source_enabled, ",
                 "GTID_SUBTRACT(@@gtid_executed, @@gtid_purged) = '' AS logged_nothing, ",
                 "(SELECT VARIABLE_VALUE FROM performance_schema.global_status ",
@@ -108,6 +110,24 @@ impl Dialect {
         match self {
             Dialect::MariaDB => "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\n",
             Dialect::MySQL(_) => "SET GLOBAL rpl_semi_sync_source_enabled = OFF;\n",
+        }
+    }
+
+    /// A replica stops taking (and acknowledging) the failed primary's transactions,
+    /// and goes on applying what it has received: the first step of a failover.
+    pub fn stop_receiving(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "STOP SLAVE IO_THREAD;\n",
+            Dialect::MySQL(_) => "STOP REPLICA IO_THREAD;\n",
+        }
+    }
+
+    /// A replica whose receiving was stopped by a failover that did not happen (the
+    /// primary came back holding every transaction) takes the primary's again.
+    pub fn resume_receiving(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "START SLAVE IO_THREAD;\n",
+            Dialect::MySQL(_) => "START REPLICA IO_THREAD;\n",
         }
     }
 
@@ -352,8 +372,14 @@ pub fn mariadb_position_covers(have: &str, want: &str) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemberState {
     pub read_only: bool,
-    /// Every transaction the member has applied, as its server writes a GTID set.
+    /// Every transaction the member has applied, as its server writes a GTID set
+    /// (MariaDB: the newest of each domain).
     pub executed: String,
+    /// MariaDB: the newest transaction of each (domain, server) in its binary log;
+    /// MySQL: `executed` again.
+    pub binlog_state: String,
+    /// MariaDB: `@@server_id`; MySQL: `@@server_uuid` (what its own GTIDs carry).
+    pub server_id: String,
     /// It has logged no transaction of its own (`fresh_query`): a new member, or one a
     /// seed was loaded into; only such a member is seeded over.
     pub logged_nothing: bool,
@@ -373,12 +399,21 @@ pub struct MemberState {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplicaState {
     pub source_host: String,
+    /// Every transaction received from the source (applied or still in the relay log).
+    pub received: String,
     pub io_running: bool,
+    /// The receiving thread is trying to reach its source (it would receive, and
+    /// acknowledge, once it does).
+    pub io_connecting: bool,
     pub sql_running: bool,
     /// None while the SQL thread is stopped (the server cannot say).
     pub seconds_behind: Option<u64>,
     /// The newest I/O or SQL error, when there is one.
     pub last_error: Option<String>,
+    /// The applier's error: it stopped on a transaction.
+    pub sql_error: Option<String>,
+    /// The receiver's error (it cannot reach its source, or the source refuses it).
+    pub io_error: Option<String>,
 }
 
 impl MemberState {
@@ -400,6 +435,8 @@ impl MemberState {
                     saw_read_only = true;
                 }
                 "executed" => state.executed = value.replace(['\n', ' '], ""),
+                "binlog_state" => state.binlog_state = value.replace(['\n', ' '], ""),
+                "server_id" => state.server_id = value.to_string(),
                 "logged_nothing" => state.logged_nothing = on,
                 "semi_sync_source_enabled" => state.semi_sync_source_enabled = on,
                 "network_root_bypasses_read_only" => {
@@ -414,8 +451,13 @@ impl MemberState {
                 "Master_Host" | "Source_Host" => {
                     replica.get_or_insert_with(r).source_host = value.to_string()
                 }
+                "Gtid_IO_Pos" | "Retrieved_Gtid_Set" => {
+                    replica.get_or_insert_with(r).received = value.replace(' ', "")
+                }
                 "Slave_IO_Running" | "Replica_IO_Running" => {
-                    replica.get_or_insert_with(r).io_running = yes
+                    let replica = replica.get_or_insert_with(r);
+                    replica.io_running = yes;
+                    replica.io_connecting = value.eq_ignore_ascii_case("connecting");
                 }
                 "Slave_SQL_Running" | "Replica_SQL_Running" => {
                     replica.get_or_insert_with(r).sql_running = yes
@@ -423,8 +465,15 @@ impl MemberState {
                 "Seconds_Behind_Master" | "Seconds_Behind_Source" => {
                     replica.get_or_insert_with(r).seconds_behind = value.parse().ok()
                 }
-                "Last_IO_Error" | "Last_SQL_Error" if !value.is_empty() => {
-                    replica.get_or_insert_with(r).last_error = Some(value.to_string())
+                "Last_IO_Error" if !value.is_empty() => {
+                    let replica = replica.get_or_insert_with(r);
+                    replica.io_error = Some(value.to_string());
+                    replica.last_error = Some(value.to_string());
+                }
+                "Last_SQL_Error" if !value.is_empty() => {
+                    let replica = replica.get_or_insert_with(r);
+                    replica.sql_error = Some(value.to_string());
+                    replica.last_error = Some(value.to_string());
                 }
                 _ => {}
             }
@@ -666,6 +715,7 @@ mod tests {
                 semi_sync_source: Some(true),
                 semi_sync_clients: 2,
                 replica: None,
+                ..MemberState::default()
             })
         );
     }
@@ -691,6 +741,7 @@ mod tests {
                 sql_running: true,
                 seconds_behind: Some(3),
                 last_error: None,
+                ..ReplicaState::default()
             })
         );
         let mysql = "read_only: 1\nexecuted: 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57\n\
@@ -699,11 +750,40 @@ mod tests {
                      Last_IO_Error: error connecting to master\n";
         let replica = MemberState::parse(mysql).unwrap().replica.unwrap();
         assert!(!replica.io_running);
+        assert!(
+            replica.io_connecting,
+            "still trying: it would acknowledge once through"
+        );
+        assert_eq!(replica.sql_error, None);
         assert_eq!(replica.seconds_behind, None);
         assert_eq!(
             replica.last_error.as_deref(),
             Some("error connecting to master")
         );
         assert!(MemberState::parse("ERROR 2002").is_err());
+    }
+
+    #[test]
+    fn what_a_failover_compares_reads_back() {
+        let maria = "read_only: 1\nexecuted: 0-2-42\nserver_id: 2\nbinlog_state: 0-1-40,0-2-42\n\
+                     Master_Host: db-member-0.ns.svc\nSlave_IO_Running: No\nSlave_SQL_Running: No\n\
+                     Last_SQL_Error: An attempt was made to binlog GTID 0-1-43 which would create an out-of-order sequence number\n\
+                     Gtid_IO_Pos: 0-1-43\n";
+        let state = MemberState::parse(maria).unwrap();
+        assert_eq!(state.server_id, "2");
+        assert_eq!(state.binlog_state, "0-1-40,0-2-42");
+        let replica = state.replica.unwrap();
+        assert_eq!(replica.received, "0-1-43");
+        assert!(replica.sql_error.unwrap().contains("out-of-order"));
+        assert_eq!(replica.io_error, None);
+        assert!(
+            Dialect::MariaDB
+                .state_query()
+                .contains("@@gtid_binlog_state AS binlog_state")
+        );
+        assert!(MYSQL.state_query().contains("@@server_uuid AS server_id"));
+        assert_eq!(Dialect::MariaDB.stop_receiving(), "STOP SLAVE IO_THREAD;\n");
+        assert_eq!(MYSQL.stop_receiving(), "STOP REPLICA IO_THREAD;\n");
+        assert_eq!(MYSQL.resume_receiving(), "START REPLICA IO_THREAD;\n");
     }
 }

@@ -16,6 +16,7 @@ fn course_instance() -> MySQL {
             storage_class_name: None,
             backup: None,
             replicas: None,
+            failover: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

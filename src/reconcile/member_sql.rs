@@ -15,6 +15,15 @@ use crate::dialect::replication::MemberState;
 /// How long one exec may take before the member counts as unreachable.
 const EXEC_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long a member's state may take to come back: a member slower than this counts
+/// as not answering at this look (a failover needs `spec.failover.after` of those in a
+/// row), and a frozen primary does not hold every look up for `EXEC_TIMEOUT`.
+const STATE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The file whose presence in a member's data directory has its pod's first step
+/// (`set-aside` in the Deployment) move the directory aside, to the name it holds.
+pub const SET_ASIDE_MARKER: &str = "/var/lib/mysql/kubectl-mysql-set-aside";
+
 /// How the statements reach the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -120,6 +129,37 @@ pub async fn member_state(
     pod: &str,
     dialect: crate::dialect::Dialect,
 ) -> Result<MemberState, String> {
-    let text = run(pods, pod, dialect.state_query()).await?;
+    let text = tokio::time::timeout(
+        STATE_TIMEOUT,
+        run_unbounded(pods, pod, dialect.state_query(), Mode::Plain),
+    )
+    .await
+    .unwrap_or_else(|_| Err(format!("no answer from {pod} in {STATE_TIMEOUT:?}")))?;
     MemberState::parse(&text)
+}
+
+/// Marks `pod`'s data directory to be moved aside to `directory` (a plain name, beside
+/// it on the volume) when the member's next pod starts.
+pub async fn mark_set_aside(pods: &Api<Pod>, pod: &str, directory: &str) -> Result<(), String> {
+    let script = format!("printf '%s\\n' \"$1\" > {SET_ASIDE_MARKER}");
+    let command = ["sh", "-c", script.as_str(), "sh", directory];
+    let params = AttachParams::default()
+        .container("mysql")
+        .stdout(true)
+        .stderr(true);
+    let mut attached = pods
+        .exec(pod, command, &params)
+        .await
+        .map_err(|e| format!("exec into {pod}: {e}"))?;
+    let status = match attached.take_status() {
+        Some(status) => status.await,
+        None => None,
+    };
+    match status.as_ref().and_then(|s| s.status.as_deref()) {
+        Some("Success") => Ok(()),
+        _ => Err(format!(
+            "{pod}: marking its data to be set aside failed: {:?}",
+            status.and_then(|s| s.message)
+        )),
+    }
 }

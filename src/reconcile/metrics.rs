@@ -38,8 +38,18 @@ pub struct InstanceLabels {
     pub instance: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MemberLabels {
+    pub namespace: String,
+    pub instance: String,
+    /// The member's Deployment.
+    pub member: String,
+}
+
 pub struct Metrics {
     registry: Registry,
+    failovers: Family<InstanceLabels, Counter>,
+    replication_lag: Family<MemberLabels, Gauge>,
     reconciles: Family<ControllerLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
     duration: Family<ControllerLabels, Histogram>,
@@ -118,6 +128,16 @@ impl Default for Metrics {
                 "Changes to instances that woke a reconcile (status-only changes do not)",
             ),
             leader: registered(&mut r, "leader", "1 while this replica reconciles"),
+            failovers: registered(
+                &mut r,
+                "failovers",
+                "Automatic failovers this operator finished, by instance",
+            ),
+            replication_lag: registered(
+                &mut r,
+                "replication_lag_seconds",
+                "How far behind the primary each replica's applier is (absent while it cannot say)",
+            ),
             registry: r,
             requests,
             caches_synced: AtomicBool::new(false),
@@ -201,6 +221,42 @@ impl Metrics {
             None => {
                 self.recoverable_from.remove(&labels);
                 self.recoverable_until.remove(&labels);
+            }
+        }
+    }
+
+    /// A replicated instance's failovers (a failover finished now when `finished`) and
+    /// each member's replication lag.
+    pub fn members(
+        &self,
+        namespace: &str,
+        instance: &str,
+        finished: bool,
+        lags: &[(String, Option<u64>)],
+    ) {
+        let labels = InstanceLabels {
+            namespace: namespace.to_string(),
+            instance: instance.to_string(),
+        };
+        let failovers = self.failovers.get_or_create(&labels);
+        if finished {
+            failovers.inc();
+        }
+        for (member, lag) in lags {
+            let labels = MemberLabels {
+                namespace: namespace.to_string(),
+                instance: instance.to_string(),
+                member: member.clone(),
+            };
+            match lag {
+                Some(lag) => {
+                    self.replication_lag
+                        .get_or_create(&labels)
+                        .set(i64::try_from(*lag).unwrap_or(i64::MAX));
+                }
+                None => {
+                    self.replication_lag.remove(&labels);
+                }
             }
         }
     }

@@ -64,6 +64,8 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
     for write in &plan.writes {
         execute(write, &apis, ctx, &names).await?;
     }
+    let step = plan.failover_step.map(|s| s.name());
+    kill_point(step, "applied");
     ctx.publish_all(&instance.object_ref(&()), &plan.events)
         .await;
     if let Some(status) = &plan.status {
@@ -75,6 +77,7 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
             })?;
         ctx.statuses_written.wrote(instance, status, written);
     }
+    kill_point(step, "recorded");
     if plan.finalizer == FinalizerChange::Remove {
         let finalizers = instance
             .finalizers()
@@ -93,6 +96,28 @@ pub async fn apply(instance: &MySQL, plan: &Plan, ctx: &Context) -> Result<()> {
         ctx.statuses_written.forget(instance);
     }
     Ok(())
+}
+
+/// Fault injection for the tests of a failover interrupted at each step: with
+/// `KUBECTL_MYSQL_KILL_AT=failover-STEP-WHEN` (STEP fencing, promoting or done; WHEN
+/// applied, after the writes, or recorded, after the status) the process kills
+/// itself with SIGKILL there, as a node's loss would: nothing after runs.
+fn kill_point(step: Option<&str>, when: &str) {
+    let Some(step) = step else { return };
+    let Ok(wanted) = std::env::var("KUBECTL_MYSQL_KILL_AT") else {
+        return;
+    };
+    if wanted == format!("failover-{step}-{when}") {
+        tracing::warn!(
+            point = wanted.as_str(),
+            "KUBECTL_MYSQL_KILL_AT: killing this process"
+        );
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &std::process::id().to_string()])
+            .status();
+        // `kill` is gone from the image: abort, which no handler catches either.
+        std::process::abort();
+    }
 }
 
 async fn update_finalizers(
@@ -236,6 +261,25 @@ async fn execute_member(
                     message,
                 })?;
             tracing::info!(pod = pod.as_str(), "pointed a member at the primary");
+            Ok(())
+        }
+        MemberWrite::SetAside { pod, directory } => {
+            let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+            member_sql::mark_set_aside(&pods, pod, directory)
+                .await
+                .map_err(|message| Error::Member {
+                    what: format!("setting {namespace}/{pod} aside"),
+                    message,
+                })?;
+            pods.delete(pod, &kube::api::DeleteParams::default())
+                .await
+                .map(drop)
+                .map_err(Error::apply(named("Pod", pod.clone())))?;
+            tracing::warn!(
+                pod = pod.as_str(),
+                directory = directory.as_str(),
+                "set a member's data aside; it starts empty and is seeded"
+            );
             Ok(())
         }
         MemberWrite::LabelRole { pod, role } => {

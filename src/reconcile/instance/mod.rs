@@ -51,6 +51,7 @@ async fn reconcile_instance(instance: &MySQL, ctx: &Context, key: &str) -> Resul
     }
     record_last_backup(instance, &plan, ctx);
     record_recoverable(instance, &plan, ctx);
+    record_members(instance, &plan, ctx);
     // A second past the slot, so the look that follows finds it due.
     let deadline = plan.wake_at.map(|at| {
         let wait = at.duration_since(now).unsigned_abs();
@@ -84,6 +85,28 @@ fn record_recoverable(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
     let namespace = instance.namespace().unwrap_or_default();
     ctx.metrics
         .recoverable(&namespace, &instance.name_any(), window);
+}
+
+/// Failovers and replication lag, as the new status says them.
+fn record_members(instance: &MySQL, plan: &plan::Plan, ctx: &Context) {
+    let Some(status) = plan.status.as_ref().or(instance.status.as_ref()) else {
+        return;
+    };
+    if status.members.is_empty() {
+        return;
+    }
+    let lags: Vec<(String, Option<u64>)> = status
+        .members
+        .iter()
+        .map(|m| (m.name.clone(), m.lag_seconds))
+        .collect();
+    let namespace = instance.namespace().unwrap_or_default();
+    ctx.metrics.members(
+        &namespace,
+        &instance.name_any(),
+        plan.failover_step == Some(plan::failover::FailoverStep::Done),
+        &lags,
+    );
 }
 
 fn log_deleted(key: &str, plan: &plan::Plan) {

@@ -111,6 +111,9 @@ pub struct Observed {
     pub switchover: Option<crate::api::SwitchoverStatus>,
     /// With replicas, once the primary answered: whether it is semi-synchronous.
     pub semi_sync: Option<SemiSync>,
+    /// With replicas: whether losing the primary loses writes, and failover's record.
+    pub health: Option<crate::api::Health>,
+    pub failover: Option<crate::api::FailoverStatus>,
 }
 
 /// The primary's semi-synchronous replication, as it says.
@@ -169,6 +172,8 @@ impl Observed {
             members: Vec::new(),
             switchover: None,
             semi_sync: None,
+            health: None,
+            failover: None,
         }
     }
 
@@ -202,6 +207,10 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     status.members = observed.members.clone();
     if observed.switchover.is_some() {
         status.switchover = observed.switchover.clone();
+    }
+    status.health = observed.health.filter(|_| !observed.members.is_empty());
+    if observed.failover.is_some() {
+        status.failover = observed.failover.clone();
     }
     let phase = phase_of(observed);
     status.phase = Some(phase);
@@ -698,6 +707,8 @@ mod tests {
             members: Vec::new(),
             switchover: None,
             semi_sync: None,
+            health: None,
+            failover: None,
         }
     }
 

@@ -89,6 +89,7 @@ fn instance() -> MySQL {
             storage_class_name: None,
             backup: None,
             replicas: None,
+            failover: None,
         },
     );
     instance.metadata = ObjectMeta {
@@ -2042,6 +2043,8 @@ mod members {
             semi_sync_source_enabled: semi_sync,
             semi_sync_clients: 0,
             replica: None,
+            server_id: "1".into(),
+            binlog_state: "0-1-40".into(),
         }
     }
 
@@ -2060,7 +2063,11 @@ mod members {
                 sql_running: sql,
                 seconds_behind: Some(0),
                 last_error: None,
+                received: "0-1-40".into(),
+                ..ReplicaState::default()
             }),
+            server_id: "2".into(),
+            binlog_state: "0-1-40".into(),
         }
     }
 

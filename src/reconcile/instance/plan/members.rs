@@ -7,7 +7,7 @@
 use kube::ResourceExt;
 
 use crate::api::{
-    EventReason, JobState, MemberRole, MemberStatus, SwitchoverOutcome, SwitchoverRequest,
+    EventReason, Health, JobState, MemberRole, MemberStatus, SwitchoverOutcome, SwitchoverRequest,
     SwitchoverStatus,
 };
 use crate::dialect::Dialect;
@@ -22,8 +22,9 @@ use crate::reconcile::instance::status::{Observed, SemiSync};
 use super::{Inputs, Kind, MemberWrite, Plan, Write, set_owner};
 
 /// How often a replicated instance's members are asked again (their lag and health
-/// change without any object changing).
-const MEMBER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
+/// change without any object changing; a primary that stops answering is noticed
+/// within this, and failed over `spec.failover.after` later).
+const MEMBER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
 
 /// How soon a switchover under way is looked at again.
 const SWITCHOVER_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
@@ -46,7 +47,7 @@ impl Inputs<'_> {
             .and_then(|s| s.primary.as_deref())
             .and_then(|p| names.member_index(p))
             .unwrap_or(0);
-        let primary = current_primary(recorded, members);
+        let primary = current_primary(recorded, members, self.failover_candidate());
         let Some(kept) = self.members_kept(primary, plan) else {
             self.remove_members_past(members, 1, plan);
             observed.members = Vec::new();
@@ -58,18 +59,32 @@ impl Inputs<'_> {
         let roles: Vec<(u32, MemberRole)> = (0..kept)
             .map(|index| (index, role_of(index, primary, members)))
             .collect();
-        let request = self.instance.pending_switchover();
+        let mut failover = self.failover(primary, members, kept, dialect, plan);
+        let request = self
+            .instance
+            .pending_switchover()
+            .filter(|_| !failover.under_way);
         let target = request.as_ref().map(|r| r.target);
         let switchover = request
             .map(|request| self.switchover(request, primary, members, &roles, dialect, plan));
-        let fencing = matches!(&switchover, Some(s) if s.outcome == SwitchoverOutcome::Running);
+        let switching = matches!(&switchover, Some(s) if s.outcome == SwitchoverOutcome::Running);
+        let fencing = switching || failover.under_way;
         fence_other_writers(primary, members, dialect, plan);
         if !fencing && let Some(pod) = members.pods.get(&primary) {
             primary_writes(pod, primary, members, dialect, plan);
         }
-        // While a switchover runs, its target's label is the switchover's.
-        let labelled_by_switchover = target.filter(|_| fencing);
-        self.role_writes(members, &roles, primary, labelled_by_switchover, plan)?;
+        // While a switchover runs, its target's label is the switchover's; while a
+        // failover runs, the failed primary's stays off.
+        let labelled_elsewhere = target
+            .filter(|_| switching)
+            .or(failover.under_way.then_some(primary));
+        self.role_writes(
+            members,
+            &roles,
+            (primary, labelled_elsewhere, fencing),
+            &mut failover.status,
+            plan,
+        )?;
         if recorded != primary {
             plan.events.push(Notice::normal(
                 EventReason::PrimaryChanged,
@@ -81,6 +96,10 @@ impl Inputs<'_> {
             ));
         }
         observed.semi_sync = semi_sync_of(members, primary);
+        observed.health = failover
+            .health
+            .or_else(|| Some(steady_health(&roles, observed.semi_sync)));
+        plan.failover_step = failover.step;
         observed.switchover = switchover;
         observed.primary = Some(names.member_deployment(primary));
         observed.members = roles
@@ -97,11 +116,12 @@ impl Inputs<'_> {
         // A switchover under way is looked at again at once: writes pause until it
         // is done.
         let next_look = self.now
-            + if fencing {
+            + if switching {
                 SWITCHOVER_LOOK
             } else {
-                MEMBER_LOOK
+                failover.look_again.unwrap_or(MEMBER_LOOK)
             };
+        observed.failover = Some(failover.status);
         plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
         Ok(())
     }
@@ -161,20 +181,32 @@ impl Inputs<'_> {
         &self,
         members: &Members,
         roles: &[(u32, MemberRole)],
-        primary: u32,
-        switchover_target: Option<u32>,
+        (primary, labelled_elsewhere, fencing): (u32, Option<u32>, bool),
+        failover: &mut crate::api::FailoverStatus,
         plan: &mut Plan,
     ) -> Result<()> {
         let dialect = Dialect::of_image(&self.instance.spec.image);
-        let fencing = switchover_target.is_some();
+        let primary_host = self.names().member_host(primary);
+        // Divergence is judged against a primary that takes writes, only.
+        let primary_state = members
+            .pods
+            .get(&primary)
+            .and_then(|p| p.state.as_ref().ok())
+            .filter(|s| !s.read_only && s.replica.is_none());
         for &(index, role) in roles {
             if let Some(pod) = members.pods.get(&index) {
-                if Some(index) != switchover_target {
+                if Some(index) != labelled_elsewhere {
                     label_writes(pod, role, plan);
                 }
                 if index != primary && !fencing {
+                    let diverged = primary_state
+                        .and_then(|p| super::failover::divergence(pod, p, &primary_host, dialect));
+                    if let Some((reason, transactions)) = diverged {
+                        self.set_aside(index, pod, reason, transactions, failover, plan);
+                        continue;
+                    }
                     semi_sync_source_writes(pod, dialect, plan);
-                    repoint_writes(pod, &self.names().member_host(primary), dialect, plan);
+                    repoint_writes(pod, &primary_host, dialect, plan);
                 }
             }
             if index != primary {
@@ -496,8 +528,18 @@ impl Inputs<'_> {
 /// The primary: the one recorded, unless it is read-only and not replicating while
 /// exactly one other member takes writes and replicates from no one (a promotion
 /// whose status was not written yet).
-fn current_primary(recorded: u32, members: &Members) -> u32 {
+fn current_primary(recorded: u32, members: &Members, promoted: Option<u32>) -> u32 {
     let writer = |state: &MemberState| !state.read_only && state.replica.is_none();
+    // A failover's candidate, once it takes writes.
+    if let Some(candidate) = promoted
+        && members
+            .pods
+            .get(&candidate)
+            .and_then(|p| p.state.as_ref().ok())
+            .is_some_and(writer)
+    {
+        return candidate;
+    }
     let recorded_writes = members
         .pods
         .get(&recorded)
@@ -515,6 +557,19 @@ fn current_primary(recorded: u32, members: &Members) -> u32 {
     match others.as_slice() {
         [only] => *only,
         _ => recorded,
+    }
+}
+
+/// A replicated instance's health when no failover is in question: Healthy once every
+/// member is the primary or a streaming replica and commits wait for a replica.
+fn steady_health(roles: &[(u32, MemberRole)], semi_sync: Option<SemiSync>) -> Health {
+    let all_in_place = roles
+        .iter()
+        .all(|(_, role)| matches!(role, MemberRole::Primary | MemberRole::Replica));
+    if all_in_place && matches!(semi_sync, Some(SemiSync::On { .. })) {
+        Health::Healthy
+    } else {
+        Health::Degraded
     }
 }
 
@@ -564,7 +619,7 @@ fn fence_writes(pod: &str, dialect: Dialect, plan: &mut Plan) {
 /// The target promoted once it has applied `executed`, and `NAME` on it: the label
 /// write is only reached once the promotion succeeded (a failed write ends the
 /// apply), so `NAME` follows at once, not a look later.
-fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: &mut Plan) {
+pub(super) fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: &mut Plan) {
     plan.writes.push(Write::Member(MemberWrite::Promote {
         pod: pod.to_string(),
         dialect,
@@ -609,15 +664,30 @@ fn semi_sync_source_writes(pod: &MemberPod, dialect: Dialect, plan: &mut Plan) {
 
 /// A member that holds data and replicates from someone else than the primary (or
 /// from no one: the old primary after a switchover) follows the primary.
-fn repoint_writes(pod: &MemberPod, primary_host: &str, dialect: Dialect, plan: &mut Plan) {
+pub(super) fn repoint_writes(
+    pod: &MemberPod,
+    primary_host: &str,
+    dialect: Dialect,
+    plan: &mut Plan,
+) {
     let Ok(state) = &pod.state else {
         return;
     };
     let follows = state
         .replica
         .as_ref()
-        .is_some_and(|r| r.source_host == primary_host);
-    if follows || (state.replica.is_none() && fresh(state)) {
+        .filter(|r| r.source_host == primary_host);
+    if let Some(replica) = follows {
+        // Its receiving stopped by a failover that did not happen: it resumes.
+        if !replica.io_running && !replica.io_connecting && replica.io_error.is_none() {
+            plan.writes.push(Write::Member(MemberWrite::RunSql {
+                pod: pod.name.clone(),
+                sql: dialect.resume_receiving().to_string(),
+            }));
+        }
+        return;
+    }
+    if state.replica.is_none() && fresh(state) {
         return;
     }
     plan.writes.push(Write::Member(MemberWrite::Repoint {

@@ -5,6 +5,7 @@
 
 mod children;
 mod deletion;
+pub mod failover;
 mod members;
 mod password;
 mod point_in_time;
@@ -91,6 +92,8 @@ pub struct Plan {
     pub next: Next,
     /// The next scheduled backup: the next look comes no later.
     pub wake_at: Option<jiff::Timestamp>,
+    /// The step of a failover this plan takes, if it takes one.
+    pub failover_step: Option<failover::FailoverStep>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +164,10 @@ pub enum MemberWrite {
     Repoint { pod: String, sql: String },
     /// Sets (or, with None, removes) the role label on a member's pod.
     LabelRole { pod: String, role: Option<String> },
+    /// Marks a member's data to be moved aside to `directory` on its volume, then
+    /// deletes its pod: the next pod's first step (`set-aside`) moves it, and the
+    /// member starts empty, to be seeded.
+    SetAside { pod: String, directory: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +195,7 @@ impl Plan {
             status: None,
             next: Next::Settled,
             wake_at: None,
+            failover_step: None,
         }
     }
 
