@@ -2021,19 +2021,19 @@ fn a_failed_final_backup_warns_once() {
 
 // ---- replicas ----
 
-mod members {
+pub(super) mod members {
     use super::*;
     use crate::api::MemberRole;
     use crate::api::keys::{INSTANCE_LABEL, ROLE_LABEL};
     use crate::dialect::replication::{MemberState, ReplicaState};
 
-    fn replicated(n: i32) -> MySQL {
+    pub(super) fn replicated(n: i32) -> MySQL {
         let mut instance = settled(instance());
         instance.spec.replicas = Some(n);
         instance
     }
 
-    fn primary_state(read_only: bool, semi_sync: bool) -> MemberState {
+    pub(super) fn primary_state(read_only: bool, semi_sync: bool) -> MemberState {
         MemberState {
             read_only,
             executed: "0-1-40".into(),
@@ -2048,7 +2048,7 @@ mod members {
         }
     }
 
-    fn replica_state(io: bool, sql: bool) -> MemberState {
+    pub(super) fn replica_state(io: bool, sql: bool) -> MemberState {
         MemberState {
             read_only: true,
             executed: "0-1-40".into(),
@@ -2071,7 +2071,7 @@ mod members {
         }
     }
 
-    fn fresh_state() -> MemberState {
+    pub(super) fn fresh_state() -> MemberState {
         MemberState {
             read_only: true,
             logged_nothing: true,
@@ -2079,7 +2079,7 @@ mod members {
         }
     }
 
-    fn pod(index: u32, role: Option<&str>, state: MemberState) -> (u32, MemberPod) {
+    pub(super) fn pod(index: u32, role: Option<&str>, state: MemberState) -> (u32, MemberPod) {
         (
             index,
             MemberPod {
@@ -2093,7 +2093,7 @@ mod members {
     }
 
     /// A replicated instance's world with the replication Secret and these pods.
-    fn running(pods: impl IntoIterator<Item = (u32, MemberPod)>) -> Snapshot {
+    pub(super) fn running(pods: impl IntoIterator<Item = (u32, MemberPod)>) -> Snapshot {
         with_members(Members {
             replication_secret: true,
             pods: pods.into_iter().collect(),
@@ -2112,7 +2112,7 @@ mod members {
         snapshot
     }
 
-    fn with_members(members: Members) -> Snapshot {
+    pub(super) fn with_members(members: Members) -> Snapshot {
         Snapshot {
             members: Read::Done(members),
             ..snapshot()
@@ -2125,7 +2125,7 @@ mod members {
         claim
     }
 
-    fn sql_runs(plan: &Plan) -> Vec<(String, String)> {
+    pub(super) fn sql_runs(plan: &Plan) -> Vec<(String, String)> {
         plan.writes
             .iter()
             .filter_map(|w| match w {
@@ -2135,7 +2135,7 @@ mod members {
             .collect()
     }
 
-    fn labels(plan: &Plan) -> Vec<(String, Option<String>)> {
+    pub(super) fn labels(plan: &Plan) -> Vec<(String, Option<String>)> {
         plan.writes
             .iter()
             .filter_map(|w| match w {
@@ -2627,7 +2627,7 @@ mod members {
         instance
     }
 
-    fn writes_named(plan: &Plan) -> Vec<String> {
+    pub(super) fn writes_named(plan: &Plan) -> Vec<String> {
         plan.writes
             .iter()
             .filter_map(|w| match w {
@@ -2910,3 +2910,6 @@ mod members {
         assert!(message(1).starts_with("seeding failed: "), "{}", message(1));
     }
 }
+
+#[path = "tests_failover.rs"]
+mod failover;

@@ -159,6 +159,14 @@ pub fn choose_candidate(
             reasons.push(format!("member {index} stopped applying: {error}"));
             continue;
         }
+        let errant = errant_without_primary(index, state, &answering, dialect);
+        if !errant.is_empty() {
+            reasons.push(format!(
+                "member {index} has errant transactions {}",
+                errant.join(",")
+            ));
+            continue;
+        }
         if !dialect.drained(state) {
             reasons.push(format!("member {index} is still applying what it received"));
             continue;
