@@ -417,7 +417,7 @@ impl Inputs<'_> {
             .filter(|m| m.replicating == Some(true))
             .filter(|m| {
                 names.member_index(&m.name).is_some_and(|i| {
-                    i != primary && !members.pods.get(&i).is_some_and(|p| p.state.is_ok())
+                    i != primary && members.pods.get(&i).is_none_or(|p| p.state.is_err())
                 })
             })
             .map(|m| m.name.clone())
