@@ -257,6 +257,7 @@ fn instance(name: &str) -> MySQL {
             storage_class_name: None,
             backup: None,
             replicas: None,
+            failover: None,
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.
