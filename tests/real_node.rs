@@ -6,6 +6,8 @@
 //! the test fails and says how to get one.
 
 mod common;
+#[path = "real_node/failover.rs"]
+mod failover;
 
 use std::process::Output;
 use std::sync::Arc;

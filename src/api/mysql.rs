@@ -291,6 +291,13 @@ pub struct FailoverStatus {
     /// Failovers done so far.
     #[serde(default)]
     pub count: u32,
+    /// At the last look the primary answered: the replicas that streamed from it (any
+    /// of them may hold a write it acknowledged, so each must answer before a
+    /// failover), and whether its commits waited for a replica (semi-sync on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_seen_streaming: Vec<String>,
+    #[serde(default)]
+    pub last_seen_semi_sync: bool,
     /// Why the failed primary is not replaced, while it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

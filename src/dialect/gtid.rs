@@ -18,28 +18,22 @@ impl Dialect {
     /// The transactions of `member` that `source` does not have, as GTIDs (empty: it
     /// has them all).
     ///
-    /// MariaDB compares `member`'s newest transaction of each domain with `source`'s
-    /// binary log state: a (domain, server) `source` knows must be at least as far; one
-    /// it has never logged is the member's own write when the member wrote it (a
-    /// replica never writes under its own id, a former primary's writes reached the
-    /// others), else covered once `source`'s domain is as far (a source seeded after it
-    /// keeps its position, not its server's entry).
+    /// MariaDB compares `member`'s newest transaction of each domain with `source`: a
+    /// (domain, server) in `source`'s binary log state must be at least as far; one
+    /// it never logged (it was seeded past it) is covered once `source`'s domain is
+    /// further, or as far with the same transaction.
     pub fn missing_on(self, source: &MemberState, member: &MemberState) -> Vec<String> {
         match self {
             Dialect::MariaDB => {
                 let known = mariadb_state(&source.binlog_state);
-                let reached = mariadb_state(&source.executed);
+                let reached = mariadb_gtids(&source.executed);
                 mariadb_gtids(&member.executed)
                     .into_iter()
-                    .filter(|gtid| {
-                        let key = (gtid.domain, gtid.server);
-                        match known.get(&key) {
-                            Some(&sequence) => sequence < gtid.sequence,
-                            None if gtid.server.to_string() == member.server_id => true,
-                            None => !reached
-                                .iter()
-                                .any(|(&(d, _), &s)| d == gtid.domain && s >= gtid.sequence),
-                        }
+                    .filter(|gtid| match known.get(&(gtid.domain, gtid.server)) {
+                        Some(&sequence) => sequence < gtid.sequence,
+                        None => !reached.iter().any(|r| {
+                            r.domain == gtid.domain && (r.sequence > gtid.sequence || r == gtid)
+                        }),
                     })
                     .map(|g| g.to_string())
                     .collect()
@@ -50,23 +44,41 @@ impl Dialect {
         }
     }
 
-    /// What `replica` wrote itself that `primary` lacks: errant transactions. Only its
-    /// own server's are counted, so that a replica read a moment after the primary (and
-    /// ahead of what the primary said) is never taken for errant.
-    pub fn errant(self, primary: &MemberState, replica: &MemberState) -> Vec<String> {
-        let own = |gtid: &String| match self {
-            Dialect::MariaDB => gtid
-                .split('-')
-                .nth(1)
-                .is_some_and(|server| server == replica.server_id),
-            Dialect::MySQL(_) => gtid
-                .to_ascii_lowercase()
-                .starts_with(&replica.server_id.to_ascii_lowercase()),
-        };
-        self.missing_on(primary, replica)
-            .into_iter()
-            .filter(own)
-            .collect()
+    /// What `member` wrote itself that `source` lacks: errant transactions.
+    ///
+    /// MariaDB: transactions logged under the member's own server id past its replica
+    /// position (a replica's own writes; a former primary's are behind it once it is
+    /// pointed at a new one, `repoint`), that `source` never logged. MySQL: the
+    /// member's own uuid's transactions that `source` lacks. Either way, a member read
+    /// a moment after `source`, ahead of its answer, is never taken for errant.
+    pub fn errant(self, source: &MemberState, member: &MemberState) -> Vec<String> {
+        match self {
+            Dialect::MariaDB => {
+                let replicated = mariadb_state(&member.slave_pos);
+                let known = mariadb_state(&source.binlog_state);
+                mariadb_gtids(&member.binlog_state)
+                    .into_iter()
+                    .filter(|g| g.server.to_string() == member.server_id)
+                    .filter(|g| {
+                        let applied_past = replicated
+                            .iter()
+                            .any(|(&(d, _), &s)| d == g.domain && s >= g.sequence);
+                        let source_has = known
+                            .get(&(g.domain, g.server))
+                            .is_some_and(|&s| s >= g.sequence);
+                        !applied_past && !source_has
+                    })
+                    .map(|g| g.to_string())
+                    .collect()
+            }
+            Dialect::MySQL(_) => {
+                let own = member.server_id.to_ascii_lowercase();
+                self.missing_on(source, member)
+                    .into_iter()
+                    .filter(|gtid| gtid.to_ascii_lowercase().starts_with(&own))
+                    .collect()
+            }
+        }
     }
 
     /// A replica has applied every transaction it received (its relay log is empty).
@@ -196,6 +208,7 @@ mod tests {
             server_id: server_id.to_string(),
             executed: executed.to_string(),
             binlog_state: binlog_state.to_string(),
+            slave_pos: executed.to_string(),
             ..MemberState::default()
         }
     }
@@ -232,9 +245,11 @@ mod tests {
 
     #[test]
     fn an_errant_write_on_a_replica_is_found_even_once_the_primary_is_further() {
-        // Member 2 (server 3) wrote 0-3-101 itself; the primary is at 0-1-200 since.
+        // Member 2 (server 3) wrote 0-3-101 itself after applying 0-1-100; the
+        // primary is at 0-1-200 since.
         let primary = maria(1, "0-1-200", "0-1-200");
-        let replica = maria(3, "0-3-101", "0-1-100,0-3-101");
+        let mut replica = maria(3, "0-3-101", "0-1-100,0-3-101");
+        replica.slave_pos = "0-1-100".into();
         assert_eq!(Dialect::MariaDB.errant(&primary, &replica), vec!["0-3-101"]);
     }
 
@@ -249,10 +264,14 @@ mod tests {
 
     #[test]
     fn a_former_primarys_own_writes_that_reached_the_others_are_not_errant() {
-        // Member 1 (server 2) was primary up to 0-2-80; member 0 is primary again.
+        // Member 1 (server 2) was primary up to 0-2-80; member 0 is primary again and
+        // member 1 follows it (its replica position moved past its own writes).
         let primary = maria(1, "0-1-120", "0-2-80,0-1-120");
-        let replica = maria(2, "0-2-80", "0-2-80");
+        let replica = maria(2, "0-1-120", "0-2-80,0-1-120");
         assert!(Dialect::MariaDB.errant(&primary, &replica).is_empty());
+        // Even against a primary seeded after them (it never logged server 2's).
+        let seeded = maria(3, "0-1-120", "0-1-120");
+        assert!(Dialect::MariaDB.errant(&seeded, &replica).is_empty());
     }
 
     #[test]
@@ -261,6 +280,27 @@ mod tests {
         let source = maria(3, "0-1-320", "0-1-320");
         let stale = maria(1, "0-2-80", "0-2-80");
         assert!(Dialect::MariaDB.missing_on(&source, &stale).is_empty());
+    }
+
+    #[test]
+    fn a_seeded_replica_has_what_its_dump_position_says() {
+        // Seeded at 0-1-40 from the dump: its binary log is empty.
+        let seeded = maria(2, "0-1-40", "");
+        let primary = maria(1, "0-1-40", "0-1-40");
+        assert!(Dialect::MariaDB.missing_on(&seeded, &primary).is_empty());
+        let ahead = maria(1, "0-1-41", "0-1-41");
+        assert_eq!(Dialect::MariaDB.missing_on(&seeded, &ahead), vec!["0-1-41"]);
+    }
+
+    #[test]
+    fn the_same_sequence_from_another_server_is_a_different_transaction() {
+        // The old primary's 0-1-151 never left it; the new one wrote 0-2-151.
+        let new_primary = maria(2, "0-2-151", "0-2-151");
+        let old = maria(1, "0-1-151", "0-1-151");
+        assert_eq!(
+            Dialect::MariaDB.missing_on(&new_primary, &old),
+            vec!["0-1-151"]
+        );
     }
 
     #[test]

@@ -67,8 +67,9 @@ impl Dialect {
     pub fn state_query(self) -> &'static str {
         match self {
             Dialect::MariaDB => concat!(
-                "SELECT @@read_only AS read_only, @@gtid_binlog_pos AS executed, ",
+                "SELECT @@read_only AS read_only, @@gtid_current_pos AS executed, ",
                 "@@server_id AS server_id, @@gtid_binlog_state AS binlog_state, ",
+                "@@gtid_slave_pos AS slave_pos, ",
                 "@@rpl_semi_sync_master_enabled AS semi_sync_source_enabled, ",
                 "@@gtid_binlog_pos = '' AS logged_nothing, ",
                 "(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES ",
@@ -82,7 +83,7 @@ impl Dialect {
             ),
             Dialect::MySQL(_) => concat!(
                 "SELECT @@super_read_only AS read_only, @@gtid_executed AS executed, ",
-                "@@server_uuid AS server_id, @@gtid_executed AS binlog_state, ",
+                "@@server_uuid AS server_id, @@gtid_executed AS binlog_state, '' AS slave_pos, ",
                 "@@rpl_semi_sync_source_enabled AS semi_sync_source_enabled, ",
                 "GTID_SUBTRACT(@@gtid_executed, @@gtid_purged) = '' AS logged_nothing, ",
                 "(SELECT VARIABLE_VALUE FROM performance_schema.global_status ",
@@ -173,19 +174,18 @@ impl Dialect {
     }
 
     /// Points a member that holds data (a replica of the old primary, or the old
-    /// primary itself) at a new source, from everything it has applied or written
-    /// (MariaDB's `current_pos`: the old primary's own transactions are in its binary
-    /// log, not in its replica position).
+    /// primary itself) at a new source, from everything it has applied or written.
+    /// MariaDB: its replica position becomes `gtid_current_pos` first (an old
+    /// primary's own transactions are in its binary log, not in its replica position),
+    /// as MariaDB's manual has a former master do: from then on a transaction of its
+    /// own past its replica position is one it wrote as a replica (errant).
     pub fn repoint(self, source_host: &str, password_sql: &str) -> String {
         let stop = match self {
-            Dialect::MariaDB => "STOP SLAVE;\n",
+            Dialect::MariaDB => "STOP SLAVE;\nSET GLOBAL gtid_slave_pos = @@gtid_current_pos;\n",
             Dialect::MySQL(_) => "STOP REPLICA;\n",
         };
         let stop = format!("{}{stop}", self.semi_sync_source_off());
-        let follow = self.replicate_from(source_host, password_sql).replace(
-            "MASTER_USE_GTID = slave_pos",
-            "MASTER_USE_GTID = current_pos",
-        );
+        let follow = self.replicate_from(source_host, password_sql);
         format!("{stop}{follow}")
     }
 
@@ -222,6 +222,18 @@ impl Dialect {
                 "STOP REPLICA;\nRESET REPLICA ALL;\nSET GLOBAL super_read_only = OFF;\n",
                 "RESET BINARY LOGS AND GTIDS;\n"
             ),
+        }
+    }
+
+    /// After a seed's load: MariaDB's binary log state starts at the dump's position,
+    /// so that a replica at that position can follow this member once it is the
+    /// primary (its first binary log says it holds everything up to there), and so
+    /// that its own state compares with the others'. MySQL's `gtid_purged` does both
+    /// already.
+    pub fn seeded_binlog_state(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "SET GLOBAL gtid_binlog_state = @@gtid_slave_pos;\n",
+            Dialect::MySQL(_) => "",
         }
     }
 
@@ -380,6 +392,9 @@ pub struct MemberState {
     pub binlog_state: String,
     /// MariaDB: `@@server_id`; MySQL: `@@server_uuid` (what its own GTIDs carry).
     pub server_id: String,
+    /// MariaDB: the newest transaction of each domain it applied as a replica (or
+    /// was seeded at); MySQL: empty.
+    pub slave_pos: String,
     /// It has logged no transaction of its own (`fresh_query`): a new member, or one a
     /// seed was loaded into; only such a member is seeded over.
     pub logged_nothing: bool,
@@ -437,6 +452,7 @@ impl MemberState {
                 "executed" => state.executed = value.replace(['\n', ' '], ""),
                 "binlog_state" => state.binlog_state = value.replace(['\n', ' '], ""),
                 "server_id" => state.server_id = value.to_string(),
+                "slave_pos" => state.slave_pos = value.replace(['\n', ' '], ""),
                 "logged_nothing" => state.logged_nothing = on,
                 "semi_sync_source_enabled" => state.semi_sync_source_enabled = on,
                 "network_root_bypasses_read_only" => {
@@ -552,14 +568,14 @@ mod tests {
         assert!(MYSQL.promote().contains("RESET REPLICA ALL"));
         let repoint = Dialect::MariaDB.repoint("db-member-1.ns.svc", "'@P@'");
         assert!(repoint.starts_with(
-            "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\nSTOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'"
+            "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\nSTOP SLAVE;\nSET GLOBAL gtid_slave_pos = @@gtid_current_pos;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'"
         ));
         assert!(
             Dialect::MariaDB
                 .fence()
                 .contains("rpl_semi_sync_master_enabled = OFF")
         );
-        assert!(repoint.contains("MASTER_USE_GTID = current_pos"));
+        assert!(repoint.contains("MASTER_USE_GTID = slave_pos"));
         let mysql = MYSQL.repoint("db-member-1.ns.svc", "'@P@'");
         assert!(mysql.contains("STOP REPLICA;\n") && mysql.contains("SOURCE_AUTO_POSITION = 1"));
     }

@@ -10,8 +10,12 @@
 //! the node takes pods again. A replica holding a transaction of its own (an errant
 //! one): the failover passes it over for the clean replica, and it is set aside and
 //! seeded afresh without that transaction. The operator SIGKILLed at each step of a
-//! failover (`KUBECTL_MYSQL_KILL_AT`): the operator started again finishes it, once.
-//! And a failover right after a planned switchover, the new primary killed at once.
+//! failover (`KUBECTL_MYSQL_KILL_AT`), the old primary held down meanwhile: the
+//! operator started again finishes it, once. And a failover right after a planned
+//! switchover, the new primary killed at once.
+//!
+//! Servers are killed from the host (the tests run as root beside the real node's
+//! containers): see `kill_mysqld` for why not with `kubectl exec`.
 //!
 //! Included from tests/real_node.rs (`#[path = "real_node/failover.rs"] mod failover;`):
 //! the helpers are that file's.
@@ -19,9 +23,11 @@
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::common::{self, kubectl, kubectl_with_stdin};
+use super::common::{self, kubectl, kubectl_with_stdin, text};
 use super::{
     INSTANCE, Writer, instance_field, member_value, ok, read_only, wait_acknowledged_everywhere,
     wait_replicating, wait_until,
@@ -130,7 +136,11 @@ fn exactly_one_writable(ns: &str) -> String {
         .into_iter()
         .filter(|member| read_only(ns, member) == "0")
         .collect();
-    assert_eq!(writable.len(), 1, "exactly one writable member: {writable:?}");
+    assert_eq!(
+        writable.len(),
+        1,
+        "exactly one writable member: {writable:?}"
+    );
     assert_eq!(
         writable[0],
         instance_field(ns, ".status.primary"),
@@ -199,16 +209,18 @@ fn report(ns: &str, what: &str, acknowledged: &[u32], failed: usize) {
     );
 }
 
-/// A member's pod whose server container runs (not a pod being deleted).
-struct Server {
-    pod: String,
+/// A member's pod, as `member_pods` lists it.
+struct MemberPod {
+    name: String,
+    uid: String,
     node: String,
-    /// The runtime's id of its server container.
-    container: String,
+    deleting: bool,
+    /// Its server container's runtime id, while that runs.
+    running: Option<String>,
 }
 
-/// Member `deployment`'s running server, if it has one.
-fn running_server(ns: &str, deployment: &str) -> Option<Server> {
+/// Member `deployment`'s pods.
+fn member_pods(ns: &str, deployment: &str) -> Result<Vec<MemberPod>, String> {
     let index = if deployment == INSTANCE {
         "0"
     } else {
@@ -218,44 +230,72 @@ fn running_server(ns: &str, deployment: &str) -> Option<Server> {
     };
     let selector =
         format!("mysqls.otus.homework/instance={INSTANCE},mysqls.otus.homework/member={index}");
-    let columns = r#"jsonpath={range .items[*]}{.metadata.name}|{.metadata.deletionTimestamp}|{.spec.nodeName}|{.status.containerStatuses[?(@.name=="mysql")].state.running.startedAt}|{.status.containerStatuses[?(@.name=="mysql")].containerID}{"\n"}{end}"#;
-    let listed = ok(
-        kubectl(&["get", "pods", "-n", ns, "-l", &selector, "-o", columns]),
-        &format!("{deployment}'s pods"),
-    );
-    listed.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split('|').collect();
-        let [pod, deleting, node, started, container] = fields[..] else {
-            return None;
-        };
-        let container = container.rsplit("://").next().unwrap_or_default();
-        (deleting.is_empty() && !started.is_empty() && !container.is_empty()).then(|| Server {
-            pod: pod.to_string(),
-            node: node.to_string(),
-            container: container.to_string(),
+    let columns = r#"jsonpath={range .items[*]}{.metadata.name}|{.metadata.uid}|{.metadata.deletionTimestamp}|{.spec.nodeName}|{.status.containerStatuses[?(@.name=="mysql")].state.running.startedAt}|{.status.containerStatuses[?(@.name=="mysql")].containerID}{"\n"}{end}"#;
+    let listed = kubectl(&["get", "pods", "-n", ns, "-l", &selector, "-o", columns]);
+    if !listed.status.success() {
+        return Err(text(&listed));
+    }
+    let pods = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('|').collect();
+            let [name, uid, deleting, node, started, container] = fields[..] else {
+                return None;
+            };
+            let container = container.rsplit("://").next().unwrap_or_default();
+            Some(MemberPod {
+                name: name.to_string(),
+                uid: uid.to_string(),
+                node: node.to_string(),
+                deleting: !deleting.is_empty(),
+                running: (!started.is_empty() && !container.is_empty())
+                    .then(|| container.to_string()),
+            })
         })
-    })
+        .collect();
+    Ok(pods)
 }
 
-/// The host's pid of the server (`mariadbd`) in container `container`: its cgroup path
-/// ends with the container's id.
-fn host_pid(container: &str) -> u32 {
-    let mut servers = Vec::new();
+/// Member `deployment`'s pod whose server runs (not one being deleted), if it has one.
+fn running_server(ns: &str, deployment: &str) -> Option<MemberPod> {
+    member_pods(ns, deployment)
+        .unwrap_or_else(|why| panic!("{deployment}'s pods: {why}"))
+        .into_iter()
+        .find(|pod| !pod.deleting && pod.running.is_some())
+}
+
+/// The host's pids of the servers (`mariadbd`) in `pod`: processes in its server
+/// container's cgroup (named by the container's id), or with mounts from the pod's
+/// directory on the node (`…/pods/UID/…`: its /etc/hosts), which finds a container
+/// that just started before the API says it runs.
+fn host_servers(pod: &MemberPod) -> Vec<u32> {
+    let pod_dir = format!("/pods/{}/", pod.uid);
+    let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "mariadbd" {
+        let read =
+            |file: &str| std::fs::read_to_string(entry.path().join(file)).unwrap_or_default();
+        if read("comm").trim() != "mariadbd" {
             continue;
         }
-        let cgroup = std::fs::read_to_string(entry.path().join("cgroup")).unwrap_or_default();
-        if cgroup.contains(container) {
-            return pid;
+        let in_container = pod
+            .running
+            .as_ref()
+            .is_some_and(|id| read("cgroup").contains(id.as_str()));
+        if in_container || read("mountinfo").contains(&pod_dir) {
+            pids.push(pid);
         }
-        servers.push(format!("{pid} in {}", cgroup.lines().next().unwrap_or_default()));
     }
-    panic!("no mariadbd on this host is in container {container}'s cgroup; its servers: {servers:?}")
+    pids
+}
+
+fn sigkill(pid: u32) -> Output {
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .output()
+        .expect("kill")
 }
 
 /// `kill -9` of member `deployment`'s server, sent from the host. In the container the
@@ -264,16 +304,65 @@ fn host_pid(container: &str) -> u32 {
 /// no handler, SIGKILL included: `kubectl exec … kill -9 1` would do nothing. The
 /// real node's containers are processes of this host, and the tests run as root.
 fn kill_mysqld(ns: &str, deployment: &str) {
-    let server = running_server(ns, deployment)
+    let pod = running_server(ns, deployment)
         .unwrap_or_else(|| panic!("{deployment} has no running server to kill"));
-    let pid = host_pid(&server.container);
-    ok(
-        Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .output()
-            .expect("kill"),
-        &format!("kill -9 of {deployment}'s mariadbd (pid {pid} on the host)"),
+    let pids = host_servers(&pod);
+    assert!(
+        !pids.is_empty(),
+        "no mariadbd on this host is {deployment}'s (pod {}, container {:?})",
+        pod.name,
+        pod.running
     );
+    for pid in pids {
+        ok(
+            sigkill(pid),
+            &format!("kill -9 of {deployment}'s mariadbd (pid {pid} on the host)"),
+        );
+    }
+}
+
+/// Member `deployment`'s server killed, then killed again whenever its container
+/// restarts, until dropped: a primary that stays down, as on a lost node. One that
+/// restarts within `failover.after` comes back read-only, and within five minutes of
+/// the last failover the operator makes it writable again rather than fail it over
+/// (no ping-pong): rounds of failovers in a row need it held down.
+struct HeldDown {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HeldDown {
+    fn start(ns: &str, deployment: &str) -> Self {
+        kill_mysqld(ns, deployment);
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let (ns, deployment) = (ns.to_string(), deployment.to_string());
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                // Found by its pod's directory, a server that starts again is killed
+                // well before it answers (InnoDB's start takes seconds).
+                for pod in member_pods(&ns, &deployment).unwrap_or_default() {
+                    for pid in host_servers(&pod) {
+                        let _ = sigkill(pid);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for HeldDown {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// `sql` on member `deployment`'s server as root@localhost over its socket, as the
@@ -358,7 +447,9 @@ impl SelfKillingOperator {
             &format!("the operator to kill itself at {point}"),
             || {
                 exited = self.child.try_wait().expect("the operator's exit status");
-                exited.map(|_| ()).ok_or_else(|| "still running".to_string())
+                exited
+                    .map(|_| ())
+                    .ok_or_else(|| "still running".to_string())
             },
         );
         let status = exited.expect("an exit status");
@@ -385,10 +476,11 @@ impl Drop for SelfKillingOperator {
     }
 }
 
-/// One round of the operator-crash test: the primary's server is killed while the
-/// operator that kills itself at `point` runs; once it has died there, the usual
-/// operator, started again, finishes the failover: one more, and the instance
-/// Healthy. Takes the usual operator and returns the one started again.
+/// One round of the operator-crash test: the primary's server is killed (and held
+/// down) while the operator that kills itself at `point` runs; once it has died
+/// there, the usual operator, started again, finishes the failover: one more, and,
+/// the old primary let up, the instance Healthy. Takes the usual operator and returns
+/// the one started again.
 fn failover_across_operator_crash(
     ns: &str,
     point: &str,
@@ -411,13 +503,18 @@ fn failover_across_operator_crash(
         .expect("a replica");
     let writer = steady_writer(ns, replica);
     // One operator at a time: the usual one goes before the one that dies.
-    operator.terminate();
+    let stopped = operator.terminate();
+    assert!(stopped.success(), "the operator exited with {stopped}");
     drop(operator);
     let mut dying = SelfKillingOperator::start(ns, point);
-    kill_mysqld(ns, &primary);
+    // The old primary stays down until the failover is done, so that what the
+    // operator started again finds is the failover its predecessor left.
+    let held = HeldDown::start(ns, &primary);
     dying.wait_killed(point);
+    drop(dying);
     let operator = common::Operator::start(&[ns]);
     wait_failed_over(ns, &primary, before + 1);
+    drop(held);
     wait_field(ns, ".status.health", "Healthy");
     let (acknowledged, failed) = stop_after_a_new_write(writer);
     settled(ns, &acknowledged);
@@ -444,7 +541,12 @@ async fn real_node_failover_after_the_primary_server_is_killed() {
     let (acknowledged, failed) = stop_after_a_new_write(writer);
     settled(&ns, &acknowledged);
     wait_event(&ns, "FailedOver");
-    report(&ns, "kill -9 of the primary's server", &acknowledged, failed);
+    report(
+        &ns,
+        "kill -9 of the primary's server",
+        &acknowledged,
+        failed,
+    );
     remove_instance(&ns);
 }
 
@@ -456,13 +558,13 @@ async fn real_node_failover_after_the_primary_pod_is_deleted() {
     super::require_real_node();
     let ns = setup("real-fo-pod").await;
     let writer = steady_writer(&ns, MEMBER_2);
-    let server = running_server(&ns, INSTANCE).expect("the primary's pod");
-    let cordoned = Cordoned::node(&server.node);
+    let pod = running_server(&ns, INSTANCE).expect("the primary's pod");
+    let cordoned = Cordoned::node(&pod.node);
     ok(
         kubectl(&[
             "delete",
             "pod",
-            &server.pod,
+            &pod.name,
             "-n",
             &ns,
             "--grace-period=0",
@@ -537,9 +639,9 @@ async fn real_node_failover_passes_over_an_errant_replica() {
 }
 
 /// The operator SIGKILLed at each step of a failover, in turn (a local process, so
-/// that `KUBECTL_MYSQL_KILL_AT` reaches it): each time, the operator started again
-/// finishes the failover once, with every acknowledged row on every member and one
-/// writable member.
+/// that `KUBECTL_MYSQL_KILL_AT` reaches it), each round failing the primary of the
+/// round before over: each time, the operator started again finishes the failover
+/// once, with every acknowledged row on every member and one writable member.
 #[tokio::test]
 async fn real_node_failover_survives_the_operator_killed_midway() {
     super::require_real_node();

@@ -321,8 +321,12 @@ impl Conditions<'_> {
 
     /// With replicas, once the primary answered: whether a commit waits for a replica.
     fn semi_sync(&mut self, observed: &Observed) {
-        let Some(semi_sync) = observed.semi_sync.filter(|_| !observed.members.is_empty()) else {
+        if observed.members.is_empty() {
             self.list.retain(|c| !c.is(ConditionType::SemiSyncActive));
+            return;
+        }
+        // A primary that does not answer: the condition stays as its last answer left it.
+        let Some(semi_sync) = observed.semi_sync else {
             return;
         };
         let (state, reason, message) = match semi_sync {

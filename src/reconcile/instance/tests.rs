@@ -2045,6 +2045,7 @@ pub(super) mod members {
             replica: None,
             server_id: "1".into(),
             binlog_state: "0-1-40".into(),
+            slave_pos: String::new(),
         }
     }
 
@@ -2068,6 +2069,7 @@ pub(super) mod members {
             }),
             server_id: "2".into(),
             binlog_state: "0-1-40".into(),
+            slave_pos: "0-1-40".into(),
         }
     }
 

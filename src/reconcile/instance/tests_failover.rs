@@ -37,6 +37,13 @@ fn watched(n: i32, failover: FailoverStatus) -> MySQL {
             message: None,
         })
         .collect();
+    let mut failover = failover;
+    if failover.last_seen_streaming.is_empty() {
+        failover.last_seen_streaming = (1..n as u32)
+            .map(|i| names().member_deployment(i))
+            .collect();
+        failover.last_seen_semi_sync = true;
+    }
     status.failover = Some(failover);
     instance
 }
@@ -75,6 +82,7 @@ fn replica_at(server: u32, executed: &str, received: &str, io: &str) -> MemberSt
     state.server_id = server.to_string();
     state.executed = executed.into();
     state.binlog_state = executed.into();
+    state.slave_pos = executed.into();
     let replica = state.replica.as_mut().unwrap();
     replica.received = received.into();
     replica.io_connecting = io == "connecting";
@@ -275,6 +283,42 @@ fn spec_failover_after_sets_the_wait_and_enabled_false_turns_it_off() {
 }
 
 #[test]
+fn the_last_look_at_an_answering_primary_is_remembered_for_a_failover() {
+    let snapshot = running([
+        pod(0, Some("primary"), primary_state(false, true)),
+        pod(1, Some("replica"), replica_state(true, true)),
+        pod(2, Some("replica"), replica_state(false, true)),
+    ]);
+    let plan = plan_for(&watched(3, FailoverStatus::default()), &snapshot);
+    let failover = failover_of(&plan);
+    assert_eq!(
+        failover.last_seen_streaming,
+        vec!["db-member-1".to_string()]
+    );
+    assert!(failover.last_seen_semi_sync);
+}
+
+#[test]
+fn an_operator_stopped_after_promoting_finds_the_promoted_member_primary() {
+    // The status still has the failover fencing (no candidate): the promotion ran but
+    // its status was never written. The one writer holding data is the primary.
+    let mut promoted = primary_state(false, true);
+    promoted.server_id = "2".into();
+    let snapshot = running([
+        silent(0, None),
+        pod(1, Some("primary"), promoted),
+        pod(
+            2,
+            Some("replica"),
+            replica_at(3, "0-1-40", "0-1-40", "stopped"),
+        ),
+    ]);
+    let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
+    assert!(promotions(&plan).is_empty(), "{:?}", promotions(&plan));
+    assert_eq!(plan.status.unwrap().primary.as_deref(), Some("db-member-1"));
+}
+
+#[test]
 fn a_primary_that_answers_again_is_not_down_any_more() {
     let snapshot = running([
         pod(0, Some("primary"), primary_state(false, true)),
@@ -446,12 +490,8 @@ fn no_failover_while_a_replica_that_streamed_is_silent() {
 #[test]
 fn no_failover_when_semi_sync_was_off() {
     let mut instance = watched(3, down_since(30));
-    instance
-        .status
-        .as_mut()
-        .unwrap()
-        .conditions
-        .retain(|c| c.type_ != ConditionType::SemiSyncActive.as_str());
+    let failover = instance.status.as_mut().unwrap().failover.as_mut().unwrap();
+    failover.last_seen_semi_sync = false;
     let snapshot = running([
         silent(0, Some("primary")),
         pod(
@@ -608,6 +648,7 @@ fn what_another_replica_received_counts_even_unapplied() {
 fn a_replica_with_errant_transactions_is_never_promoted() {
     let mut errant = replica_at(2, "0-2-41", "0-1-40", "stopped");
     errant.binlog_state = "0-1-40,0-2-41".into();
+    errant.slave_pos = "0-1-40".into();
     let snapshot = running([
         silent(0, None),
         pod(1, Some("replica"), errant),
@@ -765,6 +806,7 @@ fn an_old_primary_with_a_tail_no_replica_got_is_set_aside_not_repointed() {
 fn a_replica_with_errant_writes_under_a_healthy_primary_is_set_aside_and_reported() {
     let mut errant = replica_at(3, "0-3-46", "0-2-45", "running");
     errant.binlog_state = "0-2-45,0-3-46".into();
+    errant.slave_pos = "0-2-45".into();
     errant.replica.as_mut().unwrap().source_host = "db-member-1.ns.svc".into();
     let mut old = replica_at(1, "0-2-45", "0-2-45", "running");
     old.replica.as_mut().unwrap().source_host = "db-member-1.ns.svc".into();

@@ -238,9 +238,23 @@ pub fn divergence(
     }
     let own = dialect.errant(primary, state);
     if !own.is_empty() {
-        return Some((SetAsideReason::Errant, own));
+        let reason = if state.replica.is_some() {
+            SetAsideReason::Errant
+        } else {
+            SetAsideReason::Diverged
+        };
+        return Some((reason, own));
     }
-    let follows = state.replica.as_ref().is_some_and(|r| {
+    let replica = state.replica.as_ref();
+    // The source itself refuses the member's position (MariaDB's and MySQL's error
+    // 1236: not in its binary log, or purged from it): only a new copy follows it.
+    let refused = replica
+        .and_then(|r| r.io_error.as_deref())
+        .is_some_and(|e| e.contains("1236"));
+    if refused {
+        return Some((SetAsideReason::Diverged, vec![state.executed.clone()]));
+    }
+    let follows = replica.is_some_and(|r| {
         r.source_host == primary_host && r.sql_error.is_none() && r.io_error.is_none()
     });
     if follows {
@@ -303,6 +317,9 @@ impl Inputs<'_> {
             return self.fail_over(run, primary, members, dialect, status, plan);
         }
         let health = primary_health(members.pods.get(&primary));
+        if health == PrimaryHealth::Answering {
+            remember_last_look(&mut status, primary, members, names);
+        }
         if health == PrimaryHealth::Answering || self.instance.spec.failover_after().is_none() {
             status.primary_down_since = None;
             return FailoverOutcome::new(status);
@@ -409,23 +426,18 @@ impl Inputs<'_> {
     fn failover_refusal(&self, primary: u32, members: &Members, kept: u32) -> Option<String> {
         let names = self.names();
         let answering = members.pods.values().filter(|p| p.state.is_ok()).count() as u32;
-        let recorded = self.instance.status.as_ref();
-        let silent_streamers: Vec<String> = recorded
-            .map(|s| s.members.as_slice())
-            .unwrap_or_default()
+        let last_look = self.failover_status();
+        let silent_streamers: Vec<String> = last_look
+            .last_seen_streaming
             .iter()
-            .filter(|m| m.replicating == Some(true))
-            .filter(|m| {
-                names.member_index(&m.name).is_some_and(|i| {
+            .filter(|name| {
+                names.member_index(name).is_some_and(|i| {
                     i != primary && members.pods.get(&i).is_none_or(|p| p.state.is_err())
                 })
             })
-            .map(|m| m.name.clone())
+            .cloned()
             .collect();
-        let semi_sync_was_on = self
-            .instance
-            .condition(crate::api::ConditionType::SemiSyncActive)
-            .is_some_and(|c| c.status == crate::api::ConditionStatus::True);
+        let semi_sync_was_on = last_look.last_seen_semi_sync;
         if self.instance.pending_switchover().is_some() {
             Some("a switchover is under way".to_string())
         } else if self.instance.spec.point_in_time().is_some() {
@@ -599,6 +611,35 @@ impl Inputs<'_> {
             directory,
         }));
     }
+}
+
+/// What a failover decides from once the primary stops answering, as the last look
+/// that had it answer saw it: the replicas streaming from it and its semi-sync.
+fn remember_last_look(
+    status: &mut FailoverStatus,
+    primary: u32,
+    members: &Members,
+    names: &crate::names::InstanceNames,
+) {
+    let host = names.member_host(primary);
+    status.last_seen_streaming = members
+        .pods
+        .iter()
+        .filter(|(index, pod)| {
+            **index != primary
+                && pod.state.as_ref().is_ok_and(|s| {
+                    s.replica
+                        .as_ref()
+                        .is_some_and(|r| r.source_host == host && r.io_running && r.sql_running)
+                })
+        })
+        .map(|(index, _)| names.member_deployment(*index))
+        .collect();
+    status.last_seen_semi_sync = members
+        .pods
+        .get(&primary)
+        .and_then(|p| p.state.as_ref().ok())
+        .is_some_and(|s| s.semi_sync_source_enabled && s.semi_sync_source == Some(true));
 }
 
 enum Due {

@@ -530,7 +530,8 @@ impl Inputs<'_> {
 /// whose status was not written yet).
 fn current_primary(recorded: u32, members: &Members, promoted: Option<u32>) -> u32 {
     let writer = |state: &MemberState| !state.read_only && state.replica.is_none();
-    // A failover's candidate, once it takes writes.
+    // A failover's candidate, once it takes writes (a fresh member being seeded is
+    // writable too, and never the primary).
     if let Some(candidate) = promoted
         && members
             .pods
@@ -544,14 +545,23 @@ fn current_primary(recorded: u32, members: &Members, promoted: Option<u32>) -> u
         .pods
         .get(&recorded)
         .and_then(|p| p.state.as_ref().ok())
-        .is_none_or(writer);
+        .is_some_and(writer);
     if recorded_writes {
         return recorded;
     }
+    // The recorded one is read-only or silent, and one other member that holds data
+    // takes writes: a promotion whose status was not written (the operator stopped in
+    // between).
     let others: Vec<u32> = members
         .pods
         .iter()
-        .filter(|(index, pod)| **index != recorded && pod.state.as_ref().is_ok_and(writer))
+        .filter(|(index, pod)| {
+            **index != recorded
+                && pod
+                    .state
+                    .as_ref()
+                    .is_ok_and(|s| writer(s) && !s.logged_nothing)
+        })
         .map(|(index, _)| *index)
         .collect();
     match others.as_slice() {
