@@ -86,11 +86,12 @@ primary_pod() {
   kubectl get pods -n "$ns" -l mysqls.otus.homework/instance=trio,mysqls.otus.homework/role=primary \
     -o jsonpath='{.items[0].metadata.name}'
 }
-mysqld_pid() { # pod: the host PID of its mariadbd (found by the pod's cgroup)
-  local uid p
-  uid=$(kubectl get pod -n "$ns" "$1" -o jsonpath='{.metadata.uid}')
+mysqld_pid() { # pod: the host PID of its mariadbd (in its server container's cgroup)
+  local id p
+  id=$(kubectl get pod -n "$ns" "$1" -o jsonpath='{.status.containerStatuses[?(@.name=="mysql")].containerID}')
+  id=${id#*://}
   for p in $(pgrep -x mariadbd); do
-    if grep -qE "${uid}|${uid//-/_}" "/proc/$p/cgroup" 2>/dev/null; then echo "$p"; return; fi
+    if grep -q "$id" "/proc/$p/cgroup" 2>/dev/null; then echo "$p"; return; fi
   done
   return 1
 }

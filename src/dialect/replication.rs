@@ -225,18 +225,6 @@ impl Dialect {
         }
     }
 
-    /// After a seed's load: MariaDB's binary log state starts at the dump's position,
-    /// so that a replica at that position can follow this member once it is the
-    /// primary (its first binary log says it holds everything up to there), and so
-    /// that its own state compares with the others'. MySQL's `gtid_purged` does both
-    /// already.
-    pub fn seeded_binlog_state(self) -> &'static str {
-        match self {
-            Dialect::MariaDB => "SET GLOBAL gtid_binlog_state = @@gtid_slave_pos;\n",
-            Dialect::MySQL(_) => "",
-        }
-    }
-
     /// mysqldump's flags for a seed: one consistent snapshot of every database, with
     /// the GTID position it stands at set on load (the member replicates from there).
     pub fn seed_dump_flags(self) -> Vec<&'static str> {

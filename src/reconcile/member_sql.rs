@@ -18,7 +18,7 @@ const EXEC_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a member's state may take to come back: a member slower than this counts
 /// as not answering at this look (a failover needs `spec.failover.after` of those in a
 /// row), and a frozen primary does not hold every look up for `EXEC_TIMEOUT`.
-const STATE_TIMEOUT: Duration = Duration::from_secs(5);
+const STATE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The file whose presence in a member's data directory has its pod's first step
 /// (`set-aside` in the Deployment) move the directory aside, to the name it holds.

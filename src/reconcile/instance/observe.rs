@@ -186,15 +186,26 @@ async fn member_pods(
             "the member pods of {ns}/{}",
             names.name
         )))?;
-    for pod in listed.items {
-        let Some(index) = pod.labels().get(MEMBER_LABEL).and_then(|i| i.parse().ok()) else {
-            continue;
-        };
-        if pod.metadata.deletion_timestamp.is_some() || !server_running(&pod) {
-            continue;
-        }
-        let name = pod.name_any();
-        let state = crate::reconcile::member_sql::member_state(&pods, &name, dialect).await;
+    let running: Vec<(u32, Pod)> = listed
+        .items
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none() && server_running(pod))
+        .filter_map(|pod| {
+            let index = pod.labels().get(MEMBER_LABEL)?.parse().ok()?;
+            Some((index, pod))
+        })
+        .collect();
+    // Asked all at once: a member that hangs (frozen, cut off) costs one timeout, not
+    // one per member behind it.
+    let states = futures::future::join_all(running.iter().map(|(_, pod)| {
+        crate::reconcile::member_sql::member_state(
+            &pods,
+            pod.metadata.name.as_deref().unwrap_or_default(),
+            dialect,
+        )
+    }))
+    .await;
+    for ((index, pod), state) in running.into_iter().zip(states) {
         found.insert(
             index,
             MemberPod {
@@ -202,7 +213,7 @@ async fn member_pods(
                 role_label: pod.labels().get(ROLE_LABEL).cloned(),
                 node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
                 state,
-                name,
+                name: pod.name_any(),
             },
         );
     }
