@@ -7,6 +7,7 @@
 #
 #   examples/demo.sh                 # simulated node: fast, no container runs
 #   examples/demo.sh --real-node     # local cluster with a real node and MariaDB (root)
+#   examples/demo.sh --real-node --replicas 3   # automatic failover, watched (root)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -14,8 +15,13 @@ real_node=false
 case "${1:-}" in
   --real-node) real_node=true ;;
   "") ;;
-  *) echo "usage: examples/demo.sh [--real-node]" >&2; exit 2 ;;
+  *) echo "usage: examples/demo.sh [--real-node [--replicas 3]]" >&2; exit 2 ;;
 esac
+# With replicas, the demo is automatic failover's: examples/demo-failover.sh.
+if [ "$real_node" = true ] && [ "${2:-}" = --replicas ]; then
+  [ "${3:-}" = 3 ] || { echo "examples/demo.sh: the failover demo runs 3 members (--replicas 3)" >&2; exit 2; }
+  exec "$repo/examples/demo-failover.sh"
+fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-mysql/target}
 cluster_dir=""
 operator_pid=""

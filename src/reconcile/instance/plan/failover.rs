@@ -303,7 +303,7 @@ impl Inputs<'_> {
         &self,
         primary: u32,
         members: &Members,
-        kept: u32,
+        (kept, restoring): (u32, bool),
         dialect: Dialect,
         plan: &mut Plan,
     ) -> FailoverOutcome {
@@ -346,7 +346,12 @@ impl Inputs<'_> {
             }
             Due::Now(reason) => reason,
         };
-        if let Some(why) = self.failover_refusal(primary, members, kept) {
+        let refusal = if restoring {
+            Some("a restore is loading into the primary".to_string())
+        } else {
+            self.failover_refusal(primary, members, kept)
+        };
+        if let Some(why) = refusal {
             if previous_message.as_deref() != Some(why.as_str()) {
                 plan.events
                     .push(Notice::warning(EventReason::FailoverRefused, why.clone()));
@@ -488,11 +493,11 @@ impl Inputs<'_> {
                     .as_ref()
                     .map(|s| s.executed.clone())
                     .unwrap_or_default();
-                super::members::promote_writes(&pod.name, &executed, dialect, plan);
+                super::member_writes::promote_writes(&pod.name, &executed, dialect, plan);
                 let host = names.member_host(candidate);
                 for (index, other) in &members.pods {
                     if *index != candidate && *index != primary {
-                        super::members::repoint_writes(other, &host, dialect, plan);
+                        super::member_writes::repoint_writes(other, &host, dialect, plan);
                     }
                 }
                 run.candidate = Some(names.member_deployment(candidate));

@@ -17,8 +17,9 @@ use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::Result;
 use crate::reconcile::instance::snapshot::{MemberPod, Members};
-use crate::reconcile::instance::status::{Observed, SemiSync};
+use crate::reconcile::instance::status::{Observed, RestoreState, SemiSync};
 
+use super::member_writes::{fresh, promote_writes, repoint_writes};
 use super::{Inputs, Kind, MemberWrite, Plan, Write, set_owner};
 
 /// How often a replicated instance's members are asked again (their lag and health
@@ -59,7 +60,12 @@ impl Inputs<'_> {
         let roles: Vec<(u32, MemberRole)> = (0..kept)
             .map(|index| (index, role_of(index, primary, members)))
             .collect();
-        let mut failover = self.failover(primary, members, kept, dialect, plan);
+        // A restore loads into the primary: it never fails over meanwhile.
+        let restoring = matches!(
+            observed.restore,
+            Some(RestoreState::Running { .. } | RestoreState::Discovering)
+        );
+        let mut failover = self.failover(primary, members, (kept, restoring), dialect, plan);
         let request = self
             .instance
             .pending_switchover()
@@ -95,12 +101,35 @@ impl Inputs<'_> {
                 ),
             ));
         }
+        plan.failover_step = failover.step;
+        // A switchover under way is looked at again at once: writes pause until it
+        // is done.
+        let next_look = self.now
+            + if switching {
+                SWITCHOVER_LOOK
+            } else {
+                failover.look_again.unwrap_or(MEMBER_LOOK)
+            };
+        plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
+        observed.switchover = switchover;
+        self.observe_members(observed, members, &roles, primary, failover);
+        Ok(())
+    }
+
+    /// What status says of the members, the primary, semi-sync, health and failover.
+    fn observe_members(
+        &self,
+        observed: &mut Observed,
+        members: &Members,
+        roles: &[(u32, MemberRole)],
+        primary: u32,
+        failover: super::failover::FailoverOutcome,
+    ) {
+        let names = self.names();
         observed.semi_sync = semi_sync_of(members, primary);
         observed.health = failover
             .health
-            .or_else(|| Some(steady_health(&roles, observed.semi_sync)));
-        plan.failover_step = failover.step;
-        observed.switchover = switchover;
+            .or_else(|| Some(steady_health(roles, observed.semi_sync)));
         observed.primary = Some(names.member_deployment(primary));
         observed.members = roles
             .iter()
@@ -113,17 +142,7 @@ impl Inputs<'_> {
             })
             .collect();
         explain_members(&mut observed.members, members, names);
-        // A switchover under way is looked at again at once: writes pause until it
-        // is done.
-        let next_look = self.now
-            + if switching {
-                SWITCHOVER_LOOK
-            } else {
-                failover.look_again.unwrap_or(MEMBER_LOOK)
-            };
         observed.failover = Some(failover.status);
-        plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
-        Ok(())
     }
 
     /// This request was under way (not one asking for the primary it already is).
@@ -626,22 +645,6 @@ fn fence_writes(pod: &str, dialect: Dialect, plan: &mut Plan) {
     }));
 }
 
-/// The target promoted once it has applied `executed`, and `NAME` on it: the label
-/// write is only reached once the promotion succeeded (a failed write ends the
-/// apply), so `NAME` follows at once, not a look later.
-pub(super) fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: &mut Plan) {
-    plan.writes.push(Write::Member(MemberWrite::Promote {
-        pod: pod.to_string(),
-        dialect,
-        written: executed.to_string(),
-        sql: dialect.promote().to_string(),
-    }));
-    plan.writes.push(Write::Member(MemberWrite::LabelRole {
-        pod: pod.to_string(),
-        role: Some(MemberRole::Primary.label().to_string()),
-    }));
-}
-
 /// Any member but the primary that takes writes is fenced at once: never two
 /// writable members. A fresh member is left writable while its seed loads (root over
 /// the network cannot write through `read_only`); it is fenced once it replicates.
@@ -670,49 +673,6 @@ fn semi_sync_source_writes(pod: &MemberPod, dialect: Dialect, plan: &mut Plan) {
             sql: dialect.semi_sync_source_off().to_string(),
         }));
     }
-}
-
-/// A member that holds data and replicates from someone else than the primary (or
-/// from no one: the old primary after a switchover) follows the primary.
-pub(super) fn repoint_writes(
-    pod: &MemberPod,
-    primary_host: &str,
-    dialect: Dialect,
-    plan: &mut Plan,
-) {
-    let Ok(state) = &pod.state else {
-        return;
-    };
-    let follows = state
-        .replica
-        .as_ref()
-        .filter(|r| r.source_host == primary_host);
-    if let Some(replica) = follows {
-        // Its receiving stopped by a failover that did not happen: it resumes.
-        if !replica.io_running && !replica.io_connecting && replica.io_error.is_none() {
-            plan.writes.push(Write::Member(MemberWrite::RunSql {
-                pod: pod.name.clone(),
-                sql: dialect.resume_receiving().to_string(),
-            }));
-        }
-        return;
-    }
-    if state.replica.is_none() && fresh(state) {
-        return;
-    }
-    plan.writes.push(Write::Member(MemberWrite::Repoint {
-        pod: pod.name.clone(),
-        sql: dialect.repoint(
-            primary_host,
-            crate::reconcile::member_sql::REPLICATION_PASSWORD_SQL,
-        ),
-    }));
-}
-
-/// A member with no transaction of its own logged: what a seed may be loaded into
-/// (again, after a seed that failed half way).
-fn fresh(state: &MemberState) -> bool {
-    state.logged_nothing
 }
 
 /// The primary takes writes once it is up; semi-synchronous once a replica streams

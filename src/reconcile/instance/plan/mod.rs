@@ -6,6 +6,7 @@
 mod children;
 mod deletion;
 pub mod failover;
+mod member_writes;
 mod members;
 mod password;
 mod point_in_time;
