@@ -89,21 +89,28 @@ fn replica_at(server: u32, executed: &str, received: &str, io: &str) -> MemberSt
     state
 }
 
-/// Member 0 dead, members 1 and 2 replicas of it, both at 0-1-40, receiving stopped.
-fn dead_primary_fenced() -> Snapshot {
+/// `primary` (member 0) and members 1 and 2, its replicas at 0-1-40 with their
+/// receiving thread `io`.
+fn three(primary: (u32, MemberPod), io: &str) -> Snapshot {
+    running([
+        primary,
+        pod(1, Some("replica"), replica_at(2, "0-1-40", "0-1-40", io)),
+        pod(2, Some("replica"), replica_at(3, "0-1-40", "0-1-40", io)),
+    ])
+}
+
+/// Member 0 dead, members 1 and 2 its replicas in these states.
+fn after_death(member_1: MemberState, member_2: MemberState) -> Snapshot {
     running([
         silent(0, None),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "stopped"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "stopped"),
-        ),
+        pod(1, Some("replica"), member_1),
+        pod(2, Some("replica"), member_2),
     ])
+}
+
+/// Member 0 dead, members 1 and 2 replicas of it, both at 0-1-40, receiving stopped.
+fn dead_primary_fenced() -> Snapshot {
+    three(silent(0, None), "stopped")
 }
 
 fn failover_of(plan: &Plan) -> FailoverStatus {
@@ -138,19 +145,7 @@ fn set_asides(plan: &Plan) -> Vec<String> {
 
 #[test]
 fn a_primary_first_seen_silent_is_recorded_and_looked_at_again_soon() {
-    let snapshot = running([
-        silent(0, Some("primary")),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let snapshot = three(silent(0, Some("primary")), "connecting");
     let plan = plan_for(&watched(3, FailoverStatus::default()), &snapshot);
     let failover = failover_of(&plan);
     assert_eq!(failover.primary_down_since, Some(at(NOW).to_string()));
@@ -163,19 +158,7 @@ fn a_primary_first_seen_silent_is_recorded_and_looked_at_again_soon() {
 
 #[test]
 fn a_primary_silent_for_less_than_after_is_not_failed_over() {
-    let snapshot = running([
-        silent(0, Some("primary")),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let snapshot = three(silent(0, Some("primary")), "connecting");
     let plan = plan_for(&watched(3, down_since(14)), &snapshot);
     assert!(failover_of(&plan).running.is_none());
     assert!(
@@ -253,19 +236,7 @@ fn a_primary_without_a_running_pod_counts_as_silent() {
 
 #[test]
 fn spec_failover_after_sets_the_wait_and_enabled_false_turns_it_off() {
-    let snapshot = running([
-        silent(0, Some("primary")),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let snapshot = three(silent(0, Some("primary")), "connecting");
     let mut quick = watched(3, down_since(5));
     quick.spec.failover = Some(crate::api::FailoverSpec {
         after: Some("5s".into()),
@@ -333,19 +304,10 @@ fn a_primary_that_answers_again_is_not_down_any_more() {
 #[test]
 fn a_restarted_primary_whose_every_transaction_a_replica_has_fails_over_at_once() {
     // Back read-only (members start so) and still labelled: mysqld restarted.
-    let snapshot = running([
+    let snapshot = three(
         pod(0, Some("primary"), primary_state(true, true)),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+        "connecting",
+    );
     let plan = plan_for(&watched(3, FailoverStatus::default()), &snapshot);
     let run = failover_of(&plan).running.expect("a failover starts");
     assert!(run.reason.contains("restarted"), "{}", run.reason);
@@ -362,19 +324,7 @@ fn a_restarted_primary_with_a_transaction_no_replica_has_takes_writes_again() {
     let mut primary = primary_state(true, true);
     primary.executed = "0-1-41".into();
     primary.binlog_state = "0-1-41".into();
-    let snapshot = running([
-        pod(0, Some("primary"), primary),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let snapshot = three(pod(0, Some("primary"), primary), "connecting");
     let plan = plan_for(&watched(3, FailoverStatus::default()), &snapshot);
     assert!(failover_of(&plan).running.is_none());
     assert!(
@@ -399,35 +349,14 @@ fn within_the_cool_down_a_restart_does_not_fail_over_again() {
         count: 1,
         ..FailoverStatus::default()
     };
-    let snapshot = running([
+    let snapshot = three(
         pod(0, Some("primary"), primary_state(true, true)),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+        "connecting",
+    );
     let plan = plan_for(&watched(3, recent.clone()), &snapshot);
     assert!(failover_of(&plan).running.is_none());
     // A primary silent for `after` fails over even within it.
-    let silent_snapshot = running([
-        silent(0, None),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let silent_snapshot = three(silent(0, None), "connecting");
     let mut down = recent;
     down.primary_down_since = Some((at(NOW) - SECOND * 15).to_string());
     let plan = plan_for(&watched(3, down), &silent_snapshot);
@@ -492,19 +421,7 @@ fn no_failover_when_semi_sync_was_off() {
     let mut instance = watched(3, down_since(30));
     let failover = instance.status.as_mut().unwrap().failover.as_mut().unwrap();
     failover.last_seen_semi_sync = false;
-    let snapshot = running([
-        silent(0, Some("primary")),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "connecting"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "connecting"),
-        ),
-    ]);
+    let snapshot = three(silent(0, Some("primary")), "connecting");
     let why = refusal(&instance, &snapshot);
     assert!(why.contains("semi-synchronous"), "{why}");
 }
@@ -533,19 +450,10 @@ fn a_refusal_is_an_event_once_not_every_look() {
 
 #[test]
 fn a_failed_primary_that_wakes_up_writable_is_fenced_before_any_promotion() {
-    let snapshot = running([
+    let snapshot = three(
         pod(0, Some("primary"), primary_state(false, true)),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "stopped"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "stopped"),
-        ),
-    ]);
+        "stopped",
+    );
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert_eq!(
         writes_named(&plan),
@@ -573,19 +481,10 @@ fn once_fenced_the_replica_with_every_transaction_is_promoted_and_the_others_fol
 
 #[test]
 fn the_superset_is_chosen_not_the_lowest_index() {
-    let snapshot = running([
-        silent(0, None),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-39", "0-1-39", "stopped"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "stopped"),
-        ),
-    ]);
+    let snapshot = after_death(
+        replica_at(2, "0-1-39", "0-1-39", "stopped"),
+        replica_at(3, "0-1-40", "0-1-40", "stopped"),
+    );
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert_eq!(
         promotions(&plan),
@@ -595,19 +494,10 @@ fn the_superset_is_chosen_not_the_lowest_index() {
 
 #[test]
 fn a_replica_still_applying_its_relay_log_is_waited_for() {
-    let snapshot = running([
-        silent(0, None),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-38", "0-1-40", "stopped"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-38", "0-1-40", "stopped"),
-        ),
-    ]);
+    let snapshot = after_death(
+        replica_at(2, "0-1-38", "0-1-40", "stopped"),
+        replica_at(3, "0-1-38", "0-1-40", "stopped"),
+    );
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert!(promotions(&plan).is_empty());
     let message = failover_of(&plan).message.unwrap();
@@ -625,19 +515,10 @@ fn a_replica_still_applying_its_relay_log_is_waited_for() {
 fn what_another_replica_received_counts_even_unapplied() {
     // Member 2 got 0-1-41 (acknowledged it) but has not applied it yet; member 1
     // never got it: member 1 is no candidate, member 2 is once it has applied it.
-    let snapshot = running([
-        silent(0, None),
-        pod(
-            1,
-            Some("replica"),
-            replica_at(2, "0-1-40", "0-1-40", "stopped"),
-        ),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-41", "stopped"),
-        ),
-    ]);
+    let snapshot = after_death(
+        replica_at(2, "0-1-40", "0-1-40", "stopped"),
+        replica_at(3, "0-1-40", "0-1-41", "stopped"),
+    );
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert!(promotions(&plan).is_empty(), "{:?}", promotions(&plan));
     let message = failover_of(&plan).message.unwrap();
@@ -649,15 +530,7 @@ fn a_replica_with_errant_transactions_is_never_promoted() {
     let mut errant = replica_at(2, "0-2-41", "0-1-40", "stopped");
     errant.binlog_state = "0-1-40,0-2-41".into();
     errant.slave_pos = "0-1-40".into();
-    let snapshot = running([
-        silent(0, None),
-        pod(1, Some("replica"), errant),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "stopped"),
-        ),
-    ]);
+    let snapshot = after_death(errant, replica_at(3, "0-1-40", "0-1-40", "stopped"));
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert_eq!(
         promotions(&plan),
@@ -670,15 +543,7 @@ fn a_replica_with_errant_transactions_is_never_promoted() {
 fn a_replica_that_stopped_on_an_error_is_never_promoted() {
     let mut broken = replica_at(2, "0-1-40", "0-1-40", "stopped");
     broken.replica.as_mut().unwrap().sql_error = Some("Duplicate entry".into());
-    let snapshot = running([
-        silent(0, None),
-        pod(1, Some("replica"), broken),
-        pod(
-            2,
-            Some("replica"),
-            replica_at(3, "0-1-40", "0-1-40", "stopped"),
-        ),
-    ]);
+    let snapshot = after_death(broken, replica_at(3, "0-1-40", "0-1-40", "stopped"));
     let plan = plan_for(&watched(3, running_failover(None)), &snapshot);
     assert_eq!(
         promotions(&plan),
