@@ -10,9 +10,11 @@
 # user, and has no shell or package manager.
 FROM rust:1.89-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
 COPY templates templates
+# `kubectl mysql version` says the commit; there is no .git in the build context.
+ARG KUBECTL_MYSQL_COMMIT=unknown
 RUN cargo build --release --locked --bin kubectl-mysql \
  && strip target/release/kubectl-mysql
 

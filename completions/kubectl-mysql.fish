@@ -47,7 +47,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "pause" 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "resume" -d 'Reconcile a paused instance again'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-operator" -d 'Run the operator in the foreground against the current kubeconfig'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh or fish)'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the plugin\'s version and commit, and the versions of the CRDs and operators in the cluster (warning when they differ)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "object-store" -d 'Move dumps to and from S3-compatible storage (what the backup and restore Jobs run from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "remove-dump" -d 'Delete a dump on the backup volume with its checksum (what the prune Job runs from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'

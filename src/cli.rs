@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, install_crd, install_operator, object_store, pause,
-    remove_dump, restore, run_operator, status, switchover,
+    remove_dump, restore, run_operator, status, switchover, version,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -73,7 +73,8 @@ pub enum Command {
     RunOperator(run_operator::Args),
     /// Print a shell completion script (bash, zsh or fish).
     Completion(completion::Args),
-    /// Print the version.
+    /// Print the plugin's version and commit, and the versions of the CRDs and
+    /// operators in the cluster (warning when they differ).
     Version,
     /// Move dumps to and from S3-compatible storage (what the backup and restore Jobs
     /// run from the operator's image).
@@ -123,10 +124,7 @@ impl Cli {
             Command::ObjectStore(args) => object_store::run(args).await,
             Command::RemoveDump(args) => remove_dump::run(args),
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
-            Command::Version => {
-                println!("kubectl-mysql {}", env!("CARGO_PKG_VERSION"));
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::Version => version::run(cluster).await,
         }
     }
 }

@@ -12,7 +12,7 @@ use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch
 use kube::{Client, ResourceExt};
 use serde::Serialize;
 
-use crate::api::keys::{MANAGED_BY, MANAGED_BY_LABEL};
+use crate::api::keys::{MANAGED_BY, MANAGED_BY_LABEL, VERSION_LABEL};
 use crate::render::{RenderError, Renderer};
 
 /// The name of every object the operator's install creates (its ClusterRole, its
@@ -86,6 +86,7 @@ impl OperatorInstall {
             labels: BTreeMap::from([
                 ("app.kubernetes.io/name".into(), OPERATOR_NAME.into()),
                 (MANAGED_BY_LABEL.into(), MANAGED_BY.into()),
+                (VERSION_LABEL.into(), env!("CARGO_PKG_VERSION").into()),
             ]),
         }
     }

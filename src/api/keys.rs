@@ -11,6 +11,8 @@ use kube::api::ObjectMeta;
 pub const MANAGED_BY: &str = "kubectl-mysql";
 /// The label key whose value is [`MANAGED_BY`]; the operator's caches select by it.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The version of kubectl-mysql that installed an object (the CRDs, the operator).
+pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
 /// Finalizer that holds a MySQL object until its backup is recorded.
 pub const FINALIZER: &str = "mysqls.otus.homework/backup-before-delete";
 /// On a backup record whose dump is in a bucket: deleting the record deletes the dump.

@@ -40,7 +40,15 @@ pub const GROUP: &str = "otus.homework";
 
 /// Every CRD this tool installs, in the order `install-crd` applies them.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![MySQL::crd(), MySQLBackup::crd()]
+    let mut crds = vec![MySQL::crd(), MySQLBackup::crd()];
+    // `kubectl mysql version` compares it with the plugin's.
+    for crd in &mut crds {
+        crd.metadata.labels.get_or_insert_default().insert(
+            keys::VERSION_LABEL.to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        );
+    }
+    crds
 }
 
 /// The CRDs as one multi-document YAML file (what `examples/crd.yml` holds).

@@ -16,6 +16,7 @@ pub mod restore;
 pub mod run_operator;
 pub mod status;
 pub mod switchover;
+pub mod version;
 
 use std::process::ExitCode;
 
