@@ -1108,6 +1108,41 @@ async fn the_installed_rbac_runs_the_whole_lifecycle_and_no_more() {
             && said.contains("cannot patch resource"),
         "{said}"
     );
+    // `kubectl mysql version` names the CRDs' and this operator's versions, and warns
+    // once one is not the plugin's.
+    let version = env!("CARGO_PKG_VERSION");
+    let said = text(&plugin().args(["version"]).output().unwrap());
+    assert!(
+        said.starts_with(&format!("kubectl-mysql {version} (commit ")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("crd mysqls.otus.homework: {version}")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "operator {operator_ns}/kubectl-mysql-operator (image "
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("warning"), "{said}");
+    let out = kubectl(&[
+        "label",
+        "deployment/kubectl-mysql-operator",
+        "-n",
+        &operator_ns,
+        "--overwrite",
+        "app.kubernetes.io/version=0.0.1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&plugin().args(["version"]).output().unwrap());
+    assert!(
+        said.contains(&format!(
+            "warning: operator {operator_ns}/kubectl-mysql-operator"
+        )) && said.contains(&format!("is 0.0.1, this plugin is {version}")),
+        "{said}"
+    );
     let out = plugin()
         .args(["uninstall-operator", "-n", &operator_ns])
         .output()
