@@ -157,6 +157,21 @@ fn a_primary_first_seen_silent_is_recorded_and_looked_at_again_soon() {
 }
 
 #[test]
+fn a_silent_primary_keeps_its_label_so_that_its_restart_is_told_from_a_fencing() {
+    let plan = plan_for(
+        &watched(3, FailoverStatus::default()),
+        &three(silent(0, Some("primary")), "connecting"),
+    );
+    assert!(
+        !labels(&plan)
+            .iter()
+            .any(|(pod, _)| pod == "db-member-0-pod"),
+        "{:?}",
+        labels(&plan)
+    );
+}
+
+#[test]
 fn a_primary_silent_for_less_than_after_is_not_failed_over() {
     let snapshot = three(silent(0, Some("primary")), "connecting");
     let plan = plan_for(&watched(3, down_since(14)), &snapshot);

@@ -722,6 +722,12 @@ fn primary_writes(
 
 /// The role label on a member's pod, changed only when it differs.
 fn label_writes(pod: &MemberPod, role: MemberRole, plan: &mut Plan) {
+    // A member that cannot be asked keeps its label: its pod is not ready, so no
+    // Service sends to it, and a primary that comes back read-only still labelled is
+    // how its restart is told from a fencing (which takes the label off first).
+    if pod.state.is_err() {
+        return;
+    }
     let wanted = match role {
         MemberRole::Primary | MemberRole::Replica => Some(role.label().to_string()),
         MemberRole::Seeding | MemberRole::Unknown => None,
