@@ -1614,6 +1614,24 @@ echo done"#;
     }
 }
 
+/// `kubectl mysql switchover mysql-instance --to MEMBER`, waited for.
+fn switchover(namespace: &str, to: &str) {
+    ok(
+        kubectl(&[
+            "mysql",
+            "switchover",
+            INSTANCE,
+            "-n",
+            namespace,
+            "--to",
+            to,
+            "--timeout",
+            "300s",
+        ]),
+        &format!("kubectl mysql switchover --to {to}"),
+    );
+}
+
 /// Every id in `acknowledged` is on every member.
 fn wait_acknowledged_everywhere(namespace: &str, members: &[&str], acknowledged: &[u32]) {
     let sql = "SELECT id FROM t WHERE id >= 1000";
@@ -1710,20 +1728,7 @@ async fn real_node_replicas() {
     // acknowledged row is lost, and the writer goes on through the same Service.
     let writer = Writer::start(&ns, "mysql-instance-member-2");
     writer.wait_acknowledged_after(1004);
-    ok(
-        kubectl(&[
-            "mysql",
-            "switchover",
-            INSTANCE,
-            "-n",
-            &ns,
-            "--to",
-            "1",
-            "--timeout",
-            "300s",
-        ]),
-        "kubectl mysql switchover --to 1",
-    );
+    switchover(&ns, "1");
     assert_eq!(
         instance_field(&ns, ".status.primary"),
         "mysql-instance-member-1"

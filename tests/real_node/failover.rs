@@ -669,20 +669,7 @@ async fn real_node_failover_right_after_a_switchover() {
     super::require_real_node();
     let ns = setup("real-fo-switch").await;
     let writer = steady_writer(&ns, MEMBER_2);
-    ok(
-        kubectl(&[
-            "mysql",
-            "switchover",
-            INSTANCE,
-            "-n",
-            &ns,
-            "--to",
-            "1",
-            "--timeout",
-            "300s",
-        ]),
-        "kubectl mysql switchover --to 1",
-    );
+    super::switchover(&ns, "1");
     assert_eq!(instance_field(&ns, ".status.primary"), MEMBER_1);
     kill_mysqld(&ns, MEMBER_1);
     wait_failed_over(&ns, MEMBER_1, 1);

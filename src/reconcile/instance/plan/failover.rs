@@ -76,8 +76,6 @@ pub struct FailoverOutcome {
     /// A failover runs: the old primary is not made writable, members are not
     /// repointed by the usual rules, the old primary's label stays off.
     pub under_way: bool,
-    /// A failover finished in this reconcile (counted in the metrics).
-    pub finished: bool,
     pub step: Option<FailoverStep>,
     /// Look again this soon.
     pub look_again: Option<jiff::SignedDuration>,
@@ -89,7 +87,6 @@ impl FailoverOutcome {
             status,
             health: None,
             under_way: false,
-            finished: false,
             step: None,
             look_again: None,
         }
@@ -331,7 +328,7 @@ impl Inputs<'_> {
             .unwrap_or(self.now);
         status.primary_down_since = Some(since.to_string());
         let mut outcome = FailoverOutcome::new(status.clone());
-        let reason = match self.failover_due(&health, since, primary, members, dialect) {
+        let reason = match self.failover_due(&health, (since, &status), primary, members, dialect) {
             Due::No => {
                 if health == PrimaryHealth::Restarted {
                     // It takes writes again (`primary_writes`): not down any more.
@@ -349,7 +346,7 @@ impl Inputs<'_> {
         let refusal = if restoring {
             Some("a restore is loading into the primary".to_string())
         } else {
-            self.failover_refusal(primary, members, kept)
+            self.failover_refusal(primary, members, kept, &status)
         };
         if let Some(why) = refusal {
             if previous_message.as_deref() != Some(why.as_str()) {
@@ -382,7 +379,7 @@ impl Inputs<'_> {
     fn failover_due(
         &self,
         health: &PrimaryHealth,
-        since: jiff::Timestamp,
+        (since, status): (jiff::Timestamp, &FailoverStatus),
         primary: u32,
         members: &Members,
         dialect: Dialect,
@@ -395,9 +392,9 @@ impl Inputs<'_> {
             }
             PrimaryHealth::Down(_) => Due::No,
             PrimaryHealth::Restarted => {
-                let cooling = self
-                    .failover_status()
+                let cooling = status
                     .last
+                    .as_ref()
                     .and_then(|l| l.at.parse::<jiff::Timestamp>().ok())
                     .is_some_and(|at| self.now.duration_since(at) < COOL_DOWN);
                 let state = members
@@ -428,10 +425,15 @@ impl Inputs<'_> {
     }
 
     /// Why no failover may start: None when it may.
-    fn failover_refusal(&self, primary: u32, members: &Members, kept: u32) -> Option<String> {
+    fn failover_refusal(
+        &self,
+        primary: u32,
+        members: &Members,
+        kept: u32,
+        last_look: &FailoverStatus,
+    ) -> Option<String> {
         let names = self.names();
         let answering = members.pods.values().filter(|p| p.state.is_ok()).count() as u32;
-        let last_look = self.failover_status();
         let silent_streamers: Vec<String> = last_look
             .last_seen_streaming
             .iter()
@@ -555,7 +557,6 @@ impl Inputs<'_> {
         status.running = None;
         status.primary_down_since = None;
         let mut outcome = FailoverOutcome::new(status);
-        outcome.finished = true;
         outcome.step = Some(FailoverStep::Done);
         outcome
     }
