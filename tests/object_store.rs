@@ -77,23 +77,35 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn a_dump_goes_up_compressed_and_comes_back_verified() {
+fn a_dump_goes_up_zstd_compressed_and_comes_back_verified() {
+    round_trip(".sql.zst", &[0x28, 0xb5, 0x2f, 0xfd]);
+}
+
+/// Dumps stored before zstd are gzip (`.sql.gz`): they still list, download and verify.
+#[test]
+fn a_gzip_dump_of_before_still_comes_back_verified() {
+    round_trip(".sql.gz", &[0x1f, 0x8b]);
+}
+
+/// Uploads a dump under a key with `suffix`, checks the stored object starts with
+/// `magic`, lists, downloads and deletes it.
+fn round_trip(suffix: &str, magic: &[u8]) {
     let s3 = S3::from_env();
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump.sql");
     let original = write_dump(&dump, 50_000);
     let prefix = unique_prefix("round-trip");
-    let key = format!("{prefix}/shop/db/20261203-090000.sql.gz");
+    let key = format!("{prefix}/shop/db/20261203-090000{suffix}");
 
     let stored: serde_json::Value = serde_json::from_str(&ok(
         &s3,
         &["upload", "--file", dump.to_str().unwrap(), "--key", &key],
     ))
     .unwrap();
-    // What the server holds is the gzip of the dump, and the reported checksum is
+    // What the server holds is the compressed dump, and the reported checksum is
     // that of the stored bytes; the checksum object beside it says the same.
     let object = std::fs::read(s3.object_file(&key)).unwrap();
-    assert_eq!(&object[..2], [0x1f, 0x8b], "gzip magic");
+    assert_eq!(&object[..magic.len()], magic, "the format the key names");
     assert!(
         object.len() * 5 < original.len(),
         "compressed: {} bytes",
@@ -105,7 +117,7 @@ fn a_dump_goes_up_compressed_and_comes_back_verified() {
     let checksum = std::fs::read_to_string(s3.object_file(&format!("{key}.sha256"))).unwrap();
     assert_eq!(
         checksum,
-        format!("{}  20261203-090000.sql.gz\n", sha256_hex(&object))
+        format!("{}  20261203-090000{suffix}\n", sha256_hex(&object))
     );
 
     let listed = ok(&s3, &["list", "--prefix", &format!("{prefix}/shop/db/")]);
@@ -137,7 +149,7 @@ fn an_incomplete_dump_is_never_uploaded() {
     let dump = dir.path().join("dump.sql");
     std::fs::write(&dump, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1").unwrap();
     let key = format!(
-        "{}/shop/db/20261203-090000.sql.gz",
+        "{}/shop/db/20261203-090000.sql.zst",
         unique_prefix("incomplete")
     );
     let line = fails(object_store(
@@ -146,7 +158,96 @@ fn an_incomplete_dump_is_never_uploaded() {
         &s3.secret_key,
         &["upload", "--file", dump.to_str().unwrap(), "--key", &key],
     ));
-    assert!(line.contains("incomplete"), "{line}");
+    assert!(line.contains("stopped before its end"), "{line}");
+    assert!(!s3.object_file(&key).exists());
+    assert!(!s3.object_file(&format!("{key}.sha256")).exists());
+}
+
+/// A pipe at `path`, as the backup Job's `pipe` container makes it.
+fn make_fifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
+/// Writes `text` into the pipe at `path` in small pieces, as mysqldump does, from
+/// another thread; the write end closes when the text is out.
+fn write_into_pipe(path: &Path, text: Vec<u8>) -> std::thread::JoinHandle<()> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        for piece in text.chunks(4096) {
+            pipe.write_all(piece).unwrap();
+        }
+    })
+}
+
+/// The backup Job's path: mysqldump writes into a pipe that the upload reads, so the
+/// dump never lies whole on the node's disk, and what comes back is byte for byte it.
+#[test]
+fn a_dump_streamed_through_a_pipe_is_stored_whole() {
+    let s3 = S3::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let text = write_dump(&dir.path().join("source.sql"), 200_000);
+    let fifo = dir.path().join("dump.fifo");
+    make_fifo(&fifo);
+    let key = format!("{}/shop/db/20261203-090000.sql.zst", unique_prefix("pipe"));
+    let writer = write_into_pipe(&fifo, text.clone());
+    let stored: serde_json::Value = serde_json::from_str(&ok(
+        &s3,
+        &["upload", "--file", fifo.to_str().unwrap(), "--key", &key],
+    ))
+    .unwrap();
+    writer.join().unwrap();
+    assert_eq!(stored["dumpBytes"], text.len() as u64);
+    assert_eq!(stored["compression"], "zstd");
+    let back = dir.path().join("back.sql");
+    ok(
+        &s3,
+        &["download", "--key", &key, "--to", back.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), text);
+}
+
+/// A dump that stops half-way (the server went away) closes the pipe early: nothing
+/// is stored, and the refusal quotes the dump's own last line.
+#[test]
+fn a_dump_that_stops_in_the_pipe_is_refused_with_its_reason() {
+    let s3 = S3::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("dump.fifo");
+    make_fifo(&fifo);
+    let errors = dir.path().join("dump.errors");
+    std::fs::write(
+        &errors,
+        "mysqldump: Error 2013: Lost connection to server during query when dumping table `t`\n",
+    )
+    .unwrap();
+    let key = format!(
+        "{}/shop/db/20261203-090000.sql.zst",
+        unique_prefix("stopped")
+    );
+    let writer = write_into_pipe(
+        &fifo,
+        b"CREATE TABLE t (id int);\nINSERT INTO t VALUES (1".to_vec(),
+    );
+    let line = fails(object_store(
+        &s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &[
+            "upload",
+            "--file",
+            fifo.to_str().unwrap(),
+            "--dump-errors",
+            errors.to_str().unwrap(),
+            "--key",
+            &key,
+        ],
+    ));
+    writer.join().unwrap();
+    assert!(line.contains("stopped before its end"), "{line}");
+    assert!(line.contains("Lost connection to server"), "{line}");
     assert!(!s3.object_file(&key).exists());
     assert!(!s3.object_file(&format!("{key}.sha256")).exists());
 }

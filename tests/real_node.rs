@@ -731,7 +731,7 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "the backup's key",
     );
     assert!(
-        key.starts_with(&format!("real-node/{ns}/{INSTANCE}/")) && key.ends_with(".sql.gz"),
+        key.starts_with(&format!("real-node/{ns}/{INSTANCE}/")) && key.ends_with(".sql.zst"),
         "{key}"
     );
     let object = std::fs::read(s3.object_file(&key))

@@ -139,34 +139,6 @@ pub struct DumpPosition {
     pub position: crate::dialect::BinlogPosition,
 }
 
-/// How much of a dump's start and end `position_of_dump` reads: the position comments
-/// are in its first lines (and MariaDB's GTIDs in its last).
-const DUMP_EDGE_BYTES: u64 = 64 * 1024;
-
-/// The position recorded in the dump at `path`, reading its first and last 64 KiB.
-pub async fn position_of_dump(
-    path: &std::path::Path,
-) -> std::io::Result<Option<crate::dialect::BinlogPosition>> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let mut file = tokio::fs::File::open(path).await?;
-    let length = file.metadata().await?.len();
-    let mut head = Vec::new();
-    (&mut file)
-        .take(DUMP_EDGE_BYTES)
-        .read_to_end(&mut head)
-        .await?;
-    let mut tail = Vec::new();
-    file.seek(std::io::SeekFrom::Start(
-        length.saturating_sub(DUMP_EDGE_BYTES),
-    ))
-    .await?;
-    file.read_to_end(&mut tail).await?;
-    Ok(crate::dialect::dump_position(
-        &String::from_utf8_lossy(&head),
-        &String::from_utf8_lossy(&tail),
-    ))
-}
-
 /// The file names already archived in `keys`, by the archiver's resume.
 pub fn archived_files<'a>(
     instance_prefix: &str,

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
 use kubectl_mysql::binlog::fetch::{ReplayFrom, fetch_chain};
-use kubectl_mysql::binlog::{self, DumpPosition, ReplayTarget};
+use kubectl_mysql::binlog::{DumpPosition, ReplayTarget};
+use kubectl_mysql::dialect::dump_position;
 use kubectl_mysql::s3::{S3Credentials, S3Location, Store, Stored};
 
 /// What an upload prints and leaves in its termination log for the operator.
@@ -62,11 +63,16 @@ pub struct LocationArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
-    /// Compress, checksum and upload a complete dump; print what was stored as JSON.
+    /// Compress, checksum and upload a complete dump as it streams in; print what was
+    /// stored as JSON.
     Upload {
-        /// The dump mysqldump wrote.
+        /// The dump mysqldump writes: a file, or a pipe it writes into.
         #[arg(long)]
         file: PathBuf,
+        /// Where the dump leaves its reason when it fails half-way: the upload's
+        /// refusal quotes its last line.
+        #[arg(long)]
+        dump_errors: Option<PathBuf>,
         /// The object key.
         #[arg(long)]
         key: String,
@@ -170,10 +176,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.action {
         Action::Upload {
             file,
+            dump_errors,
             key,
             report,
             timeline,
-        } => upload(&store, &file, &key, report, timeline).await?,
+        } => {
+            let dump = DumpSource {
+                file: &file,
+                errors: dump_errors.as_deref(),
+            };
+            upload(&store, dump, &key, report, timeline).await?
+        }
         Action::Download { key, to } => {
             let bytes = store.download_dump(&key, &to).await?;
             println!(
@@ -205,22 +218,29 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a dump streams from, and where it says why it stopped early.
+struct DumpSource<'a> {
+    file: &'a std::path::Path,
+    errors: Option<&'a std::path::Path>,
+}
+
 /// Uploads a dump and reports what was stored, with where it stands in its server's
 /// binary log when the dump says (`--timeline` given).
 async fn upload(
     store: &Store,
-    file: &std::path::Path,
+    dump: DumpSource<'_>,
     key: &str,
     report: Option<PathBuf>,
     timeline: Option<String>,
 ) -> anyhow::Result<()> {
-    let stored = store.upload_dump(file, key).await?;
-    let binlog_position = match timeline {
-        Some(timeline) => binlog::position_of_dump(file)
-            .await?
-            .map(|position| DumpPosition { timeline, position }),
-        None => None,
-    };
+    let (stored, edges) = store.upload_dump(dump.file, key, dump.errors).await?;
+    let binlog_position = timeline.and_then(|timeline| {
+        dump_position(
+            &String::from_utf8_lossy(&edges.head),
+            &String::from_utf8_lossy(&edges.tail),
+        )
+        .map(|position| DumpPosition { timeline, position })
+    });
     let json = serde_json::to_string(&UploadReport {
         stored,
         binlog_position,

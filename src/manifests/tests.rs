@@ -484,18 +484,28 @@ fn assert_keys_by_reference(mover: &Container) {
 fn a_backup_to_a_bucket_dumps_in_the_server_image_and_uploads_in_ours() {
     let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
     let ctx = context_of(&course_instance());
-    let key = "team/default/mysql-instance/20261203-090000.sql.gz";
+    let key = "team/default/mysql-instance/20261203-090000.sql.zst";
     let job = backup_s3_job(&renderer, &ctx, "b", &bucket(), key).unwrap();
     assert_eq!(
         job.metadata.name.as_deref(),
         Some("backup-mysql-instance-job")
     );
     let spec = pod_spec(&job);
-    let dump = &spec.init_containers.as_ref().unwrap()[0];
+    // The pipe is made before either side starts; the upload runs beside the dump.
+    let pipe = &spec.init_containers.as_ref().unwrap()[0];
+    assert_eq!(
+        pipe.command.as_deref().unwrap(),
+        ["mkfifo", "/work/dump.fifo"]
+    );
+    let (upload, dump) = (&spec.containers[0], &spec.containers[1]);
     assert_eq!(dump.image.as_deref(), Some("mysql:8.4"));
-    assert!(dump.command.as_ref().unwrap()[2].contains("mysqldump"));
+    let script = &dump.command.as_ref().unwrap()[2];
+    assert!(script.contains("\"$MYSQL_DATABASE\" >&3"), "{script}");
+    assert!(
+        script.contains(") 3>/work/dump.fifo 2>/work/dump.errors"),
+        "{script}"
+    );
     assert_no_secret_in(dump, "otuspassword");
-    let upload = &spec.containers[0];
     assert_keys_by_reference(upload);
     assert_eq!(
         upload.command.as_ref().unwrap()[1..],
@@ -505,20 +515,20 @@ fn a_backup_to_a_bucket_dumps_in_the_server_image_and_uploads_in_ours() {
             "--bucket=dumps",
             "--path-style",
             "upload",
-            "--file=/work/dump.sql",
+            "--file=/work/dump.fifo",
+            "--dump-errors=/work/dump.errors",
             "--key",
             key,
             "--report=/dev/termination-log",
             "--timeline=0f7c5e6a",
         ]
     );
-    let script = &dump.command.as_ref().unwrap()[2];
     assert!(script.contains("SELECT @@log_bin"), "{script}");
     assert!(
         script.contains("position=\"--source-data=2 --set-gtid-purged=COMMENTED\""),
         "{script}"
     );
-    // No backup volume: the dump meets the uploader in an emptyDir.
+    // No backup volume: the dump meets the uploader through a pipe in an emptyDir.
     let volumes = spec.volumes.as_ref().unwrap();
     assert!(volumes.iter().all(|v| v.persistent_volume_claim.is_none()));
     assert!(volumes.iter().any(|v| v.empty_dir.is_some()));

@@ -1,11 +1,12 @@
 //! Where dumps lie in a bucket: keys a person can read (prefix, namespace, instance,
 //! time). Pure: no client.
 
-pub const DUMP_SUFFIX: &str = ".sql.gz";
+/// The suffix of a new dump's key (zstd); older dumps end in `.sql.gz`.
+pub const DUMP_SUFFIX: &str = ".sql.zst";
 pub(super) const CHECKSUM_SUFFIX: &str = ".sha256";
 
 /// The key of a dump of `instance` in `namespace` taken at `at`:
-/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.gz`.
+/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.zst`.
 pub fn dump_key(prefix: &str, namespace: &str, instance: &str, at: jiff::Timestamp) -> String {
     let stamp = at.strftime("%Y%m%d-%H%M%S");
     format!(
@@ -24,7 +25,8 @@ pub fn instance_prefix(prefix: &str, namespace: &str, instance: &str) -> String 
     }
 }
 
-/// The namespace and instance of a dump's key `PREFIX/NAMESPACE/INSTANCE/TIME.sql.gz`.
+/// The namespace and instance of a dump's key `PREFIX/NAMESPACE/INSTANCE/TIME.sql.zst`
+/// (or `.sql.gz`, a dump stored before zstd).
 pub fn instance_of_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
     let prefix = prefix.trim_matches('/');
     let rest = if prefix.is_empty() {
@@ -34,7 +36,8 @@ pub fn instance_of_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a s
     };
     let mut parts = rest.split('/');
     let (namespace, instance, file) = (parts.next()?, parts.next()?, parts.next()?);
-    (parts.next().is_none() && file.ends_with(DUMP_SUFFIX)).then_some((namespace, instance))
+    (parts.next().is_none() && super::format::strip_dump_suffix(file).is_some())
+        .then_some((namespace, instance))
 }
 
 pub fn checksum_key(key: &str) -> String {
@@ -55,11 +58,11 @@ mod tests {
         let at: jiff::Timestamp = "2026-11-24T10:15:00Z".parse().unwrap();
         assert_eq!(
             dump_key("/backups/", "shop", "db", at),
-            "backups/shop/db/20261124-101500.sql.gz"
+            "backups/shop/db/20261124-101500.sql.zst"
         );
         assert_eq!(
             dump_key("", "shop", "db", at),
-            "shop/db/20261124-101500.sql.gz"
+            "shop/db/20261124-101500.sql.zst"
         );
         assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");
         assert_eq!(checksum_key("shop/db/x.sql.gz"), "shop/db/x.sql.gz.sha256");

@@ -3,14 +3,15 @@
 //! that the backup and restore Jobs run from the operator's own image (the hidden
 //! `object-store` subcommand).
 //!
-//! A dump is stored gzip-compressed, with a `KEY.sha256` object beside it holding the
-//! SHA-256 of the stored (compressed) bytes. The upload is a multipart upload, which
+//! A dump is stored zstd-compressed (gzip before; both are read), with a `KEY.sha256`
+//! object beside it holding the SHA-256 of the stored (compressed) bytes. A dump is
+//! streamed: mysqldump writes into a pipe that the upload reads, so no copy of it
+//! lands on the node's disk. The upload is a multipart upload, which
 //! the store shows under its key only once completed; the checksum object is written
 //! just before that completion, so a dump visible under its final name always has
 //! its checksum. A download is verified against it before its file is given its name.
 //! Files are read and written with tokio's file I/O: nothing blocks the runtime.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,12 +20,15 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod errors;
+pub mod format;
 mod keys;
 
 use errors::store_error;
+pub use format::strip_dump_suffix;
+use format::{Compression, Decoder, Encoder};
 use keys::{CHECKSUM_SUFFIX, file_name};
 pub use keys::{DUMP_SUFFIX, checksum_key, dump_key, instance_of_key, instance_prefix};
 
@@ -41,9 +45,9 @@ pub enum StoreError {
     #[error("{0}: {1}")]
     File(PathBuf, std::io::Error),
     #[error(
-        "the dump {0} is incomplete (its last line is not \"{DUMP_COMPLETED}\"); nothing was uploaded"
+        "the dump from {} stopped before its end (its last line is not \"{DUMP_COMPLETED}\"): {reason}; nothing was uploaded", from.display()
     )]
-    IncompleteDump(PathBuf),
+    IncompleteDump { from: PathBuf, reason: String },
     #[error(
         "s3://{bucket}/{key} has no checksum object ({key}{CHECKSUM_SUFFIX}); nothing was changed"
     )]
@@ -57,7 +61,7 @@ pub enum StoreError {
         expected: String,
         actual: String,
     },
-    #[error("s3://{bucket}/{key} is not a gzip-compressed dump: {message}; nothing was changed")]
+    #[error("s3://{bucket}/{key} is not a compressed dump: {message}; nothing was changed")]
     NotADump {
         bucket: String,
         key: String,
@@ -105,6 +109,17 @@ pub struct Stored {
     pub sha256: String,
     /// The size of the dump before compression.
     pub dump_bytes: u64,
+    /// How the stored bytes are compressed (`zstd`, `gzip`).
+    pub compression: String,
+}
+
+/// An upload streamed but not yet completed.
+struct Pending {
+    upload: WriteMultipart,
+    sha256: String,
+    size_bytes: u64,
+    dump_bytes: u64,
+    edges: DumpEdges,
 }
 
 /// One dump found by listing.
@@ -173,47 +188,70 @@ impl Store {
         })
     }
 
-    /// Compresses the dump at `file` and stores it under `key` with its checksum. A
-    /// dump mysqldump did not finish is refused; a failed upload leaves nothing under
-    /// `key`.
-    pub async fn upload_dump(&self, file: &Path, key: &str) -> Result<Stored> {
-        let file_error = |e| StoreError::File(file.to_path_buf(), e);
-        if !dump_is_complete(file).await.map_err(file_error)? {
-            return Err(StoreError::IncompleteDump(file.to_path_buf()));
+    /// Streams the dump that `source` delivers (a file, or the pipe mysqldump writes
+    /// into) through compression and hashing into `key`, with its checksum. A dump
+    /// mysqldump did not finish is refused, with the reason the dump left in
+    /// `dump_errors` when there is one; a failed upload leaves nothing under `key`.
+    pub async fn upload_dump(
+        &self,
+        source: &Path,
+        key: &str,
+        dump_errors: Option<&Path>,
+    ) -> Result<(Stored, DumpEdges)> {
+        let pending = self.stream_to(source, key).await?;
+        if !pending.edges.completed() {
+            let _ = pending.upload.abort().await;
+            let reason = match dump_errors {
+                Some(path) => last_line(path).await,
+                None => None,
+            };
+            return Err(StoreError::IncompleteDump {
+                from: source.to_path_buf(),
+                reason: reason.unwrap_or_else(|| "no reason given".to_string()),
+            });
         }
-        self.upload_file(file, key).await
+        let edges = pending.edges.clone();
+        Ok((self.complete(pending, key).await?, edges))
     }
 
-    /// Compresses `file` and stores it under `key` with its checksum, as one multipart
-    /// upload that shows under `key` only once complete: a failed or interrupted upload
-    /// leaves nothing under `key` (at most a checksum, which a new upload replaces).
+    /// Compresses `file` (in the format `key` names) and stores it under `key` with its
+    /// checksum, as one multipart upload that shows under `key` only once complete: a
+    /// failed or interrupted upload leaves nothing under `key` (at most a checksum,
+    /// which a new upload replaces).
     pub async fn upload_file(&self, file: &Path, key: &str) -> Result<Stored> {
+        let pending = self.stream_to(file, key).await?;
+        self.complete(pending, key).await
+    }
+
+    /// Starts the multipart upload and streams `source` into it; aborts it on failure.
+    async fn stream_to(&self, source: &Path, key: &str) -> Result<Pending> {
         let location = self.key(key)?;
+        let compression = Compression::of_key(key).ok_or_else(|| StoreError::Store {
+            bucket: self.bucket.clone(),
+            message: format!("{key:?} names no compression (.zst or .gz)"),
+        })?;
+        // The source opens first: a pipe's writer waits for its reader, and a failure
+        // before this point would leave it waiting.
+        let input = tokio::fs::File::open(source)
+            .await
+            .map_err(|e| StoreError::File(source.to_path_buf(), e))?;
         let upload = self
             .inner
             .put_multipart(&location)
             .await
             .map_err(|e| self.error(&e))?;
         let mut upload = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        match self.stream_compressed(file, &mut upload).await {
-            Ok((sha256, size_bytes, dump_bytes)) => {
-                let checksum = format!("{sha256}  {}\n", file_name(key));
-                let put = self
-                    .inner
-                    .put(&self.key(&checksum_key(key))?, checksum.into())
-                    .await;
-                if let Err(e) = put {
-                    let _ = upload.abort().await;
-                    return Err(self.error(&e));
-                }
-                upload.finish().await.map_err(|e| self.error(&e))?;
-                Ok(Stored {
-                    key: key.to_string(),
-                    size_bytes,
-                    sha256,
-                    dump_bytes,
-                })
-            }
+        match self
+            .stream_compressed(input, source, compression, &mut upload)
+            .await
+        {
+            Ok((sha256, size_bytes, dump_bytes, edges)) => Ok(Pending {
+                upload,
+                sha256,
+                size_bytes,
+                dump_bytes,
+                edges,
+            }),
             Err(e) => {
                 let _ = upload.abort().await;
                 Err(e)
@@ -221,16 +259,48 @@ impl Store {
         }
     }
 
-    /// Gzip-compresses `file` into `upload`, hashing the compressed bytes on the way.
+    /// Writes the checksum object, then completes the upload, so that the object under
+    /// its final name always has its checksum.
+    async fn complete(&self, pending: Pending, key: &str) -> Result<Stored> {
+        let Pending {
+            upload,
+            sha256,
+            size_bytes,
+            dump_bytes,
+            ..
+        } = pending;
+        let checksum = format!("{sha256}  {}\n", file_name(key));
+        let put = self
+            .inner
+            .put(&self.key(&checksum_key(key))?, checksum.into())
+            .await;
+        if let Err(e) = put {
+            let _ = upload.abort().await;
+            return Err(self.error(&e));
+        }
+        upload.finish().await.map_err(|e| self.error(&e))?;
+        Ok(Stored {
+            key: key.to_string(),
+            size_bytes,
+            sha256,
+            dump_bytes,
+            compression: compression_name(key),
+        })
+    }
+
+    /// Compresses `input` into `upload`, hashing the compressed bytes on the way and
+    /// keeping the first and last bytes of the input.
     async fn stream_compressed(
         &self,
-        file: &Path,
+        mut input: tokio::fs::File,
+        source: &Path,
+        compression: Compression,
         upload: &mut WriteMultipart,
-    ) -> Result<(String, u64, u64)> {
-        let file_error = |e| StoreError::File(file.to_path_buf(), e);
-        let mut input = tokio::fs::File::open(file).await.map_err(file_error)?;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    ) -> Result<(String, u64, u64, DumpEdges)> {
+        let file_error = |e| StoreError::File(source.to_path_buf(), e);
+        let mut encoder = Encoder::new(compression).map_err(file_error)?;
         let mut hasher = Sha256::new();
+        let mut edges = DumpEdges::default();
         let mut buffer = vec![0; READ_SIZE];
         let (mut stored, mut dumped) = (0u64, 0u64);
         loop {
@@ -239,8 +309,8 @@ impl Store {
                 break;
             }
             dumped += n as u64;
-            encoder.write_all(&buffer[..n]).map_err(file_error)?;
-            let compressed = std::mem::take(encoder.get_mut());
+            edges.see(&buffer[..n]);
+            let compressed = encoder.write(&buffer[..n]).map_err(file_error)?;
             hasher.update(&compressed);
             stored += compressed.len() as u64;
             upload.write(&compressed);
@@ -253,7 +323,7 @@ impl Store {
         hasher.update(&rest);
         stored += rest.len() as u64;
         upload.write(&rest);
-        Ok((hex(&hasher.finalize()), stored, dumped))
+        Ok((hex(&hasher.finalize()), stored, dumped, edges))
     }
 
     /// Downloads the dump at `key`, checks it against its checksum and decompresses
@@ -272,7 +342,7 @@ impl Store {
                 actual: streamed.sha256,
             }),
             // The checksum matches, so the object is what was stored: it was never a
-            // gzip stream.
+            // compressed stream.
             Ok(Streamed {
                 decode_error: Some(message),
                 ..
@@ -316,10 +386,10 @@ impl Store {
             .to_string())
     }
 
-    /// Streams the object at `key` through a gzip decoder into `output`, hashing the
-    /// stored bytes. Past a decoding error it keeps hashing: a checksum mismatch
-    /// explains a damaged object better than the decoder does. Each chunk is decoded
-    /// in memory, then written with async file I/O.
+    /// Streams the object at `key` through the decoder its first bytes name (gzip or
+    /// zstd) into `output`, hashing the stored bytes. Past a decoding error it keeps
+    /// hashing: a checksum mismatch explains a damaged object better than the decoder
+    /// does. Each chunk is decoded in memory, then written with async file I/O.
     async fn stream_decompressed(
         &self,
         key: &str,
@@ -333,27 +403,37 @@ impl Store {
             .await
             .map_err(|e| self.error(&e))?;
         let mut chunks = found.into_stream();
-        let mut decoder = flate2::write::GzDecoder::new(Vec::new());
+        let mut decoder: Option<Decoder> = None;
         let mut hasher = Sha256::new();
         let mut decode_error = None;
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| self.error(&e))?;
             hasher.update(&chunk);
-            if decode_error.is_none()
-                && let Err(e) = decoder.write_all(&chunk)
-            {
-                decode_error = Some(e.to_string());
+            if decode_error.is_some() {
+                continue;
             }
-            let decoded = std::mem::take(decoder.get_mut());
-            output.write_all(&decoded).await.map_err(file_error)?;
+            if decoder.is_none() {
+                match Compression::of_magic(&chunk) {
+                    Some(c) => decoder = Some(Decoder::new(c).map_err(file_error)?),
+                    None => {
+                        decode_error = Some("neither zstd nor gzip".to_string());
+                        continue;
+                    }
+                }
+            }
+            match decoder.as_mut().map(|d| d.write(&chunk)) {
+                Some(Ok(decoded)) => output.write_all(&decoded).await.map_err(file_error)?,
+                Some(Err(e)) => decode_error = Some(e.to_string()),
+                None => {}
+            }
         }
-        if decode_error.is_none()
-            && let Err(e) = decoder.try_finish()
-        {
-            decode_error = Some(e.to_string());
+        if decode_error.is_none() {
+            match decoder.map(Decoder::finish) {
+                Some(Ok(rest)) => output.write_all(&rest).await.map_err(file_error)?,
+                Some(Err(e)) => decode_error = Some(e.to_string()),
+                None => decode_error = Some("the object is empty".to_string()),
+            }
         }
-        let rest = std::mem::take(decoder.get_mut());
-        output.write_all(&rest).await.map_err(file_error)?;
         output.flush().await.map_err(file_error)?;
         output.sync_all().await.map_err(file_error)?;
         Ok(Streamed {
@@ -375,7 +455,7 @@ impl Store {
             objects.iter().map(|o| o.location.to_string()).collect();
         let mut dumps: Vec<Listed> = objects
             .iter()
-            .filter(|o| o.location.as_ref().ends_with(DUMP_SUFFIX))
+            .filter(|o| format::strip_dump_suffix(o.location.as_ref()).is_some())
             .map(|o| {
                 let key = o.location.to_string();
                 Listed {
@@ -423,39 +503,81 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether the dump at `file` ends with mysqldump's completion line.
-async fn dump_is_complete(file: &Path) -> std::io::Result<bool> {
-    let mut f = tokio::fs::File::open(file).await?;
-    let len = f.metadata().await?.len();
-    let tail_len = len.min(4096);
-    f.seek(std::io::SeekFrom::Start(len - tail_len)).await?;
-    let mut tail = String::new();
-    f.take(tail_len).read_to_string(&mut tail).await?;
-    Ok(tail
-        .trim_end()
-        .lines()
-        .last()
-        .is_some_and(|line| line.starts_with(DUMP_COMPLETED)))
+/// The first and last bytes of a dump, kept while it streams by: its header says where
+/// it stands in the binary log, its last line whether mysqldump finished it.
+#[derive(Clone, Debug, Default)]
+pub struct DumpEdges {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+}
+
+impl DumpEdges {
+    /// How much of each end is kept.
+    pub const EDGE_BYTES: usize = 64 * 1024;
+
+    fn see(&mut self, chunk: &[u8]) {
+        let room = Self::EDGE_BYTES.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        self.tail.extend_from_slice(chunk);
+        let excess = self.tail.len().saturating_sub(Self::EDGE_BYTES);
+        self.tail.drain(..excess);
+    }
+
+    /// Whether the dump ends with mysqldump's completion line.
+    pub fn completed(&self) -> bool {
+        String::from_utf8_lossy(&self.tail)
+            .trim_end()
+            .lines()
+            .last()
+            .is_some_and(|line| line.starts_with(DUMP_COMPLETED))
+    }
+}
+
+/// The last non-empty line of a small text file, if it has one.
+async fn last_line(path: &Path) -> Option<String> {
+    let text = tokio::fs::read_to_string(path).await.ok()?;
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
+fn compression_name(key: &str) -> String {
+    Compression::of_key(key)
+        .map_or("none", Compression::name)
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_dump_is_complete_only_with_its_last_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.sql");
-        std::fs::write(
-            &path,
-            "CREATE TABLE t (a int);\n-- Dump completed on 2026-11-24\n",
-        )
-        .unwrap();
-        assert!(dump_is_complete(&path).await.unwrap());
-        std::fs::write(&path, "CREATE TABLE t (a int);\nINSERT INTO").unwrap();
-        assert!(!dump_is_complete(&path).await.unwrap());
-        std::fs::write(&path, "").unwrap();
-        assert!(!dump_is_complete(&path).await.unwrap());
+    fn edges_of(text: &[u8], chunk: usize) -> DumpEdges {
+        let mut edges = DumpEdges::default();
+        text.chunks(chunk).for_each(|c| edges.see(c));
+        edges
+    }
+
+    #[test]
+    fn a_dump_is_complete_only_with_its_last_line() {
+        let done = b"CREATE TABLE t (a int);\n-- Dump completed on 2026-11-24\n";
+        assert!(edges_of(done, 5).completed());
+        assert!(!edges_of(b"CREATE TABLE t (a int);\nINSERT INTO", 5).completed());
+        assert!(!DumpEdges::default().completed());
+    }
+
+    #[test]
+    fn edges_keep_the_first_and_last_bytes_of_a_long_stream() {
+        let text: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let edges = edges_of(&text, 3000);
+        assert_eq!(edges.head, text[..DumpEdges::EDGE_BYTES]);
+        assert_eq!(edges.tail, text[text.len() - DumpEdges::EDGE_BYTES..]);
+        let short = edges_of(b"abc", 2);
+        assert_eq!(
+            (short.head.as_slice(), short.tail.as_slice()),
+            (&b"abc"[..], &b"abc"[..])
+        );
     }
 
     #[test]

@@ -253,11 +253,11 @@ fn cases() -> Vec<Case> {
                 assert_eq!(status.bucket.as_deref(), Some("b"));
                 assert_eq!(
                     status.key.as_deref(),
-                    Some("p/ns/db/20261203-115900.sql.gz")
+                    Some("p/ns/db/20261203-115900.sql.zst")
                 );
                 assert_eq!(
                     annotation(&jobs[0].metadata, OBJECT_ANNOTATION),
-                    Some("s3://b/p/ns/db/20261203-115900.sql.gz")
+                    Some("s3://b/p/ns/db/20261203-115900.sql.zst")
                 );
             },
         },

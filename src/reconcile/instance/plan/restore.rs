@@ -495,7 +495,7 @@ fn bucket_record(
 ) -> Option<MySQLBackup> {
     let (owner_namespace, _) = s3::instance_of_key(storage.prefix(), &dump.key)?;
     let file = dump.key.rsplit('/').next()?;
-    let stamp = file.strip_suffix(s3::DUMP_SUFFIX)?;
+    let stamp = s3::strip_dump_suffix(file)?;
     let valid = !stamp.is_empty()
         && stamp
             .bytes()
