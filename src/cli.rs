@@ -9,8 +9,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::flags::LogArgs;
 use crate::commands::{
-    backup, completion, connect, create, install_crd, install_operator, object_store, pause,
-    remove_dump, restore, run_operator, status, switchover, version,
+    backup, completion, connect, create, decompress_dump, install_crd, install_operator,
+    object_store, pause, remove_dump, restore, run_operator, status, switchover, version,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -80,6 +80,10 @@ pub enum Command {
     /// run from the operator's image).
     #[command(name = "object-store", hide = true)]
     ObjectStore(object_store::Args),
+    /// Stream a verified, compressed dump decompressed into a pipe (what the restore
+    /// Job runs from the operator's image beside the server's client).
+    #[command(name = "decompress-dump", hide = true)]
+    DecompressDump(decompress_dump::Args),
     /// Delete a dump on the backup volume with its checksum (what the prune Job runs
     /// from the operator's image).
     #[command(name = "remove-dump", hide = true)]
@@ -123,6 +127,7 @@ impl Cli {
             Command::Completion(args) => completion::run(args, Cli::command()),
             Command::ObjectStore(args) => object_store::run(args).await,
             Command::RemoveDump(args) => remove_dump::run(args),
+            Command::DecompressDump(args) => decompress_dump::run(args).await,
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
             Command::Version => version::run(cluster).await,
         }

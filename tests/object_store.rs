@@ -327,3 +327,74 @@ fn wrong_credentials_a_missing_bucket_and_an_unreachable_endpoint_fail_in_one_li
     assert!(line.contains("cannot reach"), "{line}");
     assert!(!s3.object_file(&key).exists());
 }
+
+/// The restore Job's path: the dump comes down as stored (compressed) and verified,
+/// then `decompress-dump` streams it into the pipe the server's client reads, and
+/// marks the end before closing it.
+#[test]
+fn a_compressed_download_streams_into_a_pipe_whole_and_marks_its_end() {
+    let s3 = S3::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.sql");
+    let text = write_dump(&source, 100_000);
+    let key = format!(
+        "{}/shop/db/20261203-090000.sql.zst",
+        unique_prefix("restore")
+    );
+    ok(
+        &s3,
+        &["upload", "--file", source.to_str().unwrap(), "--key", &key],
+    );
+    let compressed = dir.path().join("dump.compressed");
+    let to = compressed.to_str().unwrap();
+    ok(
+        &s3,
+        &["download", "--key", &key, "--to", to, "--compressed"],
+    );
+    assert_eq!(
+        std::fs::read(&compressed).unwrap(),
+        std::fs::read(s3.object_file(&key)).unwrap(),
+        "kept as stored"
+    );
+
+    let fifo = dir.path().join("dump.fifo");
+    make_fifo(&fifo);
+    let done = dir.path().join("dump.done");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = common::plugin()
+        .args(["decompress-dump", "--file", to, "--into"])
+        .arg(&fifo)
+        .arg("--done")
+        .arg(&done)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(reader.join().unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(&done).unwrap(),
+        text.len().to_string()
+    );
+
+    // Damaged in the bucket: refused, and nothing is kept.
+    let file = s3.object_file(&key);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    std::fs::remove_file(&compressed).unwrap();
+    let line = fails(object_store(
+        &s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &["download", "--key", &key, "--to", to, "--compressed"],
+    ));
+    assert!(line.contains("does not match its checksum"), "{line}");
+    assert!(!compressed.exists());
+}

@@ -713,8 +713,8 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "fill a table",
     );
 
-    // An on-demand backup: the object holds the gzip of the dump, and its checksum is
-    // the one the record holds.
+    // An on-demand backup: the object holds the zstd of the dump (streamed from
+    // mysqldump through a pipe), and its checksum is the one the record holds.
     ok(
         kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
         "kubectl mysql backup --wait",
@@ -736,7 +736,7 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     );
     let object = std::fs::read(s3.object_file(&key))
         .unwrap_or_else(|e| panic!("the object {key} on the S3 server: {e}"));
-    assert_eq!(&object[..2], [0x1f, 0x8b], "gzip");
+    assert_eq!(&object[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd");
     let recorded = ok(
         kubectl(&[
             "get",
@@ -919,8 +919,11 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     let rows = rows + 1;
 
     // Deleted (its final backup goes to the bucket too) and created again: the new
-    // incarnation restores every row from the newest object.
+    // incarnation restores every row from the newest object. That object is first
+    // turned into what an earlier version stored (gzip, `.sql.gz`), as a bucket
+    // written before zstd holds: it still restores.
     delete_instance(&ns, "delete the instance backed up to S3");
+    as_a_gzip_dump_of_before(&s3, &format!("real-node/{ns}/{INSTANCE}/"));
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the same CR again",
@@ -947,6 +950,38 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     );
     let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
     delete_volumes_of(&ns);
+}
+
+/// Replaces the newest dump under `folder` by the same dump as an earlier version
+/// stored it: gzip, under `.sql.gz`, with its checksum.
+fn as_a_gzip_dump_of_before(s3: &common::S3, folder: &str) {
+    let object_store = |args: &[&str]| {
+        let out = common::plugin()
+            .args(["object-store", "--endpoint", &s3.endpoint])
+            .args(["--bucket", &s3.bucket, "--path-style"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+            .output()
+            .expect("the plugin runs");
+        ok(out, &format!("object-store {args:?}"))
+    };
+    let listed = object_store(&["list", "--prefix", folder]);
+    let newest = listed
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|k| k.ends_with(".sql.zst"))
+        .max()
+        .unwrap_or_else(|| panic!("no zstd dump under {folder}: {listed}"))
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    object_store(&["download", "--key", &newest, "--to", dump.to_str().unwrap()]);
+    let old = newest.replace(".sql.zst", ".sql.gz");
+    object_store(&["upload", "--file", dump.to_str().unwrap(), "--key", &old]);
+    object_store(&["delete", "--key", &newest]);
+    let object = std::fs::read(s3.object_file(&old)).unwrap();
+    assert_eq!(&object[..2], [0x1f, 0x8b], "gzip, as before zstd");
 }
 
 /// One value the server answers (`mysql -N -B`), logged in as the grader is.

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod completion;
 pub mod connect;
 pub mod create;
+pub mod decompress_dump;
 pub mod flags;
 pub mod install_crd;
 pub mod install_operator;

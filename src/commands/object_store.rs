@@ -89,9 +89,13 @@ pub enum Action {
         /// The object key.
         #[arg(long)]
         key: String,
-        /// Where the decompressed dump goes; it appears only once verified.
+        /// Where the dump goes; it appears only once verified.
         #[arg(long)]
         to: PathBuf,
+        /// Keep the dump as stored (compressed), checked to decode to a whole dump:
+        /// `decompress-dump` streams it into the server.
+        #[arg(long)]
+        compressed: bool,
     },
     /// List the dumps under a folder of keys.
     List {
@@ -187,8 +191,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             };
             upload(&store, dump, &key, report, timeline).await?
         }
-        Action::Download { key, to } => {
-            let bytes = store.download_dump(&key, &to).await?;
+        Action::Download {
+            key,
+            to,
+            compressed,
+        } => {
+            let bytes = if compressed {
+                store.download_compressed_dump(&key, &to).await?
+            } else {
+                store.download_dump(&key, &to).await?
+            };
             println!(
                 "downloaded s3://{}/{key} to {} ({bytes} bytes, checksum verified)",
                 location.bucket,

@@ -602,21 +602,41 @@ fn point_in_time_recovery_puts_the_archiver_beside_the_server() {
 fn a_restore_from_a_bucket_verifies_the_download_before_the_server_image_loads_it() {
     let renderer = Renderer::embedded().with_operator_image("registry.local/kubectl-mysql:test");
     let ctx = context_of(&course_instance());
-    let key = "team/default/mysql-instance/20261203-090000.sql.gz";
+    let key = "team/default/mysql-instance/20261203-090000.sql.zst";
     let job = restore_s3_job(&renderer, &ctx, "b", &bucket(), key, None).unwrap();
     assert_eq!(
         job.metadata.name.as_deref(),
         Some("restore-mysql-instance-job")
     );
     let spec = pod_spec(&job);
-    let download = &spec.init_containers.as_ref().unwrap()[0];
+    let init = spec.init_containers.as_ref().unwrap();
+    let download = &init[0];
     assert_keys_by_reference(download);
     let args = download.command.as_ref().unwrap();
     assert!(args.contains(&"download".to_string()) && args.contains(&key.to_string()));
-    let load = &spec.containers[0];
+    assert!(args.contains(&"--compressed".to_string()), "{args:?}");
+    assert_eq!(
+        init[1].command.as_deref().unwrap(),
+        ["mkfifo", "/work/dump.fifo"]
+    );
+    // Our image streams the verified dump decompressed into the pipe; it needs no keys.
+    let decompress = &spec.containers[0];
+    assert_eq!(
+        decompress.command.as_deref().unwrap()[1..],
+        [
+            "decompress-dump",
+            "--file=/work/dump.compressed",
+            "--into=/work/dump.fifo",
+            "--done=/work/dump.done"
+        ]
+    );
+    assert!(decompress.env.is_none());
+    let load = &spec.containers[1];
     assert_eq!(load.image.as_deref(), Some("mysql:8.4"));
     let script = &load.command.as_ref().unwrap()[2];
-    assert!(script.contains("< \"$dump\""), "{script}");
+    assert!(script.contains("exec 3<\"$dump\""), "{script}");
+    assert!(script.contains("\"$MYSQL_DATABASE\" <&3"), "{script}");
+    assert!(script.contains("[ ! -f /work/dump.done ]"), "{script}");
     assert_no_secret_in(load, "otuspassword");
 }
 

@@ -135,6 +135,15 @@ pub struct Listed {
 struct Streamed {
     sha256: String,
     decode_error: Option<String>,
+    edges: DumpEdges,
+}
+
+/// What a download writes: the decompressed dump, or the stored bytes as they are
+/// (decoded on the way only to check them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Decompressed,
+    Stored,
 }
 
 pub struct Store {
@@ -329,12 +338,29 @@ impl Store {
     /// Downloads the dump at `key`, checks it against its checksum and decompresses
     /// it to `to`. `to` appears only when all of that succeeded.
     pub async fn download_dump(&self, key: &str, to: &Path) -> Result<u64> {
+        self.download(key, to, Keep::Decompressed).await
+    }
+
+    /// Downloads the dump at `key` as stored (compressed), and checks it against its
+    /// checksum and that it decodes to a dump mysqldump finished. `to` appears only when
+    /// all of that succeeded; `decompress` then streams it into the server, so the
+    /// node's disk holds the compressed dump only.
+    pub async fn download_compressed_dump(&self, key: &str, to: &Path) -> Result<u64> {
+        self.download(key, to, Keep::Stored).await
+    }
+
+    async fn download(&self, key: &str, to: &Path, keep: Keep) -> Result<u64> {
         let expected = self.expected_checksum(key).await?;
         let partial = to.with_extension("partial");
         let output = tokio::fs::File::create(&partial)
             .await
             .map_err(|e| StoreError::File(partial.clone(), e))?;
-        let verified = match self.stream_decompressed(key, output, &partial).await {
+        let not_a_dump = |message: String| StoreError::NotADump {
+            bucket: self.bucket.clone(),
+            key: key.to_string(),
+            message,
+        };
+        let verified = match self.stream_object(key, output, &partial, keep).await {
             Ok(streamed) if streamed.sha256 != expected => Err(StoreError::ChecksumMismatch {
                 bucket: self.bucket.clone(),
                 key: key.to_string(),
@@ -342,15 +368,14 @@ impl Store {
                 actual: streamed.sha256,
             }),
             // The checksum matches, so the object is what was stored: it was never a
-            // compressed stream.
+            // compressed stream, or never a whole dump.
             Ok(Streamed {
                 decode_error: Some(message),
                 ..
-            }) => Err(StoreError::NotADump {
-                bucket: self.bucket.clone(),
-                key: key.to_string(),
-                message,
-            }),
+            }) => Err(not_a_dump(message)),
+            Ok(streamed) if keep == Keep::Stored && !streamed.edges.completed() => Err(not_a_dump(
+                format!("its last line is not \"{DUMP_COMPLETED}\""),
+            )),
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
@@ -387,14 +412,16 @@ impl Store {
     }
 
     /// Streams the object at `key` through the decoder its first bytes name (gzip or
-    /// zstd) into `output`, hashing the stored bytes. Past a decoding error it keeps
-    /// hashing: a checksum mismatch explains a damaged object better than the decoder
-    /// does. Each chunk is decoded in memory, then written with async file I/O.
-    async fn stream_decompressed(
+    /// zstd) into `output` (decoded, or as stored), hashing the stored bytes and keeping
+    /// the decoded dump's edges. Past a decoding error it keeps hashing: a checksum
+    /// mismatch explains a damaged object better than the decoder does. Each chunk is
+    /// decoded in memory, then written with async file I/O.
+    async fn stream_object(
         &self,
         key: &str,
         mut output: tokio::fs::File,
         partial: &Path,
+        keep: Keep,
     ) -> Result<Streamed> {
         let file_error = |e| StoreError::File(partial.to_path_buf(), e);
         let found = self
@@ -405,10 +432,14 @@ impl Store {
         let mut chunks = found.into_stream();
         let mut decoder: Option<Decoder> = None;
         let mut hasher = Sha256::new();
+        let mut edges = DumpEdges::default();
         let mut decode_error = None;
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| self.error(&e))?;
             hasher.update(&chunk);
+            if keep == Keep::Stored {
+                output.write_all(&chunk).await.map_err(file_error)?;
+            }
             if decode_error.is_some() {
                 continue;
             }
@@ -422,14 +453,24 @@ impl Store {
                 }
             }
             match decoder.as_mut().map(|d| d.write(&chunk)) {
-                Some(Ok(decoded)) => output.write_all(&decoded).await.map_err(file_error)?,
+                Some(Ok(decoded)) => {
+                    edges.see(&decoded);
+                    if keep == Keep::Decompressed {
+                        output.write_all(&decoded).await.map_err(file_error)?;
+                    }
+                }
                 Some(Err(e)) => decode_error = Some(e.to_string()),
                 None => {}
             }
         }
         if decode_error.is_none() {
             match decoder.map(Decoder::finish) {
-                Some(Ok(rest)) => output.write_all(&rest).await.map_err(file_error)?,
+                Some(Ok(rest)) => {
+                    edges.see(&rest);
+                    if keep == Keep::Decompressed {
+                        output.write_all(&rest).await.map_err(file_error)?;
+                    }
+                }
                 Some(Err(e)) => decode_error = Some(e.to_string()),
                 None => decode_error = Some("the object is empty".to_string()),
             }
@@ -439,6 +480,7 @@ impl Store {
         Ok(Streamed {
             sha256: hex(&hasher.finalize()),
             decode_error,
+            edges,
         })
     }
 
@@ -501,6 +543,53 @@ impl Store {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Streams the compressed dump at `from` (verified by `download_compressed_dump`)
+/// decompressed into `to`, the pipe the server's client reads. `to` opens first: the
+/// client waits on it, and a failure before would leave it waiting. `done` is written
+/// once the whole dump is in the pipe and before the pipe closes, so the reader can
+/// tell a dump that ended from one whose writer died.
+pub async fn decompress(from: &Path, to: &Path, done: &Path) -> Result<u64> {
+    let mut output = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(to)
+        .await
+        .map_err(|e| StoreError::File(to.to_path_buf(), e))?;
+    let from_error = |e| StoreError::File(from.to_path_buf(), e);
+    let to_error = |e| StoreError::File(to.to_path_buf(), e);
+    let mut input = tokio::fs::File::open(from).await.map_err(from_error)?;
+    let mut buffer = vec![0; READ_SIZE];
+    let mut decoder: Option<Decoder> = None;
+    let mut written = 0u64;
+    loop {
+        let n = input.read(&mut buffer).await.map_err(from_error)?;
+        if n == 0 {
+            break;
+        }
+        let decoder = match &mut decoder {
+            Some(d) => d,
+            None => {
+                let compression = Compression::of_magic(&buffer[..n])
+                    .ok_or_else(|| from_error(std::io::Error::other("neither zstd nor gzip")))?;
+                decoder.insert(Decoder::new(compression).map_err(from_error)?)
+            }
+        };
+        let decoded = decoder.write(&buffer[..n]).map_err(from_error)?;
+        output.write_all(&decoded).await.map_err(to_error)?;
+        written += decoded.len() as u64;
+    }
+    let rest = match decoder {
+        Some(d) => d.finish().map_err(from_error)?,
+        None => return Err(from_error(std::io::Error::other("the dump is empty"))),
+    };
+    output.write_all(&rest).await.map_err(to_error)?;
+    output.flush().await.map_err(to_error)?;
+    written += rest.len() as u64;
+    tokio::fs::write(done, written.to_string())
+        .await
+        .map_err(|e| StoreError::File(done.to_path_buf(), e))?;
+    Ok(written)
 }
 
 /// The first and last bytes of a dump, kept while it streams by: its header says where

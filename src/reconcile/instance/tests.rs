@@ -1681,7 +1681,8 @@ fn point_in_time_cases() -> Vec<Case> {
                 ] {
                     assert!(args.iter().any(|a| a == wanted), "{wanted} in {args:?}");
                 }
-                let script = &pod.containers[0].command.as_ref().unwrap()[2];
+                let restore = pod.containers.iter().find(|c| c.name == "restore").unwrap();
+                let script = &restore.command.as_ref().unwrap()[2];
                 assert!(script.contains("--start-position=385"), "{script}");
                 assert!(
                     script.contains("--stop-datetime=\"2026-11-24 11:40:01\""),
