@@ -923,7 +923,7 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     // turned into what an earlier version stored (gzip, `.sql.gz`), as a bucket
     // written before zstd holds: it still restores.
     delete_instance(&ns, "delete the instance backed up to S3");
-    as_a_gzip_dump_of_before(&s3, &format!("real-node/{ns}/{INSTANCE}/"));
+    as_a_gzip_dump_of_before(&s3, &ns, &format!("real-node/{ns}/{INSTANCE}/"));
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the same CR again",
@@ -953,8 +953,9 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
 }
 
 /// Replaces the newest dump under `folder` by the same dump as an earlier version
-/// stored it: gzip, under `.sql.gz`, with its checksum.
-fn as_a_gzip_dump_of_before(s3: &common::S3, folder: &str) {
+/// stored and recorded it: gzip, under `.sql.gz`, with its checksum, and its record in
+/// `namespace` saying so.
+fn as_a_gzip_dump_of_before(s3: &common::S3, namespace: &str, folder: &str) {
     let object_store = |args: &[&str]| {
         let out = common::plugin()
             .args(["object-store", "--endpoint", &s3.endpoint])
@@ -982,6 +983,42 @@ fn as_a_gzip_dump_of_before(s3: &common::S3, folder: &str) {
     object_store(&["delete", "--key", &newest]);
     let object = std::fs::read(s3.object_file(&old)).unwrap();
     assert_eq!(&object[..2], [0x1f, 0x8b], "gzip, as before zstd");
+    let records = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.name} {.status.key}{\"\\n\"}{end}",
+        ]),
+        "the backup records",
+    );
+    let record = records
+        .lines()
+        .find_map(|l| l.strip_suffix(&format!(" {newest}")))
+        .unwrap_or_else(|| panic!("no record of {newest}: {records}"));
+    let sha256: String = sha2::Sha256::digest(&object)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let status = serde_json::json!({"status": {
+        "key": old, "sha256": sha256, "sizeBytes": object.len()
+    }});
+    ok(
+        kubectl(&[
+            "patch",
+            "mysqlbackup",
+            record,
+            "-n",
+            namespace,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ]),
+        "the record as an earlier version wrote it",
+    );
 }
 
 /// One value the server answers (`mysql -N -B`), logged in as the grader is.
