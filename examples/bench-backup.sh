@@ -15,19 +15,23 @@
 #     throughput around it; that backup is then restored and its tables counted (the
 #     load keeps every table at its prepared count, so a consistent snapshot counts exactly).
 #
-# Medians of --samples; all figures also go to examples/bench-backup-results.json.
+# Each method (logical: mysqldump; physical: mariadb-backup's copy of the data
+# directory) on the same data, the instance patched between them. Medians of
+# --samples; all figures also go to examples/bench-backup-results.json.
 #
-#   sudo examples/bench-backup.sh [--sizes 100M,1G,4G] [--samples 3]
+#   sudo examples/bench-backup.sh [--sizes 100M,1G,4G] [--methods logical,physical] [--samples 3]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 sizes=100M,1G
+methods=logical,physical
 samples=3
 out=$repo/examples/bench-backup-results.json
-usage="usage: examples/bench-backup.sh [--sizes 100M,1G,4G] [--samples N] [--out FILE]"
+usage="usage: examples/bench-backup.sh [--sizes 100M,1G,4G] [--methods logical,physical] [--samples N] [--out FILE]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
+    --methods) methods=$2; shift 2 ;;
     --samples) samples=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
@@ -122,23 +126,26 @@ restore_checked() { # record, expected rows: prints the seconds
   local start end rows
   start=$(date +%s.%N)
   kubectl mysql restore db --from "$1" -y -n "$ns" --wait --timeout 60m >/dev/null
+  # A physical restore restarts the server: the restore ends when it serves again.
+  kubectl wait -n "$ns" mysql/db --for=condition=Ready --timeout=600s >/dev/null
   end=$(date +%s.%N)
   rows=$(sql "SELECT SUM(c) FROM ($count_union) AS t")
   [ "$rows" = "$2" ] || { echo "bench-backup: restored $rows rows, expected $2" >&2; exit 1; }
   awk "BEGIN { print $end - $start }"
 }
 
-pod_ip=$(kubectl get pods -n "$ns" -l app=db -o jsonpath='{.items[0].status.podIP}')
+# The server's address now: a physical restore starts a new pod.
+server_ip() { kubectl get pods -n "$ns" -l app=db -o jsonpath='{.items[0].status.podIP}'; }
 tables=4
 for size in ${sizes//,/ }; do
   mb=$(megabytes "$size")
   # sysbench's rows take about 230 bytes each with their index.
   table_rows=$((mb * 1024 * 1024 / tables / 230))
-  sb=(sysbench --db-driver=mysql --mysql-host="$pod_ip" --mysql-user=root
+  sb=(sysbench --db-driver=mysql --mysql-user=root
     --mysql-password=benchpassword --mysql-db=bench --tables=$tables --table-size=$table_rows)
   echo "== $size: sysbench prepare, $tables tables of $table_rows rows" >&2
-  "${sb[@]}" oltp_read_write cleanup >/dev/null
-  "${sb[@]}" oltp_read_write prepare >/dev/null
+  "${sb[@]}" --mysql-host="$(server_ip)" oltp_read_write cleanup >/dev/null
+  "${sb[@]}" --mysql-host="$(server_ip)" oltp_read_write prepare >/dev/null
   rows=$((tables * table_rows))
   count_union=$(for i in $(seq "$tables"); do printf 'SELECT COUNT(*) AS c FROM sbtest%s UNION ALL ' "$i"; done | sed 's/ UNION ALL $//')
   db_bytes=$(sql "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = 'bench'")
@@ -146,25 +153,32 @@ for size in ${sizes//,/ }; do
   in_pod "mysqldump $dump_flags > /tmp/bound.sql"
   dump_bytes=$(in_pod "wc -c < /tmp/bound.sql")
   echo "   database $db_bytes bytes, dump $dump_bytes bytes" >&2
-  dump_b=() load_b=() disk_b=() backup_t=() restore_t=() peaks=()
+  # The bounds, once a sample, the same for both methods.
+  dump_b=() load_b=() disk_b=()
   for sample in $(seq "$samples"); do
     dump_b+=("$(seconds in_pod "mysqldump $dump_flags > /dev/null")")
     load_b+=("$(seconds in_pod "mysql $client -e 'DROP DATABASE IF EXISTS bound; CREATE DATABASE bound' && mysql $client bound < /tmp/bound.sql && mysql $client -e 'DROP DATABASE bound'")")
     disk_b+=("$(seconds in_pod "rm -rf /tmp/disk-bound && mkdir /tmp/disk-bound && tar -cf - -C /var/lib/mysql . | tar -xf - -C /tmp/disk-bound && rm -rf /tmp/disk-bound")")
+    printf '   bounds %s: dump %.1f s, load %.1f s, disk %.1f s\n' "$sample" "${dump_b[-1]}" "${load_b[-1]}" "${disk_b[-1]}" >&2
+  done
+  in_pod "rm -f /tmp/bound.sql"
+  for method in ${methods//,/ }; do
+  kubectl patch mysql db -n "$ns" --type=merge -p "{\"spec\":{\"backup\":{\"method\":\"$method\"}}}" >/dev/null
+  backup_t=() restore_t=() peaks=()
+  for sample in $(seq "$samples"); do
     read -r backup_s peak < <(backup_watched)
     record=$(newest_record)
     restore_s=$(restore_checked "$record" "$rows")
-    printf '   sample %s: dump bound %.1f s, load bound %.1f s, disk bound %.1f s; backup %.1f s (peak extra disk %s bytes), restore %.1f s, %s rows back\n' \
-      "$sample" "${dump_b[-1]}" "${load_b[-1]}" "${disk_b[-1]}" "$backup_s" "$peak" "$restore_s" "$rows" >&2
+    printf '   %s sample %s: backup %.1f s (peak extra disk %s bytes), restore %.1f s, %s rows back\n' \
+      "$method" "$sample" "$backup_s" "$peak" "$restore_s" "$rows" >&2
     backup_t+=("$backup_s") restore_t+=("$restore_s") peaks+=("$peak")
   done
-  in_pod "rm -f /tmp/bound.sql"
 
   # A backup under a steady write load: throughput while it runs against around it.
   load_seconds=$(awk "BEGIN { printf \"%d\", $(median "${backup_t[@]}") * 2 + 30 }")
   echo "   sysbench oltp_write_only for $load_seconds s, a backup from its 10th second" >&2
   report=$(mktemp)
-  "${sb[@]}" --threads=2 --time="$load_seconds" --report-interval=1 oltp_write_only run > "$report" &
+  "${sb[@]}" --mysql-host="$(server_ip)" --threads=2 --time="$load_seconds" --report-interval=1 oltp_write_only run > "$report" &
   load=$!
   sleep 10 # the load's own warm-up before the backup; not a synchronisation
   during_from=$(date +%s)
@@ -195,12 +209,13 @@ PY
   rm -f "$report"
   read -r load_ratio tps_during tps_around <<<"$under_load"
   loaded_restore_s=$(restore_checked "$loaded_record" "$rows")
-  echo "   under load: ${tps_during} tps during the backup, ${tps_around} around it (ratio $load_ratio); its restore ${loaded_restore_s} s, $rows rows exact" >&2
+  echo "   $method under load: ${tps_during} tps during the backup, ${tps_around} around it (ratio $load_ratio); its restore ${loaded_restore_s} s, $rows rows exact" >&2
 
-  printf '%s logical s3 %s %s %s %s %s %s %s %s %s\n' "$size" \
+  printf '%s %s s3 %s %s %s %s %s %s %s %s %s\n' "$size" "$method" \
     "$(median "${backup_t[@]}")" "$(median "${restore_t[@]}")" \
     "$(median "${dump_b[@]}")" "$(median "${load_b[@]}")" "$(median "${disk_b[@]}")" \
     "$(median "${peaks[@]}")" "$db_bytes" "$rows" "$load_ratio" >> "$results"
+  done
 done
 
 python3 - "$results" "$out" "$samples" <<'PY'

@@ -124,6 +124,20 @@ impl Dialect {
     }
 }
 
+/// The MariaDB version (major, minor) a MariaDB image's tag says (`mariadb:10.11`,
+/// `mariadb:10.11.6-jammy`); None for another image or a tag without one (`latest`).
+pub fn mariadb_version_of_image(image: &str) -> Option<(u32, u32)> {
+    if Dialect::of_image(image) != Dialect::MariaDB {
+        return None;
+    }
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let tag = last.split_once(':')?.1;
+    let numeric = tag.split(['-', '_']).next()?;
+    let mut parts = numeric.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 /// `8.4`, `8.0.29-oracle`, `5.7` → the version; `latest`, `lts`, `oracle` → None.
 fn version_of_tag(tag: &str) -> Option<(u32, u32, u32)> {
     let numeric = tag.split(['-', '_']).next()?;

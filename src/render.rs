@@ -14,7 +14,7 @@ use crate::api::{MySQL, S3Storage};
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 19] = [
+pub const TEMPLATES: [(&str, &str); 21] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -59,6 +59,14 @@ pub const TEMPLATES: [(&str, &str); 19] = [
     (
         "backup-s3-job.yaml.tera",
         include_str!("../templates/backup-s3-job.yaml.tera"),
+    ),
+    (
+        "backup-physical-job.yaml.tera",
+        include_str!("../templates/backup-physical-job.yaml.tera"),
+    ),
+    (
+        "restore-physical-job.yaml.tera",
+        include_str!("../templates/restore-physical-job.yaml.tera"),
     ),
     (
         "restore-s3-job.yaml.tera",
@@ -317,6 +325,8 @@ pub struct InstanceContext {
     pub dump_host: String,
     /// With a replica to dump from: how it first catches up with the primary.
     pub dump_from_replica: Option<ReplicaDump>,
+    /// The server is held at no pod: a physical restore replaces its data directory.
+    pub server_stopped: bool,
 }
 
 /// A backup taken from a replica waits until the replica has applied everything the
@@ -462,6 +472,7 @@ impl InstanceContext {
                 .as_ref()
                 .map_or_else(|| names.service(), |(host, _)| host.clone()),
             dump_from_replica: dump_from.map(|(_, dump)| dump),
+            server_stopped: false,
             labels: if members > 1 {
                 names.member_labels(0)
             } else {

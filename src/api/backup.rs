@@ -99,7 +99,8 @@ pub struct MySQLBackupStatus {
     /// The bucket of a dump in object storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
-    /// The key of a dump in object storage (`PREFIX/NAMESPACE/NAME/TIME.sql.gz`).
+    /// The key of a dump in object storage (`PREFIX/NAMESPACE/NAME/TIME.sql.zst`, or
+    /// `TIME.xbstream.zst` for a physical backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Where that bucket is and which Secret holds its keys, as the instance said when
@@ -116,6 +117,9 @@ pub struct MySQLBackupStatus {
     /// replays from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binlog_position: Option<crate::binlog::DumpPosition>,
+    /// The server's version, for a physical backup: only that version restores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
     /// The last check that the dump loads (`kubectl mysql backup verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
@@ -384,6 +388,13 @@ impl MySQLBackup {
     pub fn object(&self) -> Option<(&str, &str)> {
         let status = self.status.as_ref()?;
         Some((status.bucket.as_deref()?, status.key.as_deref()?))
+    }
+
+    /// Whether this is a physical backup (a copy of the data directory), by its key.
+    pub fn physical(&self) -> bool {
+        self.object().is_some_and(|(_, key)| {
+            crate::s3::DumpKind::of_key(key) == Some(crate::s3::DumpKind::Physical)
+        })
     }
 
     /// Where the dump lies, for people: `s3://BUCKET/KEY` or the file on the volume.

@@ -27,8 +27,8 @@ pub use mysql::{
     SwitchoverStatus,
 };
 pub use storage::{
-    BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention, S3CredentialsRef,
-    S3Storage, VolumeStorage, parse_archive_interval,
+    BackupMethod, BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention,
+    S3CredentialsRef, S3Storage, VolumeStorage, parse_archive_interval,
 };
 pub use validate::MAX_NAME_LEN;
 

@@ -133,6 +133,14 @@ impl MySQLSpec {
         self.backup.as_ref()?.s3()
     }
 
+    /// How this instance's backups copy the data.
+    pub fn backup_method(&self) -> super::BackupMethod {
+        self.backup
+            .as_ref()
+            .map(super::BackupSpec::method)
+            .unwrap_or_default()
+    }
+
     /// Whether the operator fails over on its own, and after how long.
     pub fn failover_after(&self) -> Option<jiff::SignedDuration> {
         let failover = self.failover.clone().unwrap_or_default();
@@ -158,6 +166,27 @@ impl MySQLSpec {
             .as_ref()
             .filter(|p| p.enabled)
     }
+}
+
+/// Why this spec cannot take physical backups, if it asks for them: they are taken by
+/// mariadb-backup beside a single server (replicated instances and MySQL images back
+/// up logically for now).
+fn physical_backup_problem(spec: &MySQLSpec) -> Option<String> {
+    if spec.backup_method() != super::BackupMethod::Physical {
+        return None;
+    }
+    if crate::dialect::Dialect::of_image(&spec.image) != crate::dialect::Dialect::MariaDB {
+        return Some(format!(
+            "spec.backup.method physical needs a MariaDB image (mariadb-backup copies the data directory); {} backs up logically (MySQL's clone plugin is not supported yet)",
+            spec.image
+        ));
+    }
+    if spec.members() > 1 {
+        return Some("spec.backup.method physical is for a single server for now; a replicated instance backs up logically".to_string());
+    }
+    spec.backup.as_ref().filter(|b| b.verify).map(|_| {
+        "spec.backup.verify loads logical dumps only, for now: it cannot verify physical backups (a physical copy is proven by restoring it)".to_string()
+    })
 }
 
 /// The most members an instance can have (the CRD refuses more).
@@ -470,6 +499,7 @@ impl MySQL {
                         .to_string()
                 })
         })
+        .or_else(|| physical_backup_problem(spec))
         .or_else(|| {
             let after = spec.failover.as_ref()?.after.as_deref()?;
             FailoverSpec::parse_after(after).is_none().then(|| {

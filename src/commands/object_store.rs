@@ -10,7 +10,7 @@ use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
 use kubectl_mysql::binlog::fetch::{ReplayFrom, fetch_chain};
 use kubectl_mysql::binlog::{DumpPosition, ReplayTarget};
 use kubectl_mysql::dialect::dump_position;
-use kubectl_mysql::s3::{S3Credentials, S3Location, Store, Stored};
+use kubectl_mysql::s3::{Finished, S3Credentials, S3Location, Store, Stored};
 
 /// What an upload prints and leaves in its termination log for the operator.
 #[derive(serde::Serialize)]
@@ -20,6 +20,8 @@ struct UploadReport {
     stored: Stored,
     #[serde(skip_serializing_if = "Option::is_none")]
     binlog_position: Option<DumpPosition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_version: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +75,10 @@ pub enum Action {
         /// refusal quotes its last line.
         #[arg(long)]
         dump_errors: Option<PathBuf>,
+        /// The file the dumping side writes (with the server's version) once its tool
+        /// succeeded: a physical backup's stream has no last line that says so.
+        #[arg(long)]
+        done_mark: Option<PathBuf>,
         /// The object key.
         #[arg(long)]
         key: String,
@@ -181,6 +187,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Action::Upload {
             file,
             dump_errors,
+            done_mark,
             key,
             report,
             timeline,
@@ -188,6 +195,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let dump = DumpSource {
                 file: &file,
                 errors: dump_errors.as_deref(),
+                done_mark: done_mark.as_deref(),
             };
             upload(&store, dump, &key, report, timeline).await?
         }
@@ -234,6 +242,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 struct DumpSource<'a> {
     file: &'a std::path::Path,
     errors: Option<&'a std::path::Path>,
+    done_mark: Option<&'a std::path::Path>,
 }
 
 /// Uploads a dump and reports what was stored, with where it stands in its server's
@@ -245,7 +254,21 @@ async fn upload(
     report: Option<PathBuf>,
     timeline: Option<String>,
 ) -> anyhow::Result<()> {
-    let (stored, edges) = store.upload_dump(dump.file, key, dump.errors).await?;
+    let finished = match dump.done_mark {
+        Some(mark) => Finished::ByMark(mark),
+        None => Finished::ByMysqldumpsLastLine,
+    };
+    let (stored, edges) = store
+        .upload_dump(dump.file, key, dump.errors, finished)
+        .await?;
+    // The mark holds the server's version: only that version restores a physical copy.
+    let server_version = match dump.done_mark {
+        Some(mark) => std::fs::read_to_string(mark)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        None => None,
+    };
     let binlog_position = timeline.and_then(|timeline| {
         dump_position(
             &String::from_utf8_lossy(&edges.head),
@@ -256,6 +279,7 @@ async fn upload(
     let json = serde_json::to_string(&UploadReport {
         stored,
         binlog_position,
+        server_version,
     })?;
     if let Some(report) = report {
         // The termination log may be absent outside a pod; the line below still says

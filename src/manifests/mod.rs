@@ -377,6 +377,7 @@ pub fn restore_job_for(
 struct ObjectJobExtra<'a> {
     s3: S3Context,
     object_key: &'a str,
+    backup_name: &'a str,
     replay: Option<ReplayContext>,
 }
 
@@ -443,6 +444,45 @@ pub fn backup_s3_job(
     object_job(
         renderer,
         "backup-s3-job.yaml.tera",
+        ctx,
+        backup_name,
+        storage,
+        (object_key, None),
+    )
+}
+
+/// backup-NAME-job for a physical backup: mariadb-backup's stream of the server's data
+/// directory to `object_key` in `storage`.
+pub fn physical_backup_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    storage: &S3Storage,
+    object_key: &str,
+) -> Result<Job, RenderError> {
+    object_job(
+        renderer,
+        "backup-physical-job.yaml.tera",
+        ctx,
+        backup_name,
+        storage,
+        (object_key, None),
+    )
+}
+
+/// restore-NAME-job for a physical backup: with the server stopped, the copy at
+/// `object_key` is unpacked, checked and prepared beside the data directory, which it
+/// then replaces (the old one is set aside, never deleted).
+pub fn physical_restore_job(
+    renderer: &Renderer,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    storage: &S3Storage,
+    object_key: &str,
+) -> Result<Job, RenderError> {
+    object_job(
+        renderer,
+        "restore-physical-job.yaml.tera",
         ctx,
         backup_name,
         storage,
@@ -570,6 +610,7 @@ fn object_job(
     let extra = ObjectJobExtra {
         s3: S3Context::new(storage),
         object_key,
+        backup_name,
         replay,
     };
     let mut job: Job = render(

@@ -6,8 +6,8 @@
 
 use std::io::Write;
 
-/// The suffixes of dump keys, newest format first.
-pub const DUMP_SUFFIXES: [&str; 2] = [".sql.zst", ".sql.gz"];
+/// The suffixes of dump keys: logical (zstd, then gzip of before) and physical.
+pub const DUMP_SUFFIXES: [&str; 3] = [".sql.zst", ".sql.gz", ".xbstream.zst"];
 
 /// zstd's level for dumps: its default, which compresses SQL text about as well as
 /// gzip's best at many times its speed.
@@ -210,5 +210,9 @@ mod tests {
             Some("20261205-101500")
         );
         assert_eq!(strip_dump_suffix("20261205-101500.sql"), None);
+        assert_eq!(
+            strip_dump_suffix("20261205-101500.xbstream.zst"),
+            Some("20261205-101500")
+        );
     }
 }

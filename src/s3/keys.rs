@@ -1,17 +1,50 @@
 //! Where dumps lie in a bucket: keys a person can read (prefix, namespace, instance,
 //! time). Pure: no client.
 
-/// The suffix of a new dump's key (zstd); older dumps end in `.sql.gz`.
-pub const DUMP_SUFFIX: &str = ".sql.zst";
+/// What a backup object holds, as its key says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpKind {
+    /// mysqldump's SQL (`.sql.zst`; `.sql.gz` before zstd).
+    Logical,
+    /// mariadb-backup's stream of the data directory (`.xbstream.zst`).
+    Physical,
+}
+
+impl DumpKind {
+    /// The suffix of a new object of this kind.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            DumpKind::Logical => ".sql.zst",
+            DumpKind::Physical => ".xbstream.zst",
+        }
+    }
+
+    pub fn of_key(key: &str) -> Option<Self> {
+        if key.ends_with(".xbstream.zst") {
+            Some(DumpKind::Physical)
+        } else if key.ends_with(".sql.zst") || key.ends_with(".sql.gz") {
+            Some(DumpKind::Logical)
+        } else {
+            None
+        }
+    }
+}
 pub(super) const CHECKSUM_SUFFIX: &str = ".sha256";
 
 /// The key of a dump of `instance` in `namespace` taken at `at`:
-/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.zst`.
-pub fn dump_key(prefix: &str, namespace: &str, instance: &str, at: jiff::Timestamp) -> String {
+/// `PREFIX/NAMESPACE/INSTANCE/YYYYMMDD-HHMMSS.sql.zst` (`.xbstream.zst`, physical).
+pub fn dump_key(
+    prefix: &str,
+    namespace: &str,
+    instance: &str,
+    at: jiff::Timestamp,
+    kind: DumpKind,
+) -> String {
     let stamp = at.strftime("%Y%m%d-%H%M%S");
     format!(
-        "{}{stamp}{DUMP_SUFFIX}",
-        instance_prefix(prefix, namespace, instance)
+        "{}{stamp}{}",
+        instance_prefix(prefix, namespace, instance),
+        kind.suffix()
     )
 }
 
@@ -57,16 +90,22 @@ mod tests {
     fn keys_read_as_namespace_instance_time() {
         let at: jiff::Timestamp = "2026-11-24T10:15:00Z".parse().unwrap();
         assert_eq!(
-            dump_key("/backups/", "shop", "db", at),
+            dump_key("/backups/", "shop", "db", at, DumpKind::Logical),
             "backups/shop/db/20261124-101500.sql.zst"
         );
         assert_eq!(
-            dump_key("", "shop", "db", at),
-            "shop/db/20261124-101500.sql.zst"
+            dump_key("", "shop", "db", at, DumpKind::Physical),
+            "shop/db/20261124-101500.xbstream.zst"
         );
+        assert_eq!(
+            DumpKind::of_key("a/b/t.xbstream.zst"),
+            Some(DumpKind::Physical)
+        );
+        assert_eq!(DumpKind::of_key("a/b/t.sql.gz"), Some(DumpKind::Logical));
+        assert_eq!(DumpKind::of_key("a/b/t.sql"), None);
         assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");
         assert_eq!(checksum_key("shop/db/x.sql.gz"), "shop/db/x.sql.gz.sha256");
-        let key = dump_key("backups", "shop", "db", at);
+        let key = dump_key("backups", "shop", "db", at, DumpKind::Logical);
         assert_eq!(instance_of_key("backups/", &key), Some(("shop", "db")));
         assert_eq!(
             instance_of_key("", "shop/db/t.sql.gz"),

@@ -30,7 +30,7 @@ use errors::store_error;
 pub use format::strip_dump_suffix;
 use format::{Compression, Decoder, Encoder};
 use keys::{CHECKSUM_SUFFIX, file_name};
-pub use keys::{DUMP_SUFFIX, checksum_key, dump_key, instance_of_key, instance_prefix};
+pub use keys::{DumpKind, checksum_key, dump_key, instance_of_key, instance_prefix};
 
 /// The line mysqldump ends a complete dump with.
 const DUMP_COMPLETED: &str = "-- Dump completed";
@@ -45,7 +45,7 @@ pub enum StoreError {
     #[error("{0}: {1}")]
     File(PathBuf, std::io::Error),
     #[error(
-        "the dump from {} stopped before its end (its last line is not \"{DUMP_COMPLETED}\"): {reason}; nothing was uploaded", from.display()
+        "the dump from {} stopped before its end: {reason}; nothing was uploaded", from.display()
     )]
     IncompleteDump { from: PathBuf, reason: String },
     #[error(
@@ -111,6 +111,16 @@ pub struct Stored {
     pub dump_bytes: u64,
     /// How the stored bytes are compressed (`zstd`, `gzip`).
     pub compression: String,
+}
+
+/// How an upload tells a dump that finished from one that stopped half-way.
+#[derive(Clone, Copy, Debug)]
+pub enum Finished<'a> {
+    /// mysqldump ends a complete dump with `-- Dump completed`.
+    ByMysqldumpsLastLine,
+    /// The dumping side writes this file once its tool succeeded, before the pipe
+    /// closes (mariadb-backup's stream has no last line to look for).
+    ByMark(&'a Path),
 }
 
 /// An upload streamed but not yet completed.
@@ -206,9 +216,14 @@ impl Store {
         source: &Path,
         key: &str,
         dump_errors: Option<&Path>,
+        finished: Finished<'_>,
     ) -> Result<(Stored, DumpEdges)> {
         let pending = self.stream_to(source, key).await?;
-        if !pending.edges.completed() {
+        let complete = match finished {
+            Finished::ByMysqldumpsLastLine => pending.edges.completed(),
+            Finished::ByMark(mark) => tokio::fs::try_exists(mark).await.unwrap_or(false),
+        };
+        if !complete {
             let _ = pending.upload.abort().await;
             let reason = match dump_errors {
                 Some(path) => last_line(path).await,
@@ -342,7 +357,7 @@ impl Store {
     }
 
     /// Downloads the dump at `key` as stored (compressed), and checks it against its
-    /// checksum and that it decodes to a dump mysqldump finished. `to` appears only when
+    /// checksum and that it decodes (to a dump mysqldump finished, for a logical one). `to` appears only when
     /// all of that succeeded; `decompress` then streams it into the server, so the
     /// node's disk holds the compressed dump only.
     pub async fn download_compressed_dump(&self, key: &str, to: &Path) -> Result<u64> {
@@ -373,9 +388,17 @@ impl Store {
                 decode_error: Some(message),
                 ..
             }) => Err(not_a_dump(message)),
-            Ok(streamed) if keep == Keep::Stored && !streamed.edges.completed() => Err(not_a_dump(
-                format!("its last line is not \"{DUMP_COMPLETED}\""),
-            )),
+            // A physical copy has no last line to look for: its upload completed only
+            // once mariadb-backup said it succeeded.
+            Ok(streamed)
+                if keep == Keep::Stored
+                    && DumpKind::of_key(key) != Some(DumpKind::Physical)
+                    && !streamed.edges.completed() =>
+            {
+                Err(not_a_dump(format!(
+                    "its last line is not \"{DUMP_COMPLETED}\""
+                )))
+            }
             Ok(_) => Ok(()),
             Err(e) => Err(e),
         };

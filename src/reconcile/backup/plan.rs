@@ -4,8 +4,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::{Resource, ResourceExt};
 
-use crate::api::EventReason;
 use crate::api::keys::{BACKUP_ANNOTATION, BUCKET_ANNOTATION, OBJECT_ANNOTATION, annotation};
+use crate::api::{BackupMethod, EventReason};
 use crate::api::{
     BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, failure_message,
     terminated_messages, termination_report,
@@ -209,8 +209,13 @@ fn backup_job(
                 .map(|t| t.0)
                 .or_else(|| now.parse().ok())
                 .unwrap_or_default();
-            let key = s3::dump_key(storage.prefix(), &names.namespace, &names.name, taken);
-            let job = manifests::backup_s3_job(renderer, &template_ctx, &name, storage, &key)?;
+            let job_of = match instance.spec.backup_method() {
+                BackupMethod::Logical => manifests::backup_s3_job,
+                BackupMethod::Physical => manifests::physical_backup_job,
+            };
+            let kind = instance.spec.backup_method().dump_kind();
+            let key = s3::dump_key(storage.prefix(), &names.namespace, &names.name, taken, kind);
+            let job = job_of(renderer, &template_ctx, &name, storage, &key)?;
             status.bucket = Some(storage.bucket.clone());
             status.key = Some(key);
             status.s3 = Some(storage.clone());
@@ -258,6 +263,7 @@ impl Outcome<'_> {
                 }
                 status.size_bytes = report.size_bytes;
                 status.binlog_position = report.binlog_position;
+                status.server_version = report.server_version;
                 status.sha256 = report.sha256;
                 status.message = Some("backup completed".into());
             }
@@ -299,6 +305,7 @@ struct TerminationReport {
     size_bytes: Option<i64>,
     sha256: Option<String>,
     binlog_position: Option<crate::binlog::DumpPosition>,
+    server_version: Option<String>,
 }
 
 fn pod_failure(pods: &[Pod]) -> Option<String> {

@@ -190,6 +190,13 @@ fn start(
             names.name
         )));
     };
+    if backup.physical() {
+        return Ok(Err(format!(
+            "MySQLBackup {} is a physical copy: verification loads logical dumps only, for now; a physical copy is proven by restoring it (kubectl mysql create NEW --restore-from {})",
+            backup.name_any(),
+            backup.name_any()
+        )));
+    }
     let status = backup.status.clone().unwrap_or_default();
     let source = match (&status.s3, &status.key, &status.file) {
         (Some(storage), Some(key), _) => DumpSource::Bucket {

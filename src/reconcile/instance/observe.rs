@@ -80,6 +80,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job: restore.job,
         restore_source: restore.source,
+        server_pods: restore.server_pods,
         restore_failure: restore.failure,
         scan_job,
         scan_report,
@@ -342,6 +343,7 @@ struct RestoreInputs {
     job: Read<Option<Job>>,
     source: Read<Option<MySQLBackup>>,
     failure: Read<Option<String>>,
+    server_pods: Read<usize>,
 }
 
 /// The restore Job, and the backup it would load (before the Job exists) or why it
@@ -358,6 +360,7 @@ async fn restore_inputs(
             job: Read::Skipped,
             source: Read::Skipped,
             failure: Read::Skipped,
+            server_pods: Read::Skipped,
         });
     };
     let ns = names.namespace.as_str();
@@ -387,6 +390,7 @@ async fn restore_inputs(
             job: Read::Done(job),
             source: Read::Skipped,
             failure,
+            server_pods: Read::Skipped,
         });
     }
     // A backup that just finished may not be in the cache as Succeeded yet; a stale
@@ -398,10 +402,23 @@ async fn restore_inputs(
             .await
             .map_err(Error::observe(format!("MySQLBackup {backup}")))?,
     };
+    // A physical restore replaces the data directory: its Job waits until no pod of
+    // the server is left, terminating ones included (a pod's mysqld may still write).
+    let physical = source.as_ref().is_some_and(MySQLBackup::physical);
+    let server_pods = Read::when(physical, async {
+        let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
+        let selector = format!("app={}", names.name);
+        pods.list_metadata(&ListParams::default().labels(&selector))
+            .await
+            .map(|list| list.items.len())
+            .map_err(Error::observe(format!("the pods of {}", names.name)))
+    })
+    .await?;
     Ok(RestoreInputs {
         job: Read::Done(None),
         source: Read::Done(source),
         failure: Read::Skipped,
+        server_pods,
     })
 }
 

@@ -74,6 +74,9 @@ pub struct Snapshot {
     pub restore_failure: Read<Option<String>>,
     /// The backup a wanted restore loads, read only before its Job exists.
     pub restore_source: Read<Option<MySQLBackup>>,
+    /// How many pods of the server there are (terminating ones too), read only before
+    /// the Job of a physical restore exists: it starts once there are none.
+    pub server_pods: Read<usize>,
     /// `scan-NAME-job` and what it found, read only while a new instance with no
     /// record looks for dumps on an older backup volume; the report only once the
     /// Job succeeded.

@@ -190,6 +190,7 @@ fn snapshot() -> Snapshot {
         password_job: None,
         restore_job: Read::Done(None),
         restore_source: Read::Done(None),
+        server_pods: Read::Skipped,
         scan_job: Read::Done(None),
         scan_report: Read::Done(None),
         bucket_dumps: Read::Skipped,
@@ -286,7 +287,7 @@ fn empty_snapshot() -> Snapshot {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Outcome {
     Running,
     Succeeded,
@@ -2916,3 +2917,6 @@ pub(super) mod members {
 
 #[path = "tests_failover.rs"]
 mod failover;
+
+#[path = "tests_physical.rs"]
+mod physical;

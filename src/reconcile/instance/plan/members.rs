@@ -110,7 +110,7 @@ impl Inputs<'_> {
             } else {
                 failover.look_again.unwrap_or(MEMBER_LOOK)
             };
-        plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
+        plan.look_again_by(next_look);
         observed.switchover = switchover;
         self.observe_members(observed, members, &roles, primary, failover);
         Ok(())

@@ -211,6 +211,11 @@ impl Plan {
         self
     }
 
+    /// The next look comes no later than `at` (the earliest of every step's wishes).
+    fn look_again_by(&mut self, at: jiff::Timestamp) {
+        self.wake_at = Some(self.wake_at.map_or(at, |wake| wake.min(at)));
+    }
+
     fn then(mut self, next: Next) -> Self {
         self.next = next;
         self
@@ -244,7 +249,8 @@ pub fn instance(
     let owner = instance
         .controller_owner_ref(&())
         .ok_or(Error::MissingField("metadata.uid"))?;
-    let template_ctx = InstanceContext::new(instance, &snapshot.names);
+    let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
+    template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
     let inputs = Inputs {
         instance,
         snapshot,

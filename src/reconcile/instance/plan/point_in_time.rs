@@ -35,7 +35,7 @@ impl Inputs<'_> {
         let interval = jiff::SignedDuration::try_from(interval).unwrap_or_default();
         // The window moves as files are archived, with no event of ours: look again.
         let next_look = now + interval;
-        plan.wake_at = Some(plan.wake_at.map_or(next_look, |at| at.min(next_look)));
+        plan.look_again_by(next_look);
         let segments = match self
             .snapshot
             .binlog_segments

@@ -16,7 +16,7 @@ use crate::dialect::Dialect;
 use crate::manifests::{self, BinlogReplay};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
-use crate::reconcile::instance::snapshot::LiveVolumes;
+use crate::reconcile::instance::snapshot::{LiveVolumes, Read, Snapshot};
 use crate::reconcile::instance::status::{FailureText, RestoreState};
 use crate::reconcile::{Result, Step};
 use crate::s3::{self, Listed};
@@ -113,6 +113,9 @@ fn create_token(instance: &MySQL) -> RestoreToken {
     }
 }
 
+/// How often a physical restore looks whether the server's pod is gone.
+const SERVER_STOP_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(2);
+
 /// How long a new instance waits for a bucket that cannot be listed before it starts
 /// empty.
 const BUCKET_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -152,6 +155,28 @@ fn decided_restore(instance: &MySQL, backups: &[MySQLBackup]) -> Option<RestoreS
         }),
         _ => None,
     }
+}
+
+/// Whether the server must be held at no pod: a physical restore of this incarnation
+/// is wanted and its Job has not ended (it replaces the data directory, which no
+/// server may hold meanwhile). Once the Job ended, either way, the server starts: on
+/// the restored copy, or on its own data directory, untouched.
+pub(super) fn holds_server_for_physical_restore(instance: &MySQL, snapshot: &Snapshot) -> bool {
+    let RestoreWanted::Run { backup, token } = wanted_restore(instance, &snapshot.backups) else {
+        return false;
+    };
+    let physical = snapshot
+        .backups
+        .iter()
+        .any(|b| b.name_any() == backup && b.physical());
+    if !physical {
+        return false;
+    }
+    let ended = |job: &Job| {
+        annotation(&job.metadata, RESTORE_TOKEN_ANNOTATION) == Some(token.annotation().as_str())
+            && !JobState::is_running(job)
+    };
+    !matches!(&snapshot.restore_job, Read::Done(Some(job)) if ended(job))
 }
 
 fn is_unverified(backups: &[MySQLBackup], name: &str) -> bool {
@@ -241,6 +266,13 @@ impl Inputs<'_> {
                 request,
             });
         };
+        if source.physical() && self.server_still_running() {
+            // The Deployment is held at no pod (see holds_server_for_physical_restore);
+            // the Job starts once the server's pod is gone, which no event of ours
+            // says: look again soon.
+            plan.look_again_by(self.now + SERVER_STOP_LOOK);
+            return Ok(RestoreState::Running { backup });
+        }
         let mut job = match self.restore_job(&backup, source, &token)? {
             RestoreJob::Ready(job) => *job,
             RestoreJob::Refused(why) => {
@@ -292,6 +324,20 @@ impl Inputs<'_> {
                 "MySQLBackup {backup} lies in the bucket {bucket}, which this instance's spec.backup.storage.s3 does not name (its endpoint and credentials are needed to read it)"
             )));
         };
+        if source.physical() {
+            if let Some(why) = physical_restore_refusal(self.instance, backup, source, target) {
+                return Ok(RestoreJob::Refused(why));
+            }
+            return Ok(RestoreJob::Ready(Box::new(
+                manifests::physical_restore_job(
+                    self.renderer,
+                    self.template_ctx,
+                    backup,
+                    storage,
+                    key,
+                )?,
+            )));
+        }
         let position = source
             .status
             .as_ref()
@@ -322,6 +368,12 @@ impl Inputs<'_> {
             key,
             replay.as_ref(),
         )?)))
+    }
+
+    /// Whether a pod of the server is still there (terminating included); unknown
+    /// counts as there.
+    fn server_still_running(&self) -> bool {
+        !matches!(self.snapshot.server_pods, Read::Done(0))
     }
 
     /// No record to restore from: if the backup volume is older than this instance,
@@ -482,6 +534,43 @@ impl Inputs<'_> {
             None => Ok(RestoreState::NothingToRestore),
         }
     }
+}
+
+/// Why a physical backup cannot be restored into `instance`, if it cannot: a copy of
+/// the data directory restores whole, to the time it was taken, into a single MariaDB
+/// server of the same version (major.minor, when the image's tag says it).
+fn physical_restore_refusal(
+    instance: &MySQL,
+    backup: &str,
+    source: &MySQLBackup,
+    target: Option<ReplayTarget>,
+) -> Option<String> {
+    if target.is_some() {
+        return Some(format!(
+            "MySQLBackup {backup} is a physical backup, which restores to the time it was taken; a restore to a point in time starts from a logical backup"
+        ));
+    }
+    if Dialect::of_image(&instance.spec.image) != Dialect::MariaDB || instance.spec.members() > 1 {
+        return Some(format!(
+            "MySQLBackup {backup} is a physical backup (mariadb-backup), which restores into a single MariaDB server; this instance runs {} with {} member(s)",
+            instance.spec.image,
+            instance.spec.members()
+        ));
+    }
+    let copied = source.status.as_ref()?.server_version.as_deref()?;
+    let image_version = crate::dialect::mariadb_version_of_image(&instance.spec.image)?;
+    (major_minor(copied) != Some(image_version)).then(|| {
+        format!(
+            "MySQLBackup {backup} is a physical copy of MariaDB {copied}; the image {} runs {}.{}, and a physical backup restores into the same version (major.minor): restore a logical backup, or use an image of {copied}",
+            instance.spec.image, image_version.0, image_version.1
+        )
+    })
+}
+
+/// `10.11` of `10.11.6-MariaDB-0+deb12u1-log`.
+fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.split(['.', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// The record of a dump found in the bucket, named after its instance and time

@@ -37,7 +37,9 @@ impl Inputs<'_> {
             Some(Err(_)) | None => return,
         };
         observed.next_backup = schedule.next(now);
-        plan.wake_at = observed.next_backup;
+        if let Some(next_backup) = observed.next_backup {
+            plan.look_again_by(next_backup);
+        }
         let names = self.names();
         let mine = self.own_backups();
         let created = self.instance.creation_timestamp().map(|t| t.0);

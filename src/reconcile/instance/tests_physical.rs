@@ -1,0 +1,191 @@
+//! Physical restores: the server is held at no pod while the copy replaces its data
+//! directory; the Job starts only once no pod of it is left; the server starts again
+//! when the Job ended, either way; refusals say why, once.
+
+use super::*;
+
+/// A MariaDB instance whose backups are physical copies in the bucket.
+fn physical_instance() -> MySQL {
+    let mut instance = settled(instance());
+    instance.spec.image = "mariadb:10.11".into();
+    instance.spec.backup = Some(
+        serde_json::from_value(serde_json::json!({
+            "method": "physical",
+            "storage": {"s3": {"bucket": "dumps", "credentialsSecret": {"name": "keys"}}}
+        }))
+        .unwrap(),
+    );
+    instance
+}
+
+/// A physical copy of MariaDB `version` in the bucket.
+fn copy(version: &str) -> MySQLBackup {
+    let mut record = backup("db-1", "db", BackupPhase::Succeeded, "2026-11-24T11:00:00Z");
+    let status = record.status.as_mut().unwrap();
+    status.bucket = Some("dumps".into());
+    status.key = Some("ns/db/20261124-110000.xbstream.zst".into());
+    status.server_version = Some(version.into());
+    record
+}
+
+const REQUEST: &str = "db-1@42";
+
+fn requested(request: &str) -> MySQL {
+    annotated(physical_instance(), RESTORE_REQUEST_ANNOTATION, request)
+}
+
+/// The server's Deployment as this plan applies it: how many pods it asks for.
+fn server_replicas(plan: &Plan) -> Option<i32> {
+    plan.writes.iter().find_map(|w| match w {
+        Write::ApplyDeployment(d, _) if d.name_any() == "db" => d.spec.as_ref()?.replicas,
+        _ => None,
+    })
+}
+
+fn with_copy(version: &str, server_pods: usize) -> Snapshot {
+    Snapshot {
+        backups: vec![copy(version)],
+        restore_source: Read::Done(Some(copy(version))),
+        server_pods: Read::Done(server_pods),
+        ..snapshot()
+    }
+}
+
+#[test]
+fn the_server_stops_before_the_job_starts() {
+    let plan = plan_for(&requested(REQUEST), &with_copy("10.11.6-MariaDB", 1));
+    assert_eq!(server_replicas(&plan), Some(0));
+    assert!(created_jobs(&plan).is_empty(), "no Job beside a server");
+    assert_eq!(phase(&plan), Some(Phase::Restoring));
+    // No event of ours says when the pod is gone: the next look comes soon.
+    let soon = plan.wake_at.expect("a look again").duration_since(at(NOW));
+    assert!(soon <= jiff::SignedDuration::from_secs(5), "{soon}");
+}
+
+#[test]
+fn once_no_pod_is_left_the_job_replaces_the_data_directory() {
+    let plan = plan_for(&requested(REQUEST), &with_copy("10.11.6-MariaDB", 0));
+    assert_eq!(server_replicas(&plan), Some(0));
+    let jobs = created_jobs(&plan);
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].annotations().get(RESTORE_TOKEN_ANNOTATION),
+        Some(&"db-1@42".to_string())
+    );
+    let pod = jobs[0]
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    let restore = pod.containers.iter().find(|c| c.name == "restore").unwrap();
+    let script = &restore.command.as_ref().unwrap()[2];
+    for step in [
+        "mbstream -x -C \"$staging\" <&3",
+        "mariadb-backup --prepare --target-dir=\"$staging\"",
+        "mv \"$staging\" /volume/mysql",
+    ] {
+        assert!(script.contains(step), "{step}: {script}");
+    }
+    // The data volume whole, so that the swap is a rename on it.
+    let data = pod
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.name == "data")
+        .unwrap();
+    assert_eq!(
+        data.persistent_volume_claim.as_ref().unwrap().claim_name,
+        "db-pvc"
+    );
+}
+
+#[test]
+fn the_server_stays_stopped_while_the_job_runs_and_starts_when_it_ended() {
+    let running = Snapshot {
+        restore_job: read_some(restore_job(Outcome::Running, REQUEST)),
+        restore_source: Read::Skipped,
+        server_pods: Read::Skipped,
+        ..with_copy("10.11.6-MariaDB", 0)
+    };
+    assert_eq!(
+        server_replicas(&plan_for(&requested(REQUEST), &running)),
+        Some(0)
+    );
+    for outcome in [Outcome::Succeeded, Outcome::Failed] {
+        let ended = Snapshot {
+            restore_job: read_some(restore_job(outcome, REQUEST)),
+            restore_failure: Read::Done(Some("restore: the copy stopped".into())),
+            ..running.clone()
+        };
+        let plan = plan_for(&requested(REQUEST), &ended);
+        assert_eq!(server_replicas(&plan), Some(1), "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_copy_of_another_version_is_refused_and_the_server_keeps_running() {
+    let plan = plan_for(&requested(REQUEST), &with_copy("10.6.12-MariaDB", 0));
+    assert!(created_jobs(&plan).is_empty());
+    assert_eq!(
+        reason(&plan, ConditionType::Restored),
+        Some((ConditionStatus::False, Reason::RestoreFailed))
+    );
+    let message = plan
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Restored"))
+        .map(|c| c.message.clone())
+        .unwrap();
+    assert!(
+        message.contains("physical copy of MariaDB 10.6.12"),
+        "{message}"
+    );
+    assert!(message.contains("same version"), "{message}");
+}
+
+#[test]
+fn a_physical_copy_restores_to_its_own_time_only() {
+    let plan = plan_for(
+        &requested("db-1@42@2026-11-24T11:40:00Z"),
+        &with_copy("10.11.6-MariaDB", 0),
+    );
+    assert!(created_jobs(&plan).is_empty());
+    assert_eq!(
+        reason(&plan, ConditionType::Restored),
+        Some((ConditionStatus::False, Reason::RestoreFailed))
+    );
+}
+
+#[test]
+fn logical_restores_never_stop_the_server() {
+    let mut logical = copy("10.11.6-MariaDB");
+    logical.status.as_mut().unwrap().key = Some("ns/db/20261124-110000.sql.zst".into());
+    let snapshot = Snapshot {
+        backups: vec![logical.clone()],
+        restore_source: Read::Done(Some(logical)),
+        ..snapshot()
+    };
+    let plan = plan_for(&requested(REQUEST), &snapshot);
+    assert_eq!(server_replicas(&plan), Some(1));
+    assert_eq!(created_jobs(&plan).len(), 1);
+}
+
+#[test]
+fn the_spec_refuses_physical_backups_where_they_cannot_run() {
+    let mut on_mysql = physical_instance();
+    on_mysql.spec.image = "mysql:8.4".into();
+    assert!(
+        on_mysql
+            .spec_problem()
+            .unwrap()
+            .contains("needs a MariaDB image")
+    );
+    let mut replicated = physical_instance();
+    replicated.spec.replicas = Some(3);
+    assert!(replicated.spec_problem().unwrap().contains("single server"));
+    assert_eq!(physical_instance().spec_problem(), None);
+}

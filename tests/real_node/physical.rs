@@ -1,0 +1,184 @@
+//! Physical backups on the real node: mariadb-backup's copy of the data directory,
+//! streamed through a pipe, zstd-compressed and checksummed into the real S3 server;
+//! restored on request (the server stopped, the copy unpacked, prepared and swapped in,
+//! the old data directory set aside, never deleted) and on create (a deleted instance's
+//! final backup, a physical one, brings back every row).
+//!
+//! Included from tests/real_node.rs (`#[path = "real_node/physical.rs"] mod physical;`):
+//! the helpers are that file's.
+
+use super::common::{self, kubectl, kubectl_with_stdin, text};
+use super::{
+    INSTANCE, course_cr_in_bucket, delete_instance, delete_volumes_of, mysql_exec, ok,
+    operator_and_keys, require_real_node, wait_for_job, wait_ready,
+};
+
+fn count(ns: &str) -> String {
+    let out = ok(
+        mysql_exec(ns, "otuspassword", "SELECT COUNT(*) FROM kept"),
+        "count the rows",
+    );
+    out.lines().last().unwrap_or_default().trim().to_string()
+}
+
+fn newest_record(ns: &str, field: &str) -> String {
+    ok(
+        kubectl(&[
+            "get",
+            "mysqlbackups",
+            "-n",
+            ns,
+            "--sort-by=.metadata.creationTimestamp",
+            "-o",
+            &format!("jsonpath={{.items[-1:].{field}}}"),
+        ]),
+        field,
+    )
+}
+
+/// The data directories set aside on the instance's volumes, under the node's folder.
+fn set_aside_dirs(ns: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![std::path::PathBuf::from(format!(
+        "/var/lib/kubectl-mysql/{ns}"
+    ))];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("set-aside-")
+            {
+                found.push(path);
+            } else if path.components().count() < 12 {
+                folders.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn real_node_physical_backup_and_restore() {
+    require_real_node();
+    let s3 = common::S3::from_env();
+    let client = common::cluster().await;
+    let ns = common::namespace(&client, "real-physical").await;
+    let operator_ns = operator_and_keys(&ns, &s3);
+    let cr = course_cr_in_bucket(&s3, "physical", "    method: physical\n");
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with physical backups to the bucket",
+    );
+    wait_ready(&ns);
+    let values: Vec<String> = (0..500).map(|i| format!("({i},'row {i}')")).collect();
+    ok(
+        mysql_exec(
+            &ns,
+            "otuspassword",
+            &format!(
+                "CREATE TABLE kept (id int primary key, note varchar(40)); INSERT INTO kept VALUES {}",
+                values.join(",")
+            ),
+        ),
+        "fill a table",
+    );
+
+    // The copy: its object is zstd, under a key that says physical, and the record
+    // holds the server's version (only that version restores it).
+    ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
+        "kubectl mysql backup --wait (physical)",
+    );
+    let key = newest_record(&ns, "status.key");
+    assert!(key.ends_with(".xbstream.zst"), "{key}");
+    let object = std::fs::read(s3.object_file(&key)).unwrap();
+    assert_eq!(&object[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd");
+    let version = newest_record(&ns, "status.serverVersion");
+    assert!(version.starts_with("10.11."), "{version}");
+    let record = newest_record(&ns, "metadata.name");
+
+    // A row after the copy; the restore brings the directory back to the copy's time.
+    ok(
+        mysql_exec(
+            &ns,
+            "otuspassword",
+            "INSERT INTO kept VALUES (500, 'after')",
+        ),
+        "a row after the backup",
+    );
+    assert_eq!(count(&ns), "501");
+    ok(
+        kubectl(&[
+            "mysql",
+            "restore",
+            INSTANCE,
+            "--from",
+            &record,
+            "-y",
+            "-n",
+            &ns,
+            "--wait",
+            "--timeout",
+            "600s",
+        ]),
+        "kubectl mysql restore --from the physical backup",
+    );
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "500", "the copy's rows, and not the one after");
+    // The data directory it replaced is set aside on the volume, never deleted.
+    let aside = set_aside_dirs(&ns);
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(
+        aside[0].join("otus-database").join("kept.ibd").exists(),
+        "{aside:?} holds the replaced database"
+    );
+
+    // Deleted (its final backup is a physical copy too) and created again: the new
+    // incarnation restores from it, every row.
+    ok(
+        mysql_exec(&ns, "otuspassword", "INSERT INTO kept VALUES (501, 'kept')"),
+        "a row before the deletion",
+    );
+    delete_instance(&ns, "delete the instance with physical backups");
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the same CR again",
+    );
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "501");
+    let restored = ok(
+        kubectl(&[
+            "get",
+            "mysql",
+            INSTANCE,
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.restoredFrom}",
+        ]),
+        "restoredFrom",
+    );
+    assert!(
+        !restored.is_empty(),
+        "{}",
+        text(&kubectl(&["get", "mysql", "-n", &ns, "-o", "yaml"]))
+    );
+
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+    let _operator = super::Operator::start(&[&ns]);
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=120s"]),
+        "delete the namespace",
+    );
+    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
+    delete_volumes_of(&ns);
+}
