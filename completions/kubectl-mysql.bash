@@ -31,6 +31,9 @@ _kubectl__mysql() {
             kubectl__mysql,create)
                 cmd="kubectl__mysql__subcmd__create"
                 ;;
+            kubectl__mysql,decompress-dump)
+                cmd="kubectl__mysql__subcmd__decompress__subcmd__dump"
+                ;;
             kubectl__mysql,install-crd)
                 cmd="kubectl__mysql__subcmd__install__subcmd__crd"
                 ;;
@@ -95,7 +98,7 @@ _kubectl__mysql() {
 
     case "${cmd}" in
         kubectl__mysql)
-            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore switchover connect pause resume run-operator completion version object-store remove-dump __complete"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore switchover connect pause resume run-operator completion version object-store decompress-dump remove-dump __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,6 +459,56 @@ _kubectl__mysql() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__mysql__subcmd__decompress__subcmd__dump)
+            opts="-n -v -q -h -V --file --into --done --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --done)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__mysql__subcmd__install__subcmd__crd)
             opts="-o -n -v -q -h -V --dry-run --output --wait --timeout --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -735,7 +788,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__download)
-            opts="-n -v -q -h -V --key --to --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --key --to --compressed --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -885,13 +938,21 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__upload)
-            opts="-n -v -q -h -V --file --key --report --timeline --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --file --dump-errors --done-mark --key --report --timeline --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --done-mark)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

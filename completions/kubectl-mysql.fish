@@ -49,6 +49,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-ope
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the plugin\'s version and commit, and the versions of the CRDs and operators in the cluster (warning when they differ)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "object-store" -d 'Move dumps to and from S3-compatible storage (what the backup and restore Jobs run from the operator\'s image)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "decompress-dump" -d 'Stream a verified, compressed dump decompressed into a pipe (what the restore Job runs from the operator\'s image beside the server\'s client)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "remove-dump" -d 'Delete a dump on the backup volume with its checksum (what the prune Job runs from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s o -l output -d 'Output format; `yaml` prints the CRDs without applying them' -r -f -a "yaml\t''"
@@ -289,13 +290,15 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -s V -l version -d 'Print version'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "upload" -d 'Compress, checksum and upload a complete dump; print what was stored as JSON'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "upload" -d 'Compress, checksum and upload a complete dump as it streams in; print what was stored as JSON'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "download" -d 'Download a dump, verify its checksum and decompress it to a file'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "list" -d 'List the dumps under a folder of keys'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "archive-binlogs" -d 'Archive the server\'s binary logs continuously (the sidecar of point-in-time recovery): every interval, close the current file, upload the closed ones, purge what the bucket confirmed'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "fetch-binlogs" -d 'Download and verify the archived binary logs a restore to a time replays, from a dump\'s position to the target, and list them in DIR/order'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and not __fish_seen_subcommand_from upload download list archive-binlogs fetch-binlogs delete" -f -a "delete" -d 'Delete a dump and its checksum'
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l file -d 'The dump mysqldump wrote' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l file -d 'The dump mysqldump writes: a file, or a pipe it writes into' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l dump-errors -d 'Where the dump leaves its reason when it fails half-way: the upload\'s refusal quotes its last line' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l done-mark -d 'The file the dumping side writes (with the server\'s version) once its tool succeeded: a physical backup\'s stream has no last line that says so' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l key -d 'The object key' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l report -d 'Also write the JSON here (the container\'s termination log)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l timeline -d 'The server\'s timeline (its incarnation): with the binary log position the dump records, it goes in the report for point-in-time recovery' -r
@@ -310,13 +313,14 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l key -d 'The object key' -r
-complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l to -d 'Where the decompressed dump goes; it appears only once verified' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l to -d 'Where the dump goes; it appears only once verified' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -l compressed -d 'Keep the dump as stored (compressed), checked to decode to a whole dump: `decompress-dump` streams it into the server'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from download" -s h -l help -d 'Print help'
@@ -376,6 +380,19 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l file -d 'The verified, compressed dump (zstd or gzip, told by its first bytes)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l into -d 'The pipe the server\'s client reads' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l done -d 'Written once the whole dump is in the pipe, before the pipe closes' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand decompress-dump" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand remove-dump" -l file -d 'The dump, as the record names it (`/backup/NAME.sql`)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand remove-dump" -l under -d 'The folder the backup volume is mounted at' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand remove-dump" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r

@@ -134,7 +134,8 @@ async fn real_node_physical_backup_and_restore() {
     let aside = set_aside_dirs(&ns);
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert!(
-        aside[0].join("otus-database").join("kept.ibd").exists(),
+        // MariaDB spells the database's `-` as `@002d` on disk.
+        aside[0].join("otus@002ddatabase").join("kept.ibd").exists(),
         "{aside:?} holds the replaced database"
     );
 
@@ -149,7 +150,28 @@ async fn real_node_physical_backup_and_restore() {
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the same CR again",
     );
-    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    let job = format!("restore-{INSTANCE}-job");
+    super::wait_until(
+        std::time::Duration::from_secs(120),
+        &format!("Job {job} to exist"),
+        || {
+            let out = kubectl(&["get", "job", &job, "-n", &ns, "-o", "name"]);
+            out.status.success().then_some(()).ok_or_else(|| {
+                let said = kubectl(&["get", "mysql,pvc,pods,jobs", "-n", &ns, "-o", "wide"]);
+                let status = kubectl(&[
+                    "get",
+                    "mysql",
+                    INSTANCE,
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.status}",
+                ]);
+                format!("{}\n{}", text(&said), text(&status))
+            })
+        },
+    );
+    wait_for_job(&ns, &job);
     wait_ready(&ns);
     assert_eq!(count(&ns), "501");
     let restored = ok(

@@ -19,7 +19,7 @@ use kube::{Resource, ResourceExt};
 
 use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
 use super::kube_ops::{create_if_absent, delete_if_present, job_pods, patch_status};
-use super::{Context, error_policy_for, now_rfc3339, object_key};
+use super::{Context, cached, error_policy_for, now_rfc3339, object_key};
 use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup};
 use crate::names::InstanceNames;
 use crate::reconcile::{Error, Result};
@@ -43,6 +43,7 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
         return verify::reconcile(backup, request, ctx).await;
     }
     if backup.phase().is_some_and(BackupPhase::is_finished) {
+        release_data_claim(backup, ctx).await?;
         return Ok(Action::await_change());
     }
     if backup.spec.cause == BackupCause::Discovered {
@@ -58,6 +59,34 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
         ctx.metrics.backup_finished(phase == BackupPhase::Succeeded);
     }
     Ok(plan.next.action(&object_key(backup)))
+}
+
+/// A finished physical backup's Job goes: its pod mounts the server's data claim, and
+/// would keep it from going with its instance (a new incarnation would wait for it).
+async fn release_data_claim(backup: &MySQLBackup, ctx: &Context) -> Result<()> {
+    let Some(namespace) = backup.namespace().filter(|_| backup.physical()) else {
+        return Ok(());
+    };
+    let names = InstanceNames::new(backup.spec.instance.clone(), namespace.clone());
+    let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &namespace);
+    let name = names.backup_job();
+    let job = match cached(&ctx.caches.jobs, Some(&namespace), &name) {
+        Some(job) => job,
+        None => match jobs
+            .get_opt(&name)
+            .await
+            .map_err(Error::observe(format!("Job {namespace}/{name}")))?
+        {
+            Some(job) => job,
+            None => return Ok(()),
+        },
+    };
+    if plan::serves(&job, backup) && plan::holds_data_claim(&job) {
+        delete_if_present(&jobs, &name)
+            .await
+            .map_err(Error::apply(format!("deleting Job {namespace}/{name}")))?;
+    }
+    Ok(())
 }
 
 pub fn error_policy(backup: Arc<MySQLBackup>, error: &Error, ctx: Arc<Context>) -> Action {

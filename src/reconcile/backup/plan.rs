@@ -74,7 +74,7 @@ pub fn plan(
     let job_name = names.backup_job();
     let next = match &snapshot.job {
         Some(job) if serves(job, backup) => {
-            status.job_name = Some(job_name);
+            status.job_name = Some(job_name.clone());
             if let Some((bucket, key)) = object_of(job) {
                 status.bucket = Some(bucket);
                 status.key = Some(key);
@@ -87,7 +87,18 @@ pub fn plan(
                 backup_name: &backup.name_any(),
                 now,
             };
-            outcome.record(&mut status)
+            let next = outcome.record(&mut status);
+            let finished = status.phase.is_some_and(BackupPhase::is_finished);
+            if finished && holds_data_claim(job) {
+                // Its pod mounts the server's data claim, which it would keep from
+                // going with its instance: once this outcome is recorded, the next
+                // look removes the Job (a finished record's reconcile).
+                Next::wait(format!(
+                    "removing Job {job_name}, which holds the data claim"
+                ))
+            } else {
+                next
+            }
         }
         // backup-NAME-job still holds the previous backup's run.
         Some(other) => {
@@ -235,6 +246,12 @@ fn object_of(job: &Job) -> Option<(String, String)> {
     let object = annotation(&job.metadata, OBJECT_ANNOTATION)?.strip_prefix("s3://")?;
     let (bucket, key) = object.split_once('/')?;
     Some((bucket.to_string(), key.to_string()))
+}
+
+/// Whether the Job's pod mounts the server's data claim: a physical backup's does.
+pub fn holds_data_claim(job: &Job) -> bool {
+    object_of(job)
+        .is_some_and(|(_, key)| s3::DumpKind::of_key(&key) == Some(s3::DumpKind::Physical))
 }
 
 /// The backup's own Job and what its pods reported.

@@ -337,6 +337,35 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "a physical backup records the server's version, then looks again to remove its Job",
+            record: record(json!({"phase": "Running", "bucket": "b",
+                                  "key": "p/ns/db/20261203-115900.xbstream.zst"})),
+            snapshot: BackupSnapshot {
+                job: Some(job(
+                    "db-1",
+                    State::Complete,
+                    &[(
+                        OBJECT_ANNOTATION,
+                        "s3://b/p/ns/db/20261203-115900.xbstream.zst",
+                    )],
+                )),
+                job_pods: vec![pod(
+                    "Completed",
+                    Some(r#"{"sizeBytes":99,"sha256":"def","serverVersion":"10.11.6-MariaDB"}"#),
+                )],
+                ..Default::default()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.phase, Some(BackupPhase::Succeeded));
+                assert_eq!(status.server_version.as_deref(), Some("10.11.6-MariaDB"));
+                // The Job holds the data claim: the next look (the finished record's)
+                // removes it, once this status is written.
+                assert!(deleted(p).is_empty(), "the report is recorded first");
+                assert!(matches!(p.next, Next::Wait(_)), "{:?}", p.next);
+            },
+        },
+        Case {
             name: "a failed Job: the pod's own line is the message",
             record: running_record(),
             snapshot: BackupSnapshot {
