@@ -9,7 +9,7 @@
 
 use super::common::{self, kubectl, kubectl_with_stdin, text};
 use super::{
-    INSTANCE, course_cr_in_bucket, delete_instance, delete_volumes_of, mysql_exec, ok,
+    INSTANCE, course_cr_in_bucket, delete_instance, delete_volumes_of, fill_kept, mysql_exec, ok,
     operator_and_keys, require_real_node, wait_for_job, wait_ready,
 };
 
@@ -75,18 +75,7 @@ async fn real_node_physical_backup_and_restore() {
         "the course's CR with physical backups to the bucket",
     );
     wait_ready(&ns);
-    let values: Vec<String> = (0..500).map(|i| format!("({i},'row {i}')")).collect();
-    ok(
-        mysql_exec(
-            &ns,
-            "otuspassword",
-            &format!(
-                "CREATE TABLE kept (id int primary key, note varchar(40)); INSERT INTO kept VALUES {}",
-                values.join(",")
-            ),
-        ),
-        "fill a table",
-    );
+    fill_kept(&ns, 500);
 
     // The copy: its object is zstd, under a key that says physical, and the record
     // holds the server's version (only that version restores it).
