@@ -205,11 +205,16 @@ fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> Result<(
 
 fn wait_for_job(namespace: &str, job: &str) {
     wait_until(
-        Duration::from_secs(60),
+        Duration::from_secs(120),
         &format!("Job {job} to exist"),
         || {
             let out = kubectl(&["get", "job", job, "-n", namespace, "-o", "name"]);
-            out.status.success().then_some(()).ok_or_else(|| text(&out))
+            // What the instance waits for, when it waits instead.
+            out.status.success().then_some(()).ok_or_else(|| {
+                let objects = kubectl(&["get", "mysql,pvc,pods,jobs", "-n", namespace]);
+                let said = on_instance("get", namespace, &["-o", "jsonpath={.status.message}"]);
+                format!("{}\n{}\n{}", text(&out), text(&objects), text(&said))
+            })
         },
     );
     let out = kubectl(&[

@@ -133,6 +133,21 @@ impl MySQLSpec {
         self.backup.as_ref()?.s3()
     }
 
+    /// Why physical copies (mariadb-backup's, of the data directory) can be neither
+    /// taken nor restored here, if they cannot: they need a single MariaDB server
+    /// (replicated instances and MySQL images back up logically for now).
+    pub fn physical_copy_problem(&self) -> Option<String> {
+        if crate::dialect::Dialect::of_image(&self.image) != crate::dialect::Dialect::MariaDB {
+            return Some(format!(
+                "needs a MariaDB image (mariadb-backup copies the data directory); {} backs up logically (MySQL's clone plugin is not supported yet)",
+                self.image
+            ));
+        }
+        (self.members() > 1).then(|| {
+            "is for a single server for now; a replicated instance backs up logically".to_string()
+        })
+    }
+
     /// How this instance's backups copy the data.
     pub fn backup_method(&self) -> super::BackupMethod {
         self.backup
@@ -168,21 +183,13 @@ impl MySQLSpec {
     }
 }
 
-/// Why this spec cannot take physical backups, if it asks for them: they are taken by
-/// mariadb-backup beside a single server (replicated instances and MySQL images back
-/// up logically for now).
+/// Why this spec cannot take physical backups, if it asks for them.
 fn physical_backup_problem(spec: &MySQLSpec) -> Option<String> {
     if spec.backup_method() != super::BackupMethod::Physical {
         return None;
     }
-    if crate::dialect::Dialect::of_image(&spec.image) != crate::dialect::Dialect::MariaDB {
-        return Some(format!(
-            "spec.backup.method physical needs a MariaDB image (mariadb-backup copies the data directory); {} backs up logically (MySQL's clone plugin is not supported yet)",
-            spec.image
-        ));
-    }
-    if spec.members() > 1 {
-        return Some("spec.backup.method physical is for a single server for now; a replicated instance backs up logically".to_string());
+    if let Some(problem) = spec.physical_copy_problem() {
+        return Some(format!("spec.backup.method physical {problem}"));
     }
     spec.backup.as_ref().filter(|b| b.verify).map(|_| {
         "spec.backup.verify loads logical dumps only, for now: it cannot verify physical backups (a physical copy is proven by restoring it)".to_string()

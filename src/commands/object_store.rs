@@ -263,7 +263,8 @@ async fn upload(
         .await?;
     // The mark holds the server's version: only that version restores a physical copy.
     let server_version = match dump.done_mark {
-        Some(mark) => std::fs::read_to_string(mark)
+        Some(mark) => tokio::fs::read_to_string(mark)
+            .await
             .ok()
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty()),

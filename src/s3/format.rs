@@ -147,6 +147,34 @@ impl Decoder {
     }
 }
 
+/// A decoder that learns its format from the first bytes it is given (the object's
+/// magic number): what a download and the restore's decompression use, so that a dump
+/// of either format is read, whatever its key says.
+#[derive(Default)]
+pub struct SniffingDecoder(Option<Decoder>);
+
+impl SniffingDecoder {
+    pub fn write(&mut self, input: &[u8]) -> std::io::Result<Vec<u8>> {
+        let decoder = match &mut self.0 {
+            Some(decoder) => decoder,
+            None => {
+                let compression = Compression::of_magic(input)
+                    .ok_or_else(|| std::io::Error::other("neither zstd nor gzip"))?;
+                self.0.insert(Decoder::new(compression)?)
+            }
+        };
+        decoder.write(input)
+    }
+
+    /// The rest of the output; an error for a truncated object, or for no bytes at all.
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self.0 {
+            Some(decoder) => decoder.finish(),
+            None => Err(std::io::Error::other("the object is empty")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ mod keys;
 
 use errors::store_error;
 pub use format::strip_dump_suffix;
-use format::{Compression, Decoder, Encoder};
+use format::{Compression, Encoder, SniffingDecoder};
 use keys::{CHECKSUM_SUFFIX, file_name};
 pub use keys::{DumpKind, checksum_key, dump_key, instance_of_key, instance_prefix};
 
@@ -218,7 +218,7 @@ impl Store {
         dump_errors: Option<&Path>,
         finished: Finished<'_>,
     ) -> Result<(Stored, DumpEdges)> {
-        let pending = self.stream_to(source, key).await?;
+        let mut pending = self.stream_to(source, key).await?;
         let complete = match finished {
             Finished::ByMysqldumpsLastLine => pending.edges.completed(),
             Finished::ByMark(mark) => tokio::fs::try_exists(mark).await.unwrap_or(false),
@@ -234,7 +234,7 @@ impl Store {
                 reason: reason.unwrap_or_else(|| "no reason given".to_string()),
             });
         }
-        let edges = pending.edges.clone();
+        let edges = std::mem::take(&mut pending.edges);
         Ok((self.complete(pending, key).await?, edges))
     }
 
@@ -357,9 +357,9 @@ impl Store {
     }
 
     /// Downloads the dump at `key` as stored (compressed), and checks it against its
-    /// checksum and that it decodes (to a dump mysqldump finished, for a logical one). `to` appears only when
-    /// all of that succeeded; `decompress` then streams it into the server, so the
-    /// node's disk holds the compressed dump only.
+    /// checksum and that it decodes (to a dump mysqldump finished, for a logical one).
+    /// `to` appears only when all of that succeeded; `decompress` then streams it into
+    /// the server, so the node's disk holds the compressed dump only.
     pub async fn download_compressed_dump(&self, key: &str, to: &Path) -> Result<u64> {
         self.download(key, to, Keep::Stored).await
     }
@@ -453,7 +453,7 @@ impl Store {
             .await
             .map_err(|e| self.error(&e))?;
         let mut chunks = found.into_stream();
-        let mut decoder: Option<Decoder> = None;
+        let mut decoder = SniffingDecoder::default();
         let mut hasher = Sha256::new();
         let mut edges = DumpEdges::default();
         let mut decode_error = None;
@@ -466,36 +466,25 @@ impl Store {
             if decode_error.is_some() {
                 continue;
             }
-            if decoder.is_none() {
-                match Compression::of_magic(&chunk) {
-                    Some(c) => decoder = Some(Decoder::new(c).map_err(file_error)?),
-                    None => {
-                        decode_error = Some("neither zstd nor gzip".to_string());
-                        continue;
-                    }
-                }
-            }
-            match decoder.as_mut().map(|d| d.write(&chunk)) {
-                Some(Ok(decoded)) => {
+            match decoder.write(&chunk) {
+                Ok(decoded) => {
                     edges.see(&decoded);
                     if keep == Keep::Decompressed {
                         output.write_all(&decoded).await.map_err(file_error)?;
                     }
                 }
-                Some(Err(e)) => decode_error = Some(e.to_string()),
-                None => {}
+                Err(e) => decode_error = Some(e.to_string()),
             }
         }
         if decode_error.is_none() {
-            match decoder.map(Decoder::finish) {
-                Some(Ok(rest)) => {
+            match decoder.finish() {
+                Ok(rest) => {
                     edges.see(&rest);
                     if keep == Keep::Decompressed {
                         output.write_all(&rest).await.map_err(file_error)?;
                     }
                 }
-                Some(Err(e)) => decode_error = Some(e.to_string()),
-                None => decode_error = Some("the object is empty".to_string()),
+                Err(e) => decode_error = Some(e.to_string()),
             }
         }
         output.flush().await.map_err(file_error)?;
@@ -583,29 +572,18 @@ pub async fn decompress(from: &Path, to: &Path, done: &Path) -> Result<u64> {
     let to_error = |e| StoreError::File(to.to_path_buf(), e);
     let mut input = tokio::fs::File::open(from).await.map_err(from_error)?;
     let mut buffer = vec![0; READ_SIZE];
-    let mut decoder: Option<Decoder> = None;
+    let mut decoder = SniffingDecoder::default();
     let mut written = 0u64;
     loop {
         let n = input.read(&mut buffer).await.map_err(from_error)?;
         if n == 0 {
             break;
         }
-        let decoder = match &mut decoder {
-            Some(d) => d,
-            None => {
-                let compression = Compression::of_magic(&buffer[..n])
-                    .ok_or_else(|| from_error(std::io::Error::other("neither zstd nor gzip")))?;
-                decoder.insert(Decoder::new(compression).map_err(from_error)?)
-            }
-        };
         let decoded = decoder.write(&buffer[..n]).map_err(from_error)?;
         output.write_all(&decoded).await.map_err(to_error)?;
         written += decoded.len() as u64;
     }
-    let rest = match decoder {
-        Some(d) => d.finish().map_err(from_error)?,
-        None => return Err(from_error(std::io::Error::other("the dump is empty"))),
-    };
+    let rest = decoder.finish().map_err(from_error)?;
     output.write_all(&rest).await.map_err(to_error)?;
     output.flush().await.map_err(to_error)?;
     written += rest.len() as u64;

@@ -139,28 +139,7 @@ async fn real_node_physical_backup_and_restore() {
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the same CR again",
     );
-    let job = format!("restore-{INSTANCE}-job");
-    super::wait_until(
-        std::time::Duration::from_secs(120),
-        &format!("Job {job} to exist"),
-        || {
-            let out = kubectl(&["get", "job", &job, "-n", &ns, "-o", "name"]);
-            out.status.success().then_some(()).ok_or_else(|| {
-                let said = kubectl(&["get", "mysql,pvc,pods,jobs", "-n", &ns, "-o", "wide"]);
-                let status = kubectl(&[
-                    "get",
-                    "mysql",
-                    INSTANCE,
-                    "-n",
-                    &ns,
-                    "-o",
-                    "jsonpath={.status}",
-                ]);
-                format!("{}\n{}", text(&said), text(&status))
-            })
-        },
-    );
-    wait_for_job(&ns, &job);
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
     wait_ready(&ns);
     assert_eq!(count(&ns), "501");
     let restored = ok(

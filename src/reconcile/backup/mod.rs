@@ -70,16 +70,11 @@ async fn release_data_claim(backup: &MySQLBackup, ctx: &Context) -> Result<()> {
     let names = InstanceNames::new(backup.spec.instance.clone(), namespace.clone());
     let jobs: Api<Job> = Api::namespaced(ctx.client.clone(), &namespace);
     let name = names.backup_job();
-    let job = match cached(&ctx.caches.jobs, Some(&namespace), &name) {
-        Some(job) => job,
-        None => match jobs
-            .get_opt(&name)
-            .await
-            .map_err(Error::observe(format!("Job {namespace}/{name}")))?
-        {
-            Some(job) => job,
-            None => return Ok(()),
-        },
+    // The Job cache holds every Job of ours (they carry the instance label): a miss is
+    // a Job already gone, and asking the API server on each resync would cost a GET
+    // per physical record for good.
+    let Some(job) = cached(&ctx.caches.jobs, Some(&namespace), &name) else {
+        return Ok(());
     };
     if plan::serves(&job, backup) && plan::holds_data_claim(&job) {
         delete_if_present(&jobs, &name)

@@ -550,11 +550,9 @@ fn physical_restore_refusal(
             "MySQLBackup {backup} is a physical backup, which restores to the time it was taken; a restore to a point in time starts from a logical backup"
         ));
     }
-    if Dialect::of_image(&instance.spec.image) != Dialect::MariaDB || instance.spec.members() > 1 {
+    if let Some(problem) = instance.spec.physical_copy_problem() {
         return Some(format!(
-            "MySQLBackup {backup} is a physical backup (mariadb-backup), which restores into a single MariaDB server; this instance runs {} with {} member(s)",
-            instance.spec.image,
-            instance.spec.members()
+            "MySQLBackup {backup} is a physical backup, which cannot be restored here: a physical copy {problem}"
         ));
     }
     let copied = source.status.as_ref()?.server_version.as_deref()?;
