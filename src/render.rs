@@ -327,6 +327,33 @@ pub struct InstanceContext {
     pub dump_from_replica: Option<ReplicaDump>,
     /// The server is held at no pod: a physical restore replaces its data directory.
     pub server_stopped: bool,
+    /// The server container's `resources`.
+    pub server_resources: serde_json::Value,
+    /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
+    /// `priorityClassName` as the spec gives them (absent ones left out).
+    pub scheduling: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The spec's scheduling fields, as the pod spec takes them.
+fn scheduling_of(spec: &crate::api::MySQLSpec) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let fields = [
+        ("nodeSelector", serde_json::to_value(&spec.node_selector)),
+        ("tolerations", serde_json::to_value(&spec.tolerations)),
+        ("affinity", serde_json::to_value(&spec.affinity)),
+        (
+            "priorityClassName",
+            serde_json::to_value(&spec.priority_class_name),
+        ),
+    ];
+    for (key, value) in fields {
+        if let Ok(value) = value
+            && !value.is_null()
+        {
+            out.insert(key.to_string(), value);
+        }
+    }
+    out
 }
 
 /// A backup taken from a replica waits until the replica has applied everything the
@@ -460,7 +487,7 @@ impl InstanceContext {
                 .as_deref()
                 .map(crate::names::incarnation)
                 .unwrap_or_default(),
-            server_args: member_server_args(dialect, 0, members),
+            server_args: member_server_args(&instance.spec, 0),
             dump_position_flags: dialect.dump_position_flags().join(" "),
             archiver: archiver_of(instance, names),
             members,
@@ -473,6 +500,8 @@ impl InstanceContext {
                 .map_or_else(|| names.service(), |(host, _)| host.clone()),
             dump_from_replica: dump_from.map(|(_, dump)| dump),
             server_stopped: false,
+            server_resources: instance.spec.server_resources().to_container(),
+            scheduling: scheduling_of(&instance.spec),
             labels: if members > 1 {
                 names.member_labels(0)
             } else {
@@ -484,8 +513,13 @@ impl InstanceContext {
     /// The context of member `index` (1 and up) of a replicated instance: its own
     /// Deployment, claim, volume (on the claim with `claim_uid`, once it exists),
     /// labels and server id, and no archiver (the primary's server archives).
-    pub fn for_member(&self, names: &InstanceNames, index: u32, claim_uid: Option<&str>) -> Self {
-        let dialect = crate::dialect::Dialect::of_image(&self.image);
+    pub fn for_member(
+        &self,
+        instance: &MySQL,
+        names: &InstanceNames,
+        index: u32,
+        claim_uid: Option<&str>,
+    ) -> Self {
         let mut ctx = self.clone();
         ctx.names.deployment = names.member_deployment(index);
         ctx.names.data_pvc = names.member_pvc(index);
@@ -502,19 +536,21 @@ impl InstanceContext {
             (INSTANCE_LABEL.to_string(), names.name.clone()),
             (MEMBER_LABEL.to_string(), index.to_string()),
         ]);
-        ctx.server_args = member_server_args(dialect, index, self.members);
+        ctx.server_args = member_server_args(&instance.spec, index);
         ctx.archiver = None;
         ctx
     }
 }
 
-/// A member's server options: binary logs and its server id (its index + 1), and with
-/// replicas, what replication needs.
-fn member_server_args(dialect: crate::dialect::Dialect, index: u32, members: u32) -> Vec<String> {
+/// A member's server options: binary logs and its server id (its index + 1), with
+/// replicas what replication needs, then the spec's settings and buffer pool.
+fn member_server_args(spec: &crate::api::MySQLSpec, index: u32) -> Vec<String> {
+    let dialect = crate::dialect::Dialect::of_image(&spec.image);
     let mut args = dialect.server_args(index + 1);
-    if members > 1 {
+    if spec.members() > 1 {
         args.extend(dialect.member_args());
     }
+    args.extend(spec.server_option_args());
     args
 }
 

@@ -209,6 +209,12 @@ fn context() -> InstanceContext {
             backup: None,
             replicas: None,
             failover: None,
+            resources: None,
+            mysql_config: None,
+            node_selector: None,
+            tolerations: None,
+            affinity: None,
+            priority_class_name: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

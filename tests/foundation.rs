@@ -103,7 +103,59 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
             cr("negative-servers", &format!("{GOOD_SPEC}  replicas: -2\n")),
             "spec.replicas must be from 1 to 9",
         ),
+        (
+            cr(
+                "locked-option",
+                &format!(
+                    "{GOOD_SPEC}  mysqlConfig:\n    max_connections: 200\n    loose-Server-Id: 7\n"
+                ),
+            ),
+            "spec.mysqlConfig.loose-Server-Id is set by the operator",
+        ),
+        (
+            cr(
+                "no-binlog",
+                &format!("{GOOD_SPEC}  mysqlConfig:\n    skip-log-bin: \"ON\"\n"),
+            ),
+            "spec.mysqlConfig.skip-log-bin is set by the operator",
+        ),
+        (
+            cr(
+                "spaced-option",
+                &format!("{GOOD_SPEC}  mysqlConfig:\n    \"max connections\": 1\n"),
+            ),
+            "spec.mysqlConfig keys are server option names",
+        ),
+        (
+            cr(
+                "tiny-memory",
+                &format!("{GOOD_SPEC}  resources:\n    limits:\n      memory: 10Mi\n"),
+            ),
+            "at least 64Mi",
+        ),
+        (
+            cr(
+                "zero-cpu",
+                &format!("{GOOD_SPEC}  resources:\n    requests:\n      cpu: 0\n"),
+            ),
+            "positive quantity such as 500m",
+        ),
+        (
+            cr(
+                "inverted-memory",
+                &format!(
+                    "{GOOD_SPEC}  resources:\n    requests:\n      memory: 2Gi\n    limits:\n      memory: 1Gi\n"
+                ),
+            ),
+            "requests.memory must not exceed",
+        ),
     ];
+    // What those refusals allow: numbers or text, tuning options, scheduling fields.
+    let tuned = format!(
+        "{GOOD_SPEC}  resources:\n    requests: {{cpu: 1, memory: 512Mi}}\n    limits: {{cpu: 2, memory: 1Gi}}\n  mysqlConfig:\n    max_connections: 200\n    sql_mode: STRICT_ALL_TABLES\n    innodb-buffer-pool-size: 256M\n  nodeSelector: {{disk: ssd}}\n  tolerations: [{{key: dedicated, operator: Exists}}]\n  affinity: {{nodeAffinity: {{}}}}\n  priorityClassName: databases\n"
+    );
+    let out = apply(&ns, &cr("tuned", &tuned));
+    assert!(out.status.success(), "{}", text(&out));
     for (manifest, expected) in cases {
         let out = apply(&ns, &manifest);
         let said = text(&out);

@@ -8,6 +8,7 @@ mod event;
 mod job;
 pub mod keys;
 mod mysql;
+pub mod server;
 mod storage;
 pub mod validate;
 
@@ -26,6 +27,7 @@ pub use mysql::{
     RestoreRequest, SecretKeyRef, SetAsideRecord, SwitchoverOutcome, SwitchoverRequest,
     SwitchoverStatus,
 };
+pub use server::{Placement, ResourceAmounts, Scalar, ServerResources, ServerSettings};
 pub use storage::{
     BackupMethod, BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention,
     S3CredentialsRef, S3Storage, VolumeStorage, parse_archive_interval,

@@ -85,7 +85,64 @@ pub struct MySQLSpec {
     /// Automatic failover of a replicated instance (on by default with replicas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverSpec>,
+
+    /// CPU and memory of the server (requests 100m and 256Mi, limit 1Gi when absent;
+    /// when given, exactly these). The InnoDB buffer pool is half the memory limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<super::ServerResources>,
+
+    /// mysqld options by name (`max_connections: 200`), added after the image's option
+    /// files. Options the operator sets (datadir, socket, port, binary logs, GTIDs,
+    /// replication, server_id, read_only) are refused. A change restarts the server.
+    #[serde(
+        default,
+        rename = "mysqlConfig",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(schema_with = "super::server::settings_schema")]
+    #[x_kube(validation = Rule::new("self.all(k, k.matches('^[A-Za-z][A-Za-z0-9_-]{0,63}$'))").message("spec.mysqlConfig keys are server option names such as max_connections: a letter, then letters, digits, '_' and '-'"))]
+    #[x_kube(validation = Rule::new(MYSQL_CONFIG_LOCKED_RULE).message(Message::Expression(MYSQL_CONFIG_LOCKED_MESSAGE.into())))]
+    pub mysql_config: Option<super::ServerSettings>,
+
+    /// Node labels the server's pod (and a new hostPath volume) must be on.
+    #[serde(
+        default,
+        rename = "nodeSelector",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub node_selector: Option<std::collections::BTreeMap<String, String>>,
+
+    /// Taints the server's pod tolerates (Kubernetes `tolerations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::server::any_objects")]
+    pub tolerations: Option<Vec<k8s_openapi::api::core::v1::Toleration>>,
+
+    /// The server pod's Kubernetes `affinity`; with replicas, it replaces the default
+    /// that spreads members across nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::server::any_object")]
+    pub affinity: Option<k8s_openapi::api::core::v1::Affinity>,
+
+    /// The server pod's PriorityClass.
+    #[serde(
+        default,
+        rename = "priorityClassName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub priority_class_name: Option<String>,
 }
+
+/// The CRD's rule for options the operator owns (see `server::LOCKED_OPTIONS`).
+const MYSQL_CONFIG_LOCKED_RULE: &str = concat!(
+    "self.all(k, !k.lowerAscii().replace('-', '_').matches('",
+    super::server::locked_option_pattern!(),
+    "'))"
+);
+const MYSQL_CONFIG_LOCKED_MESSAGE: &str = concat!(
+    "'spec.mysqlConfig.' + self.filter(k, k.lowerAscii().replace('-', '_').matches('",
+    super::server::locked_option_pattern!(),
+    "'))[0] + ' is set by the operator and cannot be changed: backups, point-in-time recovery, failover or the pod itself rely on it'"
+);
 
 /// When the operator replaces a failed primary.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -120,6 +177,31 @@ impl MySQLSpec {
     /// The StorageClass of a dynamically provisioned data volume; None for hostPath.
     pub fn storage_class(&self) -> Option<&str> {
         self.storage_class_name.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The server's CPU and memory: the spec's, or the small default.
+    pub fn server_resources(&self) -> super::ServerResources {
+        self.resources
+            .clone()
+            .unwrap_or_else(super::server::default_resources)
+    }
+
+    /// mysqld's options from the spec: its settings, and the buffer pool that follows
+    /// the memory limit.
+    pub fn server_option_args(&self) -> Vec<String> {
+        super::server::option_args(
+            &self.mysql_config.clone().unwrap_or_default(),
+            self.server_resources().memory_limit_bytes(),
+        )
+    }
+
+    /// Where the server's pod may run.
+    pub fn placement(&self) -> super::server::Placement<'_> {
+        super::server::Placement {
+            node_selector: self.node_selector.as_ref(),
+            tolerations: self.tolerations.as_deref().unwrap_or_default(),
+            affinity: self.affinity.as_ref(),
+        }
     }
 
     /// How many members the instance has (1 unless `replicas` says otherwise).
@@ -507,6 +589,8 @@ impl MySQL {
                 })
         })
         .or_else(|| physical_backup_problem(spec))
+        .or_else(|| spec.resources.as_ref()?.problem())
+        .or_else(|| super::server::settings_problem(spec.mysql_config.as_ref()?))
         .or_else(|| {
             let after = spec.failover.as_ref()?.after.as_deref()?;
             FailoverSpec::parse_after(after).is_none().then(|| {

@@ -75,6 +75,41 @@ pub fn storage_size(size: &str) -> Result<(), String> {
     }
 }
 
+/// A Kubernetes quantity in whole units (bytes for memory; for CPU, cores rounded
+/// up, enough to tell a positive amount): a decimal number with an optional binary
+/// (Ki..Ei), decimal (k, M..E) or milli (m) suffix. None when it is not one.
+pub fn quantity_bytes(quantity: &str) -> Option<u64> {
+    const SUFFIXES: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+        ("m", 1e-3),
+    ];
+    let (number, factor) = SUFFIXES
+        .iter()
+        .find_map(|(s, f)| quantity.strip_suffix(s).map(|n| (n, *f)))
+        .unwrap_or((quantity, 1.0));
+    let well_formed = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().filter(|b| *b == b'.').count() <= 1
+        && !number.starts_with('.')
+        && !number.ends_with('.');
+    if !well_formed {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    Some((value * factor).ceil() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +141,20 @@ mod tests {
         }
         for bad in ["", "Gi", "1GB", "-1Gi", "0", "0Gi", "1.Gi", "abc", "1 Gi"] {
             assert!(storage_size(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity_bytes("1Gi"), Some(1 << 30));
+        assert_eq!(quantity_bytes("768Mi"), Some(768 << 20));
+        assert_eq!(quantity_bytes("1.5Gi"), Some(3 << 29));
+        assert_eq!(quantity_bytes("2G"), Some(2_000_000_000));
+        assert_eq!(quantity_bytes("1048576"), Some(1 << 20));
+        assert_eq!(quantity_bytes("500m"), Some(1));
+        assert_eq!(quantity_bytes("0"), Some(0));
+        for bad in ["", "Gi", "1GB", "-1", "1.Gi", "abc", "1 Gi"] {
+            assert_eq!(quantity_bytes(bad), None, "{bad}");
         }
     }
 

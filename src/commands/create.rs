@@ -339,6 +339,12 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         backup: None,
         replicas: args.replicas,
         failover: None,
+        resources: None,
+        mysql_config: None,
+        node_selector: None,
+        tolerations: None,
+        affinity: None,
+        priority_class_name: None,
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

@@ -17,6 +17,12 @@ fn course_instance() -> MySQL {
             backup: None,
             replicas: None,
             failover: None,
+            resources: None,
+            mysql_config: None,
+            node_selector: None,
+            tolerations: None,
+            affinity: None,
+            priority_class_name: None,
         },
     );
     instance.metadata.namespace = Some("default".into());
@@ -198,15 +204,14 @@ fn deployment_is_recreate_with_subpath_datadir_and_no_ignore_db_dir() {
         Some("Recreate")
     );
     let container = &spec.template.spec.as_ref().unwrap().containers[0];
-    // Binary logs on, in the image's dialect; no --ignore-db-dir (the subPath).
-    assert_eq!(
-        container.args.as_deref(),
-        Some(
-            crate::dialect::Dialect::of_image("mysql:8.4")
-                .server_args(1)
-                .as_slice()
-        )
-    );
+    // Binary logs on, in the image's dialect, and the buffer pool from the default
+    // memory limit; no --ignore-db-dir (the subPath).
+    let mut expected = crate::dialect::Dialect::of_image("mysql:8.4").server_args(1);
+    expected.push("--innodb-buffer-pool-size=536870912".into());
+    assert_eq!(container.args.as_ref(), Some(&expected));
+    let resources = container.resources.as_ref().unwrap();
+    assert_eq!(resources.limits.as_ref().unwrap()["memory"].0, "1Gi");
+    assert_eq!(resources.requests.as_ref().unwrap()["cpu"].0, "100m");
     assert!(
         container
             .args
@@ -224,6 +229,44 @@ fn deployment_is_recreate_with_subpath_datadir_and_no_ignore_db_dir() {
         env_names(container),
         vec!["MYSQL_ROOT_PASSWORD", "MYSQL_DATABASE"]
     );
+}
+
+#[test]
+fn the_servers_settings_resources_and_placement_reach_its_pod() {
+    let mut instance = course_instance();
+    instance.spec = serde_json::from_value(serde_json::json!({
+        "image": "mariadb:10.11", "database": "db", "password": "p", "storage_size": "1Gi",
+        "resources": {"requests": {"cpu": 1, "memory": "512Mi"}, "limits": {"memory": "768Mi"}},
+        "mysqlConfig": {"max_connections": 321, "sql_mode": "STRICT_ALL_TABLES"},
+        "nodeSelector": {"disk": "ssd"},
+        "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
+        "priorityClassName": "databases",
+        "replicas": 2
+    }))
+    .unwrap();
+    let c = children(&Renderer::embedded(), &context_of(&instance)).unwrap();
+    let pod = c.deployment.spec.unwrap().template.spec.unwrap();
+    let args = pod.containers[0].args.clone().unwrap();
+    assert!(args.ends_with(&[
+        "--max_connections=321".to_string(),
+        "--sql_mode=STRICT_ALL_TABLES".to_string(),
+        "--innodb-buffer-pool-size=402653184".to_string(),
+    ]));
+    let resources = pod.containers[0].resources.clone().unwrap();
+    assert_eq!(resources.requests.unwrap()["cpu"].0, "1");
+    assert_eq!(resources.limits.unwrap()["memory"].0, "768Mi");
+    assert_eq!(pod.node_selector.unwrap()["disk"], "ssd");
+    assert_eq!(
+        pod.tolerations.unwrap()[0].key.as_deref(),
+        Some("dedicated")
+    );
+    assert_eq!(pod.priority_class_name.as_deref(), Some("databases"));
+    // The user's affinity replaces the members' spreading.
+    let affinity = pod.affinity.unwrap();
+    assert!(affinity.pod_anti_affinity.is_none());
+    assert!(affinity.node_affinity.is_some());
 }
 
 #[test]

@@ -90,6 +90,12 @@ fn instance() -> MySQL {
             backup: None,
             replicas: None,
             failover: None,
+            resources: None,
+            mysql_config: None,
+            node_selector: None,
+            tolerations: None,
+            affinity: None,
+            priority_class_name: None,
         },
     );
     instance.metadata = ObjectMeta {
@@ -1368,6 +1374,36 @@ fn volume_cases() -> Vec<Case> {
                     ]
                 );
                 assert_eq!(p.status.as_ref().unwrap().node, good);
+            },
+        },
+        Case {
+            name: "nodes: a new hostPath volume goes only where the server's pod may run (tolerated taint, selector)",
+            instance: {
+                let mut i = instance();
+                i.spec.node_selector = Some(BTreeMap::from([(
+                    plan::NODE_LABEL.to_string(),
+                    "tainted".to_string(),
+                )]));
+                i.spec.tolerations = Some(vec![k8s_openapi::api::core::v1::Toleration {
+                    key: Some("node-role.kubernetes.io/control-plane".into()),
+                    operator: Some("Exists".into()),
+                    ..Default::default()
+                }]);
+                i
+            },
+            snapshot: Snapshot {
+                nodes: Read::Done(nodes_with_one_good()),
+                ..empty_snapshot()
+            },
+            check: |p| {
+                let tainted = Some("tainted".to_string());
+                assert_eq!(
+                    pinned_volumes(p),
+                    vec![
+                        ("ns-db-uid1-pv".to_string(), tainted.clone()),
+                        ("backup-ns-db-pv".to_string(), tainted.clone())
+                    ]
+                );
             },
         },
         Case {

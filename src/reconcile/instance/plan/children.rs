@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::{Resource, ResourceExt};
 
-use crate::api::MySQL;
+use crate::api::{MySQL, Placement};
 use crate::manifests::{self, Children};
 use crate::names::InstanceNames;
 use crate::reconcile::instance::snapshot::LiveVolumes;
@@ -29,7 +29,7 @@ impl Inputs<'_> {
         } else {
             &[]
         };
-        let node = volume_node(live, nodes, self.names());
+        let node = volume_node(live, nodes, self.names(), &self.instance.spec.placement());
         observed.node = node.clone();
         if let Some(wait) = prepare_volumes(&mut children, live, node.as_deref(), plan) {
             return Ok(Step::wait(wait));
@@ -106,9 +106,14 @@ pub fn pinned_node(pv: &PersistentVolume) -> Option<String> {
 }
 
 /// Where this instance's hostPath volumes live: where an existing one already is, or,
-/// for a first volume, one of the nodes that can run pods, chosen by the instance's
-/// name so that instances spread and a retry chooses the same one.
-fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Option<String> {
+/// for a first volume, one of the nodes that can run the server's pod, chosen by the
+/// instance's name so that instances spread and a retry chooses the same one.
+fn volume_node(
+    live: &LiveVolumes,
+    nodes: &[Node],
+    names: &InstanceNames,
+    placement: &Placement,
+) -> Option<String> {
     let existing = [&live.backup_pv, &live.data_pv]
         .into_iter()
         .flatten()
@@ -118,7 +123,7 @@ fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Opt
     }
     let mut eligible: Vec<String> = nodes
         .iter()
-        .filter(|n| can_run_pods(n))
+        .filter(|n| can_run_pods(n, placement))
         .filter_map(|n| n.labels().get(NODE_LABEL).cloned())
         .collect();
     eligible.sort();
@@ -130,19 +135,17 @@ fn volume_node(live: &LiveVolumes, nodes: &[Node], names: &InstanceNames) -> Opt
     Some(eligible.swap_remove(index))
 }
 
-pub(super) fn can_run_pods(node: &Node) -> bool {
+/// Whether a new volume may go to this node: it is ready, not cordoned, and the
+/// server's pod may run there (its selector, affinity and tolerations).
+pub(super) fn can_run_pods(node: &Node, placement: &Placement) -> bool {
     let spec = node.spec.as_ref();
     let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
-    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
-        ts.iter()
-            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-    });
     let ready = node
         .status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    ready && !cordoned && !tainted
+    ready && !cordoned && placement.allows(node)
 }
 
 /// Pins a new hostPath volume to `node`: the scheduler then puts every pod that mounts

@@ -373,7 +373,9 @@ impl Inputs<'_> {
     ) -> Result<()> {
         let claim = members.claims.get(&index);
         let claim_uid = claim.and_then(|c| c.metadata.uid.as_deref());
-        let ctx = self.template_ctx.for_member(self.names(), index, claim_uid);
+        let ctx = self
+            .template_ctx
+            .for_member(self.instance, self.names(), index, claim_uid);
         let mut children = manifests::member(self.renderer, &ctx)?;
         set_owner(&mut children.pvc, self.owner);
         set_owner(&mut children.deployment, self.owner);
@@ -433,7 +435,7 @@ impl Inputs<'_> {
         let mut free: Vec<String> = members
             .nodes
             .iter()
-            .filter(|n| super::children::can_run_pods(n))
+            .filter(|n| super::children::can_run_pods(n, &self.instance.spec.placement()))
             .filter_map(|n| n.labels().get(super::NODE_LABEL).cloned())
             .filter(|n| !taken.contains(n))
             .collect();
