@@ -258,6 +258,12 @@ fn instance(name: &str) -> MySQL {
             backup: None,
             replicas: None,
             failover: None,
+            resources: None,
+            mysql_config: None,
+            node_selector: None,
+            tolerations: None,
+            affinity: None,
+            priority_class_name: None,
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.
