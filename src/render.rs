@@ -329,6 +329,8 @@ pub struct InstanceContext {
     pub server_stopped: bool,
     /// The server container's `resources`.
     pub server_resources: serde_json::Value,
+    /// The Pod Security level of the server's pod (restricted with a StorageClass).
+    pub server_security: crate::manifests::PodSecurityLevel,
     /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
     /// `priorityClassName` as the spec gives them (absent ones left out).
     pub scheduling: serde_json::Map<String, serde_json::Value>,
@@ -501,6 +503,11 @@ impl InstanceContext {
             dump_from_replica: dump_from.map(|(_, dump)| dump),
             server_stopped: false,
             server_resources: instance.spec.server_resources().to_container(),
+            server_security: if instance.spec.storage_class().is_some() {
+                crate::manifests::PodSecurityLevel::Restricted
+            } else {
+                crate::manifests::PodSecurityLevel::Baseline
+            },
             scheduling: scheduling_of(&instance.spec),
             labels: if members > 1 {
                 names.member_labels(0)

@@ -1948,3 +1948,159 @@ async fn replicas_make_members_and_scaling_back_removes_them() {
         "member 0 stays"
     );
 }
+
+/// A namespace whose Pod Security admission enforces `level`.
+async fn enforcing_namespace(client: &Client, prefix: &str, level: &str) -> String {
+    let ns = namespace(client, prefix).await;
+    let label = format!("pod-security.kubernetes.io/enforce={level}");
+    let out = kubectl(&["label", "namespace", &ns, &label]);
+    assert!(out.status.success(), "{}", text(&out));
+    ns
+}
+
+/// A claim of class `class` binds to this PV: a StorageClass stand-in for a node
+/// without a provisioner (the real node's test uses a real one).
+fn static_volume_of_class(name: &str, class: &str) {
+    let manifest = format!(
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: {name}\nspec:\n  storageClassName: {class}\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Delete\n  hostPath: {{path: /tmp/{name}, type: DirectoryOrCreate}}\n"
+    );
+    let out = common::kubectl_with_stdin(&["apply", "-f", "-"], &manifest);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// Waits until a pod of a Job of `instance` whose name starts with `prefix` exists:
+/// the API server admitted it.
+async fn wait_job_pod(client: &Client, ns: &str, instance: &str, prefix: &str) {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), ns);
+    let selector = format!("{INSTANCE_LABEL}={instance},job-name");
+    eventually(WAIT, &format!("a pod of a {prefix}* Job"), || async {
+        let list = pods
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .ok()?;
+        list.items
+            .iter()
+            .any(|p| {
+                p.labels()
+                    .get("job-name")
+                    .is_some_and(|j| j.starts_with(prefix))
+            })
+            .then_some(())
+    })
+    .await;
+}
+
+/// Under the API server's own Pod Security admission: with a StorageClass every pod of
+/// an instance (server, backup to a bucket, password change) is admitted in a
+/// `restricted` namespace, running as the image's mysql user; the course's hostPath
+/// instance and its backup to the volume are admitted in a `baseline` one.
+#[tokio::test]
+async fn pods_are_admitted_under_restricted_and_baseline() {
+    let client = cluster().await;
+    install_crds();
+    let restricted = enforcing_namespace(&client, "restricted", "restricted").await;
+    let baseline = enforcing_namespace(&client, "baseline", "baseline").await;
+    let class = format!("static-{restricted}");
+    static_volume_of_class(&format!("pv-{restricted}"), &class);
+    let _operator = Operator::start(&[&restricted, &baseline]);
+
+    let keys = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-keys"},
+        "stringData": {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}});
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &restricted);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(keys).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut strict = course_cr("db");
+    strict.spec.storage_class_name = Some(class);
+    strict.spec.backup = Some(
+        serde_json::from_value(json!({"storage": {"s3": {
+            "endpoint": "http://s3.example:9000", "bucket": "dumps",
+            "forcePathStyle": true, "credentialsSecret": {"name": "s3-keys"}}}}))
+        .unwrap(),
+    );
+    let instances: Api<MySQL> = Api::namespaced(client.clone(), &restricted);
+    instances
+        .create(&PostParams::default(), &strict)
+        .await
+        .unwrap();
+    wait_phase(&instances, "db", Phase::Ready).await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &restricted);
+    let server = pods
+        .list(&ListParams::default().labels("app=db"))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let context = server.spec.unwrap().security_context.unwrap();
+    assert_eq!(
+        context.run_as_user,
+        Some(kubectl_mysql::manifests::MYSQL_UID)
+    );
+    assert_eq!(context.run_as_non_root, Some(true));
+
+    let backup = plugin()
+        .args(["backup", "db", "-n", &restricted])
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+    wait_job_pod(&client, &restricted, "db", "backup-").await;
+    let patch = json!({"spec": {"password": "n3w-pa$$"}});
+    instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    wait_job_pod(&client, &restricted, "db", "passwd-").await;
+
+    let course: Api<MySQL> = Api::namespaced(client.clone(), &baseline);
+    create_ready(&course, "db").await;
+    backup_now(&baseline, "db");
+}
+
+/// A template override that breaks the namespace's level is refused by the API server,
+/// and the instance's status and an Event say the admission's reason.
+#[tokio::test]
+async fn a_refused_server_pod_is_explained_in_the_status() {
+    let client = cluster().await;
+    install_crds();
+    let ns = enforcing_namespace(&client, "refused", "baseline").await;
+    let templates = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/mysql-deployment.yaml.tera"
+    ))
+    .unwrap();
+    let host_network = original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
+    assert_ne!(host_network, original);
+    std::fs::write(
+        templates.path().join("mysql-deployment.yaml.tera"),
+        host_network,
+    )
+    .unwrap();
+    let _operator =
+        Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
+    let instances: Api<MySQL> = Api::namespaced(client.clone(), &ns);
+    instances
+        .create(&PostParams::default(), &course_cr("db"))
+        .await
+        .unwrap();
+    let message = eventually(WAIT, "the status to say the pod is refused", || async {
+        let instance = instances.get("db").await.ok()?;
+        let ready = instance
+            .status?
+            .conditions
+            .into_iter()
+            .find(|c| c.type_ == "Ready")?;
+        (ready.reason == "PodRefused").then_some(ready.message)
+    })
+    .await;
+    assert!(message.contains("violates PodSecurity"), "{message}");
+    assert!(message.contains("host namespaces"), "{message}");
+    eventually(WAIT, "a PodRefused Event", || async {
+        common::has_event(&ns, "db", "PodRefused").then_some(())
+    })
+    .await;
+}

@@ -77,6 +77,7 @@ pub enum Reason {
     InvalidSpec,
     DeploymentAvailable,
     DeploymentUnavailable,
+    PodRefused,
     Restoring,
     Discovering,
     NoBackup,
@@ -103,11 +104,12 @@ pub enum Reason {
 }
 
 impl Reason {
-    const ALL: [Reason; 27] = [
+    const ALL: [Reason; 28] = [
         Reason::Valid,
         Reason::InvalidSpec,
         Reason::DeploymentAvailable,
         Reason::DeploymentUnavailable,
+        Reason::PodRefused,
         Reason::Restoring,
         Reason::Discovering,
         Reason::NoBackup,
@@ -139,6 +141,7 @@ impl Reason {
             Reason::InvalidSpec => "InvalidSpec",
             Reason::DeploymentAvailable => "DeploymentAvailable",
             Reason::DeploymentUnavailable => "DeploymentUnavailable",
+            Reason::PodRefused => "PodRefused",
             Reason::Restoring => "Restoring",
             Reason::Discovering => "Discovering",
             Reason::NoBackup => "NoBackup",

@@ -21,6 +21,7 @@ pub enum EventReason {
     Recoverable,
     BinlogGap,
     ArchivingBehind,
+    PodRefused,
     // Steps that leave no trace in an instance's status.
     BackupScheduled,
     BackupExpired,
@@ -40,6 +41,8 @@ pub enum EventReason {
     FailoverRefused,
     MemberSetAside,
     ErrantTransactions,
+    ServerRestarting,
+    RestartWaits,
     // A backup record's life.
     BackupStarted,
     BackupSucceeded,
@@ -52,7 +55,10 @@ pub enum EventReason {
 }
 
 impl EventReason {
-    pub const ALL: [EventReason; 42] = [
+    pub const ALL: [EventReason; 45] = [
+        EventReason::PodRefused,
+        EventReason::ServerRestarting,
+        EventReason::RestartWaits,
         EventReason::Ready,
         EventReason::NotReady,
         EventReason::RestoreStarted,
@@ -101,6 +107,9 @@ impl EventReason {
         match self {
             EventReason::Ready => "Ready",
             EventReason::NotReady => "NotReady",
+            EventReason::PodRefused => "PodRefused",
+            EventReason::ServerRestarting => "ServerRestarting",
+            EventReason::RestartWaits => "RestartWaits",
             EventReason::RestoreStarted => "RestoreStarted",
             EventReason::ScanningBackupVolume => "ScanningBackupVolume",
             EventReason::Restored => "Restored",

@@ -3,7 +3,9 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    PersistentVolume, PersistentVolumeClaim, PodSpec, Secret, Service,
+};
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
@@ -21,8 +23,12 @@ use crate::binlog::ReplayTarget;
 use crate::names::InstanceNames;
 use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
 
-/// Renders `template` and stamps the labels the operator finds its objects by, so an
-/// override that drops them from a template cannot hide an object from the operator.
+mod security;
+pub use security::{MYSQL_UID, PodSecurityLevel};
+
+/// Renders `template`, stamps the labels the operator finds its objects by (so an
+/// override that drops them from a template cannot hide an object from the operator)
+/// and gives a pod template the security its Pod Security level needs.
 fn render<K>(
     renderer: &Renderer,
     template: &str,
@@ -30,11 +36,39 @@ fn render<K>(
     context: &impl Serialize,
 ) -> Result<K, RenderError>
 where
-    K: Resource + DeserializeOwned,
+    K: Rendered,
 {
     let mut obj: K = renderer.render(template, context)?;
     stamp_instance_labels(obj.meta_mut(), &ctx.name);
+    if let Some(pod) = obj.pod_spec_mut() {
+        PodSecurityLevel::of_pod(ctx.storage_class_name.as_deref(), &ctx.names.data_pvc, pod)
+            .apply(pod);
+    }
     Ok(obj)
+}
+
+/// An object the templates make; those that make pods say where their pod spec is.
+trait Rendered: Resource + DeserializeOwned {
+    fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
+        None
+    }
+}
+
+impl Rendered for PersistentVolume {}
+impl Rendered for PersistentVolumeClaim {}
+impl Rendered for Service {}
+impl Rendered for Secret {}
+
+impl Rendered for Deployment {
+    fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
+        self.spec.as_mut()?.template.spec.as_mut()
+    }
+}
+
+impl Rendered for Job {
+    fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
+        self.spec.as_mut()?.template.spec.as_mut()
+    }
 }
 
 /// The long-lived objects of one instance.
@@ -595,6 +629,10 @@ pub fn prune_job(
     };
     let mut job: Job = renderer.render("prune-job.yaml.tera", &context)?;
     stamp_instance_labels(&mut job.metadata, &names.name);
+    // It removes files on the backup volume (a hostPath one).
+    if let Some(pod) = job.pod_spec_mut() {
+        PodSecurityLevel::Baseline.apply(pod);
+    }
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
     Ok(job)
 }

@@ -211,12 +211,16 @@ fn reads_all<K: kube::Resource + Clone + serde::Serialize>(obj: &K) -> u64 {
 }
 
 /// What a reconcile reads of its Deployment: the metadata (owner, labels, the
-/// generation) and whether it is available, not the replica counts and conditions
-/// the Deployment controller rewrites as its pod comes up.
+/// generation), whether it is available and why its pods are refused, not the replica
+/// counts and conditions the Deployment controller rewrites as its pod comes up.
 fn reads_of_deployment(deployment: &Deployment) -> u64 {
     let mut meta = deployment.metadata.clone();
     meta.resource_version = None;
-    hash_of(&(meta, instance::plan::is_available(Some(deployment))))
+    hash_of(&(
+        meta,
+        instance::plan::is_available(Some(deployment)),
+        instance::plan::pod_refusal(Some(deployment)),
+    ))
 }
 
 /// What a reconcile reads of a Secret's metadata-only event: that its data may have

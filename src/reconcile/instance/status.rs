@@ -89,6 +89,9 @@ pub struct Observed {
     pub endpoint: String,
     pub invalid_spec: Option<String>,
     pub deployment_available: bool,
+    /// Why the API server refuses the server's pod (its admission's words, from the
+    /// Deployment's ReplicaFailure condition), while it does.
+    pub server_refused: Option<String>,
     pub restore: Option<RestoreState>,
     pub password: PasswordState,
     pub storage: StorageState,
@@ -159,6 +162,7 @@ impl Observed {
             endpoint: names.endpoint(),
             invalid_spec: None,
             deployment_available: false,
+            server_refused: None,
             restore: None,
             password: PasswordState::Synced,
             storage: StorageState::AsRequested,
@@ -279,11 +283,18 @@ impl Conditions<'_> {
                 Reason::DeploymentAvailable,
                 "MySQL accepts connections".into(),
             ),
-            (false, _) => (
-                ConditionStatus::False,
-                Reason::DeploymentUnavailable,
-                "waiting for the MySQL pod to become ready".into(),
-            ),
+            (false, _) => match &observed.server_refused {
+                Some(why) => (
+                    ConditionStatus::False,
+                    Reason::PodRefused,
+                    format!("the API server refuses the MySQL pod: {why}"),
+                ),
+                None => (
+                    ConditionStatus::False,
+                    Reason::DeploymentUnavailable,
+                    "waiting for the MySQL pod to become ready".into(),
+                ),
+            },
         };
         self.set(ConditionType::Ready, state, reason, message);
     }
@@ -648,6 +659,7 @@ fn notice_for(
         (T::SemiSyncActive, _) => return None,
         // RestoreStarted already says why.
         (T::Ready, Reason::Restoring) => return None,
+        (T::Ready, Reason::PodRefused) => (EventType::Warning, EventReason::PodRefused),
         (T::Ready, _) if was_true => (EventType::Warning, EventReason::NotReady),
         (T::Restored, Reason::Restoring) => (EventType::Normal, EventReason::RestoreStarted),
         (T::Restored, Reason::Discovering) => {
@@ -698,6 +710,7 @@ mod tests {
             endpoint: "db.ns.svc:3306".into(),
             invalid_spec: None,
             deployment_available: false,
+            server_refused: None,
             restore: Some(RestoreState::NothingToRestore),
             password: PasswordState::Synced,
             storage: StorageState::AsRequested,

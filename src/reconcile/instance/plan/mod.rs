@@ -280,6 +280,7 @@ pub fn instance(
         .as_ref()
         .filter(|d| is_owned_by(*d, &owner.uid));
     observed.deployment_available = is_available(ours);
+    observed.server_refused = pod_refusal(ours);
     if let Step::Wait(why) = inputs.children(&mut plan, &mut observed)? {
         // Said in the status: a new incarnation can wait here (an earlier one's claim
         // or server still going, an object of our name left by another owner).
@@ -352,6 +353,19 @@ pub fn is_available(deployment: Option<&Deployment>) -> bool {
         .and_then(|s| s.available_replicas)
         .unwrap_or(0)
         >= 1
+}
+
+/// The API server's reason for refusing the Deployment's pods (Pod Security, a quota,
+/// a webhook), which the Deployment controller copies from its ReplicaSet.
+pub fn pod_refusal(deployment: Option<&Deployment>) -> Option<String> {
+    deployment?
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+        .and_then(|c| c.message.clone())
 }
 
 fn latest_backup_outcome(backups: &[MySQLBackup]) -> Option<BackupOutcome> {
