@@ -45,6 +45,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "switcho
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "connect" -d 'Open the mysql client in the instance\'s server (no password in argv anywhere); `-- -e "SQL"` runs one statement and returns its exit code'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "pause" -d 'Stop reconciling an instance (no applies, no Jobs, no deletion backup) until resumed'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "resume" -d 'Reconcile a paused instance again'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "restart" -d 'Restart an instance\'s servers, applying changes held by spec.updatePolicy manual'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "run-operator" -d 'Run the operator in the foreground against the current kubeconfig'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "version" -d 'Print the plugin\'s version and commit, and the versions of the CRDs and operators in the cluster (warning when they differ)'
@@ -235,6 +236,16 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand resume" -s v
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand resume" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand restart" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l concurrency -d 'How many objects may be reconciled at once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l health-addr -d 'Serve /healthz on this address (e.g. 127.0.0.1:8081)' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand run-operator" -l metrics-addr -d 'Serve Prometheus metrics on /metrics at this address' -r

@@ -264,6 +264,7 @@ fn instance(name: &str) -> MySQL {
             tolerations: None,
             affinity: None,
             priority_class_name: None,
+            update_policy: None,
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.

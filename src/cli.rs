@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, decompress_dump, install_crd, install_operator,
-    object_store, pause, remove_dump, restore, run_operator, status, switchover, version,
+    object_store, pause, remove_dump, restart, restore, run_operator, status, switchover, version,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -69,6 +69,8 @@ pub enum Command {
     Pause(pause::Args),
     /// Reconcile a paused instance again.
     Resume(pause::Args),
+    /// Restart an instance's servers, applying changes held by spec.updatePolicy manual.
+    Restart(restart::Args),
     /// Run the operator in the foreground against the current kubeconfig.
     RunOperator(run_operator::Args),
     /// Print a shell completion script (bash, zsh or fish).
@@ -114,6 +116,7 @@ impl Cli {
             Command::Switchover(args) => switchover::run(cluster, args).await,
             Command::Pause(args) => pause::pause(cluster, args).await,
             Command::Resume(args) => pause::resume(cluster, args).await,
+            Command::Restart(args) => restart::restart(cluster, args).await,
             Command::InstallOperator(args) => {
                 install_operator::run(cluster, &renderer(self.templates.as_deref())?, args).await
             }
@@ -188,7 +191,7 @@ mod tests {
     #[test]
     fn subcommands() {
         let (c, instances) = candidates(&words(&["re"]));
-        assert_eq!(c, vec!["restore", "resume"]);
+        assert_eq!(c, vec!["restart", "restore", "resume"]);
         assert!(!instances);
         let (all, _) = candidates(&words(&[""]));
         for expected in [

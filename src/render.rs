@@ -329,6 +329,9 @@ pub struct InstanceContext {
     pub server_stopped: bool,
     /// The server container's `resources`.
     pub server_resources: serde_json::Value,
+    /// The last restart asked for (`kubectl mysql restart`): in the pod template, so a
+    /// new one rolls the server.
+    pub restart_token: Option<String>,
     /// The Pod Security level of the server's pod (restricted with a StorageClass).
     pub server_security: crate::manifests::PodSecurityLevel,
     /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
@@ -503,6 +506,11 @@ impl InstanceContext {
             dump_from_replica: dump_from.map(|(_, dump)| dump),
             server_stopped: false,
             server_resources: instance.spec.server_resources().to_container(),
+            restart_token: crate::api::keys::annotation(
+                &instance.metadata,
+                crate::api::keys::RESTART_ANNOTATION,
+            )
+            .map(str::to_string),
             server_security: if instance.spec.storage_class().is_some() {
                 crate::manifests::PodSecurityLevel::Restricted
             } else {

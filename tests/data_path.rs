@@ -215,6 +215,7 @@ fn context() -> InstanceContext {
             tolerations: None,
             affinity: None,
             priority_class_name: None,
+            update_policy: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

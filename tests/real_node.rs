@@ -8,6 +8,8 @@
 mod common;
 #[path = "real_node/failover.rs"]
 mod failover;
+#[path = "real_node/hardened.rs"]
+mod hardened;
 #[path = "real_node/physical.rs"]
 mod physical;
 

@@ -22,6 +22,12 @@ pub const KEEP_DUMP_ANNOTATION: &str = "mysqls.otus.homework/keep-dump";
 /// On a backup record: a new value (the time it was asked for, or `scheduled`) asks
 /// for a verification of its dump (`kubectl mysql backup verify`, spec.backup.verify).
 pub const VERIFY_ANNOTATION: &str = "mysqls.otus.homework/verify";
+/// On a server's Deployment: the hash of each part of its pod template, so that the
+/// next change says what restarts the server (`plan::rollout`).
+pub const POD_TEMPLATE_ANNOTATION: &str = "mysqls.otus.homework/pod-template";
+/// On a MySQL object (and its server's pod template): a new value, the time it was
+/// asked for, restarts the server (`kubectl mysql restart`).
+pub const RESTART_ANNOTATION: &str = "mysqls.otus.homework/restart";
 /// Annotation on a MySQL object: `true` stops its reconciling (`kubectl mysql pause`).
 pub const PAUSED_ANNOTATION: &str = "mysqls.otus.homework/paused";
 /// Annotation on a MySQL object: `true` deletes it without taking a backup first.

@@ -25,7 +25,7 @@ pub use mysql::{
     DEFAULT_FAILOVER_AFTER, FailoverRecord, FailoverRun, FailoverSpec, FailoverStatus, Health,
     LastBackup, MAX_MEMBERS, MemberRole, MemberStatus, MySQL, MySQLSpec, MySQLStatus, Phase,
     RestoreRequest, SecretKeyRef, SetAsideRecord, SwitchoverOutcome, SwitchoverRequest,
-    SwitchoverStatus,
+    SwitchoverStatus, UpdatePolicy,
 };
 pub use server::{Placement, ResourceAmounts, Scalar, ServerResources, ServerSettings};
 pub use storage::{

@@ -130,6 +130,27 @@ pub struct MySQLSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub priority_class_name: Option<String>,
+
+    /// When a change of the server's pod (the spec's, or a new operator version's)
+    /// restarts it: `auto` (the default) at once, with an Event saying why; `manual`
+    /// only at `kubectl mysql restart NAME`, the change said in status.pendingRestart.
+    #[serde(
+        default,
+        rename = "updatePolicy",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub update_policy: Option<UpdatePolicy>,
+}
+
+/// `spec.updatePolicy`.
+#[derive(
+    schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdatePolicy {
+    #[default]
+    Auto,
+    Manual,
 }
 
 /// The CRD's rule for options the operator owns (see `server::LOCKED_OPTIONS`).
@@ -193,6 +214,11 @@ impl MySQLSpec {
             &self.mysql_config.clone().unwrap_or_default(),
             self.server_resources().memory_limit_bytes(),
         )
+    }
+
+    /// When a change of the server's pod restarts it.
+    pub fn update_policy(&self) -> UpdatePolicy {
+        self.update_policy.unwrap_or_default()
     }
 
     /// Where the server's pod may run.
@@ -348,6 +374,10 @@ pub struct MySQLStatus {
     /// With replicas: the failover under way, the last one, members set aside.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverStatus>,
+    /// With spec.updatePolicy manual: the changes of the server's pod that wait for
+    /// `kubectl mysql restart NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_restart: Option<String>,
     /// A one-line summary for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

@@ -29,7 +29,16 @@ pub struct CompleteArgs {
 /// kubectl's ShellCompDirectiveNoFileComp.
 const NO_FILE_COMPLETION: &str = ":4";
 /// Subcommands whose first positional argument is an instance name.
-const TAKES_INSTANCE: [&str; 6] = ["status", "backup", "restore", "pause", "resume", "connect"];
+const TAKES_INSTANCE: [&str; 8] = [
+    "status",
+    "backup",
+    "restore",
+    "pause",
+    "resume",
+    "connect",
+    "restart",
+    "switchover",
+];
 
 /// The completion script of `command` (the whole CLI, which only `cli` names).
 pub fn script(shell: Shell, mut command: clap::Command) -> String {

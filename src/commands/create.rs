@@ -345,6 +345,7 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         tolerations: None,
         affinity: None,
         priority_class_name: None,
+        update_policy: None,
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

@@ -13,6 +13,7 @@ pub mod output;
 pub mod pause;
 pub mod progress;
 pub mod remove_dump;
+pub mod restart;
 pub mod restore;
 pub mod run_operator;
 pub mod status;

@@ -23,6 +23,7 @@ fn course_instance() -> MySQL {
             tolerations: None,
             affinity: None,
             priority_class_name: None,
+            update_policy: None,
         },
     );
     instance.metadata.namespace = Some("default".into());

@@ -203,6 +203,72 @@ KUBELET
   wait_for "$real_node_name to be Ready" 120 "${kubectl[@]}" wait --for=condition=Ready \
     "node/$real_node_name" --timeout=1s
   echo "$real_node_name" > "$node_dir/node-name"
+  start_local_path_provisioner
+}
+
+# A real dynamic provisioner behind the StorageClass `local-path`: rancher's
+# local-path-provisioner (built from its Go module), here a process beside the control
+# plane. For each claim it makes a directory on the node (0777, through a helper pod in
+# the server's image) and a PV for it; deleting the claim removes both.
+start_local_path_provisioner() {
+  local provisioner lp_dir=$node_dir/local-path
+  provisioner=$("$here/build-provisioner") || fail "could not build local-path-provisioner"
+  mkdir -p "$lp_dir/volumes"
+  cat > "$lp_dir/config.json" <<JSON
+{"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$lp_dir/volumes"]}]}
+JSON
+  cat > "$lp_dir/helperPod.yaml" <<'POD'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: helper-pod
+spec:
+  containers:
+  - name: helper-pod
+    image: kubectl-mysql.local/mariadb:10.11
+    imagePullPolicy: Never
+POD
+  "${kubectl[@]}" apply -f - >/dev/null <<MANIFESTS || fail "could not create the local-path StorageClass"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: local-path-storage
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: local-path-provisioner-service-account
+  namespace: local-path-storage
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-path-config
+  namespace: local-path-storage
+data:
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "\$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "\$VOL_DIR"
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-path
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+MANIFESTS
+  log "starting local-path-provisioner (StorageClass local-path, volumes in $lp_dir/volumes)"
+  start local-path-provisioner "$provisioner" start --kubeconfig "$kubeconfig" \
+    --config "$lp_dir/config.json" --helper-pod-file "$lp_dir/helperPod.yaml" \
+    --namespace local-path-storage --helper-image kubectl-mysql.local/mariadb:10.11
+  wait_for "local-path-provisioner to start its controller" 60 \
+    grep -q "Starting provisioner controller" "$dir/logs/local-path-provisioner.log"
 }
 
 # --- used by down ------------------------------------------------------------------

@@ -92,6 +92,9 @@ pub struct Observed {
     /// Why the API server refuses the server's pod (its admission's words, from the
     /// Deployment's ReplicaFailure condition), while it does.
     pub server_refused: Option<String>,
+    /// With spec.updatePolicy manual: each server Deployment whose pod waits for a
+    /// restart, and the changes it waits with.
+    pub pending_restart: Vec<String>,
     pub restore: Option<RestoreState>,
     pub password: PasswordState,
     pub storage: StorageState,
@@ -178,6 +181,7 @@ impl Observed {
             semi_sync: None,
             health: None,
             failover: None,
+            pending_restart: Vec::new(),
         }
     }
 
@@ -224,6 +228,8 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     if observed.node.is_some() {
         status.node = observed.node.clone();
     }
+    status.pending_restart =
+        (!observed.pending_restart.is_empty()).then(|| observed.pending_restart.join("; "));
     status.message = Some(message_of(phase, observed));
     status
 }
@@ -610,7 +616,13 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
     let before_of = |condition: &Condition| {
         old.and_then(|s| s.conditions.iter().find(|c| c.type_ == condition.type_))
     };
-    new.conditions
+    let waits = new
+        .pending_restart
+        .as_ref()
+        .filter(|now| old.and_then(|o| o.pending_restart.as_ref()) != Some(*now))
+        .map(|now| Notice::normal(EventReason::RestartWaits, now.clone()));
+    let moved = new
+        .conditions
         .iter()
         .filter(|condition| {
             !before_of(condition)
@@ -624,8 +636,8 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
                 reason,
                 message: condition.message.clone(),
             })
-        })
-        .collect()
+        });
+    moved.chain(waits).collect()
 }
 
 /// The Event a condition that moved deserves, if any.
@@ -726,6 +738,7 @@ mod tests {
             semi_sync: None,
             health: None,
             failover: None,
+            pending_restart: Vec::new(),
         }
     }
 

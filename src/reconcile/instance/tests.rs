@@ -96,6 +96,7 @@ fn instance() -> MySQL {
             tolerations: None,
             affinity: None,
             priority_class_name: None,
+            update_policy: None,
         },
     );
     instance.metadata = ObjectMeta {
@@ -143,9 +144,20 @@ fn settled(instance: MySQL) -> MySQL {
     )
 }
 
+/// The server Deployment as this operator applied it for `instance()`: with the
+/// annotation that says its pod template's parts.
 fn deployment(available: bool) -> Deployment {
+    let ctx = crate::render::InstanceContext::new(&instance(), &names());
+    let rendered = crate::manifests::children(&crate::render::Renderer::embedded(), &ctx)
+        .unwrap()
+        .deployment;
+    let mut metadata = owned("db");
+    metadata.annotations = Some(BTreeMap::from([(
+        crate::api::keys::POD_TEMPLATE_ANNOTATION.to_string(),
+        plan::rollout::template_parts(&rendered),
+    )]));
     Deployment {
-        metadata: owned("db"),
+        metadata,
         status: Some(DeploymentStatus {
             available_replicas: Some(i32::from(available)),
             ..Default::default()

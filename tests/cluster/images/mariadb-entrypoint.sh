@@ -14,10 +14,16 @@ if [ "${1:-}" != "mariadbd" ] && [ "${1:-}" != "mysqld" ]; then
 fi
 shift
 
-mkdir -p /run/mysqld "$datadir"
-chown mysql:mysql /run/mysqld
-# The volume's subPath is created by the kubelet as root.
-find "$datadir" -maxdepth 0 \! -user mysql -exec chown mysql:mysql {} +
+# As root (the image's default), the server is handed to the mysql user; a pod that
+# runs as that user already (Pod Security "restricted") has nothing to hand over.
+as_mysql=""
+if [ "$(id -u)" = 0 ]; then
+  as_mysql=--user=mysql
+  mkdir -p /run/mysqld "$datadir"
+  chown mysql:mysql /run/mysqld
+  # The volume's subPath is created by the kubelet as root.
+  find "$datadir" -maxdepth 0 \! -user mysql -exec chown mysql:mysql {} +
+fi
 
 sql_string() {
   printf "%s" "$1" | sed "s/\\\\/\\\\\\\\/g; s/'/\\\\'/g"
@@ -32,9 +38,9 @@ if [ ! -d "$datadir/mysql" ]; then
     exit 1
   fi
   echo "entrypoint: initialising an empty datadir"
-  mariadb-install-db --user=mysql --datadir="$datadir" --skip-test-db \
+  mariadb-install-db $as_mysql --datadir="$datadir" --skip-test-db \
     --auth-root-authentication-method=normal >/dev/null
-  mariadbd --user=mysql --datadir="$datadir" --skip-networking --socket="$socket" &
+  mariadbd $as_mysql --datadir="$datadir" --skip-networking --socket="$socket" &
   server=$!
   waited=0
   until mariadb-admin --socket="$socket" --user=root ping >/dev/null 2>&1; do
@@ -66,5 +72,5 @@ if [ ! -d "$datadir/mysql" ]; then
   echo "entrypoint: initialised"
 fi
 
-exec mariadbd --user=mysql --datadir="$datadir" --socket="$socket" \
+exec mariadbd $as_mysql --datadir="$datadir" --socket="$socket" \
   --bind-address=0.0.0.0 --port=3306 --skip-name-resolve "$@"

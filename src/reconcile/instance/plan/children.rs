@@ -71,10 +71,14 @@ impl Inputs<'_> {
         }
         plan.writes
             .push(Write::ApplyService(children.service, service.cloned()));
-        plan.writes.push(Write::ApplyDeployment(
-            children.deployment,
-            deployment.cloned(),
-        ));
+        let policy = self.instance.spec.update_policy();
+        let mut server = children.deployment;
+        match super::rollout::announce(&mut server, deployment, policy, &mut plan.events) {
+            Some(waits) => observed.pending_restart.push(waits),
+            None => plan
+                .writes
+                .push(Write::ApplyDeployment(server, deployment.cloned())),
+        }
         Ok(Step::Done(()))
     }
 }

@@ -56,7 +56,7 @@ impl Inputs<'_> {
             return Ok(());
         };
         self.remove_members_past(members, kept, plan);
-        self.member_children(members, kept, plan)?;
+        self.member_children(members, kept, plan, &mut observed.pending_restart)?;
         let roles: Vec<(u32, MemberRole)> = (0..kept)
             .map(|index| (index, role_of(index, primary, members)))
             .collect();
@@ -256,7 +256,13 @@ impl Inputs<'_> {
     }
 
     /// The replication Secret, members 1 and up's objects, and every member address.
-    fn member_children(&self, members: &Members, kept: u32, plan: &mut Plan) -> Result<()> {
+    fn member_children(
+        &self,
+        members: &Members,
+        kept: u32,
+        plan: &mut Plan,
+        pending_restart: &mut Vec<String>,
+    ) -> Result<()> {
         let names = self.names();
         if !members.replication_secret {
             plan.writes
@@ -268,7 +274,7 @@ impl Inputs<'_> {
         // New volumes placed by this plan count as taken for the next ones.
         let mut placed = Vec::new();
         for index in 1..kept {
-            self.member_objects(members, index, &mut placed, plan)?;
+            self.member_objects(members, index, &mut placed, plan, pending_restart)?;
         }
         for mut service in manifests::member_services(self.renderer, self.template_ctx, names)? {
             set_owner(&mut service, self.owner);
@@ -370,6 +376,7 @@ impl Inputs<'_> {
         index: u32,
         placed: &mut Vec<String>,
         plan: &mut Plan,
+        pending_restart: &mut Vec<String>,
     ) -> Result<()> {
         let claim = members.claims.get(&index);
         let claim_uid = claim.and_then(|c| c.metadata.uid.as_deref());
@@ -398,10 +405,15 @@ impl Inputs<'_> {
             }
             plan.writes.push(Write::ApplyVolume(pv, live));
         }
-        plan.writes.push(Write::ApplyDeployment(
-            children.deployment,
-            members.deployments.get(&index).cloned(),
-        ));
+        let live = members.deployments.get(&index);
+        let policy = self.instance.spec.update_policy();
+        let mut server = children.deployment;
+        match super::rollout::announce(&mut server, live, policy, &mut plan.events) {
+            Some(waits) => pending_restart.push(waits),
+            None => plan
+                .writes
+                .push(Write::ApplyDeployment(server, live.cloned())),
+        }
         Ok(())
     }
 

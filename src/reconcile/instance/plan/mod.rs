@@ -12,6 +12,7 @@ mod password;
 mod point_in_time;
 mod restore;
 mod retention;
+pub mod rollout;
 mod schedule;
 
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};

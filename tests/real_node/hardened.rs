@@ -1,0 +1,166 @@
+//! A hardened cluster on the real node: a namespace whose Pod Security admission
+//! enforces `restricted`, the data on a volume from a real dynamic provisioner
+//! (rancher's local-path-provisioner, StorageClass `local-path`), backups to the real
+//! S3 server. The course's flow keeps its rows there, mysqld runs as the image's mysql
+//! user (its process's uid, read on the node), and the spec's memory limit and
+//! settings reach the server.
+//!
+//! Included from tests/real_node.rs: the helpers are that file's.
+
+use super::common::{self, kubectl, kubectl_with_stdin, text};
+use super::{
+    INSTANCE, course_cr_in_bucket, delete_instance, fill_kept, mysql_exec, ok, operator_and_keys,
+    require_real_node, server_value, wait_for_job, wait_ready,
+};
+
+const ENFORCE_RESTRICTED: &str = "pod-security.kubernetes.io/enforce=restricted";
+
+/// The uid mysqld runs as on the node: its container's process, found by the
+/// container's id in the processes' cgroups.
+fn mysqld_uid_on_the_node(ns: &str) -> u32 {
+    let id = ok(
+        kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            ns,
+            "-l",
+            &format!("app={INSTANCE}"),
+            "-o",
+            "jsonpath={.items[0].status.containerStatuses[?(@.name==\"mysql\")].containerID}",
+        ]),
+        "the server container's id",
+    );
+    let id = id.trim().trim_start_matches("containerd://").to_string();
+    assert!(!id.is_empty(), "no container id");
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let path = entry.path();
+        let in_container =
+            std::fs::read_to_string(path.join("cgroup")).is_ok_and(|c| c.contains(&id));
+        let command = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if in_container && command.trim() == "mariadbd" {
+            let status = std::fs::read_to_string(path.join("status")).unwrap();
+            let uids = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .expect("a Uid line");
+            // Real, effective, saved and filesystem uids: all must be the same one.
+            let all: Vec<u32> = uids
+                .split_whitespace()
+                .map(|u| u.parse().unwrap())
+                .collect();
+            assert!(all.iter().all(|u| *u == all[0]), "{uids}");
+            return all[0];
+        }
+    }
+    panic!("no mariadbd process in container {id} on the node");
+}
+
+fn count(ns: &str) -> String {
+    let out = ok(
+        mysql_exec(ns, "otuspassword", "SELECT COUNT(*) FROM kept"),
+        "count the rows",
+    );
+    out.lines().last().unwrap_or_default().trim().to_string()
+}
+
+#[tokio::test]
+async fn real_node_restricted_namespace_with_a_real_provisioner() {
+    require_real_node();
+    let s3 = common::S3::from_env();
+    let client = common::cluster().await;
+    let ns = common::namespace(&client, "real-restricted").await;
+    ok(
+        kubectl(&["label", "namespace", &ns, ENFORCE_RESTRICTED]),
+        "enforce restricted",
+    );
+    let operator_ns = operator_and_keys(&ns, &s3);
+    let more = "  storageClassName: local-path\n  resources:\n    requests: {cpu: 100m, memory: 256Mi}\n    limits: {memory: 768Mi}\n  mysqlConfig:\n    max_connections: 77\n";
+    let cr = course_cr_in_bucket(&s3, "restricted", "")
+        .replace("  backup:\n", &format!("{more}  backup:\n"));
+    assert!(cr.contains("local-path"), "{cr}");
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with a StorageClass, resources and settings",
+    );
+    wait_ready(&ns);
+
+    // The provisioner made the volume; mysqld runs as mysql (999), not root.
+    let volume = ok(
+        kubectl(&[
+            "get",
+            "pvc",
+            "-n",
+            &ns,
+            "-l",
+            &format!("app={INSTANCE}"),
+            "-o",
+            "jsonpath={.items[*].spec.volumeName}",
+        ]),
+        "the data claim's volume",
+    );
+    let provisioned_by = ok(
+        kubectl(&[
+            "get",
+            "pv",
+            volume.trim(),
+            "-o",
+            "jsonpath={.metadata.annotations.pv\\.kubernetes\\.io/provisioned-by}",
+        ]),
+        "who provisioned the volume",
+    );
+    assert_eq!(provisioned_by, "rancher.io/local-path");
+    assert_eq!(mysqld_uid_on_the_node(&ns), 999);
+
+    // The memory limit sized the buffer pool (half of 768Mi); the setting arrived.
+    assert_eq!(
+        server_value(&ns, "SELECT @@innodb_buffer_pool_size"),
+        (384u64 << 20).to_string()
+    );
+    assert_eq!(server_value(&ns, "SELECT @@max_connections"), "77");
+
+    // The course's flow with real rows: a backup to the bucket, the deletion's final
+    // backup, and the restore on create, each Job admitted under restricted.
+    fill_kept(&ns, 300);
+    ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
+        "kubectl mysql backup --wait",
+    );
+    ok(
+        mysql_exec(&ns, "otuspassword", "INSERT INTO kept VALUES (300, 'last')"),
+        "a row before the deletion",
+    );
+    delete_instance(&ns, "delete the instance");
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the same CR again",
+    );
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "301");
+    assert_eq!(mysqld_uid_on_the_node(&ns), 999);
+    let refused = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "reason=FailedCreate",
+    ]);
+    assert!(
+        !text(&refused).contains("violates PodSecurity"),
+        "a pod was refused: {}",
+        text(&refused)
+    );
+
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+    let _operator = super::Operator::start(&[&ns]);
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=180s"]),
+        "delete the namespace",
+    );
+    super::delete_volumes_of(&ns);
+}
