@@ -2104,3 +2104,119 @@ async fn a_refused_server_pod_is_explained_in_the_status() {
     })
     .await;
 }
+
+/// The server Deployment's annotation of its pod template's parts.
+async fn template_parts(client: &Client, ns: &str) -> String {
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), ns);
+    let d = deployments.get("db").await.unwrap();
+    d.annotations()
+        .get(kubectl_mysql::api::keys::POD_TEMPLATE_ANNOTATION)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn server_args(ns: &str) -> String {
+    let out = kubectl(&[
+        "get",
+        "deployment",
+        "db",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].args}",
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A change of the server's pod restarts it with an Event that says why; with
+/// `updatePolicy: manual` it waits (said in status.pendingRestart and an Event) until
+/// `kubectl mysql restart`, which applies it.
+#[tokio::test]
+async fn server_restarts_are_announced_and_manual_ones_wait() {
+    let (client, ns, a) = setup("restarts").await;
+    let _operator = Operator::start(&[&ns]);
+    create_ready(&a.instances, "db").await;
+    assert!(!template_parts(&client, &ns).await.is_empty());
+
+    let patch = json!({"spec": {"mysqlConfig": {"max_connections": 123}}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    eventually(WAIT, "a ServerRestarting Event", || async {
+        common::has_event(&ns, "db", "ServerRestarting").then_some(())
+    })
+    .await;
+    assert!(server_args(&ns).contains("--max_connections=123"));
+    let events = text(&kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "reason=ServerRestarting",
+    ]));
+    assert!(events.contains("spec.mysqlConfig"), "{events}");
+
+    // Manual: the change waits, and says so; the Deployment keeps its pod.
+    let patch =
+        json!({"spec": {"updatePolicy": "manual", "mysqlConfig": {"max_connections": 456}}});
+    a.instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let pending = eventually(WAIT, "status.pendingRestart", || async {
+        let i = a.instances.get("db").await.ok()?;
+        i.status?.pending_restart
+    })
+    .await;
+    assert!(pending.contains("kubectl mysql restart"), "{pending}");
+    assert!(pending.contains("spec.mysqlConfig"), "{pending}");
+    eventually(WAIT, "a RestartWaits Event", || async {
+        common::has_event(&ns, "db", "RestartWaits").then_some(())
+    })
+    .await;
+    assert!(
+        server_args(&ns).contains("--max_connections=123"),
+        "held back"
+    );
+
+    let restart = plugin()
+        .args(["restart", "db", "-n", &ns])
+        .output()
+        .unwrap();
+    assert!(restart.status.success(), "{}", text(&restart));
+    eventually(WAIT, "the held change applied", || async {
+        server_args(&ns)
+            .contains("--max_connections=456")
+            .then_some(())
+    })
+    .await;
+    eventually(WAIT, "status.pendingRestart cleared", || async {
+        let i = a.instances.get("db").await.ok()?;
+        i.status?.pending_restart.is_none().then_some(())
+    })
+    .await;
+    let restarted = kubectl(&[
+        "get",
+        "deployment",
+        "db",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.template.metadata.annotations.mysqls\\.otus\\.homework/restart}",
+    ]);
+    assert!(
+        !text(&restarted).trim().is_empty(),
+        "the restart is in the pod template"
+    );
+
+    // A bad name is one line and a non-zero exit.
+    let bad = plugin()
+        .args(["restart", "Bad_Name", "-n", &ns])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert_eq!(text(&bad).trim().lines().count(), 1, "{}", text(&bad));
+}

@@ -64,6 +64,8 @@ pub struct StatusReport {
     pub next_backup: Option<String>,
     /// Point-in-time recovery: the seconds a restore can reach.
     pub recoverable: Option<RecoverableWindow>,
+    /// With spec.updatePolicy manual: what waits for `kubectl mysql restart`.
+    pub pending_restart: Option<String>,
     pub message: Option<String>,
     pub operator_warning: Option<String>,
     pub data_volume_claim: ClaimReport,
@@ -331,6 +333,7 @@ async fn detail(
         node: status.node.clone(),
         next_backup: status.next_backup.clone(),
         recoverable: RecoverableWindow::of(&status),
+        pending_restart: status.pending_restart.clone(),
         message: status.message.clone(),
         operator_warning: operator_warning(instance),
         data_volume_claim: claim(names.data_pvc(), data),
@@ -496,6 +499,9 @@ fn print_detail(r: &StatusReport) {
     );
     table.add_row(plain("Replicas", &replicas));
     add_failover_rows(&mut table, r);
+    if let Some(pending) = &r.pending_restart {
+        table.add_row(plain("Pending restart", pending));
+    }
     table.add_row(plain("Message", r.message.as_deref().unwrap_or("-")));
     println!("{table}");
     if let Some(warning) = &r.operator_warning {

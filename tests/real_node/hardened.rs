@@ -90,12 +90,11 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         kubectl(&[
             "get",
             "pvc",
+            &format!("{INSTANCE}-pvc"),
             "-n",
             &ns,
-            "-l",
-            &format!("app={INSTANCE}"),
             "-o",
-            "jsonpath={.items[*].spec.volumeName}",
+            "jsonpath={.spec.volumeName}",
         ]),
         "the data claim's volume",
     );
