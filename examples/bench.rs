@@ -258,13 +258,7 @@ fn instance(name: &str) -> MySQL {
             backup: None,
             replicas: None,
             failover: None,
-            resources: None,
-            mysql_config: None,
-            node_selector: None,
-            tolerations: None,
-            affinity: None,
-            priority_class_name: None,
-            update_policy: None,
+            ..Default::default()
         },
     );
     // Benchmark instances go without a final backup when their namespace is deleted.

@@ -11,6 +11,7 @@ pub mod install;
 pub mod kubeclient;
 pub mod manifests;
 pub mod names;
+pub mod pod_security;
 pub mod reconcile;
 pub mod render;
 pub mod s3;

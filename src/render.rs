@@ -333,7 +333,7 @@ pub struct InstanceContext {
     /// new one rolls the server.
     pub restart_token: Option<String>,
     /// The Pod Security level of the server's pod (restricted with a StorageClass).
-    pub server_security: crate::manifests::PodSecurityLevel,
+    pub server_security: crate::pod_security::PodSecurityLevel,
     /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
     /// `priorityClassName` as the spec gives them (absent ones left out).
     pub scheduling: serde_json::Map<String, serde_json::Value>,
@@ -512,9 +512,9 @@ impl InstanceContext {
             )
             .map(str::to_string),
             server_security: if instance.spec.storage_class().is_some() {
-                crate::manifests::PodSecurityLevel::Restricted
+                crate::pod_security::PodSecurityLevel::Restricted
             } else {
-                crate::manifests::PodSecurityLevel::Baseline
+                crate::pod_security::PodSecurityLevel::Baseline
             },
             scheduling: scheduling_of(&instance.spec),
             labels: if members > 1 {

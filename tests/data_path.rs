@@ -209,13 +209,7 @@ fn context() -> InstanceContext {
             backup: None,
             replicas: None,
             failover: None,
-            resources: None,
-            mysql_config: None,
-            node_selector: None,
-            tolerations: None,
-            affinity: None,
-            priority_class_name: None,
-            update_policy: None,
+            ..Default::default()
         },
     );
     instance.metadata.namespace = Some("default".into());

@@ -2038,7 +2038,7 @@ async fn pods_are_admitted_under_restricted_and_baseline() {
     let context = server.spec.unwrap().security_context.unwrap();
     assert_eq!(
         context.run_as_user,
-        Some(kubectl_mysql::manifests::MYSQL_UID)
+        Some(kubectl_mysql::pod_security::MYSQL_UID)
     );
     assert_eq!(context.run_as_non_root, Some(true));
 

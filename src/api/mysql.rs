@@ -12,7 +12,7 @@ use super::validate;
 
 /// Desired state of a MySQL instance. The first four fields are the course's and keep
 /// its spelling (`storage_size`), so its `cr.yml` applies unchanged.
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(
     group = "otus.homework",
     version = "v1",

@@ -339,13 +339,7 @@ fn desired(args: &Args, namespace_given: bool) -> anyhow::Result<(MySQL, Option<
         backup: None,
         replicas: args.replicas,
         failover: None,
-        resources: None,
-        mysql_config: None,
-        node_selector: None,
-        tolerations: None,
-        affinity: None,
-        priority_class_name: None,
-        update_policy: None,
+        ..Default::default()
     };
     let instance = MySQL::new(&name, spec);
     check(&instance)?;

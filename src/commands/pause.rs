@@ -33,11 +33,20 @@ pub async fn resume(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCod
 }
 
 async fn set_paused(cluster: &ClusterArgs, name: &str, paused: bool) -> anyhow::Result<()> {
+    annotate_instance(cluster, name, PAUSED_ANNOTATION, paused.then_some("true")).await
+}
+
+/// Sets (or with None, removes) one annotation of instance `name`.
+pub async fn annotate_instance(
+    cluster: &ClusterArgs,
+    name: &str,
+    key: &str,
+    value: Option<&str>,
+) -> anyhow::Result<()> {
     validate::instance_name(name).map_err(anyhow::Error::msg)?;
     let target = Target::connect(cluster).await?;
     let instances: Api<MySQL> = Api::namespaced(target.client, &target.namespace);
-    let value = paused.then_some("true");
-    let patch = serde_json::json!({"metadata": {"annotations": {PAUSED_ANNOTATION: value}}});
+    let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
     instances
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await

@@ -21,10 +21,8 @@ use crate::api::keys::{
 };
 use crate::binlog::ReplayTarget;
 use crate::names::InstanceNames;
+use crate::pod_security::PodSecurityLevel;
 use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
-
-mod security;
-pub use security::{MYSQL_UID, PodSecurityLevel};
 
 /// Renders `template`, stamps the labels the operator finds its objects by (so an
 /// override that drops them from a template cannot hide an object from the operator)

@@ -90,13 +90,7 @@ fn instance() -> MySQL {
             backup: None,
             replicas: None,
             failover: None,
-            resources: None,
-            mysql_config: None,
-            node_selector: None,
-            tolerations: None,
-            affinity: None,
-            priority_class_name: None,
-            update_policy: None,
+            ..Default::default()
         },
     );
     instance.metadata = ObjectMeta {
