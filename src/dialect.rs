@@ -85,6 +85,16 @@ impl Dialect {
         args
     }
 
+    /// The client flag that connects over TLS without verifying the certificate: for
+    /// the server's own probe on 127.0.0.1 (MariaDB's client uses TLS only when asked,
+    /// MySQL's prefers it but is made to insist).
+    pub fn local_tls_flag(self) -> &'static str {
+        match self {
+            Dialect::MariaDB => "--ssl",
+            Dialect::MySQL(_) => "--ssl-mode=REQUIRED",
+        }
+    }
+
     /// mysqldump's flags that write, as comments, where the dump stands in the binary
     /// log (file and position, and the GTID set), without making a restore set any
     /// replication or GTID state: a dump must load into any server, primary or new.

@@ -16,3 +16,4 @@ pub mod reconcile;
 pub mod render;
 pub mod s3;
 pub mod schedule;
+pub mod tls;

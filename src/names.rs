@@ -77,6 +77,14 @@ impl InstanceNames {
     pub fn password_job(&self) -> String {
         format!("passwd-{}-job", self.name)
     }
+    /// The server certificate the operator issues (`tls.crt`, `tls.key`, `ca.crt`).
+    pub fn tls_secret(&self) -> String {
+        format!("{}-tls", self.name)
+    }
+    /// The CA the operator issues the server certificate from (`ca.crt`, `ca.key`).
+    pub fn tls_ca_secret(&self) -> String {
+        format!("{}-tls-ca", self.name)
+    }
     /// The Secret the server and the Jobs read the live root password from.
     pub fn credentials_secret(&self) -> String {
         format!("{}-credentials", self.name)

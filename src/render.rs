@@ -329,6 +329,11 @@ pub struct InstanceContext {
     pub server_stopped: bool,
     /// The server container's `resources`.
     pub server_resources: serde_json::Value,
+    /// With spec.tls: the Secret the server presents and its version.
+    pub tls: Option<TlsContext>,
+    /// The flag that makes the server's own client (its probe) use TLS over TCP, which
+    /// `require_secure_transport` asks of 127.0.0.1 too.
+    pub local_tls_flag: &'static str,
     /// The last restart asked for (`kubectl mysql restart`): in the pod template, so a
     /// new one rolls the server.
     pub restart_token: Option<String>,
@@ -337,6 +342,15 @@ pub struct InstanceContext {
     /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
     /// `priorityClassName` as the spec gives them (absent ones left out).
     pub scheduling: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The server's certificate: the Secret it is mounted from, and the version of that
+/// Secret (in the pod template, so a renewed certificate restarts the server, said in
+/// an Event).
+#[derive(Serialize, Clone, Debug)]
+pub struct TlsContext {
+    pub secret: String,
+    pub certificate_version: String,
 }
 
 /// The spec's scheduling fields, as the pod spec takes them.
@@ -506,6 +520,11 @@ impl InstanceContext {
             dump_from_replica: dump_from.map(|(_, dump)| dump),
             server_stopped: false,
             server_resources: instance.spec.server_resources().to_container(),
+            local_tls_flag: dialect.local_tls_flag(),
+            tls: instance.spec.tls_secret(names).map(|secret| TlsContext {
+                secret,
+                certificate_version: String::new(),
+            }),
             restart_token: crate::api::keys::annotation(
                 &instance.metadata,
                 crate::api::keys::RESTART_ANNOTATION,
@@ -566,6 +585,9 @@ fn member_server_args(spec: &crate::api::MySQLSpec, index: u32) -> Vec<String> {
         args.extend(dialect.member_args());
     }
     args.extend(spec.server_option_args());
+    if let Some(tls) = &spec.tls {
+        args.extend(crate::api::server::tls_args(tls));
+    }
     args
 }
 

@@ -142,6 +142,20 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
         ),
         (
             cr(
+                "tls-replicas",
+                &format!("{GOOD_SPEC}  replicas: 3\n  tls:\n    requireSecureTransport: true\n"),
+            ),
+            "spec.tls.requireSecureTransport is for a single server",
+        ),
+        (
+            cr(
+                "tls-option",
+                &format!("{GOOD_SPEC}  mysqlConfig:\n    ssl-cert: /x.pem\n"),
+            ),
+            "spec.mysqlConfig.ssl-cert is set by the operator",
+        ),
+        (
+            cr(
                 "inverted-memory",
                 &format!(
                     "{GOOD_SPEC}  resources:\n    requests:\n      memory: 2Gi\n    limits:\n      memory: 1Gi\n"
@@ -152,7 +166,7 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
     ];
     // What those refusals allow: numbers or text, tuning options, scheduling fields.
     let tuned = format!(
-        "{GOOD_SPEC}  resources:\n    requests: {{cpu: 1, memory: 512Mi}}\n    limits: {{cpu: 2, memory: 1Gi}}\n  mysqlConfig:\n    max_connections: 200\n    sql_mode: STRICT_ALL_TABLES\n    innodb-buffer-pool-size: 256M\n  nodeSelector: {{disk: ssd}}\n  tolerations: [{{key: dedicated, operator: Exists}}]\n  affinity: {{nodeAffinity: {{}}}}\n  priorityClassName: databases\n"
+        "{GOOD_SPEC}  resources:\n    requests: {{cpu: 1, memory: 512Mi}}\n    limits: {{cpu: 2, memory: 1Gi}}\n  mysqlConfig:\n    max_connections: 200\n    sql_mode: STRICT_ALL_TABLES\n    innodb-buffer-pool-size: 256M\n  nodeSelector: {{disk: ssd}}\n  tolerations: [{{key: dedicated, operator: Exists}}]\n  affinity: {{nodeAffinity: {{}}}}\n  priorityClassName: databases\n  tls: {{secretName: db-cert, requireSecureTransport: true}}\n  updatePolicy: manual\n"
     );
     let out = apply(&ns, &cr("tuned", &tuned));
     assert!(out.status.success(), "{}", text(&out));

@@ -75,6 +75,16 @@ pub const PASSWORD_KEY: &str = "password";
 /// password: every script and probe logs in with `--defaults-extra-file`, never with
 /// the password in argv or in `MYSQL_PWD`.
 pub const CLIENT_CONFIG_KEY: &str = "client.cnf";
+/// In a credentials Secret: the option file of a client that talks to a server with
+/// TLS, verifying its certificate against `ca.crt` beside it.
+pub const TLS_CLIENT_CONFIG_KEY: &str = "client-tls.cnf";
+/// On a server certificate Secret the operator issued: the hash of the names it holds
+/// and when it expires, so the plan can tell from the metadata alone when to reissue.
+pub const CERTIFICATE_NAMES_ANNOTATION: &str = "mysqls.otus.homework/certificate-names";
+pub const CERTIFICATE_NOT_AFTER_ANNOTATION: &str = "mysqls.otus.homework/certificate-not-after";
+/// In the server's pod template: the version of its certificate Secret, so a renewed
+/// certificate restarts the server (announced) and is served.
+pub const CERTIFICATE_VERSION_ANNOTATION: &str = "mysqls.otus.homework/certificate-version";
 
 /// The labels the operator's watches select by: managed-by and the instance.
 pub fn operator_labels(instance: &str) -> BTreeMap<String, String> {

@@ -27,7 +27,9 @@ pub use mysql::{
     RestoreRequest, SecretKeyRef, SetAsideRecord, SwitchoverOutcome, SwitchoverRequest,
     SwitchoverStatus, UpdatePolicy,
 };
-pub use server::{Placement, ResourceAmounts, Scalar, ServerResources, ServerSettings};
+pub use server::{
+    Placement, ResourceAmounts, Scalar, ServerResources, ServerSettings, TLS_DIR, TlsSpec,
+};
 pub use storage::{
     BackupMethod, BackupSpec, BackupStorage, DEFAULT_ARCHIVE_INTERVAL, PointInTime, Retention,
     S3CredentialsRef, S3Storage, VolumeStorage, parse_archive_interval,

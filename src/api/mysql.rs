@@ -33,6 +33,7 @@ use super::validate;
     printcolumn(name = "Last backup", type_ = "string", json_path = ".status.lastBackup.completionTime"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
+#[x_kube(validation = Rule::new("!has(self.tls) || !has(self.tls.requireSecureTransport) || !self.tls.requireSecureTransport || ((!has(self.replicas) || self.replicas == 1) && !(has(self.backup) && has(self.backup.pointInTime) && self.backup.pointInTime.enabled))").message("spec.tls.requireSecureTransport is for a single server without point-in-time recovery for now: replication and the binlog archiver connect without TLS"))]
 #[x_kube(validation = Rule::new("has(self.password) != has(self.passwordSecretRef)").message("set exactly one of spec.password and spec.passwordSecretRef"))]
 #[x_kube(validation = Rule::new("has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)").message("spec.storageClassName cannot change: the data volume was provisioned with it; back up, then create a new instance with the other class and `kubectl mysql create NAME --restore-from BACKUP`"))]
 pub struct MySQLSpec {
@@ -140,6 +141,11 @@ pub struct MySQLSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub update_policy: Option<UpdatePolicy>,
+
+    /// TLS: the server presents a certificate (from `secretName`, or one the operator
+    /// issues and renews), and every Job that talks to it verifies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::TlsSpec>,
 }
 
 /// `spec.updatePolicy`.
@@ -214,6 +220,25 @@ impl MySQLSpec {
             &self.mysql_config.clone().unwrap_or_default(),
             self.server_resources().memory_limit_bytes(),
         )
+    }
+
+    /// The Secret with the server's certificate, when TLS is on: the user's, or
+    /// `NAME-tls`, which the operator issues.
+    pub fn tls_secret(&self, names: &crate::names::InstanceNames) -> Option<String> {
+        let tls = self.tls.as_ref()?;
+        Some(
+            tls.secret_name
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| names.tls_secret()),
+        )
+    }
+
+    /// Whether the operator issues the server's certificate.
+    pub fn issues_certificate(&self) -> bool {
+        self.tls
+            .as_ref()
+            .is_some_and(|t| t.secret_name.as_deref().is_none_or(str::is_empty))
     }
 
     /// When a change of the server's pod restarts it.
@@ -620,6 +645,12 @@ impl MySQL {
         })
         .or_else(|| physical_backup_problem(spec))
         .or_else(|| spec.resources.as_ref()?.problem())
+        .or_else(|| {
+            let required = spec.tls.as_ref()?.required();
+            (required && (spec.members() > 1 || spec.point_in_time().is_some())).then(|| {
+                "spec.tls.requireSecureTransport is for a single server without point-in-time recovery for now: replication and the binlog archiver connect without TLS".to_string()
+            })
+        })
         .or_else(|| super::server::settings_problem(spec.mysql_config.as_ref()?))
         .or_else(|| {
             let after = spec.failover.as_ref()?.after.as_deref()?;

@@ -198,7 +198,7 @@ fn option_stem(key: &str) -> String {
 
 /// Options the operator sets itself, with why: backups, point-in-time recovery and
 /// failover rely on them, or the pod's own wiring does.
-pub const LOCKED_OPTIONS: [(&str, &str); 21] = [
+pub const LOCKED_OPTIONS: [(&str, &str); 27] = [
     ("datadir", "the data volume is mounted there"),
     ("socket", "the probes and Jobs use the image's socket"),
     ("port", "the Service and every Job connect to 3306"),
@@ -253,6 +253,30 @@ pub const LOCKED_OPTIONS: [(&str, &str); 21] = [
         "replicas keep their relay logs on the data volume",
     ),
     ("init_file", "it would run SQL as root at every start"),
+    (
+        "require_secure_transport",
+        "spec.tls.requireSecureTransport sets it",
+    ),
+    (
+        "ssl",
+        "spec.tls says whether the server presents a certificate",
+    ),
+    (
+        "ssl_cert",
+        "spec.tls sets the certificate the server presents",
+    ),
+    (
+        "ssl_key",
+        "spec.tls sets the certificate the server presents",
+    ),
+    (
+        "ssl_ca",
+        "spec.tls sets the certificate the server presents",
+    ),
+    (
+        "ssl_capath",
+        "spec.tls sets the certificate the server presents",
+    ),
 ];
 
 /// Families of options the operator sets, by prefix.
@@ -270,7 +294,7 @@ pub const LOCKED_PREFIXES: [(&str, &str); 3] = [
 /// so that the CRD's rule (a literal) is built from it by `concat!`.
 macro_rules! locked_option_pattern {
     () => {
-        "^(loose_)?(maximum_)?(skip_|enable_|disable_)?(datadir|socket|port|bind_address|user|pid_file|networking|log_bin|log_bin_index|log_bin_basename|binlog_format|binlog_expire_logs_seconds|expire_logs_days|server_id|enforce_gtid_consistency|log_slave_updates|log_replica_updates|read_only|super_read_only|relay_log|init_file|gtid_.*|rpl_semi_sync_.*|defaults_.*)$"
+        "^(loose_)?(maximum_)?(skip_|enable_|disable_)?(datadir|socket|port|bind_address|user|pid_file|networking|log_bin|log_bin_index|log_bin_basename|binlog_format|binlog_expire_logs_seconds|expire_logs_days|server_id|enforce_gtid_consistency|log_slave_updates|log_replica_updates|read_only|super_read_only|relay_log|init_file|require_secure_transport|ssl|ssl_cert|ssl_key|ssl_ca|ssl_capath|gtid_.*|rpl_semi_sync_.*|defaults_.*)$"
     };
 }
 pub(crate) use locked_option_pattern;
@@ -432,6 +456,43 @@ fn tolerates(toleration: &Toleration, taint: &k8s_openapi::api::core::v1::Taint)
         }
     };
     effect && key && value
+}
+
+/// `spec.tls`: the server presents a certificate, and every Job that talks to it
+/// verifies it against the CA and the server's name.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSpec {
+    /// A Secret in the instance's namespace with `tls.crt`, `tls.key` and `ca.crt`
+    /// (cert-manager's, or made by hand); when absent the operator issues one from a
+    /// CA of the instance's own (`NAME-tls`, `NAME-tls-ca`) and renews it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// Refuse connections without TLS (`require_secure_transport`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_secure_transport: Option<bool>,
+}
+
+impl TlsSpec {
+    pub fn required(&self) -> bool {
+        self.require_secure_transport == Some(true)
+    }
+}
+
+/// Where the server's certificate is mounted in its container.
+pub const TLS_DIR: &str = "/etc/mysql-tls";
+
+/// The server's options for TLS from the mounted Secret.
+pub fn tls_args(tls: &TlsSpec) -> Vec<String> {
+    let mut args = vec![
+        format!("--ssl-cert={TLS_DIR}/tls.crt"),
+        format!("--ssl-key={TLS_DIR}/tls.key"),
+        format!("--ssl-ca={TLS_DIR}/ca.crt"),
+    ];
+    if tls.required() {
+        args.push("--require-secure-transport=ON".to_string());
+    }
+    args
 }
 
 /// `spec.mysqlConfig`'s schema: at most 32 options, each a number or text (the bound

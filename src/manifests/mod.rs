@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::api::S3Storage;
 use crate::api::keys::{
     BACKUP_ANNOTATION, BUCKET_ANNOTATION, CLIENT_CONFIG_KEY, OBJECT_ANNOTATION,
-    PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, VERIFY_ANNOTATION, stamp_annotation,
-    stamp_instance_labels,
+    PASSWORD_FINGERPRINT_ANNOTATION, PASSWORD_KEY, TLS_CLIENT_CONFIG_KEY, VERIFY_ANNOTATION,
+    stamp_annotation, stamp_instance_labels,
 };
 use crate::binlog::ReplayTarget;
 use crate::names::InstanceNames;
@@ -38,17 +38,93 @@ where
 {
     let mut obj: K = renderer.render(template, context)?;
     stamp_instance_labels(obj.meta_mut(), &ctx.name);
+    let is_job = obj.is_job();
     if let Some(pod) = obj.pod_spec_mut() {
         PodSecurityLevel::of_pod(ctx.storage_class_name.as_deref(), &ctx.names.data_pvc, pod)
             .apply(pod);
+        if let (true, Some(tls)) = (is_job, &ctx.tls) {
+            let credentials = [
+                ctx.names.credentials_secret.as_str(),
+                ctx.names.pending_credentials_secret.as_str(),
+            ];
+            tls_clients(pod, &tls.secret, &credentials);
+        }
     }
     Ok(obj)
+}
+
+/// A Job that talks to a server with TLS (a container names it in `MYSQL_HOST`)
+/// verifies its certificate: each credentials volume becomes a projected one whose
+/// `client.cnf` is the verifying option file, with the CA's `ca.crt` beside it.
+fn tls_clients(pod: &mut PodSpec, tls_secret: &str, credentials_secrets: &[&str]) {
+    use k8s_openapi::api::core::v1::{
+        KeyToPath, ProjectedVolumeSource, SecretProjection, VolumeProjection,
+    };
+    let talks_to_server = pod
+        .containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten())
+        .any(|c| {
+            c.env.iter().flatten().any(|e| {
+                e.name == "MYSQL_HOST"
+                    && e.value
+                        .as_deref()
+                        .is_some_and(|h| h != "127.0.0.1" && h != "localhost")
+            })
+        });
+    if !talks_to_server {
+        return;
+    }
+    let item = |key: &str, path: &str| KeyToPath {
+        key: key.into(),
+        path: path.into(),
+        mode: None,
+    };
+    for volume in pod.volumes.iter_mut().flatten() {
+        let Some(credentials) = volume
+            .secret
+            .as_ref()
+            .and_then(|s| s.secret_name.clone())
+            .filter(|name| credentials_secrets.contains(&name.as_str()))
+        else {
+            continue;
+        };
+        let mode = volume.secret.as_ref().and_then(|s| s.default_mode);
+        volume.secret = None;
+        volume.projected = Some(ProjectedVolumeSource {
+            default_mode: mode,
+            sources: Some(vec![
+                VolumeProjection {
+                    secret: Some(SecretProjection {
+                        name: credentials,
+                        items: Some(vec![
+                            item(TLS_CLIENT_CONFIG_KEY, CLIENT_CONFIG_KEY),
+                            item(PASSWORD_KEY, PASSWORD_KEY),
+                        ]),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    secret: Some(SecretProjection {
+                        name: tls_secret.to_string(),
+                        items: Some(vec![item("ca.crt", "ca.crt")]),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+            ]),
+        });
+    }
 }
 
 /// An object the templates make; those that make pods say where their pod spec is.
 trait Rendered: Resource + DeserializeOwned {
     fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
         None
+    }
+    fn is_job(&self) -> bool {
+        false
     }
 }
 
@@ -66,6 +142,9 @@ impl Rendered for Deployment {
 impl Rendered for Job {
     fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
         self.spec.as_mut()?.template.spec.as_mut()
+    }
+    fn is_job(&self) -> bool {
+        true
     }
 }
 
@@ -294,19 +373,34 @@ pub fn credentials_secret(
     Ok(secret)
 }
 
-/// What our credentials Secrets hold: the password, and a client option file with it.
+/// What our credentials Secrets hold: the password, and client option files with it:
+/// plain, and for a server with TLS, verifying its certificate against the CA mounted
+/// beside it (`tls_clients`). The verification is spelled for both clients, `loose-`
+/// so that each skips the other's option: MariaDB's `ssl-verify-server-cert`, MySQL's
+/// `ssl-mode=VERIFY_IDENTITY`.
 pub fn credentials_data(password: &str) -> BTreeMap<String, ByteString> {
+    let plain = client_option_file(password);
+    let verifying = format!(
+        "{plain}ssl-ca={CREDENTIALS_DIR}/ca.crt\nloose-ssl-verify-server-cert\nloose-ssl-mode=VERIFY_IDENTITY\n"
+    );
     BTreeMap::from([
+        (
+            TLS_CLIENT_CONFIG_KEY.to_string(),
+            ByteString(verifying.into_bytes()),
+        ),
         (
             PASSWORD_KEY.to_string(),
             ByteString(password.as_bytes().to_vec()),
         ),
         (
             CLIENT_CONFIG_KEY.to_string(),
-            ByteString(client_option_file(password).into_bytes()),
+            ByteString(plain.into_bytes()),
         ),
     ])
 }
+
+/// Where the containers that talk to the server find its credentials.
+pub const CREDENTIALS_DIR: &str = "/etc/mysql-credentials";
 
 /// A MySQL option file that logs the clients in as root with `password`. The value is
 /// quoted, so `#` and spaces are kept, and `\`, `"` and control characters escaped.

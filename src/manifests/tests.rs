@@ -734,3 +734,88 @@ fn backups_of_a_replicated_instance_dump_from_a_streaming_replica_once_it_caught
     let script = &container(&single).command.as_ref().unwrap()[2];
     assert!(!script.contains("primary_position"));
 }
+
+#[test]
+fn with_tls_the_server_presents_its_certificate_and_jobs_verify_it() {
+    let mut instance = course_instance();
+    instance.spec.tls = Some(crate::api::TlsSpec {
+        secret_name: None,
+        require_secure_transport: Some(true),
+    });
+    let mut ctx = context_of(&instance);
+    ctx.tls.as_mut().unwrap().certificate_version = "42".into();
+    let renderer = Renderer::embedded();
+    let deployment = children(&renderer, &ctx).unwrap().deployment;
+    let template = deployment.spec.unwrap().template;
+    assert_eq!(
+        template.metadata.unwrap().annotations.unwrap()["mysqls.otus.homework/certificate-version"],
+        "42"
+    );
+    let pod = template.spec.unwrap();
+    let server = &pod.containers[0];
+    let args = server.args.clone().unwrap();
+    for arg in [
+        "--ssl-cert=/etc/mysql-tls/tls.crt",
+        "--ssl-key=/etc/mysql-tls/tls.key",
+        "--ssl-ca=/etc/mysql-tls/ca.crt",
+        "--require-secure-transport=ON",
+    ] {
+        assert!(args.contains(&arg.to_string()), "{arg} in {args:?}");
+    }
+    let probe = server
+        .readiness_probe
+        .clone()
+        .unwrap()
+        .exec
+        .unwrap()
+        .command
+        .unwrap();
+    assert!(
+        probe.contains(&"--ssl-mode=REQUIRED".to_string()),
+        "{probe:?}"
+    );
+    let tls_volume = pod
+        .volumes
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "tls")
+        .unwrap();
+    assert_eq!(
+        tls_volume.secret.unwrap().secret_name.as_deref(),
+        Some("mysql-instance-tls")
+    );
+    // The server keeps its plain credentials (its probe and tools are local); a Job
+    // that talks to it reads the verifying option file with the CA beside it.
+    let backup = backup_job(&renderer, &ctx, "b1").unwrap();
+    let volumes = backup.spec.unwrap().template.spec.unwrap().volumes.unwrap();
+    let credentials = volumes.iter().find(|v| v.name == "credentials").unwrap();
+    assert!(credentials.secret.is_none());
+    let sources = credentials.projected.clone().unwrap().sources.unwrap();
+    let files: Vec<(String, String, String)> = sources
+        .iter()
+        .flat_map(|s| {
+            let secret = s.secret.clone().unwrap();
+            secret
+                .items
+                .unwrap()
+                .into_iter()
+                .map(move |i| (secret.name.clone(), i.key, i.path))
+        })
+        .collect();
+    assert!(files.contains(&(
+        "mysql-instance-credentials".into(),
+        "client-tls.cnf".into(),
+        "client.cnf".into()
+    )));
+    assert!(files.contains(&(
+        "mysql-instance-tls".into(),
+        "ca.crt".into(),
+        "ca.crt".into()
+    )));
+    let data = credentials_data("pw");
+    let verifying = String::from_utf8(data["client-tls.cnf"].0.clone()).unwrap();
+    assert!(verifying.contains("ssl-ca=/etc/mysql-credentials/ca.crt"));
+    assert!(verifying.contains("loose-ssl-verify-server-cert"));
+    assert!(verifying.contains("loose-ssl-mode=VERIFY_IDENTITY"));
+    assert!(verifying.starts_with("[client]\nuser=root\npassword=\"pw\"\n"));
+}

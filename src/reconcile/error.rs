@@ -25,6 +25,10 @@ pub enum Error {
         source: kube::Error,
     },
 
+    /// The server's certificate could not be made.
+    #[error("issuing the server's certificate: {0}")]
+    Certificate(String),
+
     /// Writing the status subresource failed.
     #[error("writing the status of {what}: {source}")]
     Status {
@@ -65,6 +69,7 @@ impl Error {
         match self {
             Error::Observe { .. } => "observe",
             Error::Render(_) => "render",
+            Error::Certificate(_) => "certificate",
             Error::Apply { .. } => "apply",
             Error::Status { .. } => "status",
             Error::Finalizer { .. } => "finalizer",

@@ -130,12 +130,13 @@ pub struct SecretFacts {
 
 impl SecretFacts {
     pub fn of(secret: &Secret) -> Self {
-        use crate::api::keys::{CLIENT_CONFIG_KEY, PASSWORD_KEY};
+        use crate::api::keys::{CLIENT_CONFIG_KEY, PASSWORD_KEY, TLS_CLIENT_CONFIG_KEY};
         let value = |key: &str| secret_value(secret, key);
         Self {
             resource_version: secret.metadata.resource_version.clone(),
             fingerprint: value(PASSWORD_KEY).map(|p| Password(p).fingerprint()),
-            outdated: value(CLIENT_CONFIG_KEY).is_none(),
+            // Written by a version without the option files the Jobs read.
+            outdated: value(CLIENT_CONFIG_KEY).is_none() || value(TLS_CLIENT_CONFIG_KEY).is_none(),
         }
     }
 }

@@ -56,6 +56,30 @@ fn mysqld_uid_on_the_node(ns: &str) -> u32 {
     panic!("no mariadbd process in container {id} on the node");
 }
 
+/// The mariadb client in the server's container, over TCP to the Service's name (as a
+/// client elsewhere would), logged in by the option file, with `flags`.
+fn mariadb_over_tcp(ns: &str, flags: &[&str], sql: &str) -> std::process::Output {
+    let deploy = format!("deploy/{INSTANCE}");
+    let mut args = vec![
+        "exec",
+        "-n",
+        ns,
+        &deploy,
+        "-c",
+        "mysql",
+        "--",
+        "mariadb",
+        "--defaults-extra-file=/etc/mysql-credentials/client.cnf",
+        "--host",
+        INSTANCE,
+        "-N",
+        "-B",
+    ];
+    args.extend_from_slice(flags);
+    args.extend(["-e", sql]);
+    kubectl(&args)
+}
+
 fn count(ns: &str) -> String {
     let out = ok(
         mysql_exec(ns, "otuspassword", "SELECT COUNT(*) FROM kept"),
@@ -75,7 +99,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         "enforce restricted",
     );
     let operator_ns = operator_and_keys(&ns, &s3);
-    let more = "  storageClassName: local-path\n  resources:\n    requests: {cpu: 100m, memory: 256Mi}\n    limits: {memory: 768Mi}\n  mysqlConfig:\n    max_connections: 77\n";
+    let more = "  storageClassName: local-path\n  resources:\n    requests: {cpu: 100m, memory: 256Mi}\n    limits: {memory: 768Mi}\n  mysqlConfig:\n    max_connections: 77\n  tls:\n    requireSecureTransport: true\n";
     let cr = course_cr_in_bucket(&s3, "restricted", "")
         .replace("  backup:\n", &format!("{more}  backup:\n"));
     assert!(cr.contains("local-path"), "{cr}");
@@ -118,6 +142,28 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     );
     assert_eq!(server_value(&ns, "SELECT @@max_connections"), "77");
 
+    // TLS: the server's name verifies against the CA the operator issued; a plain
+    // connection over the network is refused.
+    let cipher = ok(
+        mariadb_over_tcp(
+            &ns,
+            &["--ssl-ca=/etc/mysql-tls/ca.crt", "--ssl-verify-server-cert"],
+            "SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+        ),
+        "a verified TLS connection to the Service name",
+    );
+    assert!(
+        cipher.split_whitespace().nth(1).is_some(),
+        "no cipher: {cipher}"
+    );
+    let plain = mariadb_over_tcp(&ns, &["--skip-ssl"], "SELECT 1");
+    assert!(!plain.status.success(), "a plain connection was accepted");
+    assert!(
+        text(&plain).contains("insecure transport"),
+        "{}",
+        text(&plain)
+    );
+
     // The course's flow with real rows: a backup to the bucket, the deletion's final
     // backup, and the restore on create, each Job admitted under restricted.
     fill_kept(&ns, 300);
@@ -125,6 +171,102 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
         "kubectl mysql backup --wait",
     );
+    // A certificate renewed (here: its Secret deleted, so the operator issues a new
+    // one from the same CA): the server restarts to present it, said in an Event, and
+    // keeps every row.
+    let version = |ns: &str| {
+        ok(
+            kubectl(&[
+                "get",
+                "secret",
+                &format!("{INSTANCE}-tls"),
+                "-n",
+                ns,
+                "-o",
+                "jsonpath={.metadata.uid}",
+            ]),
+            "the certificate Secret",
+        )
+    };
+    let before = version(&ns);
+    ok(
+        kubectl(&["delete", "secret", &format!("{INSTANCE}-tls"), "-n", &ns]),
+        "delete the certificate",
+    );
+    super::wait_until(
+        std::time::Duration::from_secs(120),
+        "a new certificate",
+        || {
+            let now = kubectl(&[
+                "get",
+                "secret",
+                &format!("{INSTANCE}-tls"),
+                "-n",
+                &ns,
+                "-o",
+                "jsonpath={.metadata.uid}",
+            ]);
+            let now = String::from_utf8_lossy(&now.stdout).to_string();
+            if !now.is_empty() && now != before {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        },
+    );
+    super::wait_until(
+        std::time::Duration::from_secs(120),
+        "a ServerRestarting Event",
+        || {
+            let events = text(&kubectl(&[
+                "get",
+                "events",
+                "-n",
+                &ns,
+                "--field-selector",
+                "reason=ServerRestarting",
+            ]));
+            if events.contains("restarts to apply") {
+                Ok(())
+            } else {
+                Err(events)
+            }
+        },
+    );
+    let renewed = ok(
+        kubectl(&[
+            "get",
+            "secret",
+            &format!("{INSTANCE}-tls"),
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ]),
+        "the new certificate's version",
+    );
+    super::wait_until(
+        std::time::Duration::from_secs(240),
+        "one ready server pod with the new certificate",
+        || {
+            let pods = text(&kubectl(&[
+                "get",
+                "pods",
+                "-n",
+                &ns,
+                "-l",
+                &format!("app={INSTANCE}"),
+                "-o",
+                "jsonpath={range .items[*]}{.metadata.annotations.mysqls\\.otus\\.homework/certificate-version} {.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}",
+            ]));
+            if pods.trim() == format!("{renewed} True") {
+                Ok(())
+            } else {
+                Err(pods)
+            }
+        },
+    );
+    assert_eq!(count(&ns), "300");
     ok(
         mysql_exec(&ns, "otuspassword", "INSERT INTO kept VALUES (300, 'last')"),
         "a row before the deletion",

@@ -243,6 +243,9 @@ fn instances_referencing(
                 .password_secret_ref
                 .as_ref()
                 .is_some_and(|r| r.name == secret.name_any())
+                || i.spec
+                    .tls_secret(&crate::names::InstanceNames::new(i.name_any(), &namespace))
+                    == Some(secret.name_any())
                 || secret
                     .owner_references()
                     .iter()

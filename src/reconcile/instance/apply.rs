@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod, S
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 use super::observe::names_of;
 use super::plan::{FinalizerChange, Kind, MemberWrite, Plan, Write};
@@ -137,6 +138,18 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
     let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
     match write {
         Write::ApplySecret(secret) => apply_secret(apis, ctx, secret, namespace).await,
+        Write::IssueCertificate {
+            hosts,
+            fingerprint,
+            owner,
+        } => {
+            let certificate = Certificate {
+                hosts,
+                fingerprint,
+                owner: owner.as_ref(),
+            };
+            issue_certificate(apis, ctx, names, certificate).await
+        }
         Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)
             .await
             .map(drop)
@@ -373,6 +386,113 @@ async fn apply_secret(apis: &Apis, ctx: &Context, secret: &Secret, namespace: &s
         .learn(namespace, &secret.name_any(), Some(&applied));
     ctx.applied.wrote(&applied);
     Ok(())
+}
+
+/// What `issue_certificate` issues.
+struct Certificate<'a> {
+    hosts: &'a [String],
+    fingerprint: &'a str,
+    owner: Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+}
+
+/// `NAME-tls` from the instance's CA, `NAME-tls-ca` (made first when missing; kept,
+/// so clients that trust it go on trusting the renewed certificate).
+async fn issue_certificate(
+    apis: &Apis,
+    ctx: &Context,
+    names: &InstanceNames,
+    certificate: Certificate<'_>,
+) -> Result<()> {
+    use crate::api::keys::{CERTIFICATE_NAMES_ANNOTATION, CERTIFICATE_NOT_AFTER_ANNOTATION};
+    use k8s_openapi::ByteString;
+    let namespace = names.namespace.as_str();
+    let now = jiff::Timestamp::now();
+    let ca_name = names.tls_ca_secret();
+    let failed = |e: crate::tls::TlsError| Error::Certificate(e.to_string());
+    let live_ca = apis
+        .secrets
+        .get_opt(&ca_name)
+        .await
+        .map_err(Error::observe(format!("Secret {ca_name}")))?;
+    let pem = |s: &Secret, key: &str| {
+        s.data
+            .as_ref()?
+            .get(key)
+            .and_then(|v| String::from_utf8(v.0.clone()).ok())
+    };
+    let ca = match live_ca
+        .as_ref()
+        .and_then(|s| Some((pem(s, "ca.crt")?, pem(s, "ca.key")?)))
+    {
+        Some((cert_pem, key_pem)) => crate::tls::CertificateAuthority { cert_pem, key_pem },
+        None => {
+            let ca = crate::tls::new_ca(names, now).map_err(failed)?;
+            let secret = tls_secret(
+                &ca_name,
+                namespace,
+                certificate.owner,
+                [("ca.crt", &ca.cert_pem), ("ca.key", &ca.key_pem)],
+                BTreeMap::new(),
+            );
+            apply_secret(apis, ctx, &secret, namespace).await?;
+            ca
+        }
+    };
+    let issued = crate::tls::issue_server(&ca, names, certificate.hosts, now).map_err(failed)?;
+    let annotations = BTreeMap::from([
+        (
+            CERTIFICATE_NAMES_ANNOTATION.to_string(),
+            certificate.fingerprint.to_string(),
+        ),
+        (
+            CERTIFICATE_NOT_AFTER_ANNOTATION.to_string(),
+            issued.not_after.to_string(),
+        ),
+    ]);
+    let mut secret = tls_secret(
+        &names.tls_secret(),
+        namespace,
+        certificate.owner,
+        [("tls.crt", &issued.cert_pem), ("tls.key", &issued.key_pem)],
+        annotations,
+    );
+    secret
+        .data
+        .get_or_insert_with(Default::default)
+        .insert("ca.crt".into(), ByteString(issued.ca_pem.into_bytes()));
+    secret.type_ = Some("kubernetes.io/tls".into());
+    apply_secret(apis, ctx, &secret, namespace).await
+}
+
+/// A Secret of the instance holding PEM files.
+fn tls_secret(
+    name: &str,
+    namespace: &str,
+    owner: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    files: [(&str, &String); 2],
+    annotations: BTreeMap<String, String>,
+) -> Secret {
+    Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            owner_references: owner.map(|o| vec![o.clone()]),
+            annotations: Some(annotations),
+            ..Default::default()
+        },
+        data: Some(
+            files
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        k8s_openapi::ByteString(v.clone().into_bytes()),
+                    )
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    }
 }
 
 /// Creates the record of a dump found on the volume, then its status (a subresource).

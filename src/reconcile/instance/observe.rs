@@ -76,6 +76,13 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         desired_password: desired_password(instance, &secrets).await?,
         credentials,
         credentials_outdated,
+        tls_certificate: instance.spec.tls_secret(&names).and_then(|name| {
+            let meta = cached(&caches.secrets, Some(ns), &name)?.metadata;
+            Some(super::snapshot::SecretMeta {
+                version: meta.resource_version.unwrap_or_default(),
+                annotations: meta.annotations.unwrap_or_default(),
+            })
+        }),
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job: restore.job,

@@ -63,6 +63,9 @@ pub struct Snapshot {
     /// `NAME-credentials`: the password the server has.
     pub credentials: Option<Fingerprint>,
     /// `NAME-credentials` lacks the client option file (written by an earlier version).
+    /// With spec.tls: the server certificate Secret's version and annotations (from
+    /// the cache), when it exists.
+    pub tls_certificate: Option<SecretMeta>,
     pub credentials_outdated: bool,
     /// `NAME-credentials-next`, read only while the status is not settled on Synced
     /// (once it is, there is no change in flight to have left one).
@@ -181,4 +184,11 @@ impl std::fmt::Display for PasswordUnreadable {
             }
         }
     }
+}
+
+/// What the cache holds of a Secret: its version and annotations.
+#[derive(Clone, Debug, Default)]
+pub struct SecretMeta {
+    pub version: String,
+    pub annotations: std::collections::BTreeMap<String, String>,
 }

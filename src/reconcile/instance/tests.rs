@@ -198,6 +198,7 @@ fn snapshot() -> Snapshot {
         desired_password: Ok(Password(PASSWORD.into())),
         credentials: Some(Password(PASSWORD.into()).fingerprint()),
         credentials_outdated: false,
+        tls_certificate: None,
         pending_credentials: Read::Done(None),
         password_job: None,
         restore_job: Read::Done(None),
@@ -2962,3 +2963,75 @@ mod failover;
 
 #[path = "tests_physical.rs"]
 mod physical;
+
+// ---- TLS ----
+
+fn with_tls(secret_name: Option<&str>) -> MySQL {
+    let mut i = settled(instance());
+    i.spec.tls = Some(crate::api::TlsSpec {
+        secret_name: secret_name.map(str::to_string),
+        require_secure_transport: None,
+    });
+    i
+}
+
+fn issues(plan: &Plan) -> bool {
+    plan.writes
+        .iter()
+        .any(|w| matches!(w, Write::IssueCertificate { .. }))
+}
+
+fn applies_server(plan: &Plan) -> bool {
+    plan.writes
+        .iter()
+        .any(|w| matches!(w, Write::ApplyDeployment(..)))
+}
+
+#[test]
+fn tls_issues_the_certificate_first_and_the_server_waits_for_it() {
+    let first = plan_for(&with_tls(None), &snapshot());
+    assert!(issues(&first));
+    assert!(
+        !applies_server(&first),
+        "the server would mount a missing Secret"
+    );
+    assert!(matches!(first.next, Next::Wait(_)));
+
+    let hosts = crate::tls::server_names(&names(), 1);
+    let fresh = |not_after: &str| super::snapshot::SecretMeta {
+        version: "7".into(),
+        annotations: BTreeMap::from([
+            (
+                crate::api::keys::CERTIFICATE_NAMES_ANNOTATION.to_string(),
+                crate::tls::names_fingerprint(&hosts),
+            ),
+            (
+                crate::api::keys::CERTIFICATE_NOT_AFTER_ANNOTATION.to_string(),
+                not_after.to_string(),
+            ),
+        ]),
+    };
+    let issued = Snapshot {
+        tls_certificate: Some(fresh("2099-01-01T00:00:00Z")),
+        ..snapshot()
+    };
+    let settled_plan = plan_for(&with_tls(None), &issued);
+    assert!(!issues(&settled_plan));
+    assert!(applies_server(&settled_plan));
+    // Near its end: issued again, the server keeps running meanwhile.
+    let ending = Snapshot {
+        tls_certificate: Some(fresh("2000-01-01T00:00:00Z")),
+        ..snapshot()
+    };
+    let renewing = plan_for(&with_tls(None), &ending);
+    assert!(issues(&renewing) && applies_server(&renewing));
+}
+
+#[test]
+fn a_missing_tls_secret_of_the_users_is_waited_for_and_said() {
+    let plan = plan_for(&with_tls(Some("from-cert-manager")), &snapshot());
+    assert!(!issues(&plan));
+    assert!(!applies_server(&plan));
+    let message = plan.status.unwrap().message.unwrap();
+    assert!(message.contains("from-cert-manager"), "{message}");
+}

@@ -14,6 +14,7 @@ mod restore;
 mod retention;
 pub mod rollout;
 mod schedule;
+mod tls;
 
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
@@ -132,6 +133,13 @@ pub enum Write {
     /// After a successful password Job: `NAME-credentials` takes the new password and
     /// `NAME-credentials-next` goes.
     FinishPasswordChange(Password),
+    /// `NAME-tls`: a server certificate for `hosts` from the instance's CA (made first
+    /// when `NAME-tls-ca` does not exist), `fingerprint` kept on it.
+    IssueCertificate {
+        hosts: Vec<String>,
+        fingerprint: String,
+        owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    },
     /// A replicated instance's members: their Secret, their servers, their pods.
     Member(MemberWrite),
     /// Archived binary logs no restore can use (before the oldest dump's position),
@@ -252,6 +260,15 @@ pub fn instance(
         .ok_or(Error::MissingField("metadata.uid"))?;
     let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
     template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
+    match tls::certificate(instance, snapshot, at, &mut plan) {
+        Step::Done(tls) => template_ctx.tls = tls,
+        Step::Wait(why) => {
+            observed.waiting = Some(why.clone());
+            return Ok(plan
+                .with_status(instance, &observed, &now)
+                .then(Next::Wait(why)));
+        }
+    }
     let inputs = Inputs {
         instance,
         snapshot,
