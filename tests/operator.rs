@@ -2220,3 +2220,51 @@ async fn server_restarts_are_announced_and_manual_ones_wait() {
     assert!(!bad.status.success());
     assert_eq!(text(&bad).trim().lines().count(), 1, "{}", text(&bad));
 }
+
+/// `spec.tls` without a Secret: the operator issues `NAME-tls` from `NAME-tls-ca`
+/// before the server starts, the server mounts it, a Job that talks to the server
+/// reads the verifying option file with the CA; a certificate issued again restarts
+/// the server, announced.
+#[tokio::test]
+async fn tls_certificates_are_issued_mounted_verified_and_renewed() {
+    let (client, ns, a) = setup("tls").await;
+    let _operator = Operator::start(&[&ns]);
+    let mut instance = course_cr("db");
+    instance.spec.tls = Some(kubectl_mysql::api::TlsSpec::default());
+    a.instances
+        .create(&PostParams::default(), &instance)
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let issued = a.secrets.get("db-tls").await.unwrap();
+    assert_eq!(issued.type_.as_deref(), Some("kubernetes.io/tls"));
+    let data = issued.data.clone().unwrap();
+    for key in ["tls.crt", "tls.key", "ca.crt"] {
+        assert!(data.contains_key(key), "{key}");
+    }
+    let ca = a.secrets.get("db-tls-ca").await.unwrap().data.unwrap();
+    assert_eq!(ca["ca.crt"], data["ca.crt"], "signed by the instance's CA");
+
+    backup_now(&ns, "db");
+    let job = a.jobs.get("backup-db-job").await.unwrap();
+    let volumes = job.spec.unwrap().template.spec.unwrap().volumes.unwrap();
+    let credentials = volumes.iter().find(|v| v.name == "credentials").unwrap();
+    assert!(credentials.projected.is_some(), "{credentials:?}");
+
+    a.secrets
+        .delete("db-tls", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(WAIT, "a certificate issued again", || async {
+        let again = a.secrets.get_opt("db-tls").await.ok()??;
+        (again.metadata.uid != issued.metadata.uid).then_some(())
+    })
+    .await;
+    eventually(WAIT, "a ServerRestarting Event", || async {
+        common::has_event(&ns, "db", "ServerRestarting").then_some(())
+    })
+    .await;
+    let again = a.secrets.get("db-tls-ca").await.unwrap().data.unwrap();
+    assert_eq!(again["ca.crt"], ca["ca.crt"], "the CA is kept");
+    drop(client);
+}
