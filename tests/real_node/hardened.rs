@@ -7,6 +7,8 @@
 //!
 //! Included from tests/real_node.rs: the helpers are that file's.
 
+use std::time::Duration;
+
 use super::common::{self, kubectl, kubectl_with_stdin, text};
 use super::{
     INSTANCE, course_cr_in_bucket, delete_instance, fill_kept, mysql_exec, ok, operator_and_keys,
@@ -78,6 +80,20 @@ fn mariadb_over_tcp(ns: &str, flags: &[&str], sql: &str) -> std::process::Output
     args.extend_from_slice(flags);
     args.extend(["-e", sql]);
     kubectl(&args)
+}
+
+/// A field of the server's certificate Secret (empty while it does not exist).
+fn certificate_field(ns: &str, path: &str) -> String {
+    let out = kubectl(&[
+        "get",
+        "secret",
+        &format!("{INSTANCE}-tls"),
+        "-n",
+        ns,
+        "-o",
+        &format!("jsonpath={path}"),
+    ]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn count(ns: &str) -> String {
@@ -176,79 +192,37 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     // A certificate renewed (here: its Secret deleted, so the operator issues a new
     // one from the same CA): the server restarts to present it, said in an Event, and
     // keeps every row.
-    let version = |ns: &str| {
-        ok(
-            kubectl(&[
-                "get",
-                "secret",
-                &format!("{INSTANCE}-tls"),
-                "-n",
-                ns,
-                "-o",
-                "jsonpath={.metadata.uid}",
-            ]),
-            "the certificate Secret",
-        )
-    };
-    let before = version(&ns);
+    let before = certificate_field(&ns, "{.metadata.uid}");
     ok(
         kubectl(&["delete", "secret", &format!("{INSTANCE}-tls"), "-n", &ns]),
         "delete the certificate",
     );
-    super::wait_until(
-        std::time::Duration::from_secs(120),
-        "a new certificate",
-        || {
-            let now = kubectl(&[
-                "get",
-                "secret",
-                &format!("{INSTANCE}-tls"),
-                "-n",
-                &ns,
-                "-o",
-                "jsonpath={.metadata.uid}",
-            ]);
-            let now = String::from_utf8_lossy(&now.stdout).to_string();
-            if !now.is_empty() && now != before {
-                Ok(())
-            } else {
-                Err(now)
-            }
-        },
-    );
-    super::wait_until(
-        std::time::Duration::from_secs(120),
-        "a ServerRestarting Event",
-        || {
-            let events = text(&kubectl(&[
-                "get",
-                "events",
-                "-n",
-                &ns,
-                "--field-selector",
-                "reason=ServerRestarting",
-            ]));
-            if events.contains("restarts to apply") {
-                Ok(())
-            } else {
-                Err(events)
-            }
-        },
-    );
-    let renewed = ok(
-        kubectl(&[
+    super::wait_until(Duration::from_secs(120), "a new certificate", || {
+        let now = certificate_field(&ns, "{.metadata.uid}");
+        if !now.is_empty() && now != before {
+            Ok(())
+        } else {
+            Err(now)
+        }
+    });
+    super::wait_until(Duration::from_secs(120), "a ServerRestarting Event", || {
+        let events = text(&kubectl(&[
             "get",
-            "secret",
-            &format!("{INSTANCE}-tls"),
+            "events",
             "-n",
             &ns,
-            "-o",
-            "jsonpath={.metadata.resourceVersion}",
-        ]),
-        "the new certificate's version",
-    );
+            "--field-selector",
+            "reason=ServerRestarting",
+        ]));
+        if events.contains("restarts to apply") {
+            Ok(())
+        } else {
+            Err(events)
+        }
+    });
+    let renewed = certificate_field(&ns, "{.metadata.resourceVersion}");
     super::wait_until(
-        std::time::Duration::from_secs(240),
+        Duration::from_secs(240),
         "one ready server pod with the new certificate",
         || {
             let pods = text(&kubectl(&[

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use super::observe::names_of;
-use super::plan::{FinalizerChange, Kind, MemberWrite, Plan, Write};
+use super::plan::{CertificateRequest, FinalizerChange, Kind, MemberWrite, Plan, Write};
 use crate::api::keys::FINALIZER;
 use crate::api::{MySQL, MySQLBackup};
 use crate::names::InstanceNames;
@@ -138,18 +138,7 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
     let named = |kind: &str, name: String| format!("{kind} {namespace}/{name}");
     match write {
         Write::ApplySecret(secret) => apply_secret(apis, ctx, secret, namespace).await,
-        Write::IssueCertificate {
-            hosts,
-            fingerprint,
-            owner,
-        } => {
-            let certificate = Certificate {
-                hosts,
-                fingerprint,
-                owner: owner.as_ref(),
-            };
-            issue_certificate(apis, ctx, names, certificate).await
-        }
+        Write::IssueCertificate(request) => issue_certificate(apis, ctx, names, request).await,
         Write::ApplyVolume(pv, live) => apply_if_changed(&apis.pvs, pv, live.as_ref(), memo)
             .await
             .map(drop)
@@ -388,20 +377,13 @@ async fn apply_secret(apis: &Apis, ctx: &Context, secret: &Secret, namespace: &s
     Ok(())
 }
 
-/// What `issue_certificate` issues.
-struct Certificate<'a> {
-    hosts: &'a [String],
-    fingerprint: &'a str,
-    owner: Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
-}
-
 /// `NAME-tls` from the instance's CA, `NAME-tls-ca` (made first when missing; kept,
 /// so clients that trust it go on trusting the renewed certificate).
 async fn issue_certificate(
     apis: &Apis,
     ctx: &Context,
     names: &InstanceNames,
-    certificate: Certificate<'_>,
+    certificate: &CertificateRequest,
 ) -> Result<()> {
     use crate::api::keys::{CERTIFICATE_NAMES_ANNOTATION, CERTIFICATE_NOT_AFTER_ANNOTATION};
     use k8s_openapi::ByteString;
@@ -430,7 +412,7 @@ async fn issue_certificate(
             let secret = tls_secret(
                 &ca_name,
                 namespace,
-                certificate.owner,
+                certificate.owner.as_ref(),
                 [("ca.crt", &ca.cert_pem), ("ca.key", &ca.key_pem)],
                 BTreeMap::new(),
             );
@@ -438,11 +420,11 @@ async fn issue_certificate(
             ca
         }
     };
-    let issued = crate::tls::issue_server(&ca, names, certificate.hosts, now).map_err(failed)?;
+    let issued = crate::tls::issue_server(&ca, names, &certificate.hosts, now).map_err(failed)?;
     let annotations = BTreeMap::from([
         (
             CERTIFICATE_NAMES_ANNOTATION.to_string(),
-            certificate.fingerprint.to_string(),
+            certificate.fingerprint.clone(),
         ),
         (
             CERTIFICATE_NOT_AFTER_ANNOTATION.to_string(),
@@ -452,7 +434,7 @@ async fn issue_certificate(
     let mut secret = tls_secret(
         &names.tls_secret(),
         namespace,
-        certificate.owner,
+        certificate.owner.as_ref(),
         [("tls.crt", &issued.cert_pem), ("tls.key", &issued.key_pem)],
         annotations,
     );

@@ -76,13 +76,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         desired_password: desired_password(instance, &secrets).await?,
         credentials,
         credentials_outdated,
-        tls_certificate: instance.spec.tls_secret(&names).and_then(|name| {
-            let meta = cached(&caches.secrets, Some(ns), &name)?.metadata;
-            Some(super::snapshot::SecretMeta {
-                version: meta.resource_version.unwrap_or_default(),
-                annotations: meta.annotations.unwrap_or_default(),
-            })
-        }),
+        tls_certificate: tls_certificate(instance, caches, &names),
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job: restore.job,
@@ -584,6 +578,20 @@ async fn read_password(
 
 /// The instance's backup records from the watch cache: for status and restore
 /// decisions, where a moment's lag changes nothing.
+/// The server certificate Secret's version and annotations, from the cache.
+fn tls_certificate(
+    instance: &MySQL,
+    caches: &Caches,
+    names: &InstanceNames,
+) -> Option<super::snapshot::SecretMeta> {
+    let name = instance.spec.tls_secret(names)?;
+    let meta = cached(&caches.secrets, Some(&names.namespace), &name)?.metadata;
+    Some(super::snapshot::SecretMeta {
+        version: meta.resource_version.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+    })
+}
+
 fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {
     caches
         .backups

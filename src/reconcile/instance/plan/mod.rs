@@ -15,6 +15,7 @@ mod retention;
 pub mod rollout;
 mod schedule;
 mod tls;
+pub use tls::CertificateRequest;
 
 pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
@@ -135,11 +136,7 @@ pub enum Write {
     FinishPasswordChange(Password),
     /// `NAME-tls`: a server certificate for `hosts` from the instance's CA (made first
     /// when `NAME-tls-ca` does not exist), `fingerprint` kept on it.
-    IssueCertificate {
-        hosts: Vec<String>,
-        fingerprint: String,
-        owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
-    },
+    IssueCertificate(tls::CertificateRequest),
     /// A replicated instance's members: their Secret, their servers, their pods.
     Member(MemberWrite),
     /// Archived binary logs no restore can use (before the oldest dump's position),
@@ -220,6 +217,19 @@ impl Plan {
         self
     }
 
+    /// Waits for `why`, which the status says.
+    fn waiting(
+        self,
+        instance: &MySQL,
+        observed: &mut Observed,
+        now: &str,
+        why: crate::reconcile::Why,
+    ) -> Self {
+        observed.waiting = Some(why.clone());
+        self.with_status(instance, observed, now)
+            .then(Next::Wait(why))
+    }
+
     /// The next look comes no later than `at` (the earliest of every step's wishes).
     fn look_again_by(&mut self, at: jiff::Timestamp) {
         self.wake_at = Some(self.wake_at.map_or(at, |wake| wake.min(at)));
@@ -260,14 +270,9 @@ pub fn instance(
         .ok_or(Error::MissingField("metadata.uid"))?;
     let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
     template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
-    match tls::certificate(instance, snapshot, at, &mut plan) {
-        Step::Done(tls) => template_ctx.tls = tls,
-        Step::Wait(why) => {
-            observed.waiting = Some(why.clone());
-            return Ok(plan
-                .with_status(instance, &observed, &now)
-                .then(Next::Wait(why)));
-        }
+    if let Step::Wait(why) = tls::certificate(instance, snapshot, at, &mut plan, &mut template_ctx)
+    {
+        return Ok(plan.waiting(instance, &mut observed, &now, why));
     }
     let inputs = Inputs {
         instance,
@@ -302,10 +307,7 @@ pub fn instance(
     if let Step::Wait(why) = inputs.children(&mut plan, &mut observed)? {
         // Said in the status: a new incarnation can wait here (an earlier one's claim
         // or server still going, an object of our name left by another owner).
-        observed.waiting = Some(why.clone());
-        return Ok(plan
-            .with_status(instance, &observed, &now)
-            .then(Next::Wait(why)));
+        return Ok(plan.waiting(instance, &mut observed, &now, why));
     }
     observed.restore = match inputs.restore(&mut plan)? {
         Step::Done(state) => Some(state),

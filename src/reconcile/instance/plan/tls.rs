@@ -6,14 +6,40 @@ use crate::api::MySQL;
 use crate::api::keys::{CERTIFICATE_NAMES_ANNOTATION, CERTIFICATE_NOT_AFTER_ANNOTATION};
 use crate::reconcile::Step;
 use crate::reconcile::instance::snapshot::Snapshot;
-use crate::render::TlsContext;
+use crate::render::{InstanceContext, TlsContext};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 use super::{Plan, Write};
 
-/// What the server's pod gets of TLS, after issuing its certificate when the operator
-/// owns it and it is missing, for other names or near its end. Waits while the
-/// Secret the server would mount does not exist.
+/// A server certificate to issue: for `hosts`, with `fingerprint` (of the hosts) kept
+/// on its Secret, owned by the instance.
+#[derive(Clone, Debug)]
+pub struct CertificateRequest {
+    pub hosts: Vec<String>,
+    pub fingerprint: String,
+    pub owner: Option<OwnerReference>,
+}
+
+/// What the server's pod gets of TLS (into `template`), after issuing its certificate
+/// when the operator owns it and it is missing, for other names or near its end.
+/// Waits while the Secret the server would mount does not exist.
 pub(super) fn certificate(
+    instance: &MySQL,
+    snapshot: &Snapshot,
+    now: jiff::Timestamp,
+    plan: &mut Plan,
+    template: &mut InstanceContext,
+) -> Step<()> {
+    match certificate_context(instance, snapshot, now, plan) {
+        Step::Done(tls) => {
+            template.tls = tls;
+            Step::Done(())
+        }
+        Step::Wait(why) => Step::Wait(why),
+    }
+}
+
+fn certificate_context(
     instance: &MySQL,
     snapshot: &Snapshot,
     now: jiff::Timestamp,
@@ -34,11 +60,12 @@ pub(super) fn certificate(
             &wanted,
             now,
         ) {
-            plan.writes.push(Write::IssueCertificate {
-                hosts,
-                fingerprint: wanted,
-                owner: instance.controller_owner_ref(&()),
-            });
+            plan.writes
+                .push(Write::IssueCertificate(CertificateRequest {
+                    hosts,
+                    fingerprint: wanted,
+                    owner: instance.controller_owner_ref(&()),
+                }));
         }
     }
     match live {
