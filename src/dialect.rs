@@ -95,6 +95,16 @@ impl Dialect {
         }
     }
 
+    /// The client flags that verify the server's certificate against `ca` and the name
+    /// connected to.
+    pub fn verify_tls_flags(self, ca: &str) -> [String; 2] {
+        let verify = match self {
+            Dialect::MariaDB => "--ssl-verify-server-cert",
+            Dialect::MySQL(_) => "--ssl-mode=VERIFY_IDENTITY",
+        };
+        [format!("--ssl-ca={ca}"), verify.to_string()]
+    }
+
     /// mysqldump's flags that write, as comments, where the dump stands in the binary
     /// log (file and position, and the GTID set), without making a restore set any
     /// replication or GTID state: a dump must load into any server, primary or new.
@@ -327,6 +337,24 @@ fn gtid_line(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tls_flags_in_each_dialect() {
+        assert_eq!(
+            Dialect::MariaDB.verify_tls_flags("/ca.crt"),
+            ["--ssl-ca=/ca.crt", "--ssl-verify-server-cert"]
+        );
+        assert_eq!(
+            Dialect::of_image("mysql:8.4").verify_tls_flags("/ca.crt"),
+            ["--ssl-ca=/ca.crt", "--ssl-mode=VERIFY_IDENTITY"]
+        );
+        assert_eq!(Dialect::MariaDB.local_tls_flag(), "--ssl");
+        assert_eq!(
+            Dialect::of_image("mysql:8.4").local_tls_flag(),
+            "--ssl-mode=REQUIRED"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -29,10 +29,8 @@ pub enum TlsError {
 pub fn server_names(names: &InstanceNames, members: u32) -> Vec<String> {
     let ns = &names.namespace;
     let mut hosts = vec![names.service()];
-    for index in 1..members.max(1) {
-        hosts.push(names.member_deployment(index));
-    }
     if members > 1 {
+        hosts.extend((0..members).map(|index| names.member_service(index)));
         hosts.push(format!("{}-replicas", names.name));
     }
     let mut all = Vec::new();
@@ -194,6 +192,10 @@ mod tests {
         let three = server_names(&names, 3);
         assert!(
             three.contains(&"db-member-2.ns.svc".to_string()),
+            "{three:?}"
+        );
+        assert!(
+            three.contains(&"db-member-0.ns.svc".to_string()),
             "{three:?}"
         );
         assert!(three.contains(&"db-replicas".to_string()));

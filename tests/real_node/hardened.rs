@@ -172,6 +172,26 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         cipher.split_whitespace().nth(1).is_some(),
         "no cipher: {cipher}"
     );
+    // `kubectl mysql connect` too goes over TLS to the server's name, verified.
+    let connected = ok(
+        kubectl(&[
+            "mysql",
+            "connect",
+            INSTANCE,
+            "-n",
+            &ns,
+            "--",
+            "-N",
+            "-B",
+            "-e",
+            "SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+        ]),
+        "kubectl mysql connect over TLS",
+    );
+    assert!(
+        connected.split_whitespace().nth(1).is_some(),
+        "no cipher: {connected}"
+    );
     // The same login without TLS: MariaDB 10.11 refuses it as a failed login (1045),
     // MySQL names the transport (3159); the TLS login just above is the control.
     let plain = mariadb_over_tcp(&ns, &["--skip-ssl"], "SELECT 1");
