@@ -83,7 +83,7 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
     kubectl
         .args([&pod.name_any(), "-c", "mysql", "--", "mysql"])
         .arg(format!("--defaults-extra-file={CLIENT_CONFIG}"))
-        .args(tls_flags(&instance, &pod.name_any(), args.member.is_some()))
+        .args(tls_flags(&instance, pod, args.member.is_some()))
         .args(&args.mysql_args)
         .arg(database);
     let status = kubectl
@@ -100,21 +100,18 @@ pub async fn run(cluster: &ClusterArgs, args: Args) -> anyhow::Result<ExitCode> 
 /// With spec.tls: over the network to the server's name (its member address with
 /// `--member`, else `NAME`), verifying its certificate against the mounted CA, as any
 /// client should; without, the server's socket.
-fn tls_flags(instance: &MySQL, pod: &str, member: bool) -> Vec<String> {
+fn tls_flags(instance: &MySQL, pod: &Pod, member: bool) -> Vec<String> {
     if instance.spec.tls.is_none() {
         return Vec::new();
     }
     let name = instance.name_any();
     let names = InstanceNames::new(name.clone(), instance.namespace().unwrap_or_default());
-    let host = if member {
-        // The member's pod is named after its Deployment.
-        let deployment = pod.rsplitn(3, '-').nth(2).unwrap_or(&name).to_string();
-        names
-            .member_index(&deployment)
-            .map_or(name, |index| names.member_host(index))
-    } else {
-        name
-    };
+    let index = pod
+        .labels()
+        .get(MEMBER_LABEL)
+        .and_then(|i| i.parse::<u32>().ok())
+        .filter(|_| member);
+    let host = index.map_or(name, |index| names.member_host(index));
     let dialect = kubectl_mysql::dialect::Dialect::of_image(&instance.spec.image);
     let ca = format!("{}/ca.crt", kubectl_mysql::api::TLS_DIR);
     let mut flags = vec![format!("--host={host}")];

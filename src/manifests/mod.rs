@@ -38,11 +38,11 @@ where
 {
     let mut obj: K = renderer.render(template, context)?;
     stamp_instance_labels(obj.meta_mut(), &ctx.name);
-    let is_job = obj.is_job();
     if let Some(pod) = obj.pod_spec_mut() {
         PodSecurityLevel::of_pod(ctx.storage_class_name.as_deref(), &ctx.names.data_pvc, pod)
             .apply(pod);
-        if let (true, Some(tls)) = (is_job, &ctx.tls) {
+        // The server's own pod names no MYSQL_HOST: only its clients change.
+        if let Some(tls) = &ctx.tls {
             let credentials = [
                 ctx.names.credentials_secret.as_str(),
                 ctx.names.pending_credentials_secret.as_str(),
@@ -53,7 +53,7 @@ where
     Ok(obj)
 }
 
-/// A Job that talks to a server with TLS (a container names it in `MYSQL_HOST`)
+/// A pod that talks to a server with TLS (a container names it in `MYSQL_HOST`)
 /// verifies its certificate: each credentials volume becomes a projected one whose
 /// `client.cnf` is the verifying option file, with the CA's `ca.crt` beside it.
 fn tls_clients(pod: &mut PodSpec, tls_secret: &str, credentials_secrets: &[&str]) {
@@ -123,9 +123,6 @@ trait Rendered: Resource + DeserializeOwned {
     fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
         None
     }
-    fn is_job(&self) -> bool {
-        false
-    }
 }
 
 impl Rendered for PersistentVolume {}
@@ -142,9 +139,6 @@ impl Rendered for Deployment {
 impl Rendered for Job {
     fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
         self.spec.as_mut()?.template.spec.as_mut()
-    }
-    fn is_job(&self) -> bool {
-        true
     }
 }
 

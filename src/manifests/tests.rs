@@ -774,6 +774,15 @@ fn with_tls_the_server_presents_its_certificate_and_jobs_verify_it() {
         probe.contains(&"--ssl-mode=REQUIRED".to_string()),
         "{probe:?}"
     );
+    let server_credentials = pod
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == "credentials");
+    assert!(
+        server_credentials.unwrap().secret.is_some(),
+        "the server's own stay plain"
+    );
     let tls_volume = pod
         .volumes
         .unwrap()
