@@ -342,6 +342,10 @@ pub struct InstanceContext {
     /// Where the server's pod may run: `nodeSelector`, `tolerations`, `affinity` and
     /// `priorityClassName` as the spec gives them (absent ones left out).
     pub scheduling: serde_json::Map<String, serde_json::Value>,
+    /// The options of the spec's ConfigMap (`spec.mysqlConfigMapName`), as observe
+    /// read them: in every member's command line, before the spec's own.
+    #[serde(skip)]
+    pub settings_from_config_map: crate::api::ServerSettings,
 }
 
 /// The server's certificate: the Secret it is mounted from, and the version of that
@@ -506,7 +510,7 @@ impl InstanceContext {
                 .as_deref()
                 .map(crate::names::incarnation)
                 .unwrap_or_default(),
-            server_args: member_server_args(&instance.spec, 0),
+            server_args: member_server_args(&instance.spec, 0, &Default::default()),
             dump_position_flags: dialect.dump_position_flags().join(" "),
             archiver: archiver_of(instance, names),
             members,
@@ -536,12 +540,23 @@ impl InstanceContext {
                 crate::pod_security::PodSecurityLevel::Baseline
             },
             scheduling: scheduling_of(&instance.spec),
+            settings_from_config_map: Default::default(),
             labels: if members > 1 {
                 names.member_labels(0)
             } else {
                 names.labels()
             },
         }
+    }
+
+    /// With the options of the spec's ConfigMap, which observe read.
+    pub fn with_config_map_settings(
+        &mut self,
+        instance: &MySQL,
+        settings: crate::api::ServerSettings,
+    ) {
+        self.server_args = member_server_args(&instance.spec, self.member_index, &settings);
+        self.settings_from_config_map = settings;
     }
 
     /// The context of member `index` (1 and up) of a replicated instance: its own
@@ -570,7 +585,7 @@ impl InstanceContext {
             (INSTANCE_LABEL.to_string(), names.name.clone()),
             (MEMBER_LABEL.to_string(), index.to_string()),
         ]);
-        ctx.server_args = member_server_args(&instance.spec, index);
+        ctx.server_args = member_server_args(&instance.spec, index, &ctx.settings_from_config_map);
         ctx.archiver = None;
         ctx
     }
@@ -578,13 +593,17 @@ impl InstanceContext {
 
 /// A member's server options: binary logs and its server id (its index + 1), with
 /// replicas what replication needs, then the spec's settings and buffer pool.
-fn member_server_args(spec: &crate::api::MySQLSpec, index: u32) -> Vec<String> {
+fn member_server_args(
+    spec: &crate::api::MySQLSpec,
+    index: u32,
+    from_config_map: &crate::api::ServerSettings,
+) -> Vec<String> {
     let dialect = crate::dialect::Dialect::of_image(&spec.image);
     let mut args = dialect.server_args(index + 1);
     if spec.members() > 1 {
         args.extend(dialect.member_args());
     }
-    args.extend(spec.server_option_args());
+    args.extend(spec.server_option_args(from_config_map));
     if let Some(tls) = &spec.tls {
         args.extend(crate::api::server::tls_args(tls));
     }

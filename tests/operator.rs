@@ -2221,6 +2221,107 @@ async fn server_restarts_are_announced_and_manual_ones_wait() {
     assert_eq!(text(&bad).trim().lines().count(), 1, "{}", text(&bad));
 }
 
+/// The instance's status message, once it contains `part`.
+async fn status_message_with(instances: &Api<MySQL>, part: &str, what: &str) -> String {
+    eventually(WAIT, what, || async {
+        let message = instances.get("db").await.ok()?.status?.message?;
+        message.contains(part).then_some(message)
+    })
+    .await
+}
+
+/// `spec.mysqlConfigMapName`: the server waits for the ConfigMap, takes its options
+/// (the spec's own win), restarts on its change with an Event naming the options, and
+/// an option the operator owns is refused in the status while the server keeps its
+/// command line.
+#[tokio::test]
+async fn server_options_from_a_config_map_are_followed() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let (client, ns, a) = setup("configmap").await;
+    let _operator = Operator::start(&[&ns]);
+    let mut instance = course_cr("db");
+    instance.spec.mysql_config_map_name = Some("tuning".into());
+    instance.spec.mysql_config = Some(
+        [("max_connections".to_string(), "50".into())]
+            .into_iter()
+            .collect(),
+    );
+    a.instances
+        .create(&PostParams::default(), &instance)
+        .await
+        .unwrap();
+    let waiting = status_message_with(
+        &a.instances,
+        "ConfigMap tuning",
+        "the status to name the missing ConfigMap",
+    )
+    .await;
+    assert!(waiting.contains("missing"), "{waiting}");
+
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let tuning = |data: serde_json::Value| -> ConfigMap {
+        serde_json::from_value(json!({"metadata": {"name": "tuning"}, "data": data})).unwrap()
+    };
+    config_maps
+        .create(
+            &PostParams::default(),
+            &tuning(json!({"wait_timeout": "600", "max_connections": "300"})),
+        )
+        .await
+        .unwrap();
+    wait_phase(&a.instances, "db", Phase::Ready).await;
+    let args = server_args(&ns);
+    assert!(args.contains("--wait_timeout=600"), "{args}");
+    assert!(
+        args.contains("--max_connections=50"),
+        "the spec's own wins: {args}"
+    );
+
+    let change = json!({"data": {"wait_timeout": "700", "max_connections": "300"}});
+    config_maps
+        .patch("tuning", &PatchParams::default(), &Patch::Merge(&change))
+        .await
+        .unwrap();
+    eventually(
+        WAIT,
+        "the ConfigMap's change in the server's options",
+        || async {
+            server_args(&ns)
+                .contains("--wait_timeout=700")
+                .then_some(())
+        },
+    )
+    .await;
+    let events = text(&kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "reason=ServerRestarting",
+    ]));
+    assert!(events.contains("the server's options"), "{events}");
+
+    let locked = json!({"data": {"log-bin": "OFF"}});
+    config_maps
+        .patch("tuning", &PatchParams::default(), &Patch::Merge(&locked))
+        .await
+        .unwrap();
+    let refused = status_message_with(
+        &a.instances,
+        "key log-bin is set by the operator",
+        "the status to refuse the locked option",
+    )
+    .await;
+    assert!(refused.contains("ConfigMap tuning"), "{refused}");
+    let args = server_args(&ns);
+    assert!(!args.contains("log-bin=OFF"), "{args}");
+    assert!(
+        args.contains("--wait_timeout=700"),
+        "kept as it was: {args}"
+    );
+}
+
 /// `spec.tls` without a Secret: the operator issues `NAME-tls` from `NAME-tls-ca`
 /// before the server starts, the server mounts it, a Job that talks to the server
 /// reads the verifying option file with the CA; a certificate issued again restarts
@@ -2264,6 +2365,15 @@ async fn tls_certificates_are_issued_mounted_verified_and_renewed() {
         common::has_event(&ns, "db", "ServerRestarting").then_some(())
     })
     .await;
+    let events = text(&kubectl(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "reason=ServerRestarting",
+    ]));
+    assert!(events.contains("the TLS certificate"), "{events}");
     let again = a.secrets.get("db-tls-ca").await.unwrap().data.unwrap();
     assert_eq!(again["ca.crt"], ca["ca.crt"], "the CA is kept");
     drop(client);

@@ -105,6 +105,17 @@ pub struct MySQLSpec {
     #[x_kube(validation = Rule::new(MYSQL_CONFIG_LOCKED_RULE).message(Message::Expression(MYSQL_CONFIG_LOCKED_MESSAGE.into())))]
     pub mysql_config: Option<super::ServerSettings>,
 
+    /// A ConfigMap in the instance's namespace whose data keys are mysqld options
+    /// (`max_connections: "200"`), under the same rules as `mysqlConfig`, whose own
+    /// keys win. The server waits while it is missing; a change restarts the server.
+    #[serde(
+        default,
+        rename = "mysqlConfigMapName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[x_kube(validation = Rule::new("size(self) <= 253 && self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("spec.mysqlConfigMapName must be the name of a ConfigMap in the instance's namespace"))]
+    pub mysql_config_map_name: Option<String>,
+
     /// Node labels the server's pod (and a new hostPath volume) must be on.
     #[serde(
         default,
@@ -213,11 +224,12 @@ impl MySQLSpec {
             .unwrap_or_else(super::server::default_resources)
     }
 
-    /// mysqld's options from the spec: its settings, and the buffer pool that follows
-    /// the memory limit.
-    pub fn server_option_args(&self) -> Vec<String> {
+    /// mysqld's options: the settings of the spec's ConfigMap (`from_config_map`), then
+    /// its own, and the buffer pool that follows the memory limit.
+    pub fn server_option_args(&self, from_config_map: &super::ServerSettings) -> Vec<String> {
+        let inline = self.mysql_config.clone().unwrap_or_default();
         super::server::option_args(
-            &self.mysql_config.clone().unwrap_or_default(),
+            &super::server::merge_settings(from_config_map, &inline),
             self.server_resources().memory_limit_bytes(),
         )
     }

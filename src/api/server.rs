@@ -329,20 +329,61 @@ pub fn settings_problem(settings: &ServerSettings) -> Option<String> {
             "spec.mysqlConfig holds at most {MAX_SETTINGS} options"
         ));
     }
+    options_problem(settings, |key| format!("spec.mysqlConfig.{key}"))
+}
+
+/// The options of a ConfigMap (`spec.mysqlConfigMapName`): each data key an option,
+/// under the same rules as `spec.mysqlConfig`; or the one line that says why not.
+pub fn config_map_settings(
+    config_map: &str,
+    data: &BTreeMap<String, String>,
+) -> Result<ServerSettings, String> {
+    if data.len() > MAX_CONFIG_MAP_SETTINGS {
+        return Err(format!(
+            "ConfigMap {config_map} (spec.mysqlConfigMapName) holds more than {MAX_CONFIG_MAP_SETTINGS} options"
+        ));
+    }
+    let settings: ServerSettings = data
+        .iter()
+        .map(|(key, value)| (key.clone(), Scalar(value.trim().to_string())))
+        .collect();
+    match options_problem(&settings, |key| {
+        format!("ConfigMap {config_map} (spec.mysqlConfigMapName) key {key}")
+    }) {
+        Some(problem) => Err(problem),
+        None => Ok(settings),
+    }
+}
+
+/// The server's settings: a ConfigMap's, then the spec's own, which win.
+pub fn merge_settings(from_config_map: &ServerSettings, inline: &ServerSettings) -> ServerSettings {
+    let mut merged = from_config_map.clone();
+    // The same option may be spelt with '-' or '_': the inline one replaces it.
+    merged.retain(|key, _| {
+        !inline.keys().any(|own| {
+            own.to_ascii_lowercase().replace('-', "_") == key.to_ascii_lowercase().replace('-', "_")
+        })
+    });
+    merged.extend(inline.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged
+}
+
+fn options_problem(settings: &ServerSettings, name: impl Fn(&str) -> String) -> Option<String> {
     settings.iter().find_map(|(key, value)| {
         if !valid_option_name(key) {
             return Some(format!(
-                "spec.mysqlConfig key {key:?} is not a server option name (a letter, then letters, digits, '_' and '-')"
+                "{} is not a server option name (a letter, then letters, digits, '_' and '-')",
+                name(&format!("{key:?}"))
             ));
         }
         if let Some(why) = locked_option(key) {
             return Some(format!(
-                "spec.mysqlConfig.{key} is set by the operator and cannot be changed: {why}"
+                "{} is set by the operator and cannot be changed: {why}",
+                name(key)
             ));
         }
-        (value.0.is_empty() || value.0.contains(['\n', '\r'])).then(|| {
-            format!("spec.mysqlConfig.{key} must be one line of text, not empty")
-        })
+        (value.0.is_empty() || value.0.contains(['\n', '\r']))
+            .then(|| format!("{} must be one line of text, not empty", name(key)))
     })
 }
 
@@ -509,6 +550,10 @@ pub fn settings_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// The most options `spec.mysqlConfig` holds.
 pub const MAX_SETTINGS: usize = 32;
 
+/// The most options a `spec.mysqlConfigMapName` ConfigMap holds (checked by the
+/// operator, not by the CRD, so not bound by its cost budget).
+pub const MAX_CONFIG_MAP_SETTINGS: usize = 256;
+
 /// The schema of a Kubernetes type taken whole (affinity, tolerations): the API
 /// server validates it where the pod is made, and the CRD stays small.
 pub fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
@@ -597,6 +642,40 @@ mod tests {
         );
         let two_lines = ServerSettings::from([("sql_mode".to_string(), Scalar::from("A\nB"))]);
         assert!(settings_problem(&two_lines).unwrap().contains("one line"));
+    }
+
+    #[test]
+    fn a_config_maps_options_follow_the_same_rules_and_the_spec_wins() {
+        let data = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let settings = config_map_settings(
+            "tuning",
+            &data(&[("max-connections", " 300\n"), ("wait_timeout", "600")]),
+        )
+        .unwrap();
+        assert_eq!(settings["max-connections"], Scalar::from("300"));
+        let locked = config_map_settings("tuning", &data(&[("log_bin", "OFF")])).unwrap_err();
+        assert_eq!(
+            locked,
+            "ConfigMap tuning (spec.mysqlConfigMapName) key log_bin is set by the operator and cannot be changed: backups and point-in-time recovery read the binary log"
+        );
+        let empty = config_map_settings("tuning", &data(&[("sql_mode", "")])).unwrap_err();
+        assert!(empty.contains("one line of text, not empty"), "{empty}");
+        let many: BTreeMap<String, String> = (0..=MAX_CONFIG_MAP_SETTINGS)
+            .map(|i| (format!("option_{i}"), "1".to_string()))
+            .collect();
+        assert!(config_map_settings("tuning", &many).is_err());
+
+        let inline = ServerSettings::from([("max_connections".to_string(), Scalar::from("50"))]);
+        let merged = merge_settings(&settings, &inline);
+        assert_eq!(
+            option_args(&merged, None),
+            ["--max_connections=50", "--wait_timeout=600"]
+        );
     }
 
     #[test]

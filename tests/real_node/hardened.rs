@@ -115,10 +115,21 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         "enforce restricted",
     );
     let operator_ns = operator_and_keys(&ns, &s3);
-    let more = "  storageClassName: local-path\n  resources:\n    requests: {cpu: 100m, memory: 256Mi}\n    limits: {memory: 768Mi}\n  mysqlConfig:\n    max_connections: 77\n  tls:\n    requireSecureTransport: true\n";
+    let more = "  storageClassName: local-path\n  resources:\n    requests: {cpu: 100m, memory: 256Mi}\n    limits: {memory: 768Mi}\n  mysqlConfig:\n    max_connections: 77\n  mysqlConfigMapName: db-tuning\n  tls:\n    requireSecureTransport: true\n";
     let cr = course_cr_in_bucket(&s3, "restricted", "")
         .replace("  backup:\n", &format!("{more}  backup:\n"));
     assert!(cr.contains("local-path"), "{cr}");
+    ok(
+        kubectl(&[
+            "create",
+            "configmap",
+            "db-tuning",
+            "-n",
+            &ns,
+            "--from-literal=wait_timeout=321",
+        ]),
+        "a ConfigMap of server options",
+    );
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the course's CR with a StorageClass, resources and settings",
@@ -157,6 +168,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         (384u64 << 20).to_string()
     );
     assert_eq!(server_value(&ns, "SELECT @@max_connections"), "77");
+    assert_eq!(server_value(&ns, "SELECT @@wait_timeout"), "321");
 
     // TLS: the server's name verifies against the CA the operator issued; a plain
     // connection over the network is refused.
@@ -234,7 +246,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
             "--field-selector",
             "reason=ServerRestarting",
         ]));
-        if events.contains("restarts to apply") {
+        if events.contains("restarts to apply: the TLS certificate") {
             Ok(())
         } else {
             Err(events)

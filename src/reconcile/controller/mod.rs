@@ -7,7 +7,7 @@ mod watches;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -189,6 +189,7 @@ async fn run_instances(
             move |_| metrics.instance_woke()
         });
     let secret_owners = instances.clone();
+    let config_map_users = instances.clone();
     let fill_caches = futures::future::join_all(triggers.fillers);
     let controller = Controller::for_stream(changes, instances)
         .owns_stream(triggers.deployments)
@@ -212,6 +213,9 @@ async fn run_instances(
         // Our credentials Secrets, and the users' Secrets that instances reference.
         .watches_stream(triggers.secrets, move |secret| {
             instances_referencing(&secret, &secret_owners)
+        })
+        .watches_stream(triggers.config_maps, move |config_map| {
+            instances_naming_config_map(&config_map, &config_map_users)
         })
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown.requested())
@@ -251,6 +255,21 @@ fn instances_referencing(
                     .iter()
                     .any(|o| Some(&o.uid) == i.metadata.uid.as_ref())
         })
+        .map(|i| ObjectRef::from_obj(i.as_ref()))
+        .collect()
+}
+
+/// The instances whose `spec.mysqlConfigMapName` names this ConfigMap.
+fn instances_naming_config_map(
+    config_map: &PartialObjectMeta<ConfigMap>,
+    instances: &Store<MySQL>,
+) -> Vec<ObjectRef<MySQL>> {
+    let namespace = config_map.namespace();
+    instances
+        .state()
+        .iter()
+        .filter(|i| i.namespace() == namespace)
+        .filter(|i| i.spec.mysql_config_map_name.as_deref() == Some(&config_map.name_any()))
         .map(|i| ObjectRef::from_obj(i.as_ref()))
         .collect()
 }

@@ -7,7 +7,7 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Node, NodeSpec, NodeStatus, PersistentVolume, PersistentVolumeClaim, Secret, Service,
+    ConfigMap, Node, NodeSpec, NodeStatus, PersistentVolume, PersistentVolumeClaim, Secret, Service,
 };
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
@@ -31,6 +31,7 @@ pub(super) struct Triggers {
     pub backups: Trigger<MySQLBackup>,
     pub jobs: Trigger<Job>,
     pub secrets: Trigger<PartialObjectMeta<Secret>>,
+    pub config_maps: Trigger<PartialObjectMeta<ConfigMap>>,
     /// Watches that only fill caches and wake nothing.
     pub fillers: Vec<futures::future::BoxFuture<'static, ()>>,
 }
@@ -298,6 +299,15 @@ pub(super) fn watch_children(
         watcher::Config::default(),
         |_| {},
     );
+    // ConfigMaps by metadata only, and not cached: a change wakes the instances that
+    // name one (`spec.mysqlConfigMapName`), whose reconcile reads its data.
+    let config_maps = watcher(
+        scoped::<PartialObjectMeta<ConfigMap>>(client.clone(), scope),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects()
+    .boxed();
     let (nodes, node_filler) = reflect(
         Api::<Node>::all(client.clone()),
         watcher::Config::default(),
@@ -327,6 +337,7 @@ pub(super) fn watch_children(
             backups: backup_trigger,
             jobs: job_trigger,
             secrets: waking_on_news(secret_events, reads_version, applied.clone()),
+            config_maps,
             fillers,
         },
         BackupFeeds {

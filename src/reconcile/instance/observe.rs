@@ -4,7 +4,9 @@
 //! which are never cached, and anything where a stale answer could start a second Job).
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
@@ -77,6 +79,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         credentials,
         credentials_outdated,
         tls_certificate: tls_certificate(instance, caches, &names),
+        config_map: referenced_config_map(instance, ctx, ns).await?,
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job: restore.job,
@@ -590,6 +593,27 @@ fn tls_certificate(
         version: meta.resource_version.unwrap_or_default(),
         annotations: meta.annotations.unwrap_or_default(),
     })
+}
+
+/// The ConfigMap of server options the spec names, read whole: its data is the
+/// server's options (it is small, and read only for instances that name one).
+async fn referenced_config_map(
+    instance: &MySQL,
+    ctx: &Context,
+    ns: &str,
+) -> Result<Option<super::snapshot::ReferencedConfigMap>> {
+    let Some(name) = instance.spec.mysql_config_map_name.clone() else {
+        return Ok(None);
+    };
+    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), ns);
+    let found = config_maps
+        .get_opt(&name)
+        .await
+        .map_err(Error::observe(format!("ConfigMap {name}")))?;
+    Ok(Some(super::snapshot::ReferencedConfigMap {
+        name,
+        data: found.map(|c| c.data.unwrap_or_default()),
+    }))
 }
 
 fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {

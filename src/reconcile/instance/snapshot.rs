@@ -63,10 +63,12 @@ pub struct Snapshot {
     /// `NAME-credentials`: the password the server has.
     pub credentials: Option<Fingerprint>,
     /// `NAME-credentials` lacks the client option file (written by an earlier version).
+    pub credentials_outdated: bool,
     /// With spec.tls: the server certificate Secret's version and annotations (from
     /// the cache), when it exists.
     pub tls_certificate: Option<SecretMeta>,
-    pub credentials_outdated: bool,
+    /// The ConfigMap of server options `spec.mysqlConfigMapName` names, when it does.
+    pub config_map: Option<ReferencedConfigMap>,
     /// `NAME-credentials-next`, read only while the status is not settled on Synced
     /// (once it is, there is no change in flight to have left one).
     pub pending_credentials: Read<Option<Password>>,
@@ -98,6 +100,14 @@ pub struct Snapshot {
     pub backups: Vec<MySQLBackup>,
     /// The members of a replicated instance, read while it has or had replicas.
     pub members: Read<Members>,
+}
+
+/// The ConfigMap of server options the spec names.
+#[derive(Clone, Debug)]
+pub struct ReferencedConfigMap {
+    pub name: String,
+    /// Its data; None when it does not exist.
+    pub data: Option<BTreeMap<String, String>>,
 }
 
 /// What a replicated instance's members are, by member index.

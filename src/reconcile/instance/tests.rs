@@ -199,6 +199,7 @@ fn snapshot() -> Snapshot {
         credentials: Some(Password(PASSWORD.into()).fingerprint()),
         credentials_outdated: false,
         tls_certificate: None,
+        config_map: None,
         pending_credentials: Read::Done(None),
         password_job: None,
         restore_job: Read::Done(None),
@@ -3034,4 +3035,69 @@ fn a_missing_tls_secret_of_the_users_is_waited_for_and_said() {
     assert!(!applies_server(&plan));
     let message = plan.status.unwrap().message.unwrap();
     assert!(message.contains("from-cert-manager"), "{message}");
+}
+
+// ---- server options from a ConfigMap ----
+
+fn server_args_of(plan: &Plan) -> Vec<String> {
+    plan.writes
+        .iter()
+        .find_map(|w| match w {
+            Write::ApplyDeployment(d, _) => Some(d),
+            _ => None,
+        })
+        .and_then(|d| d.spec.as_ref()?.template.spec.as_ref())
+        .map(|pod| pod.containers[0].args.clone().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+#[test]
+fn options_from_a_config_map_are_waited_for_merged_and_checked() {
+    let mut i = settled(instance());
+    i.spec.mysql_config_map_name = Some("tuning".into());
+    i.spec.mysql_config = Some(BTreeMap::from([(
+        "max_connections".to_string(),
+        crate::api::Scalar::from("50"),
+    )]));
+    let with_data = |data: Option<&[(&str, &str)]>| Snapshot {
+        config_map: Some(super::snapshot::ReferencedConfigMap {
+            name: "tuning".into(),
+            data: data.map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+        }),
+        ..snapshot()
+    };
+
+    let missing = plan_for(&i, &with_data(None));
+    assert!(!applies_server(&missing));
+    assert!(matches!(missing.next, Next::Wait(_)));
+    let message = missing.status.unwrap().message.unwrap();
+    assert!(message.contains("ConfigMap tuning"), "{message}");
+
+    let found = plan_for(
+        &i,
+        &with_data(Some(&[("wait_timeout", "600"), ("max-connections", "300")])),
+    );
+    let args = server_args_of(&found);
+    assert!(args.contains(&"--wait_timeout=600".to_string()), "{args:?}");
+    assert!(
+        args.contains(&"--max_connections=50".to_string()),
+        "the spec's own wins"
+    );
+    assert!(!args.iter().any(|a| a.contains("=300")), "{args:?}");
+
+    // An option the operator owns: said like an invalid spec, nothing applied.
+    let locked = plan_for(&i, &with_data(Some(&[("server_id", "7")])));
+    assert!(!applies_server(&locked));
+    let message = locked.status.unwrap().message.unwrap();
+    assert!(
+        message.contains(
+            "ConfigMap tuning (spec.mysqlConfigMapName) key server_id is set by the operator"
+        ),
+        "{message}"
+    );
 }

@@ -30,7 +30,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::api::EventReason;
 use crate::api::keys::FINALIZER;
-use crate::api::{LastBackup, MySQL, MySQLBackup, MySQLStatus};
+use crate::api::{LastBackup, MySQL, MySQLBackup, MySQLStatus, ServerSettings};
 use crate::manifests::{self};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
@@ -259,16 +259,26 @@ pub fn instance(
         &snapshot.names,
         latest_backup_outcome(&snapshot.backups),
     );
-    if let Some(problem) = instance.spec_problem() {
-        observed.invalid_spec = Some(problem.clone());
-        return Ok(plan
-            .with_status(instance, &observed, &now)
-            .then(Next::await_change(problem)));
-    }
+    let settings = instance
+        .spec_problem()
+        .map_or_else(|| config_map_settings(snapshot), Err);
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(problem) => {
+            observed.invalid_spec = Some(problem.clone());
+            return Ok(plan
+                .with_status(instance, &observed, &now)
+                .then(Next::await_change(problem)));
+        }
+    };
     let owner = instance
         .controller_owner_ref(&())
         .ok_or(Error::MissingField("metadata.uid"))?;
     let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
+    match settings {
+        Step::Done(settings) => template_ctx.with_config_map_settings(instance, settings),
+        Step::Wait(why) => return Ok(plan.waiting(instance, &mut observed, &now, why)),
+    }
     template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
     if let Step::Wait(why) = tls::certificate(instance, snapshot, at, &mut plan, &mut template_ctx)
     {
@@ -318,6 +328,24 @@ pub fn instance(
     inputs.point_in_time(&mut plan, &mut observed, at)?;
     inputs.members(&mut plan, &mut observed)?;
     Ok(plan.with_status(instance, &observed, &now))
+}
+
+/// The options of the ConfigMap the spec names (none without one): a wait while it
+/// does not exist, and the one line that says why when it holds an option the
+/// operator owns (the server keeps running as it is, as with an invalid spec).
+fn config_map_settings(snapshot: &Snapshot) -> std::result::Result<Step<ServerSettings>, String> {
+    let Some(config_map) = &snapshot.config_map else {
+        return Ok(Step::Done(ServerSettings::new()));
+    };
+    match &config_map.data {
+        Some(data) => {
+            crate::api::server::config_map_settings(&config_map.name, data).map(Step::Done)
+        }
+        None => Ok(Step::wait(format!(
+            "the ConfigMap {} of spec.mysqlConfigMapName is missing",
+            config_map.name
+        ))),
+    }
 }
 
 /// A paused instance: no write at all but its status, which says so.

@@ -7,7 +7,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::PodSpec;
 use kube::ResourceExt;
 
-use crate::api::keys::{POD_TEMPLATE_ANNOTATION, RESTART_ANNOTATION};
+use crate::api::keys::{
+    CERTIFICATE_VERSION_ANNOTATION, POD_TEMPLATE_ANNOTATION, RESTART_ANNOTATION,
+};
 use crate::api::{EventReason, UpdatePolicy};
 use crate::manifests::sha256_hex;
 use crate::reconcile::Notice;
@@ -20,17 +22,20 @@ pub enum TemplatePart {
     Options,
     Resources,
     Scheduling,
+    /// The TLS certificate's version (a renewal, or a user's Secret that changed).
+    Certificate,
     RestartRequest,
     /// Anything else: the operator's template (a new version, or `--templates`).
     Operator,
 }
 
 impl TemplatePart {
-    const ALL: [TemplatePart; 6] = [
+    const ALL: [TemplatePart; 7] = [
         TemplatePart::Image,
         TemplatePart::Options,
         TemplatePart::Resources,
         TemplatePart::Scheduling,
+        TemplatePart::Certificate,
         TemplatePart::RestartRequest,
         TemplatePart::Operator,
     ];
@@ -41,6 +46,7 @@ impl TemplatePart {
             TemplatePart::Options => "options",
             TemplatePart::Resources => "resources",
             TemplatePart::Scheduling => "scheduling",
+            TemplatePart::Certificate => "certificate",
             TemplatePart::RestartRequest => "restart",
             TemplatePart::Operator => "template",
         }
@@ -50,12 +56,13 @@ impl TemplatePart {
         match self {
             TemplatePart::Image => "spec.image",
             TemplatePart::Options => {
-                "the server's options (spec.mysqlConfig, the buffer pool from the memory limit)"
+                "the server's options (spec.mysqlConfig, the ConfigMap of spec.mysqlConfigMapName, the buffer pool from the memory limit)"
             }
             TemplatePart::Resources => "spec.resources",
             TemplatePart::Scheduling => {
                 "scheduling (nodeSelector, tolerations, affinity, priorityClassName)"
             }
+            TemplatePart::Certificate => "the TLS certificate (renewed, or its Secret changed)",
             TemplatePart::RestartRequest => "a restart request (kubectl mysql restart)",
             TemplatePart::Operator => {
                 "the operator's pod template (a new operator version, or --templates)"
@@ -72,12 +79,14 @@ pub fn template_parts(deployment: &Deployment) -> String {
     let server = pod.and_then(|p| p.containers.iter().find(|c| c.name == "mysql"));
     let hash =
         |value: serde_json::Value| sha256_hex(value.to_string().as_bytes())[..12].to_string();
-    let restart = template
-        .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.annotations.as_ref())
-        .and_then(|a| a.get(RESTART_ANNOTATION))
-        .cloned()
-        .unwrap_or_default();
+    let template_annotation = |key: &str| {
+        template
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get(key))
+            .cloned()
+            .unwrap_or_default()
+    };
     let value = |part: TemplatePart| -> String {
         match part {
             TemplatePart::Image => hash(serde_json::json!(server.map(|c| &c.image))),
@@ -89,7 +98,8 @@ pub fn template_parts(deployment: &Deployment) -> String {
                 &p.affinity,
                 &p.priority_class_name
             )))),
-            TemplatePart::RestartRequest => restart.clone(),
+            TemplatePart::Certificate => template_annotation(CERTIFICATE_VERSION_ANNOTATION),
+            TemplatePart::RestartRequest => template_annotation(RESTART_ANNOTATION),
             TemplatePart::Operator => hash(serde_json::json!(template)),
         }
     };
@@ -101,7 +111,9 @@ pub fn template_parts(deployment: &Deployment) -> String {
 }
 
 /// The parts that differ between two annotations (the whole template too when only
-/// it does, or when the live one has none: an earlier operator version made it).
+/// it does, or when the live one has none: an earlier operator version made it). A
+/// part the live annotation does not name yet (an earlier version knew no such part)
+/// changed only if the whole template did.
 pub fn changed_parts(desired: &str, live: Option<&str>) -> Vec<TemplatePart> {
     let Some(live) = live else {
         return vec![TemplatePart::Operator];
@@ -111,9 +123,14 @@ pub fn changed_parts(desired: &str, live: Option<&str>) -> Vec<TemplatePart> {
             .find_map(|kv| kv.strip_prefix(&format!("{}=", part.key())))
             .map(str::to_string)
     };
+    let template_changed =
+        value(desired, TemplatePart::Operator) != value(live, TemplatePart::Operator);
     let changed: Vec<TemplatePart> = TemplatePart::ALL
         .into_iter()
-        .filter(|p| value(desired, *p) != value(live, *p))
+        .filter(|p| match value(live, *p) {
+            Some(was) => value(desired, *p) != Some(was),
+            None => template_changed,
+        })
         .collect();
     // The whole template changes with any part: named alone only when nothing else did.
     if changed.len() > 1 {
@@ -329,5 +346,47 @@ mod tests {
         announce(&mut desired, Some(&before), UpdatePolicy::Auto, &mut events);
         assert_eq!(events[0].reason, EventReason::ServerRestarting);
         assert!(events[0].message.contains("restarts to apply"));
+    }
+
+    /// The server of an instance with TLS, its certificate at `version`.
+    fn tls_server(version: &str) -> Deployment {
+        let mut tls = spec();
+        tls["tls"] = serde_json::json!({});
+        let mut deployment = server(tls, None);
+        let template = &mut deployment.spec.as_mut().unwrap().template;
+        template
+            .metadata
+            .get_or_insert_with(Default::default)
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(CERTIFICATE_VERSION_ANNOTATION.into(), version.into());
+        deployment
+    }
+
+    #[test]
+    fn a_renewed_certificate_is_named_and_a_part_new_to_this_version_only_with_the_template() {
+        let before = live(&tls_server("1"), 1);
+        assert_eq!(
+            decide(&mut tls_server("2"), Some(&before), UpdatePolicy::Auto),
+            Rollout::Restart(vec![TemplatePart::Certificate])
+        );
+        // Written by a version that knew no certificate part: the same template is
+        // quiet, a changed one names the certificate.
+        let mut earlier = before.clone();
+        let annotations = earlier.metadata.annotations.as_mut().unwrap();
+        let parts = annotations[POD_TEMPLATE_ANNOTATION]
+            .split(',')
+            .filter(|kv| !kv.starts_with("certificate="))
+            .collect::<Vec<_>>()
+            .join(",");
+        annotations.insert(POD_TEMPLATE_ANNOTATION.into(), parts);
+        assert_eq!(
+            decide(&mut tls_server("1"), Some(&earlier), UpdatePolicy::Auto),
+            Rollout::Quiet
+        );
+        assert_eq!(
+            decide(&mut tls_server("2"), Some(&earlier), UpdatePolicy::Auto),
+            Rollout::Restart(vec![TemplatePart::Certificate])
+        );
     }
 }
