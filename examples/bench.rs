@@ -575,13 +575,16 @@ async fn write_children(
         apply(&Api::all(client.clone()), pv).await?;
         count += 1;
     }
-    apply(&Api::all(client.clone()), &children.backup_pv).await?;
+    if let Some(pv) = &children.backup_pv {
+        apply(&Api::all(client.clone()), pv).await?;
+        count += 1;
+    }
     apply(&Api::namespaced(client.clone(), ns), &children.data_pvc).await?;
     apply(&Api::namespaced(client.clone(), ns), &children.backup_pvc).await?;
     apply(&Api::namespaced(client.clone(), ns), &children.service).await?;
     apply(&Api::namespaced(client.clone(), ns), &children.deployment).await?;
-    // The Secret, the backup volume, both claims, the Service and the Deployment.
-    count += 6;
+    // The Secret, both claims, the Service and the Deployment.
+    count += 5;
     let status = MySQLStatus {
         phase: Some(Phase::Pending),
         observed_generation: instance.metadata.generation,

@@ -25,16 +25,23 @@ pub enum PodSecurityLevel {
 }
 
 impl PodSecurityLevel {
-    /// The level of a pod that mounts these claims: restricted when the data is
-    /// dynamically provisioned and the pod mounts no claim but the data's own (the
-    /// backup volume is a hostPath one).
-    pub fn of_pod(storage_class: Option<&str>, data_claim: &str, pod: &PodSpec) -> Self {
-        let only_data = pod.volumes.iter().flatten().all(|v| {
-            v.persistent_volume_claim
-                .as_ref()
-                .is_none_or(|c| c.claim_name == data_claim)
+    /// The level of a pod: restricted when the data is dynamically provisioned and
+    /// every claim it mounts is one whose ownership the kubelet sets (`own_claims`, the
+    /// data's, or the backup claim when a class provisioned it); baseline when it
+    /// mounts a hostPath backup volume (or another instance's).
+    pub fn of_pod(
+        storage_class: Option<&str>,
+        own_claims: &[&str],
+        provisioned_backup_claim: Option<&str>,
+        pod: &PodSpec,
+    ) -> Self {
+        let only_provisioned = pod.volumes.iter().flatten().all(|v| {
+            v.persistent_volume_claim.as_ref().is_none_or(|c| {
+                own_claims.contains(&c.claim_name.as_str())
+                    || provisioned_backup_claim == Some(c.claim_name.as_str())
+            })
         });
-        if storage_class.is_some() && only_data {
+        if storage_class.is_some() && only_provisioned {
             PodSecurityLevel::Restricted
         } else {
             PodSecurityLevel::Baseline
@@ -123,24 +130,35 @@ mod tests {
     }
 
     #[test]
-    fn restricted_only_with_a_storage_class_and_no_backup_volume() {
+    fn restricted_only_with_a_storage_class_and_provisioned_claims() {
         use PodSecurityLevel::*;
+        let level = PodSecurityLevel::of_pod;
         assert_eq!(
-            PodSecurityLevel::of_pod(Some("fast"), "data", &pod(&["data"])),
+            level(Some("fast"), &["data"], None, &pod(&["data"])),
             Restricted
         );
+        assert_eq!(level(Some("fast"), &["data"], None, &pod(&[])), Restricted);
+        // A hostPath backup volume.
         assert_eq!(
-            PodSecurityLevel::of_pod(Some("fast"), "data", &pod(&[])),
+            level(Some("fast"), &["data"], None, &pod(&["data", "backup"])),
+            Baseline
+        );
+        // The class provisioned the backup volume too.
+        assert_eq!(
+            level(Some("fast"), &["data"], Some("backup"), &pod(&["backup"])),
             Restricted
         );
+        // Another instance's backup volume (a restore from it).
         assert_eq!(
-            PodSecurityLevel::of_pod(Some("fast"), "data", &pod(&["data", "backup"])),
+            level(
+                Some("fast"),
+                &["data"],
+                Some("backup"),
+                &pod(&["other-backup"])
+            ),
             Baseline
         );
-        assert_eq!(
-            PodSecurityLevel::of_pod(None, "data", &pod(&["data"])),
-            Baseline
-        );
+        assert_eq!(level(None, &["data"], None, &pod(&["data"])), Baseline);
     }
 
     #[test]

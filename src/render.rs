@@ -293,6 +293,11 @@ pub struct InstanceContext {
     pub database: String,
     pub storage_size: String,
     pub storage_class_name: Option<String>,
+    /// The class the backup claim is (or will be) provisioned by: the instance's for a
+    /// new backup volume, none while it is a hostPath one (the course's mode, an
+    /// earlier version's, or an earlier incarnation's with dumps on it). See
+    /// `manifests::backup_storage_class`.
+    pub backup_storage_class: Option<String>,
     pub labels: std::collections::BTreeMap<String, String>,
     /// The labels of Jobs and their pods: without the course's `app=NAME`, which
     /// selects the server's pod alone (`kubectl exec` on `-l app=NAME`).
@@ -502,6 +507,7 @@ impl InstanceContext {
             database: instance.spec.database.clone(),
             storage_size: instance.spec.storage_size.clone(),
             storage_class_name: instance.spec.storage_class().map(str::to_string),
+            backup_storage_class: instance.spec.storage_class().map(str::to_string),
             job_labels: names.job_labels(),
             names: TemplateNames::for_incarnation(names, instance.metadata.uid.as_deref()),
             incarnation: instance

@@ -39,8 +39,17 @@ where
     let mut obj: K = renderer.render(template, context)?;
     stamp_instance_labels(obj.meta_mut(), &ctx.name);
     if let Some(pod) = obj.pod_spec_mut() {
-        PodSecurityLevel::of_pod(ctx.storage_class_name.as_deref(), &ctx.names.data_pvc, pod)
-            .apply(pod);
+        let provisioned_backup = ctx
+            .backup_storage_class
+            .as_ref()
+            .map(|_| ctx.names.backup_pvc.as_str());
+        PodSecurityLevel::of_pod(
+            ctx.storage_class_name.as_deref(),
+            &[ctx.names.data_pvc.as_str()],
+            provisioned_backup,
+            pod,
+        )
+        .apply(pod);
         // The server's own pod names no MYSQL_HOST: only its clients change.
         if let Some(tls) = &ctx.tls {
             let credentials = [
@@ -142,13 +151,38 @@ impl Rendered for Job {
     }
 }
 
+/// The class the backup claim is (or will be) provisioned by: the instance's class,
+/// unless the backup volume is a hostPath one already: our own PV exists (made by an
+/// earlier version, or holding an earlier incarnation's dumps), or the claim is bound
+/// without a class. Jobs on a provisioned backup volume can be restricted: the class
+/// sets its ownership (`fsGroup`), which the kubelet does not do for hostPath.
+pub fn backup_storage_class(
+    instance_class: Option<&str>,
+    host_path_backup_pv: bool,
+    claim: Option<&PersistentVolumeClaim>,
+) -> Option<String> {
+    if host_path_backup_pv {
+        return None;
+    }
+    match claim {
+        Some(claim) => claim
+            .spec
+            .as_ref()?
+            .storage_class_name
+            .clone()
+            .filter(|c| !c.is_empty()),
+        None => instance_class.map(str::to_string),
+    }
+}
+
 /// The long-lived objects of one instance.
 #[derive(Clone, Debug)]
 pub struct Children {
     /// Only without a storage class: the hostPath PV the data claim is bound to.
     pub data_pv: Option<PersistentVolume>,
     pub data_pvc: PersistentVolumeClaim,
-    pub backup_pv: PersistentVolume,
+    /// Only while the backup volume is a hostPath one (`backup_storage_class`).
+    pub backup_pv: Option<PersistentVolume>,
     pub backup_pvc: PersistentVolumeClaim,
     pub service: Service,
     pub deployment: Deployment,
@@ -162,7 +196,10 @@ pub fn children(renderer: &Renderer, ctx: &InstanceContext) -> Result<Children, 
     Ok(Children {
         data_pv,
         data_pvc: render(renderer, "mysql-pvc.yaml.tera", ctx, ctx)?,
-        backup_pv: render(renderer, "backup-pv.yaml.tera", ctx, ctx)?,
+        backup_pv: match ctx.backup_storage_class {
+            Some(_) => None,
+            None => Some(render(renderer, "backup-pv.yaml.tera", ctx, ctx)?),
+        },
         backup_pvc: render(renderer, "backup-pvc.yaml.tera", ctx, ctx)?,
         service: render(renderer, "mysql-service.yaml.tera", ctx, ctx)?,
         deployment: render(renderer, "mysql-deployment.yaml.tera", ctx, ctx)?,
@@ -693,12 +730,12 @@ pub fn verify_job(
 
 /// prune-NAME-job, deleting the dump at `dump_path` on the backup volume of the
 /// instance `names` names (the instance itself may be gone); it says which record it
-/// serves.
+/// serves. `provisioned`: the backup claim is a class's (restricted), not hostPath.
 pub fn prune_job(
     renderer: &Renderer,
     names: &InstanceNames,
     backup_name: &str,
-    dump_path: &str,
+    (dump_path, provisioned): (&str, bool),
 ) -> Result<Job, RenderError> {
     #[derive(Serialize)]
     struct Context<'a> {
@@ -715,9 +752,13 @@ pub fn prune_job(
     };
     let mut job: Job = renderer.render("prune-job.yaml.tera", &context)?;
     stamp_instance_labels(&mut job.metadata, &names.name);
-    // It removes files on the backup volume (a hostPath one).
     if let Some(pod) = job.pod_spec_mut() {
-        PodSecurityLevel::Baseline.apply(pod);
+        let level = if provisioned {
+            PodSecurityLevel::Restricted
+        } else {
+            PodSecurityLevel::Baseline
+        };
+        level.apply(pod);
     }
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
     Ok(job)

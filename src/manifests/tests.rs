@@ -150,7 +150,7 @@ fn storage_size_reaches_every_volume_and_claim() {
             .clone()
     };
     assert_eq!(pv_size(c.data_pv.as_ref().unwrap()), "7Gi");
-    assert_eq!(pv_size(&c.backup_pv), "7Gi");
+    assert_eq!(pv_size(c.backup_pv.as_ref().unwrap()), "7Gi");
     assert_eq!(pvc_size(&c.data_pvc), "7Gi");
     assert_eq!(pvc_size(&c.backup_pvc), "7Gi");
 }
@@ -160,7 +160,7 @@ fn static_volumes_are_pre_bound_to_their_claims() {
     let c = children(&Renderer::embedded(), &context_of(&course_instance())).unwrap();
     for (pv, pvc) in [
         (c.data_pv.as_ref().unwrap(), &c.data_pvc),
-        (&c.backup_pv, &c.backup_pvc),
+        (c.backup_pv.as_ref().unwrap(), &c.backup_pvc),
     ] {
         let claim_ref = pv.spec.as_ref().unwrap().claim_ref.as_ref().unwrap();
         assert_eq!(claim_ref.name, pvc.metadata.name);
@@ -188,6 +188,67 @@ fn storage_class_means_dynamic_provisioning() {
     let spec = c.data_pvc.spec.as_ref().unwrap();
     assert_eq!(spec.storage_class_name.as_deref(), Some("fast"));
     assert!(spec.volume_name.is_none());
+}
+
+#[test]
+fn with_a_storage_class_the_backup_volume_is_provisioned_and_its_jobs_restricted() {
+    let mut instance = course_instance();
+    instance.spec.storage_class_name = Some("fast".into());
+    let renderer = Renderer::embedded();
+    let ctx = context_of(&instance);
+    let c = children(&renderer, &ctx).unwrap();
+    assert!(c.backup_pv.is_none(), "no hostPath backup volume");
+    let spec = c.backup_pvc.spec.as_ref().unwrap();
+    assert_eq!(spec.storage_class_name.as_deref(), Some("fast"));
+    assert!(spec.volume_name.is_none());
+    let run_as = |job: &Job| {
+        let pod = job.spec.as_ref()?.template.spec.as_ref()?;
+        pod.security_context.as_ref()?.run_as_user
+    };
+    let backup = backup_job(&renderer, &ctx, "db-1").unwrap();
+    assert_eq!(run_as(&backup), Some(crate::pod_security::MYSQL_UID));
+    let names = InstanceNames::new("mysql-instance", "default");
+    let prune = prune_job(&renderer, &names, "db-1", ("db-1.sql", true)).unwrap();
+    assert_eq!(run_as(&prune), Some(crate::pod_security::MYSQL_UID));
+
+    // A hostPath backup volume (an earlier version's): its Jobs stay baseline.
+    let mut legacy = ctx.clone();
+    legacy.backup_storage_class = None;
+    assert!(children(&renderer, &legacy).unwrap().backup_pv.is_some());
+    assert_eq!(
+        run_as(&backup_job(&renderer, &legacy, "db-1").unwrap()),
+        None
+    );
+    let prune = prune_job(&renderer, &names, "db-1", ("db-1.sql", false)).unwrap();
+    assert_eq!(run_as(&prune), None);
+}
+
+#[test]
+fn the_backup_volumes_class_follows_what_exists() {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaimSpec;
+    let claim = |class: &str| PersistentVolumeClaim {
+        spec: Some(PersistentVolumeClaimSpec {
+            storage_class_name: Some(class.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        backup_storage_class(Some("fast"), false, None).as_deref(),
+        Some("fast")
+    );
+    assert_eq!(backup_storage_class(None, false, None), None);
+    // Our hostPath volume exists (dumps of an earlier incarnation on it): kept.
+    assert_eq!(backup_storage_class(Some("fast"), true, None), None);
+    // The claim decides once it exists.
+    assert_eq!(
+        backup_storage_class(Some("fast"), false, Some(&claim(""))),
+        None
+    );
+    assert_eq!(
+        backup_storage_class(Some("fast"), false, Some(&claim("slow"))).as_deref(),
+        Some("slow")
+    );
 }
 
 #[test]
@@ -403,7 +464,8 @@ fn longest_name_and_odd_database_render() {
             .as_deref(),
         Some("odd$name-with_chars")
     );
-    assert!(c.backup_pv.metadata.name.unwrap().len() <= 253);
+    assert!(ctx.names.backup_pv.len() <= 253);
+    assert!(c.backup_pv.is_none());
 }
 
 #[test]

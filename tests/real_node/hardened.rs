@@ -302,6 +302,8 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         text(&refused)
     );
 
+    let kept = backups_on_a_provisioned_volume_outlive_the_namespace(&ns, &cr);
+
     ok(
         kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
         "kubectl mysql uninstall-operator",
@@ -312,4 +314,141 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         "delete the namespace",
     );
     super::delete_volumes_of(&ns);
+    let _ = kubectl(&["delete", "pv", &kept, "--wait=false"]);
+}
+
+/// The backup claim's volume and a field of it.
+fn backup_volume_field(ns: &str, path: &str) -> (String, String) {
+    let volume = text(&kubectl(&[
+        "get",
+        "pvc",
+        &format!("backup-{INSTANCE}-pvc"),
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.spec.volumeName}",
+    ]))
+    .trim()
+    .to_string();
+    if volume.is_empty() {
+        return (volume, String::new());
+    }
+    let field = text(&kubectl(&[
+        "get",
+        "pv",
+        &volume,
+        "-o",
+        &format!("jsonpath={path}"),
+    ]));
+    (volume, field.trim().to_string())
+}
+
+/// Backups to the backup volume (the course's storage), which the StorageClass
+/// provisions here: their Jobs run restricted, the volume is made Retain, and after the
+/// whole namespace is deleted and made again, a new instance of the name finds the dump
+/// on it and restores every row. Returns the kept volume's name.
+fn backups_on_a_provisioned_volume_outlive_the_namespace(ns: &str, cr: &str) -> String {
+    ok(
+        kubectl(&[
+            "patch",
+            &format!("mysqls.otus.homework/{INSTANCE}"),
+            "-n",
+            ns,
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op": "remove", "path": "/spec/backup"}]"#,
+        ]),
+        "back up to the volume instead of the bucket",
+    );
+    ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", ns, "--wait"]),
+        "a backup to the provisioned backup volume",
+    );
+    let class = backup_volume_field(ns, "{.spec.storageClassName}").1;
+    assert_eq!(
+        class, "local-path",
+        "the class provisioned the backup volume"
+    );
+    super::wait_until(
+        Duration::from_secs(60),
+        "the backup volume made Retain",
+        || {
+            let (_, policy) = backup_volume_field(ns, "{.spec.persistentVolumeReclaimPolicy}");
+            if policy == "Retain" {
+                Ok(())
+            } else {
+                Err(policy)
+            }
+        },
+    );
+    let (kept, instance) =
+        backup_volume_field(ns, "{.metadata.labels.mysqls\\.otus\\.homework/instance}");
+    assert_eq!(instance, INSTANCE);
+    ok(
+        mysql_exec(
+            ns,
+            "otuspassword",
+            "INSERT INTO kept VALUES (301, 'on the volume')",
+        ),
+        "a row before the deletion",
+    );
+    delete_instance(ns, "delete the instance (its final backup to the volume)");
+    ok(
+        kubectl(&["delete", "namespace", ns, "--timeout=180s"]),
+        "delete the whole namespace",
+    );
+    let phase = text(&kubectl(&[
+        "get",
+        "pv",
+        &kept,
+        "-o",
+        "jsonpath={.status.phase}",
+    ]));
+    assert_eq!(
+        phase.trim(),
+        "Released",
+        "the backup volume outlives its namespace"
+    );
+
+    ok(kubectl(&["create", "namespace", ns]), "the namespace again");
+    ok(
+        kubectl(&["label", "namespace", ns, ENFORCE_RESTRICTED]),
+        "enforce restricted again",
+    );
+    ok(
+        kubectl(&[
+            "create",
+            "configmap",
+            "db-tuning",
+            "-n",
+            ns,
+            "--from-literal=wait_timeout=321",
+        ]),
+        "the ConfigMap again",
+    );
+    let on_volume = cr.split("  backup:\n").next().unwrap();
+    ok(
+        kubectl_with_stdin(&["apply", "-n", ns, "-f", "-"], on_volume),
+        "the CR again, backups on the volume",
+    );
+    wait_for_job(ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(ns);
+    assert_eq!(count(ns), "302");
+    assert_eq!(backup_volume_field(ns, "{.metadata.name}").0, kept);
+    assert_eq!(mysqld_uid_on_the_node(ns), 999);
+    let refused = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        ns,
+        "--field-selector",
+        "reason=FailedCreate",
+    ]);
+    assert!(
+        !text(&refused).contains("violates PodSecurity"),
+        "a pod was refused: {}",
+        text(&refused)
+    );
+    kept
 }

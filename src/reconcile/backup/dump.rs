@@ -256,12 +256,14 @@ async fn prune_on_volume(backup: &MySQLBackup, ctx: &Context) -> Result<Pruning,
     } else {
         Vec::new()
     };
-    let claim_exists = job.is_some()
-        || Api::<PersistentVolumeClaim>::namespaced(ctx.client.clone(), &namespace)
-            .get_metadata_opt(&names.backup_pvc())
+    let claim = match &job {
+        Some(_) => None,
+        None => Api::<PersistentVolumeClaim>::namespaced(ctx.client.clone(), &namespace)
+            .get_opt(&names.backup_pvc())
             .await
-            .map_err(transient)?
-            .is_some();
+            .map_err(transient)?,
+    };
+    let claim_exists = job.is_some() || claim.is_some();
     // Decide, then write.
     let seen = PruneObserved {
         job,
@@ -276,8 +278,15 @@ async fn prune_on_volume(backup: &MySQLBackup, ctx: &Context) -> Result<Pruning,
                 .map_err(transient)?,
             PruneWrite::CreateJob => {
                 let path = backup.volume_file().unwrap_or_default();
-                let job = manifests::prune_job(&ctx.renderer, &names, &backup.name_any(), path)
-                    .map_err(|e| Failure::Permanent(e.to_string()))?;
+                let provisioned =
+                    manifests::backup_storage_class(None, false, claim.as_ref()).is_some();
+                let job = manifests::prune_job(
+                    &ctx.renderer,
+                    &names,
+                    &backup.name_any(),
+                    (path, provisioned),
+                )
+                .map_err(|e| Failure::Permanent(e.to_string()))?;
                 // In a namespace being deleted nothing can be created: the dump stays
                 // on the node, where a new instance of the name finds it.
                 create_if_absent(&jobs, &job)

@@ -111,6 +111,10 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
         Some(_) => {}
         None => {
             snapshot.instance = read_instance(ctx, &names).await?;
+            snapshot.backup_storage_class = snapshot
+                .instance
+                .as_ref()
+                .and_then(|i| cached_backup_storage_class(ctx, i, &names));
             snapshot.restore_job = get_job(names.restore_job()).await?;
             let bucket = snapshot
                 .instance
@@ -124,6 +128,24 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
     }
     snapshot.job = job;
     Ok(snapshot)
+}
+
+/// The class the instance's backup claim is provisioned by (none for a hostPath
+/// one), from the caches: the claim exists long before a backup needs it.
+pub(crate) fn cached_backup_storage_class(
+    ctx: &Context,
+    instance: &MySQL,
+    names: &InstanceNames,
+) -> Option<String> {
+    let caches = &ctx.caches;
+    let claim =
+        crate::reconcile::caches::cached(&caches.pvcs, Some(&names.namespace), &names.backup_pvc());
+    let host_path = crate::reconcile::caches::cached(&caches.pvs, None, &names.backup_pv());
+    crate::manifests::backup_storage_class(
+        instance.spec.storage_class(),
+        host_path.is_some(),
+        claim.as_ref(),
+    )
 }
 
 /// The record's instance, read from the server before a Job is made from its spec (a

@@ -33,6 +33,9 @@ pub struct BackupSnapshot {
     /// For a backup to a bucket, whether the Secret with its keys exists (a Job whose
     /// pod cannot find it would wait forever rather than fail).
     pub bucket_keys_exist: Option<bool>,
+    /// Read only when no Job exists yet: the class the instance's backup claim is
+    /// provisioned by (its Jobs are restricted then), none for a hostPath one.
+    pub backup_storage_class: Option<String>,
 }
 
 // A plan lives for one reconcile and holds a handful of writes; boxing would only
@@ -179,7 +182,14 @@ impl Start<'_> {
                     Next::Done
                 }
                 (Some(instance), _) => {
-                    let job = backup_job(self.backup, instance, names, self.renderer, now, status)?;
+                    let job = backup_job(
+                        self.backup,
+                        (instance, self.snapshot.backup_storage_class.clone()),
+                        names,
+                        self.renderer,
+                        now,
+                        status,
+                    )?;
                     writes.push(BackupWrite::CreateJob(job));
                     status.phase = Some(BackupPhase::Running);
                     status.start_time = Some(now.to_string());
@@ -203,13 +213,14 @@ impl Start<'_> {
 /// key named after the record's creation time, which `status` records from the start.
 fn backup_job(
     backup: &MySQLBackup,
-    instance: &MySQL,
+    (instance, backup_storage_class): (&MySQL, Option<String>),
     names: &InstanceNames,
     renderer: &Renderer,
     now: &str,
     status: &mut MySQLBackupStatus,
 ) -> Result<Job> {
-    let template_ctx = InstanceContext::new(instance, names);
+    let mut template_ctx = InstanceContext::new(instance, names);
+    template_ctx.backup_storage_class = backup_storage_class;
     let name = backup.name_any();
     let mut job = match instance.spec.backup_bucket() {
         Some(storage) => {

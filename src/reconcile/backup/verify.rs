@@ -36,6 +36,8 @@ pub struct VerifySnapshot {
     pub pods: Vec<Pod>,
     /// Read only when no Job exists yet: its image runs the throwaway server.
     pub instance: Option<MySQL>,
+    /// With the instance: the class its backup claim is provisioned by.
+    pub backup_storage_class: Option<String>,
 }
 
 pub async fn reconcile(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<Action> {
@@ -64,7 +66,13 @@ async fn observe(backup: &MySQLBackup, request: &str, ctx: &Context) -> Result<V
                 .map_err(Error::observe(format!("the pods of Job {job_name}")))?;
         }
         Some(_) => {}
-        None => snapshot.instance = read_instance(ctx, &names).await?,
+        None => {
+            snapshot.instance = read_instance(ctx, &names).await?;
+            snapshot.backup_storage_class = snapshot
+                .instance
+                .as_ref()
+                .and_then(|i| super::cached_backup_storage_class(ctx, i, &names));
+        }
     }
     snapshot.job = job;
     Ok(snapshot)
@@ -207,7 +215,8 @@ fn start(
         (_, _, Some(path)) => DumpSource::Volume { path },
         _ => return Ok(Err("the backup names no dump".into())),
     };
-    let ctx = InstanceContext::new(instance, names);
+    let mut ctx = InstanceContext::new(instance, names);
+    ctx.backup_storage_class = snapshot.backup_storage_class.clone();
     let mut job = manifests::verify_job(renderer, &ctx, &backup.name_any(), request, source)?;
     let owner = backup
         .controller_owner_ref(&())
@@ -309,6 +318,7 @@ mod tests {
             job: Some(job),
             pods: vec![pod],
             instance: None,
+            backup_storage_class: None,
         }
     }
 

@@ -205,6 +205,19 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
             );
             Ok(())
         }
+        Write::KeepVolume(name) => {
+            let labels = crate::api::keys::operator_labels(&names.name);
+            let patch = json!({
+                "metadata": {"labels": labels},
+                "spec": {"persistentVolumeReclaimPolicy": "Retain"}
+            });
+            apis.pvs
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(Error::apply(format!("PersistentVolume {name}")))?;
+            tracing::info!(pv = name, "kept the provisioned backup volume (Retain)");
+            Ok(())
+        }
         Write::Member(member) => execute_member(member, apis, ctx, names).await,
         Write::FinishPasswordChange(password) => {
             finish_password_change(apis, ctx, names, &password.0).await

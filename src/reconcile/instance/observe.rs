@@ -470,9 +470,31 @@ async fn live_volumes(
         }
         _ => None,
     };
+    let backup_pv = lookup(&caches.pvs, foreign_pvs, &pvs, None, &names.backup_pv()).await?;
+    let backup_pvc = lookup(
+        &caches.pvcs,
+        foreign_pvcs,
+        &pvcs,
+        Some(ns),
+        &names.backup_pvc(),
+    )
+    .await?;
+    let provisioned_backup_pv = match crate::manifests::backup_storage_class(
+        instance.spec.storage_class(),
+        backup_pv.is_some(),
+        backup_pvc.as_ref(),
+    ) {
+        None => None,
+        Some(_) => match backup_pvc.as_ref().and_then(bound_volume) {
+            Some(volume) => lookup(&caches.pvs, foreign_pvs, &pvs, None, &volume).await?,
+            None if backup_pvc.is_none() => kept_backup_volume(&caches.pvs, names),
+            None => None,
+        },
+    };
     Ok(LiveVolumes {
         data_pv,
-        backup_pv: lookup(&caches.pvs, foreign_pvs, &pvs, None, &names.backup_pv()).await?,
+        backup_pv,
+        provisioned_backup_pv,
         data_pvc: lookup(
             &caches.pvcs,
             foreign_pvcs,
@@ -481,15 +503,39 @@ async fn live_volumes(
             &names.data_pvc(),
         )
         .await?,
-        backup_pvc: lookup(
-            &caches.pvcs,
-            foreign_pvcs,
-            &pvcs,
-            Some(ns),
-            &names.backup_pvc(),
-        )
-        .await?,
+        backup_pvc,
     })
+}
+
+fn bound_volume(claim: &PersistentVolumeClaim) -> Option<String> {
+    claim
+        .spec
+        .as_ref()?
+        .volume_name
+        .clone()
+        .filter(|v| !v.is_empty())
+}
+
+/// A provisioned backup volume an earlier incarnation's claim of this name left: the
+/// operator labelled it with the instance and made it Retain, and its claim reference
+/// still names the claim. The newest, should there be several.
+fn kept_backup_volume(
+    pvs: &kube::runtime::reflector::Store<PersistentVolume>,
+    names: &InstanceNames,
+) -> Option<PersistentVolume> {
+    pvs.state()
+        .into_iter()
+        .filter(|pv| pv.labels().get(INSTANCE_LABEL) == Some(&names.name))
+        .filter(|pv| {
+            let claim = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref());
+            claim.is_some_and(|c| {
+                c.namespace.as_deref() == Some(names.namespace.as_str())
+                    && c.name.as_deref() == Some(names.backup_pvc().as_str())
+            })
+        })
+        .filter(|pv| pv.name_any() != names.backup_pv())
+        .max_by_key(|pv| pv.metadata.creation_timestamp.clone())
+        .map(|pv| (*pv).clone())
 }
 
 /// The password the spec asks for: inline, or from the referenced Secret; or why it

@@ -15,9 +15,26 @@ pub use crate::reconcile::credentials::{Fingerprint, Password};
 #[derive(Clone, Debug, Default)]
 pub struct LiveVolumes {
     pub data_pv: Option<PersistentVolume>,
+    /// Our hostPath backup volume, `backup-NS-NAME-pv`.
     pub backup_pv: Option<PersistentVolume>,
+    /// Without a hostPath one and with a StorageClass: the volume the class
+    /// provisioned for the backup claim, or, while there is no claim, one an earlier
+    /// incarnation's claim left (kept by Retain, labelled with the instance).
+    pub provisioned_backup_pv: Option<PersistentVolume>,
     pub data_pvc: Option<PersistentVolumeClaim>,
     pub backup_pvc: Option<PersistentVolumeClaim>,
+}
+
+impl LiveVolumes {
+    /// The class the backup claim is (or will be) provisioned by; none while the
+    /// backup volume is a hostPath one (`manifests::backup_storage_class`).
+    pub fn backup_storage_class(&self, instance: &crate::api::MySQL) -> Option<String> {
+        crate::manifests::backup_storage_class(
+            instance.spec.storage_class(),
+            self.backup_pv.is_some(),
+            self.backup_pvc.as_ref(),
+        )
+    }
 }
 
 /// A read that observe makes only while a decision rests on it, and says whether it

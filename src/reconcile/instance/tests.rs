@@ -213,6 +213,7 @@ fn snapshot() -> Snapshot {
         volumes: LiveVolumes {
             data_pv: Some(volume(&n.data_pv_of(UID), "Bound")),
             backup_pv: Some(volume(&n.backup_pv(), "Bound")),
+            provisioned_backup_pv: None,
             data_pvc: Some(claim(&n.data_pvc(), "1Gi", &n.data_pv_of(UID))),
             backup_pvc: Some(claim(&n.backup_pvc(), "1Gi", &n.backup_pv())),
         },
@@ -1974,7 +1975,7 @@ fn deletion_cases() -> Vec<DeletionCase> {
                 );
                 assert_eq!(p.finalizer, FinalizerChange::Remove);
                 assert_eq!(events(p), vec![EventReason::BackupSkipped]);
-                assert!(p.events[0].message.contains("backup-ns-db-pv"));
+                assert!(p.events[0].message.contains("backup-db-pvc"));
             },
         },
         DeletionCase {
@@ -3100,4 +3101,85 @@ fn options_from_a_config_map_are_waited_for_merged_and_checked() {
         ),
         "{message}"
     );
+}
+
+// ---- a backup volume provisioned by the StorageClass ----
+
+fn with_class() -> MySQL {
+    let mut i = settled(instance());
+    i.spec.storage_class_name = Some("local-path".into());
+    i
+}
+
+/// A settled instance with a StorageClass, its backup claim bound to `pvc-7`, which
+/// the class provisioned with `policy`.
+fn provisioned(policy: &str, labelled: bool) -> Snapshot {
+    let n = names();
+    let mut s = snapshot();
+    s.volumes.data_pv = None;
+    s.volumes.backup_pv = None;
+    let mut claim = claim(&n.backup_pvc(), "1Gi", "pvc-7");
+    claim.spec.as_mut().unwrap().storage_class_name = Some("local-path".into());
+    s.volumes.backup_pvc = Some(claim);
+    let mut pv = volume("pvc-7", "Bound");
+    pv.spec = Some(k8s_openapi::api::core::v1::PersistentVolumeSpec {
+        persistent_volume_reclaim_policy: Some(policy.into()),
+        storage_class_name: Some("local-path".into()),
+        ..Default::default()
+    });
+    if labelled {
+        pv.metadata.labels = Some(crate::api::keys::operator_labels("db"));
+    }
+    s.volumes.provisioned_backup_pv = Some(pv);
+    s
+}
+
+fn keeps(plan: &Plan) -> Vec<&str> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::KeepVolume(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_provisioned_backup_volume_is_made_retain_once_and_no_host_path_one_is_made() {
+    let fresh = plan_for(&with_class(), &provisioned("Delete", false));
+    assert_eq!(keeps(&fresh), ["pvc-7"]);
+    assert!(
+        !fresh
+            .writes
+            .iter()
+            .any(|w| matches!(w, Write::ApplyVolume(..))),
+        "no hostPath volume with a StorageClass"
+    );
+    let kept = plan_for(&with_class(), &provisioned("Retain", true));
+    assert!(keeps(&kept).is_empty());
+}
+
+#[test]
+fn a_new_claim_is_bound_to_the_backup_volume_an_earlier_incarnation_left() {
+    let mut s = provisioned("Retain", true);
+    s.volumes.backup_pvc = None;
+    let pv = s.volumes.provisioned_backup_pv.as_mut().unwrap();
+    pv.status.as_mut().unwrap().phase = Some("Released".into());
+    let plan = plan_for(&with_class(), &s);
+    assert!(
+        plan.writes
+            .iter()
+            .any(|w| matches!(w, Write::FreeReleasedVolume(name) if name == "pvc-7"))
+    );
+    let claim = plan
+        .writes
+        .iter()
+        .find_map(|w| match w {
+            Write::ApplyClaim(claim, _) if claim.name_any() == names().backup_pvc() => Some(claim),
+            _ => None,
+        })
+        .unwrap();
+    let spec = claim.spec.as_ref().unwrap();
+    assert_eq!(spec.volume_name.as_deref(), Some("pvc-7"));
+    assert_eq!(spec.storage_class_name.as_deref(), Some("local-path"));
 }

@@ -50,9 +50,11 @@ impl Inputs<'_> {
             let current = live_pv(&pv);
             plan.writes.push(Write::ApplyVolume(pv, current));
         }
-        let current = live_pv(&children.backup_pv);
-        plan.writes
-            .push(Write::ApplyVolume(children.backup_pv, current));
+        if let Some(pv) = children.backup_pv {
+            let current = live_pv(&pv);
+            plan.writes.push(Write::ApplyVolume(pv, current));
+        }
+        keep_provisioned_backup_volume(&mut children.backup_pvc, live, self.names(), plan);
         plan.writes
             .push(Write::ApplyClaim(children.data_pvc, live.data_pvc.clone()));
         plan.writes.push(Write::ApplyClaim(
@@ -86,7 +88,48 @@ impl Inputs<'_> {
 /// A hostPath volume of this instance does not exist yet: creating it means choosing
 /// the node it lives on.
 pub fn creates_host_path_volume(instance: &MySQL, live: &LiveVolumes) -> bool {
-    live.backup_pv.is_none() || (instance.spec.storage_class().is_none() && live.data_pv.is_none())
+    let host_path_backup = live.backup_storage_class(instance).is_none();
+    (host_path_backup && live.backup_pv.is_none())
+        || (instance.spec.storage_class().is_none() && live.data_pv.is_none())
+}
+
+/// A backup volume a class provisioned must outlive the namespace like a hostPath one:
+/// it is made Retain and labelled with the instance once bound (the class's own policy
+/// is usually Delete). While there is no claim, one an earlier incarnation's claim left
+/// is freed and the new claim bound to it, so that its dumps are found.
+fn keep_provisioned_backup_volume(
+    claim: &mut PersistentVolumeClaim,
+    live: &LiveVolumes,
+    names: &InstanceNames,
+    plan: &mut Plan,
+) {
+    let Some(pv) = &live.provisioned_backup_pv else {
+        return;
+    };
+    if pv.metadata.deletion_timestamp.is_some() {
+        return;
+    }
+    let name = pv.name_any();
+    if live.backup_pvc.is_none() {
+        if let Some(spec) = claim.spec.as_mut() {
+            spec.volume_name = Some(name.clone());
+            spec.storage_class_name = pv.spec.as_ref().and_then(|s| s.storage_class_name.clone());
+        }
+        if is_released(pv) {
+            plan.writes.push(Write::FreeReleasedVolume(name.clone()));
+        }
+    }
+    let retained = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.persistent_volume_reclaim_policy.as_deref())
+        == Some("Retain");
+    let labelled = crate::api::keys::operator_labels(&names.name)
+        .iter()
+        .all(|(k, v)| pv.labels().get(k) == Some(v));
+    if !retained || !labelled {
+        plan.writes.push(Write::KeepVolume(name));
+    }
 }
 
 /// The label a hostPath volume is pinned by: the kubelet sets it on every node.
@@ -196,8 +239,10 @@ fn prepare_volumes(
     node: Option<&str>,
     plan: &mut Plan,
 ) -> Option<String> {
-    let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> =
-        vec![(&mut children.backup_pv, live.backup_pv.as_ref())];
+    let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> = Vec::new();
+    if let Some(pv) = children.backup_pv.as_mut() {
+        volumes.push((pv, live.backup_pv.as_ref()));
+    }
     if let Some(pv) = children.data_pv.as_mut() {
         volumes.push((pv, live.data_pv.as_ref()));
     }

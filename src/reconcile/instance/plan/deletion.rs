@@ -78,9 +78,9 @@ pub fn deletion(instance: &MySQL, snapshot: &DeletionSnapshot, now: jiff::Timest
 fn give_up_final_backup(mut plan: Plan, snapshot: &DeletionSnapshot) -> Plan {
     plan.events.push(Notice::warning(EventReason::BackupSkipped,
         format!(
-            "namespace {} is being deleted, where no backup can be started; deleted without a final backup; earlier dumps stay on PersistentVolume {}",
+            "namespace {} is being deleted, where no backup can be started; deleted without a final backup; earlier dumps stay on the backup volume of claim {} (its PersistentVolume is Retain)",
             snapshot.names.namespace,
-            snapshot.names.backup_pv()
+            snapshot.names.backup_pvc()
         ),
     ));
     finish_deletion(plan, snapshot)

@@ -131,6 +131,9 @@ pub enum Write {
     /// A Released PV of ours whose claim was deleted and re-created: forget the old
     /// claim's uid so the new claim binds without anyone deleting the PV by hand.
     FreeReleasedVolume(String),
+    /// A backup volume a class provisioned: made Retain and labelled with the
+    /// instance, so that it outlives the namespace and a new incarnation finds it.
+    KeepVolume(String),
     /// After a successful password Job: `NAME-credentials` takes the new password and
     /// `NAME-credentials-next` goes.
     FinishPasswordChange(Password),
@@ -274,12 +277,10 @@ pub fn instance(
     let owner = instance
         .controller_owner_ref(&())
         .ok_or(Error::MissingField("metadata.uid"))?;
-    let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
-    match settings {
-        Step::Done(settings) => template_ctx.with_config_map_settings(instance, settings),
+    let mut template_ctx = match settings {
+        Step::Done(settings) => template_context(instance, snapshot, settings),
         Step::Wait(why) => return Ok(plan.waiting(instance, &mut observed, &now, why)),
-    }
-    template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
+    };
     if let Step::Wait(why) = tls::certificate(instance, snapshot, at, &mut plan, &mut template_ctx)
     {
         return Ok(plan.waiting(instance, &mut observed, &now, why));
@@ -328,6 +329,21 @@ pub fn instance(
     inputs.point_in_time(&mut plan, &mut observed, at)?;
     inputs.members(&mut plan, &mut observed)?;
     Ok(plan.with_status(instance, &observed, &now))
+}
+
+/// What the instance's objects are rendered from: its spec, the options of its
+/// ConfigMap, whether a physical restore holds the server, and whether a class
+/// provisions its backup volume.
+fn template_context(
+    instance: &MySQL,
+    snapshot: &Snapshot,
+    settings: ServerSettings,
+) -> InstanceContext {
+    let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
+    template_ctx.with_config_map_settings(instance, settings);
+    template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
+    template_ctx.backup_storage_class = snapshot.volumes.backup_storage_class(instance);
+    template_ctx
 }
 
 /// The options of the ConfigMap the spec names (none without one): a wait while it

@@ -129,6 +129,7 @@ pub(super) fn backup_volume_predates(instance: &MySQL, live: &LiveVolumes) -> bo
             .is_some_and(|t| t.0 < created)
     };
     older(live.backup_pv.as_ref().map(|pv| &pv.metadata))
+        || older(live.provisioned_backup_pv.as_ref().map(|pv| &pv.metadata))
         || older(live.backup_pvc.as_ref().map(|pvc| &pvc.metadata))
 }
 
