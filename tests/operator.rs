@@ -2105,6 +2105,66 @@ async fn a_refused_server_pod_is_explained_in_the_status() {
     .await;
 }
 
+/// A backup Job whose pod the API server refuses (here a `--templates` override that
+/// breaks the namespace's level) fails its backup within seconds with the admission's
+/// words, in the record's status and a `BackupFailed` Event, and its Job goes, so the
+/// next backup is not held.
+#[tokio::test]
+async fn a_refused_backup_pod_fails_the_backup_with_the_reason() {
+    let client = cluster().await;
+    install_crds();
+    let ns = enforcing_namespace(&client, "refused-job", "baseline").await;
+    let templates = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/backup-job.yaml.tera"
+    ))
+    .unwrap();
+    let host_network = original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
+    assert_ne!(host_network, original);
+    std::fs::write(templates.path().join("backup-job.yaml.tera"), host_network).unwrap();
+    let _operator =
+        Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
+    let instances: Api<MySQL> = Api::namespaced(client.clone(), &ns);
+    create_ready(&instances, "db").await;
+
+    let backup = plugin()
+        .args(["backup", "db", "-n", &ns, "--wait", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(!backup.status.success(), "{}", text(&backup));
+    let records: Api<MySQLBackup> = Api::namespaced(client.clone(), &ns);
+    let failed = eventually(WAIT, "the backup record to fail", || async {
+        let listed = records.list(&ListParams::default()).await.ok()?;
+        listed
+            .items
+            .into_iter()
+            .find(|b| b.phase() == Some(BackupPhase::Failed))
+    })
+    .await;
+    let message = failed.status.clone().unwrap().message.unwrap_or_default();
+    assert!(
+        message.contains("the API server refuses the pod of Job backup-db-job"),
+        "{message}"
+    );
+    assert!(message.contains("violates PodSecurity"), "{message}");
+    assert!(
+        text(&backup).contains("violates PodSecurity"),
+        "{}",
+        text(&backup)
+    );
+    assert!(common::has_event(&ns, &failed.name_any(), "BackupFailed"));
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    eventually(WAIT, "the refused Job removed", || async {
+        jobs.get_opt("backup-db-job")
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
 /// The server Deployment's annotation of its pod template's parts.
 async fn template_parts(client: &Client, ns: &str) -> String {
     let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =

@@ -36,6 +36,16 @@ impl JobState {
     pub fn is_running(job: &Job) -> bool {
         Self::of(job) == JobState::Running
     }
+
+    /// Whether the Job's controller has made any pod for it yet: one the API server
+    /// refuses never appears in these counts.
+    pub fn has_made_pods(job: &Job) -> bool {
+        job.status.as_ref().is_some_and(|s| {
+            [s.active, s.ready, s.succeeded, s.failed, s.terminating]
+                .into_iter()
+                .any(|n| n.unwrap_or(0) > 0)
+        })
+    }
 }
 
 /// The (reason, message) of every terminated container of `pods`: a Job's script

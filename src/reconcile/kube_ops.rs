@@ -242,6 +242,31 @@ pub async fn job_pods(
         .items)
 }
 
+/// Why the API server refuses the pods of `job`, if it does: the message of its
+/// controller's latest `FailedCreate` Event (Pod Security, a quota, a webhook), the
+/// only place Kubernetes says it.
+pub async fn refused_pod_reason(
+    client: &kube::Client,
+    namespace: &str,
+    job: &k8s_openapi::api::batch::v1::Job,
+) -> KubeResult<Option<String>> {
+    use kube::ResourceExt;
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), namespace);
+    let selector = format!(
+        "involvedObject.kind=Job,involvedObject.name={},involvedObject.uid={},reason=FailedCreate",
+        job.name_any(),
+        job.uid().unwrap_or_default()
+    );
+    let listed = events
+        .list(&kube::api::ListParams::default().fields(&selector))
+        .await?;
+    Ok(listed
+        .items
+        .into_iter()
+        .filter_map(|e| e.message)
+        .next_back())
+}
+
 /// Server-side applies `status` to the status subresource of `name`.
 /// Server-side applies `status`; the object's resourceVersion after the write.
 pub async fn patch_status<K>(

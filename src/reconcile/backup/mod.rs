@@ -18,7 +18,9 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use self::plan::{BackupPlan, BackupSnapshot, BackupWrite};
-use super::kube_ops::{create_if_absent, delete_if_present, job_pods, patch_status};
+use super::kube_ops::{
+    create_if_absent, delete_if_present, job_pods, patch_status, refused_pod_reason,
+};
 use super::{Context, cached, error_policy_for, now_rfc3339, object_key};
 use crate::api::{BackupCause, BackupPhase, JobState, MySQL, MySQLBackup};
 use crate::names::InstanceNames;
@@ -107,6 +109,14 @@ async fn observe(backup: &MySQLBackup, ctx: &Context) -> Result<BackupSnapshot> 
             snapshot.job_pods = job_pods(&ctx.client, &names.namespace, &job)
                 .await
                 .map_err(Error::observe(format!("the pods of Job {job}")))?;
+        }
+        Some(job) if plan::serves(job, backup) && !JobState::has_made_pods(job) => {
+            snapshot.job_refused = refused_pod_reason(&ctx.client, &names.namespace, job)
+                .await
+                .map_err(Error::observe(format!(
+                    "the FailedCreate Events of Job {}",
+                    names.backup_job()
+                )))?;
         }
         Some(_) => {}
         None => {

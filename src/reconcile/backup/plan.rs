@@ -36,6 +36,9 @@ pub struct BackupSnapshot {
     /// Read only when no Job exists yet: the class the instance's backup claim is
     /// provisioned by (its Jobs are restricted then), none for a hostPath one.
     pub backup_storage_class: Option<String>,
+    /// Read only while this backup's Job runs with no pod: why the API server refuses
+    /// its pod, if it does.
+    pub job_refused: Option<String>,
 }
 
 // A plan lives for one reconcile and holds a handful of writes; boxing would only
@@ -87,10 +90,16 @@ pub fn plan(
             let outcome = Outcome {
                 job,
                 pods: &snapshot.job_pods,
+                refused: snapshot.job_refused.as_deref(),
                 backup_name: &backup.name_any(),
                 now,
             };
             let next = outcome.record(&mut status);
+            if status.phase == Some(BackupPhase::Failed) && JobState::is_running(job) {
+                // Refused: its controller would go on asking for a pod for ever, and
+                // hold the Job's name from the next backup.
+                writes.push(BackupWrite::DeleteJob(job_name.clone()));
+            }
             let finished = status.phase.is_some_and(BackupPhase::is_finished);
             if finished && holds_data_claim(job) {
                 // Its pod mounts the server's data claim, which it would keep from
@@ -269,6 +278,8 @@ pub fn holds_data_claim(job: &Job) -> bool {
 struct Outcome<'a> {
     job: &'a Job,
     pods: &'a [Pod],
+    /// Why the API server refuses the Job's pod, when it does.
+    refused: Option<&'a str>,
     backup_name: &'a str,
     now: &'a str,
 }
@@ -277,10 +288,26 @@ impl Outcome<'_> {
     /// Records what the Job came to.
     fn record(&self, status: &mut MySQLBackupStatus) -> Next {
         match JobState::of(self.job) {
-            JobState::Running => {
-                status.phase = Some(BackupPhase::Running);
-                return Next::Running(Why::new(format!("Job {}", self.job.name_any())));
-            }
+            JobState::Running => match self.refused {
+                Some(why) => {
+                    status.phase = Some(BackupPhase::Failed);
+                    status.message = Some(format!(
+                        "the API server refuses the pod of Job {}: {why}",
+                        self.job.name_any()
+                    ));
+                }
+                None => {
+                    status.phase = Some(BackupPhase::Running);
+                    let job = self.job.name_any();
+                    // Until its pod exists, a refusal is looked for in seconds, not a
+                    // minute: its Event is the only news there would be.
+                    return if JobState::has_made_pods(self.job) {
+                        Next::Running(Why::new(format!("Job {job}")))
+                    } else {
+                        Next::wait(format!("Job {job} to make its pod"))
+                    };
+                }
+            },
             JobState::Succeeded => {
                 let report: TerminationReport = termination_report(self.pods).unwrap_or_default();
                 status.phase = Some(BackupPhase::Succeeded);

@@ -291,6 +291,48 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "a Job with no pod yet is looked at again in seconds",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some({
+                    let mut j = job("db-1", State::Running, &[]);
+                    j.status = None;
+                    j
+                }),
+                ..Default::default()
+            },
+            check: |p| {
+                assert!(p.writes.is_empty());
+                assert!(matches!(p.next, Next::Wait(_)));
+            },
+        },
+        Case {
+            name: "a Job whose pod the API server refuses fails the backup with its words, and goes",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some({
+                    let mut j = job("db-1", State::Running, &[]);
+                    j.status = None;
+                    j
+                }),
+                job_refused: Some(
+                    "Error creating: pods \"backup-db-job-x\" is forbidden: violates PodSecurity \"restricted:latest\"".into(),
+                ),
+                ..Default::default()
+            },
+            check: |p| {
+                assert_eq!(phase(p), Some(BackupPhase::Failed));
+                assert!(
+                    message(p).starts_with("the API server refuses the pod of Job backup-db-job: Error creating"),
+                    "{}",
+                    message(p)
+                );
+                assert_eq!(events(p), vec![EventReason::BackupFailed]);
+                assert_eq!(deleted(p), ["backup-db-job"]);
+                assert_eq!(p.next, Next::Done);
+            },
+        },
+        Case {
             name: "a succeeded Job: the report's file, size and checksum are recorded",
             record: running_record(),
             snapshot: BackupSnapshot {
