@@ -1116,14 +1116,19 @@ async fn real_node_point_in_time_recovery() {
     let client = common::cluster().await;
     let ns = common::namespace(&client, "real-pitr").await;
     let operator_ns = operator_and_keys(&ns, &s3);
+    // Plain connections refused: the archiver reads over the server's socket.
     let cr = course_cr_in_bucket(
         &s3,
         "real-pitr",
         "    pointInTime: {enabled: true, interval: 5s}\n",
+    )
+    .replace(
+        "  backup:\n",
+        "  tls:\n    requireSecureTransport: true\n  backup:\n",
     );
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
-        "the course's CR with point-in-time recovery",
+        "the course's CR with point-in-time recovery and required TLS",
     );
     wait_ready(&ns);
     let uid = instance_field(&ns, ".metadata.uid");
@@ -1484,26 +1489,17 @@ async fn real_node_point_in_time_recovery() {
 /// `SQL` on member `deployment`'s own server (`-N -B`), with `host` naming where the
 /// client connects (`127.0.0.1`: the member itself; `mysql-instance`: the Service).
 fn member_value(namespace: &str, deployment: &str, host: &str, sql: &str) -> Output {
-    kubectl(&[
-        "exec",
-        "-n",
-        namespace,
-        &format!("deploy/{deployment}"),
-        "-c",
-        "mysql",
-        "--",
-        "mysql",
-        "-N",
-        "-B",
-        "-h",
-        host,
-        "-u",
-        "root",
-        "-potuspassword",
-        "-e",
-        sql,
-        DATABASE,
-    ])
+    let deploy = format!("deploy/{deployment}");
+    let mut args = vec![
+        "exec", "-n", namespace, &deploy, "-c", "mysql", "--", "mysql", "-N", "-B", "-h", host,
+    ];
+    // An instance with TLS (which may refuse plain connections): verified against its
+    // CA, by the name the client used.
+    if !instance_field(namespace, ".spec.tls").is_empty() {
+        args.extend(["--ssl-ca=/etc/mysql-tls/ca.crt", "--ssl-verify-server-cert"]);
+    }
+    args.extend(["-u", "root", "-potuspassword", "-e", sql, DATABASE]);
+    kubectl(&args)
 }
 
 /// Waits until the instance has `members` members and every replica streams.
@@ -1583,9 +1579,11 @@ struct Writer {
 }
 
 impl Writer {
+    // With TLS on, over TLS verified against the instance's CA.
     const SCRIPT: &str = r#"rm -f /tmp/stop-writer; i=1000
+tls=""; [ -r /etc/mysql-tls/ca.crt ] && tls="--ssl-ca=/etc/mysql-tls/ca.crt --ssl-verify-server-cert"
 while [ ! -e /tmp/stop-writer ]; do
-  if mysql --defaults-extra-file=/etc/mysql-credentials/client.cnf --user=root -h mysql-instance --connect-timeout=2 -e "INSERT INTO t VALUES ($i)" otus-database 2>/dev/null; then echo "ok $i"; else echo "fail $i"; fi
+  if mysql --defaults-extra-file=/etc/mysql-credentials/client.cnf --user=root $tls -h mysql-instance --connect-timeout=2 -e "INSERT INTO t VALUES ($i)" otus-database 2>/dev/null; then echo "ok $i"; else echo "fail $i"; fi
   i=$((i+1)); sleep 0.2
 done
 echo done"#;
@@ -1746,10 +1744,15 @@ async fn real_node_replicas() {
         "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
     );
     install_operator(&format!("{ns}-operator"), &image, &ns);
-    let cr = format!("{}  replicas: 3\n", course_cr());
+    // Plain connections refused: replication, seeds, switchover and the members'
+    // state all go over TLS or the local socket.
+    let cr = format!(
+        "{}  replicas: 3\n  tls:\n    requireSecureTransport: true\n",
+        course_cr()
+    );
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
-        "the course's CR with replicas: 3",
+        "the course's CR with replicas: 3 and required TLS",
     );
     wait_ready(&ns);
     wait_replicating(&ns, 3);
@@ -1774,6 +1777,18 @@ async fn real_node_replicas() {
     assert_eq!(read_only(&ns, INSTANCE), "0", "the primary takes writes");
     for replica in &all[1..] {
         assert_eq!(read_only(&ns, replica), "1", "{replica} is read-only");
+        // Replication itself goes over TLS, verifying the primary's certificate.
+        let status = text(&member_value(
+            &ns,
+            replica,
+            "127.0.0.1",
+            "SHOW SLAVE STATUS\\G",
+        ));
+        assert!(
+            status.contains("Master_SSL_Allowed: Yes")
+                && status.contains("Master_SSL_Verify_Server_Cert: Yes"),
+            "{status}"
+        );
     }
     assert_eq!(
         instance_field(&ns, ".status.primary"),

@@ -33,7 +33,6 @@ use super::validate;
     printcolumn(name = "Last backup", type_ = "string", json_path = ".status.lastBackup.completionTime"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
-#[x_kube(validation = Rule::new("!has(self.tls) || !has(self.tls.requireSecureTransport) || !self.tls.requireSecureTransport || ((!has(self.replicas) || self.replicas == 1) && !(has(self.backup) && has(self.backup.pointInTime) && self.backup.pointInTime.enabled))").message("spec.tls.requireSecureTransport is for a single server without point-in-time recovery for now: replication and the binlog archiver connect without TLS"))]
 #[x_kube(validation = Rule::new("has(self.password) != has(self.passwordSecretRef)").message("set exactly one of spec.password and spec.passwordSecretRef"))]
 #[x_kube(validation = Rule::new("has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)").message("spec.storageClassName cannot change: the data volume was provisioned with it; back up, then create a new instance with the other class and `kubectl mysql create NAME --restore-from BACKUP`"))]
 pub struct MySQLSpec {
@@ -657,12 +656,6 @@ impl MySQL {
         })
         .or_else(|| physical_backup_problem(spec))
         .or_else(|| spec.resources.as_ref()?.problem())
-        .or_else(|| {
-            let required = spec.tls.as_ref()?.required();
-            (required && (spec.members() > 1 || spec.point_in_time().is_some())).then(|| {
-                "spec.tls.requireSecureTransport is for a single server without point-in-time recovery for now: replication and the binlog archiver connect without TLS".to_string()
-            })
-        })
         .or_else(|| super::server::settings_problem(spec.mysql_config.as_ref()?))
         .or_else(|| {
             let after = spec.failover.as_ref()?.after.as_deref()?;

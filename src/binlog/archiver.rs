@@ -28,6 +28,8 @@ use crate::s3::{Store, StoreError};
 pub struct ServerAddress {
     pub host: String,
     pub port: u16,
+    /// When given, the connection goes through it, not host and port.
+    pub socket: Option<PathBuf>,
     pub password_file: PathBuf,
 }
 
@@ -158,6 +160,12 @@ impl Archiver {
         let options = mysql_async::OptsBuilder::default()
             .ip_or_hostname(self.server.host.clone())
             .tcp_port(self.server.port)
+            .socket(
+                self.server
+                    .socket
+                    .as_ref()
+                    .map(|path| path.to_string_lossy().into_owned()),
+            )
             .prefer_socket(false)
             .user(Some("root"))
             .pass(Some(password));

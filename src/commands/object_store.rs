@@ -142,6 +142,10 @@ pub struct ArchiveArgs {
     host: String,
     #[arg(long, default_value_t = 3306)]
     port: u16,
+    /// The server's socket (a directory shared with its container): used instead of
+    /// host and port, so that `require_secure_transport` needs no TLS here.
+    #[arg(long)]
+    socket: Option<PathBuf>,
     /// The root password, as a file (the credentials Secret's `password`).
     #[arg(long, default_value = "/etc/mysql-credentials/password")]
     password_file: PathBuf,
@@ -301,6 +305,7 @@ async fn archive_binlogs(store: Store, a: ArchiveArgs) -> ! {
         server: ServerAddress {
             host: a.host,
             port: a.port,
+            socket: a.socket,
             password_file: a.password_file,
         },
     };

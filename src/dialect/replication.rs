@@ -179,13 +179,13 @@ impl Dialect {
     /// primary's own transactions are in its binary log, not in its replica position),
     /// as MariaDB's manual has a former master do: from then on a transaction of its
     /// own past its replica position is one it wrote as a replica (errant).
-    pub fn repoint(self, source_host: &str, password_sql: &str) -> String {
+    pub fn repoint(self, source_host: &str, password_sql: &str, tls: bool) -> String {
         let stop = match self {
             Dialect::MariaDB => "STOP SLAVE;\nSET GLOBAL gtid_slave_pos = @@gtid_current_pos;\n",
             Dialect::MySQL(_) => "STOP REPLICA;\n",
         };
         let stop = format!("{}{stop}", self.semi_sync_source_off());
-        let follow = self.replicate_from(source_host, password_sql);
+        let follow = self.replicate_from(source_host, password_sql, tls);
         format!("{stop}{follow}")
     }
 
@@ -249,19 +249,28 @@ impl Dialect {
     /// Points a member at `source_host` and starts replicating from the GTID position
     /// its data stands at. `password_sql` is a SQL string literal for the replication
     /// password, or an expansion a shell heredoc fills in: the password is never in
-    /// an argument.
-    pub fn replicate_from(self, source_host: &str, password_sql: &str) -> String {
+    /// an argument. With `tls` it connects over TLS and verifies the source's
+    /// certificate against the instance's CA (mounted in the member's server at
+    /// `TLS_DIR`) and its member address; without, TLS is said off, so a member that
+    /// had it (TLS turned off since) does not look for a CA that is gone.
+    pub fn replicate_from(self, source_host: &str, password_sql: &str, tls: bool) -> String {
+        let ca = format!("{}/ca.crt", crate::api::TLS_DIR);
+        let (on, ca, verify) = if tls { (1, ca.as_str(), 1) } else { (0, "", 0) };
         match self {
             Dialect::MariaDB => format!(
                 "CHANGE MASTER TO MASTER_HOST = '{source_host}', MASTER_PORT = {PORT}, \
                  MASTER_USER = '{REPLICATION_USER}', MASTER_PASSWORD = {password_sql}, \
-                 MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 5;\nSTART SLAVE;\n"
+                 MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 5, \
+                 MASTER_SSL = {on}, MASTER_SSL_CA = '{ca}', \
+                 MASTER_SSL_VERIFY_SERVER_CERT = {verify};\nSTART SLAVE;\n"
             ),
             Dialect::MySQL(_) => format!(
                 "SET GLOBAL super_read_only = ON;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST = '{source_host}', \
                  SOURCE_PORT = {PORT}, SOURCE_USER = '{REPLICATION_USER}', \
                  SOURCE_PASSWORD = {password_sql}, SOURCE_AUTO_POSITION = 1, \
-                 SOURCE_CONNECT_RETRY = 5, GET_SOURCE_PUBLIC_KEY = 1;\nSTART REPLICA;\n"
+                 SOURCE_CONNECT_RETRY = 5, GET_SOURCE_PUBLIC_KEY = 1, \
+                 SOURCE_SSL = {on}, SOURCE_SSL_CA = '{ca}', \
+                 SOURCE_SSL_VERIFY_SERVER_CERT = {verify};\nSTART REPLICA;\n"
             ),
         }
     }
@@ -417,6 +426,8 @@ pub struct ReplicaState {
     pub sql_error: Option<String>,
     /// The receiver's error (it cannot reach its source, or the source refuses it).
     pub io_error: Option<String>,
+    /// It connects to its source over TLS (`MASTER_SSL`/`SOURCE_SSL`).
+    pub tls: bool,
 }
 
 impl MemberState {
@@ -454,6 +465,9 @@ impl MemberState {
             match key {
                 "Master_Host" | "Source_Host" => {
                     replica.get_or_insert_with(r).source_host = value.to_string()
+                }
+                "Master_SSL_Allowed" | "Source_SSL_Allowed" => {
+                    replica.get_or_insert_with(r).tls = yes
                 }
                 "Gtid_IO_Pos" | "Retrieved_Gtid_Set" => {
                     replica.get_or_insert_with(r).received = value.replace(' ', "")
@@ -554,7 +568,7 @@ mod tests {
         let on = promote.find("rpl_semi_sync_master_enabled = ON").unwrap();
         assert!(off < on && on < promote.find("read_only = OFF").unwrap());
         assert!(MYSQL.promote().contains("RESET REPLICA ALL"));
-        let repoint = Dialect::MariaDB.repoint("db-member-1.ns.svc", "'@P@'");
+        let repoint = Dialect::MariaDB.repoint("db-member-1.ns.svc", "'@P@'", false);
         assert!(repoint.starts_with(
             "SET GLOBAL rpl_semi_sync_master_enabled = OFF;\nSTOP SLAVE;\nSET GLOBAL gtid_slave_pos = @@gtid_current_pos;\nCHANGE MASTER TO MASTER_HOST = 'db-member-1.ns.svc'"
         ));
@@ -564,7 +578,7 @@ mod tests {
                 .contains("rpl_semi_sync_master_enabled = OFF")
         );
         assert!(repoint.contains("MASTER_USE_GTID = slave_pos"));
-        let mysql = MYSQL.repoint("db-member-1.ns.svc", "'@P@'");
+        let mysql = MYSQL.repoint("db-member-1.ns.svc", "'@P@'", false);
         assert!(mysql.contains("STOP REPLICA;\n") && mysql.contains("SOURCE_AUTO_POSITION = 1"));
     }
 
@@ -597,17 +611,47 @@ mod tests {
 
     #[test]
     fn a_replica_follows_by_gtid_in_each_dialects_words() {
-        let maria = Dialect::MariaDB.replicate_from("db-member-0.ns.svc", "'$PASSWORD'");
+        let maria = Dialect::MariaDB.replicate_from("db-member-0.ns.svc", "'$PASSWORD'", false);
         assert!(maria.starts_with("CHANGE MASTER TO MASTER_HOST = 'db-member-0.ns.svc'"));
         assert!(maria.contains("MASTER_USE_GTID = slave_pos"));
         assert!(maria.contains("MASTER_PASSWORD = '$PASSWORD'"));
         assert!(maria.ends_with("START SLAVE;\n"));
-        let mysql = MYSQL.replicate_from("db-member-0.ns.svc", "'$PASSWORD'");
+        let mysql = MYSQL.replicate_from("db-member-0.ns.svc", "'$PASSWORD'", false);
         assert!(
             mysql.starts_with("SET GLOBAL super_read_only = ON;\nCHANGE REPLICATION SOURCE TO")
         );
         assert!(mysql.contains("SOURCE_AUTO_POSITION = 1"));
         assert!(mysql.ends_with("START REPLICA;\n"));
+        assert!(
+            maria
+                .contains("MASTER_SSL = 0, MASTER_SSL_CA = '', MASTER_SSL_VERIFY_SERVER_CERT = 0;")
+        );
+        assert!(
+            mysql
+                .contains("SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0;")
+        );
+    }
+
+    #[test]
+    fn with_tls_a_replica_verifies_its_source_against_the_instances_ca() {
+        let maria = Dialect::MariaDB.replicate_from("db-member-0.ns.svc", "'$PASSWORD'", true);
+        assert!(maria.contains(
+            "MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql-tls/ca.crt', MASTER_SSL_VERIFY_SERVER_CERT = 1;\nSTART SLAVE;"
+        ), "{maria}");
+        let mysql = MYSQL.repoint("db-member-0.ns.svc", "'$PASSWORD'", true);
+        assert!(mysql.contains(
+            "SOURCE_SSL = 1, SOURCE_SSL_CA = '/etc/mysql-tls/ca.crt', SOURCE_SSL_VERIFY_SERVER_CERT = 1;\nSTART REPLICA;"
+        ), "{mysql}");
+        let state = MemberState::parse(
+            "read_only: 1\nMaster_Host: db-member-0.ns.svc\nMaster_SSL_Allowed: Yes\n",
+        )
+        .unwrap();
+        assert!(state.replica.unwrap().tls);
+        let state = MemberState::parse(
+            "read_only: 1\nSource_Host: db-member-0.ns.svc\nSource_SSL_Allowed: No\n",
+        )
+        .unwrap();
+        assert!(!state.replica.unwrap().tls);
     }
 
     #[test]

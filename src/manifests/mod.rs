@@ -332,7 +332,7 @@ pub fn seed_job(
         reset_sql: one_line(dialect.reset_for_seed().to_string()),
         dump_flags: dialect.seed_dump_flags().join(" "),
         account_sql: one_line(dialect.replication_account(password)),
-        replicate_sql: one_line(dialect.replicate_from(&source_host, password)),
+        replicate_sql: one_line(dialect.replicate_from(&source_host, password, ctx.tls.is_some())),
         source_host,
     };
     render(

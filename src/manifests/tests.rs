@@ -669,8 +669,18 @@ fn point_in_time_recovery_puts_the_archiver_beside_the_server() {
             "--interval=300s",
             "--datadir=/var/lib/mysql",
             "--password-file=/etc/mysql-credentials/password",
+            "--socket=/run/mysqld/mysqld.sock",
         ]
     );
+    // It reaches the server by the socket both containers share (a local connection,
+    // which require_secure_transport allows without TLS).
+    let shares_socket = |c: &Container| {
+        c.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.name == "socket" && m.mount_path == "/run/mysqld")
+    };
+    assert!(shares_socket(archiver) && shares_socket(&pod.containers[0]));
     // It reads the server's datadir and never writes it.
     let data = archiver
         .volume_mounts

@@ -499,7 +499,8 @@ impl Inputs<'_> {
                 let host = names.member_host(candidate);
                 for (index, other) in &members.pods {
                     if *index != candidate && *index != primary {
-                        super::member_writes::repoint_writes(other, &host, dialect, plan);
+                        let tls = self.instance.spec.tls.is_some();
+                        super::member_writes::repoint_writes(other, (&host, tls), dialect, plan);
                     }
                 }
                 run.candidate = Some(names.member_deployment(candidate));

@@ -25,10 +25,11 @@ pub(super) fn promote_writes(pod: &str, executed: &str, dialect: Dialect, plan: 
 }
 
 /// A member that holds data and replicates from someone else than the primary (or
-/// from no one: the old primary after a switchover) follows the primary.
+/// from no one: the old primary after a switchover), or not over TLS as `tls` asks,
+/// follows the primary.
 pub(super) fn repoint_writes(
     pod: &MemberPod,
-    primary_host: &str,
+    (primary_host, tls): (&str, bool),
     dialect: Dialect,
     plan: &mut Plan,
 ) {
@@ -38,7 +39,7 @@ pub(super) fn repoint_writes(
     let follows = state
         .replica
         .as_ref()
-        .filter(|r| r.source_host == primary_host);
+        .filter(|r| r.source_host == primary_host && r.tls == tls);
     if let Some(replica) = follows {
         // Its receiving stopped by a failover that did not happen: it resumes.
         if !replica.io_running && !replica.io_connecting && replica.io_error.is_none() {
@@ -57,6 +58,7 @@ pub(super) fn repoint_writes(
         sql: dialect.repoint(
             primary_host,
             crate::reconcile::member_sql::REPLICATION_PASSWORD_SQL,
+            tls,
         ),
     }));
 }

@@ -225,7 +225,8 @@ impl Inputs<'_> {
                         continue;
                     }
                     semi_sync_source_writes(pod, dialect, plan);
-                    repoint_writes(pod, &primary_host, dialect, plan);
+                    let tls = self.instance.spec.tls.is_some();
+                    repoint_writes(pod, (&primary_host, tls), dialect, plan);
                 }
             }
             if index != primary {
