@@ -2108,7 +2108,8 @@ async fn a_refused_server_pod_is_explained_in_the_status() {
 /// A backup Job whose pod the API server refuses (here a `--templates` override that
 /// breaks the namespace's level) fails its backup within seconds with the admission's
 /// words, in the record's status and a `BackupFailed` Event, and its Job goes, so the
-/// next backup is not held.
+/// next backup is not held. A refused Job of the instance's own (a password change)
+/// is said in the instance's status, `kubectl mysql status` and a `PodRefused` Event.
 #[tokio::test]
 async fn a_refused_backup_pod_fails_the_backup_with_the_reason() {
     let client = cluster().await;
@@ -2123,6 +2124,17 @@ async fn a_refused_backup_pod_fails_the_backup_with_the_reason() {
     let host_network = original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
     assert_ne!(host_network, original);
     std::fs::write(templates.path().join("backup-job.yaml.tera"), host_network).unwrap();
+    let password_job = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/password-job.yaml.tera"
+    ))
+    .unwrap()
+    .replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
+    std::fs::write(
+        templates.path().join("password-job.yaml.tera"),
+        password_job,
+    )
+    .unwrap();
     let _operator =
         Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
     let instances: Api<MySQL> = Api::namespaced(client.clone(), &ns);
@@ -2163,6 +2175,30 @@ async fn a_refused_backup_pod_fails_the_backup_with_the_reason() {
             .then_some(())
     })
     .await;
+
+    // The instance's own Jobs: a refused password change is said in its status and
+    // a PodRefused Event, while its Job waits to be admitted.
+    let patch = json!({"spec": {"password": "n3w-pa$$"}});
+    instances
+        .patch("db", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let refused = eventually(WAIT, "status.jobRefused", || async {
+        instances.get("db").await.ok()?.status?.job_refused
+    })
+    .await;
+    assert!(refused.contains("Job passwd-db-job"), "{refused}");
+    assert!(refused.contains("violates PodSecurity"), "{refused}");
+    eventually(WAIT, "a PodRefused Event", || async {
+        common::has_event(&ns, "db", "PodRefused").then_some(())
+    })
+    .await;
+    let status = plugin().args(["status", "db", "-n", &ns]).output().unwrap();
+    assert!(
+        text(&status).contains("violates PodSecurity"),
+        "{}",
+        text(&status)
+    );
 }
 
 /// The server Deployment's annotation of its pod template's parts.

@@ -414,6 +414,10 @@ pub struct MySQLStatus {
     /// `kubectl mysql restart NAME`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_restart: Option<String>,
+    /// A Job of the instance (restore, scan, password change, seed, backup) whose pod
+    /// the API server refuses, with its words, while it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_refused: Option<String>,
     /// A one-line summary for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

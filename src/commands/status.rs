@@ -66,6 +66,8 @@ pub struct StatusReport {
     pub recoverable: Option<RecoverableWindow>,
     /// With spec.updatePolicy manual: what waits for `kubectl mysql restart`.
     pub pending_restart: Option<String>,
+    /// A Job whose pod the API server refuses, and why.
+    pub job_refused: Option<String>,
     pub message: Option<String>,
     pub operator_warning: Option<String>,
     pub data_volume_claim: ClaimReport,
@@ -334,6 +336,7 @@ async fn detail(
         next_backup: status.next_backup.clone(),
         recoverable: RecoverableWindow::of(&status),
         pending_restart: status.pending_restart.clone(),
+        job_refused: status.job_refused.clone(),
         message: status.message.clone(),
         operator_warning: operator_warning(instance),
         data_volume_claim: claim(names.data_pvc(), data),
@@ -501,6 +504,9 @@ fn print_detail(r: &StatusReport) {
     add_failover_rows(&mut table, r);
     if let Some(pending) = &r.pending_restart {
         table.add_row(plain("Pending restart", pending));
+    }
+    if let Some(refused) = &r.job_refused {
+        table.add_row(plain("Refused", refused));
     }
     table.add_row(plain("Message", r.message.as_deref().unwrap_or("-")));
     println!("{table}");

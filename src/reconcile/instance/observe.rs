@@ -20,7 +20,7 @@ use crate::api::{JobState, MySQL, MySQLBackup, ScanReport, failure_message, term
 use crate::names::InstanceNames;
 use crate::reconcile::bucket;
 use crate::reconcile::credentials::secret_value;
-use crate::reconcile::kube_ops::{is_owned_by, job_pods};
+use crate::reconcile::kube_ops::{is_owned_by, job_pods, refused_pod_reason};
 use crate::reconcile::{Caches, Context, SecretFacts, cached, lookup};
 use crate::reconcile::{Error, Result};
 
@@ -69,6 +69,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
             .map(|storage| bucket::list_segments(ctx, ns, &names.name, storage)),
     )
     .await;
+    let (jobs_without_pods, job_refused) = refused_jobs(ctx, &names).await?;
     let nodes = if reads.nodes {
         Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
     } else {
@@ -80,6 +81,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         credentials_outdated,
         tls_certificate: tls_certificate(instance, caches, &names),
         config_map: referenced_config_map(instance, ctx, ns).await?,
+        jobs_without_pods,
+        job_refused,
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
         restore_job: restore.job,
@@ -660,6 +663,45 @@ async fn referenced_config_map(
         name,
         data: found.map(|c| c.data.unwrap_or_default()),
     }))
+}
+
+/// The instance's running Jobs that have made no pod, and the API server's reason
+/// for refusing the first refused one's pod. The Events are listed only for such Jobs
+/// (normally none, or one for a second after its creation).
+async fn refused_jobs(
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<(Vec<String>, Option<String>)> {
+    let ns = names.namespace.as_str();
+    let waiting: Vec<Job> = ctx
+        .caches
+        .jobs
+        .state()
+        .into_iter()
+        .filter(|j| j.namespace().as_deref() == Some(ns))
+        .filter(|j| j.labels().get(INSTANCE_LABEL) == Some(&names.name))
+        .filter(|j| JobState::is_running(j) && !JobState::has_made_pods(j))
+        .map(|j| (*j).clone())
+        .collect();
+    for job in &waiting {
+        let reason = refused_pod_reason(&ctx.client, ns, job)
+            .await
+            .map_err(Error::observe(format!(
+                "the FailedCreate Events of Job {}",
+                job.name_any()
+            )))?;
+        if let Some(why) = reason {
+            let refused = format!(
+                "the API server refuses the pod of Job {}: {why}",
+                job.name_any()
+            );
+            return Ok((
+                waiting.iter().map(|j| j.name_any()).collect(),
+                Some(refused),
+            ));
+        }
+    }
+    Ok((waiting.iter().map(|j| j.name_any()).collect(), None))
 }
 
 fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {

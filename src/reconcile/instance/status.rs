@@ -95,6 +95,8 @@ pub struct Observed {
     /// With spec.updatePolicy manual: each server Deployment whose pod waits for a
     /// restart, and the changes it waits with.
     pub pending_restart: Vec<String>,
+    /// A Job of the instance whose pod the API server refuses, and its words.
+    pub job_refused: Option<String>,
     pub restore: Option<RestoreState>,
     pub password: PasswordState,
     pub storage: StorageState,
@@ -182,6 +184,7 @@ impl Observed {
             health: None,
             failover: None,
             pending_restart: Vec::new(),
+            job_refused: None,
         }
     }
 
@@ -230,6 +233,7 @@ pub fn compute(previous: Option<&MySQLStatus>, observed: &Observed, now: &str) -
     }
     status.pending_restart =
         (!observed.pending_restart.is_empty()).then(|| observed.pending_restart.join("; "));
+    status.job_refused = observed.job_refused.clone();
     status.message = Some(message_of(phase, observed));
     status
 }
@@ -621,6 +625,11 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
         .as_ref()
         .filter(|now| old.and_then(|o| o.pending_restart.as_ref()) != Some(*now))
         .map(|now| Notice::normal(EventReason::RestartWaits, now.clone()));
+    let refused = new
+        .job_refused
+        .as_ref()
+        .filter(|now| old.and_then(|o| o.job_refused.as_ref()) != Some(*now))
+        .map(|now| Notice::warning(EventReason::PodRefused, now.clone()));
     let moved = new
         .conditions
         .iter()
@@ -637,7 +646,7 @@ pub fn notices(old: Option<&MySQLStatus>, new: &MySQLStatus) -> Vec<Notice> {
                 message: condition.message.clone(),
             })
         });
-    moved.chain(waits).collect()
+    moved.chain(waits).chain(refused).collect()
 }
 
 /// The Event a condition that moved deserves, if any.
@@ -739,6 +748,7 @@ mod tests {
             health: None,
             failover: None,
             pending_restart: Vec::new(),
+            job_refused: None,
         }
     }
 

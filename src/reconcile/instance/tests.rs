@@ -200,6 +200,8 @@ fn snapshot() -> Snapshot {
         credentials_outdated: false,
         tls_certificate: None,
         config_map: None,
+        jobs_without_pods: Vec::new(),
+        job_refused: None,
         pending_credentials: Read::Done(None),
         password_job: None,
         restore_job: Read::Done(None),
@@ -3182,4 +3184,42 @@ fn a_new_claim_is_bound_to_the_backup_volume_an_earlier_incarnation_left() {
     let spec = claim.spec.as_ref().unwrap();
     assert_eq!(spec.volume_name.as_deref(), Some("pvc-7"));
     assert_eq!(spec.storage_class_name.as_deref(), Some("local-path"));
+}
+
+// ---- a refused Job pod ----
+
+#[test]
+fn a_job_whose_pod_is_refused_is_said_in_the_status_and_an_event_once() {
+    let refused = "the API server refuses the pod of Job restore-db-job: pods \"restore-db-job-x\" is forbidden: violates PodSecurity \"restricted:latest\"";
+    let s = Snapshot {
+        jobs_without_pods: vec!["restore-db-job".into()],
+        job_refused: Some(refused.into()),
+        ..snapshot()
+    };
+    let instance = settled(instance());
+    let plan = plan_for(&instance, &s);
+    let status = plan.status.clone().unwrap();
+    assert_eq!(status.job_refused.as_deref(), Some(refused));
+    let said: Vec<_> = plan
+        .events
+        .iter()
+        .filter(|e| e.reason == EventReason::PodRefused)
+        .collect();
+    assert_eq!(said.len(), 1);
+    assert_eq!(said[0].message, refused);
+    assert!(plan.wake_at.is_some(), "looked at again in seconds");
+
+    // Said once: the next reconcile with the same refusal adds no Event.
+    let mut again = instance.clone();
+    again.status = Some(status);
+    let plan = plan_for(&again, &s);
+    assert!(
+        !plan
+            .events
+            .iter()
+            .any(|e| e.reason == EventReason::PodRefused)
+    );
+    // Gone once the pod is admitted.
+    let plan = plan_for(&again, &snapshot());
+    assert_eq!(plan.status.unwrap().job_refused, None);
 }

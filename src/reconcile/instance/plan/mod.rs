@@ -257,11 +257,11 @@ pub fn instance(
     if instance.paused() {
         return Ok(paused_plan(plan, instance, false));
     }
-    let mut observed = Observed::for_instance(
-        instance.metadata.generation,
-        &snapshot.names,
-        latest_backup_outcome(&snapshot.backups),
-    );
+    let mut observed = observed_of(instance, snapshot);
+    if !snapshot.jobs_without_pods.is_empty() {
+        // A refused pod is said only in an Event: looked for again in seconds.
+        plan.look_again_by(at + JOB_POD_LOOK);
+    }
     let settings = instance
         .spec_problem()
         .map_or_else(|| config_map_settings(snapshot), Err);
@@ -329,6 +329,21 @@ pub fn instance(
     inputs.point_in_time(&mut plan, &mut observed, at)?;
     inputs.members(&mut plan, &mut observed)?;
     Ok(plan.with_status(instance, &observed, &now))
+}
+
+/// How soon an instance looks again while one of its Jobs has made no pod.
+const JOB_POD_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(3);
+
+/// What this reconcile starts from: the last backup's outcome, and a Job of the
+/// instance whose pod the API server refuses.
+fn observed_of(instance: &MySQL, snapshot: &Snapshot) -> Observed {
+    let mut observed = Observed::for_instance(
+        instance.metadata.generation,
+        &snapshot.names,
+        latest_backup_outcome(&snapshot.backups),
+    );
+    observed.job_refused = snapshot.job_refused.clone();
+    observed
 }
 
 /// What the instance's objects are rendered from: its spec, the options of its
