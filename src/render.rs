@@ -14,7 +14,7 @@ use crate::api::{MySQL, S3Storage};
 use crate::names::InstanceNames;
 
 /// The embedded templates, by file name.
-pub const TEMPLATES: [(&str, &str); 21] = [
+pub const TEMPLATES: [(&str, &str); 22] = [
     ("macros.tera", include_str!("../templates/macros.tera")),
     (
         "mysql-pv.yaml.tera",
@@ -75,6 +75,10 @@ pub const TEMPLATES: [(&str, &str); 21] = [
     (
         "verify-job.yaml.tera",
         include_str!("../templates/verify-job.yaml.tera"),
+    ),
+    (
+        "verify-physical-job.yaml.tera",
+        include_str!("../templates/verify-physical-job.yaml.tera"),
     ),
     (
         "prune-job.yaml.tera",

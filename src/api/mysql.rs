@@ -332,12 +332,8 @@ fn physical_backup_problem(spec: &MySQLSpec) -> Option<String> {
     if spec.backup_method() != super::BackupMethod::Physical {
         return None;
     }
-    if let Some(problem) = spec.physical_copy_problem() {
-        return Some(format!("spec.backup.method physical {problem}"));
-    }
-    spec.backup.as_ref().filter(|b| b.verify).map(|_| {
-        "spec.backup.verify loads logical dumps only, for now: it cannot verify physical backups (a physical copy is proven by restoring it)".to_string()
-    })
+    spec.physical_copy_problem()
+        .map(|problem| format!("spec.backup.method physical {problem}"))
 }
 
 /// The most members an instance can have (the CRD refuses more).

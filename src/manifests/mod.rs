@@ -681,6 +681,7 @@ pub enum DumpSource<'a> {
 
 #[derive(Serialize)]
 struct VerifyJobExtra<'a> {
+    backup_name: &'a str,
     s3: Option<S3Context>,
     object_key: Option<&'a str>,
     dump_path: String,
@@ -698,6 +699,7 @@ pub fn verify_job(
 ) -> Result<Job, RenderError> {
     let extra = match source {
         DumpSource::Volume { path } => VerifyJobExtra {
+            backup_name,
             s3: None,
             object_key: None,
             dump_path: path.to_string(),
@@ -708,15 +710,25 @@ pub fn verify_job(
             key,
             replay,
         } => VerifyJobExtra {
+            backup_name,
             s3: Some(S3Context::new(storage)),
             object_key: Some(key),
             dump_path: "/work/dump.sql".into(),
             replay: replay.as_ref().map(ReplayContext::from),
         },
     };
+    // A physical copy is proven the way it restores: unpacked, prepared and started.
+    let physical = extra
+        .object_key
+        .is_some_and(|key| crate::s3::DumpKind::of_key(key) == Some(crate::s3::DumpKind::Physical));
+    let template = if physical {
+        "verify-physical-job.yaml.tera"
+    } else {
+        "verify-job.yaml.tera"
+    };
     let mut job: Job = render(
         renderer,
-        "verify-job.yaml.tera",
+        template,
         ctx,
         &WithExtra {
             instance: ctx,

@@ -824,6 +824,11 @@ fn with_tls_the_server_presents_its_certificate_and_jobs_verify_it() {
         "42"
     );
     let pod = template.spec.unwrap();
+    // On hostPath volumes the pod runs as root and mysqld as the mysql user: the 0440
+    // certificate files reach it through the group the kubelet gives them.
+    let context = pod.security_context.clone().unwrap();
+    assert_eq!(context.fs_group, Some(crate::pod_security::MYSQL_UID));
+    assert_eq!(context.run_as_user, None, "the image's own user (baseline)");
     let server = &pod.containers[0];
     let args = server.args.clone().unwrap();
     for arg in [

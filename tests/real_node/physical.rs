@@ -90,6 +90,30 @@ async fn real_node_physical_backup_and_restore() {
     let version = newest_record(&ns, "status.serverVersion");
     assert!(version.starts_with("10.11."), "{version}");
     let record = newest_record(&ns, "metadata.name");
+    // Verified as it restores: unpacked, prepared, started, its rows counted.
+    let verified = ok(
+        kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]),
+        "kubectl mysql backup verify (physical)",
+    );
+    assert!(
+        verified
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["kept", "500"]),
+        "{verified}"
+    );
+    let recorded = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackup",
+            &record,
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.verification.result} {.status.verification.tables[0].rows}",
+        ]),
+        "the verification on the record",
+    );
+    assert_eq!(recorded, "Passed 500");
 
     // A row after the copy; the restore brings the directory back to the copy's time.
     ok(

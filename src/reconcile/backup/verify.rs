@@ -198,13 +198,6 @@ fn start(
             names.name
         )));
     };
-    if backup.physical() {
-        return Ok(Err(format!(
-            "MySQLBackup {} is a physical copy: verification loads logical dumps only, for now; a physical copy is proven by restoring it (kubectl mysql create NEW --restore-from {})",
-            backup.name_any(),
-            backup.name_any()
-        )));
-    }
     let status = backup.status.clone().unwrap_or_default();
     let source = match (&status.s3, &status.key, &status.file) {
         (Some(storage), Some(key), _) => DumpSource::Bucket {
@@ -353,6 +346,42 @@ mod tests {
         );
         assert_eq!(verification(&plan).result, VerificationResult::Running);
         assert!(plan.events.is_empty());
+    }
+
+    #[test]
+    fn a_physical_copy_is_verified_as_it_restores() {
+        let physical = backup(json!({
+            "phase": "Succeeded", "bucket": "b", "key": "p/ns/db/20261203-120000.xbstream.zst",
+            "serverVersion": "11.4.2-MariaDB",
+            "s3": {"endpoint": "http://s3:7070", "bucket": "b", "forcePathStyle": true,
+                   "credentialsSecret": {"name": "keys"}},
+        }));
+        let snapshot = VerifySnapshot {
+            instance: Some(instance()),
+            ..Default::default()
+        };
+        let plan = plan(&physical, "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let [BackupWrite::CreateJob(job)] = plan.writes.as_slice() else {
+            panic!("expected the Job: {:?}", plan.writes);
+        };
+        let pod = job.spec.clone().unwrap().template.spec.unwrap();
+        let download = pod.init_containers.unwrap()[0]
+            .command
+            .clone()
+            .unwrap()
+            .join(" ");
+        assert!(download.contains("--to=/work/copy.xbstream"), "{download}");
+        let script = pod.containers[0].command.clone().unwrap().join(" ");
+        for step in [
+            "mbstream -x",
+            "mariadb-backup --prepare",
+            "--skip-grant-tables --skip-networking",
+            "echo verified",
+        ] {
+            assert!(script.contains(step), "{step}: {script}");
+        }
+        assert_eq!(pod.containers[0].image.as_deref(), Some("mariadb:11"));
+        assert_eq!(verification(&plan).result, VerificationResult::Running);
     }
 
     #[test]
