@@ -1778,12 +1778,24 @@ async fn real_node_replicas() {
     for replica in &all[1..] {
         assert_eq!(read_only(&ns, replica), "1", "{replica} is read-only");
         // Replication itself goes over TLS, verifying the primary's certificate.
-        let status = text(&member_value(
-            &ns,
-            replica,
-            "127.0.0.1",
-            "SHOW SLAVE STATUS\\G",
-        ));
+        let status = ok(
+            kubectl(&[
+                "exec",
+                "-n",
+                &ns,
+                &format!("deploy/{replica}"),
+                "-c",
+                "mysql",
+                "--",
+                "mysql",
+                "-u",
+                "root",
+                "-potuspassword",
+                "-e",
+                "SHOW SLAVE STATUS\\G",
+            ]),
+            "the replica's status, with its fields' names",
+        );
         assert!(
             status.contains("Master_SSL_Allowed: Yes")
                 && status.contains("Master_SSL_Verify_Server_Cert: Yes"),

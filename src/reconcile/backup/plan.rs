@@ -79,39 +79,14 @@ pub fn plan(
     let names = InstanceNames::new(backup.spec.instance.clone(), namespace);
     let job_name = names.backup_job();
     let next = match &snapshot.job {
-        Some(job) if serves(job, backup) => {
-            status.job_name = Some(job_name.clone());
-            if let Some((bucket, key)) = object_of(job) {
-                status.bucket = Some(bucket);
-                status.key = Some(key);
-                status.s3 = annotation(&job.metadata, BUCKET_ANNOTATION)
-                    .and_then(|json| serde_json::from_str(json).ok());
-            }
-            let outcome = Outcome {
-                job,
-                pods: &snapshot.job_pods,
-                refused: snapshot.job_refused.as_deref(),
-                backup_name: &backup.name_any(),
-                now,
-            };
-            let next = outcome.record(&mut status);
-            if status.phase == Some(BackupPhase::Failed) && JobState::is_running(job) {
-                // Refused: its controller would go on asking for a pod for ever, and
-                // hold the Job's name from the next backup.
-                writes.push(BackupWrite::DeleteJob(job_name.clone()));
-            }
-            let finished = status.phase.is_some_and(BackupPhase::is_finished);
-            if finished && holds_data_claim(job) {
-                // Its pod mounts the server's data claim, which it would keep from
-                // going with its instance: once this outcome is recorded, the next
-                // look removes the Job (a finished record's reconcile).
-                Next::wait(format!(
-                    "removing Job {job_name}, which holds the data claim"
-                ))
-            } else {
-                next
-            }
+        Some(job) if serves(job, backup) => Outcome {
+            job,
+            pods: &snapshot.job_pods,
+            refused: snapshot.job_refused.as_deref(),
+            backup_name: &backup.name_any(),
+            now,
         }
+        .settle(&mut status, &mut writes),
         // backup-NAME-job still holds the previous backup's run.
         Some(other) => {
             status.phase = Some(BackupPhase::Pending);
@@ -285,6 +260,37 @@ struct Outcome<'a> {
 }
 
 impl Outcome<'_> {
+    /// The status of this backup's own Job, and what comes next: a refused Job is
+    /// removed; a finished one that holds the data claim goes at the next look.
+    fn settle(&self, status: &mut MySQLBackupStatus, writes: &mut Vec<BackupWrite>) -> Next {
+        let job = self.job;
+        let job_name = job.name_any();
+        status.job_name = Some(job_name.clone());
+        if let Some((bucket, key)) = object_of(job) {
+            status.bucket = Some(bucket);
+            status.key = Some(key);
+            status.s3 = annotation(&job.metadata, BUCKET_ANNOTATION)
+                .and_then(|json| serde_json::from_str(json).ok());
+        }
+        let next = self.record(status);
+        if status.phase == Some(BackupPhase::Failed) && JobState::is_running(job) {
+            // Refused: its controller would go on asking for a pod for ever, and
+            // hold the Job's name from the next backup.
+            writes.push(BackupWrite::DeleteJob(job_name.clone()));
+        }
+        let finished = status.phase.is_some_and(BackupPhase::is_finished);
+        if finished && holds_data_claim(job) {
+            // Its pod mounts the server's data claim, which it would keep from
+            // going with its instance: once this outcome is recorded, the next
+            // look removes the Job (a finished record's reconcile).
+            Next::wait(format!(
+                "removing Job {job_name}, which holds the data claim"
+            ))
+        } else {
+            next
+        }
+    }
+
     /// Records what the Job came to.
     fn record(&self, status: &mut MySQLBackupStatus) -> Next {
         match JobState::of(self.job) {

@@ -299,15 +299,6 @@ pub(super) fn watch_children(
         watcher::Config::default(),
         |_| {},
     );
-    // ConfigMaps by metadata only, and not cached: a change wakes the instances that
-    // name one (`spec.mysqlConfigMapName`), whose reconcile reads its data.
-    let config_maps = watcher(
-        scoped::<PartialObjectMeta<ConfigMap>>(client.clone(), scope),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects()
-    .boxed();
     let (nodes, node_filler) = reflect(
         Api::<Node>::all(client.clone()),
         watcher::Config::default(),
@@ -337,7 +328,7 @@ pub(super) fn watch_children(
             backups: backup_trigger,
             jobs: job_trigger,
             secrets: waking_on_news(secret_events, reads_version, applied.clone()),
-            config_maps,
+            config_maps: config_map_changes(client, scope),
             fillers,
         },
         BackupFeeds {
@@ -345,6 +336,21 @@ pub(super) fn watch_children(
             jobs: backup_jobs,
         },
     )
+}
+
+/// ConfigMaps by metadata only, and not cached: a change wakes the instances that name
+/// one (`spec.mysqlConfigMapName`), whose reconcile reads its data.
+fn config_map_changes(
+    client: &Client,
+    scope: Option<&str>,
+) -> Trigger<PartialObjectMeta<ConfigMap>> {
+    watcher(
+        scoped::<PartialObjectMeta<ConfigMap>>(client.clone(), scope),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects()
+    .boxed()
 }
 
 /// Names of objects of our kinds that are not ours (metadata only): an instance's

@@ -193,36 +193,50 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
                     "deleting {kind:?} {namespace}/{name}"
                 )))
         }
-        Write::FreeReleasedVolume(name) => {
-            let patch = json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}});
-            apis.pvs
-                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .map_err(Error::apply(format!("PersistentVolume {name}")))?;
-            tracing::info!(
-                pv = name,
-                "freed a Released volume for its re-created claim"
-            );
-            Ok(())
-        }
-        Write::KeepVolume(name) => {
-            let labels = crate::api::keys::operator_labels(&names.name);
-            let patch = json!({
-                "metadata": {"labels": labels},
-                "spec": {"persistentVolumeReclaimPolicy": "Retain"}
-            });
-            apis.pvs
-                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .map_err(Error::apply(format!("PersistentVolume {name}")))?;
-            tracing::info!(pv = name, "kept the provisioned backup volume (Retain)");
-            Ok(())
-        }
+        Write::FreeReleasedVolume(name) => patch_volume(apis, name, VolumePatch::Free, names).await,
+        Write::KeepVolume(name) => patch_volume(apis, name, VolumePatch::Keep, names).await,
         Write::Member(member) => execute_member(member, apis, ctx, names).await,
         Write::FinishPasswordChange(password) => {
             finish_password_change(apis, ctx, names, &password.0).await
         }
     }
+}
+
+/// What a patch of one of our PersistentVolumes does.
+#[derive(Clone, Copy)]
+enum VolumePatch {
+    /// A Released volume forgets its old claim's uid; its claim reference keeps the
+    /// claim's name, so the claim of that name binds it.
+    Free,
+    /// A provisioned backup volume becomes Retain and is labelled with its instance.
+    Keep,
+}
+
+async fn patch_volume(
+    apis: &Apis,
+    name: &str,
+    change: VolumePatch,
+    names: &InstanceNames,
+) -> Result<()> {
+    let (patch, done) = match change {
+        VolumePatch::Free => (
+            json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}}),
+            "freed a Released volume for its re-created claim",
+        ),
+        VolumePatch::Keep => (
+            json!({
+                "metadata": {"labels": crate::api::keys::operator_labels(&names.name)},
+                "spec": {"persistentVolumeReclaimPolicy": "Retain"}
+            }),
+            "kept the provisioned backup volume (Retain)",
+        ),
+    };
+    apis.pvs
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(Error::apply(format!("PersistentVolume {name}")))?;
+    tracing::info!(pv = name, "{done}");
+    Ok(())
 }
 
 /// The writes of a replicated instance's members: its replication Secret, statements

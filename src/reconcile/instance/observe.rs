@@ -3,9 +3,10 @@
 //! where a cache cannot (objects of ours the course's operator left unlabelled, Secrets,
 //! which are never cached, and anything where a stale answer could start a second Job).
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
 };
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
@@ -70,6 +71,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
     )
     .await;
     let (jobs_without_pods, job_refused) = refused_jobs(ctx, &names).await?;
+    let (service, deployment) = server_objects(ctx, &names).await?;
     let nodes = if reads.nodes {
         Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
     } else {
@@ -95,22 +97,8 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         binlog_segments,
         volumes,
         nodes,
-        service: lookup(
-            &caches.services,
-            &caches.foreign.services,
-            &Api::namespaced(client.clone(), ns),
-            Some(ns),
-            &names.service(),
-        )
-        .await?,
-        deployment: lookup(
-            &caches.deployments,
-            &caches.foreign.deployments,
-            &Api::namespaced(client.clone(), ns),
-            Some(ns),
-            &names.deployment(),
-        )
-        .await?,
+        service,
+        deployment,
         backups,
         members: member_inputs(instance, ctx, &names).await?,
         names,
@@ -663,6 +651,32 @@ async fn referenced_config_map(
         name,
         data: found.map(|c| c.data.unwrap_or_default()),
     }))
+}
+
+/// `NAME`'s Service and Deployment (ours, or left by another owner).
+async fn server_objects(
+    ctx: &Context,
+    names: &InstanceNames,
+) -> Result<(Option<Service>, Option<Deployment>)> {
+    let caches = &ctx.caches;
+    let ns = names.namespace.as_str();
+    let service = lookup(
+        &caches.services,
+        &caches.foreign.services,
+        &Api::namespaced(ctx.client.clone(), ns),
+        Some(ns),
+        &names.service(),
+    )
+    .await?;
+    let deployment = lookup(
+        &caches.deployments,
+        &caches.foreign.deployments,
+        &Api::namespaced(ctx.client.clone(), ns),
+        Some(ns),
+        &names.deployment(),
+    )
+    .await?;
+    Ok((service, deployment))
 }
 
 /// The instance's running Jobs that have made no pod, and the API server's reason

@@ -220,6 +220,19 @@ impl Plan {
         self
     }
 
+    /// A spec that cannot be acted on until it changes, which the status says.
+    fn invalid(
+        self,
+        instance: &MySQL,
+        observed: &mut Observed,
+        now: &str,
+        problem: String,
+    ) -> Self {
+        observed.invalid_spec = Some(problem.clone());
+        self.with_status(instance, observed, now)
+            .then(Next::await_change(problem))
+    }
+
     /// Waits for `why`, which the status says.
     fn waiting(
         self,
@@ -257,30 +270,15 @@ pub fn instance(
     if instance.paused() {
         return Ok(paused_plan(plan, instance, false));
     }
-    let mut observed = observed_of(instance, snapshot);
-    if !snapshot.jobs_without_pods.is_empty() {
-        // A refused pod is said only in an Event: looked for again in seconds.
-        plan.look_again_by(at + JOB_POD_LOOK);
-    }
-    let settings = instance
-        .spec_problem()
-        .map_or_else(|| config_map_settings(snapshot), Err);
-    let settings = match settings {
-        Ok(settings) => settings,
-        Err(problem) => {
-            observed.invalid_spec = Some(problem.clone());
-            return Ok(plan
-                .with_status(instance, &observed, &now)
-                .then(Next::await_change(problem)));
-        }
+    let mut observed = observed_of(instance, snapshot, at, &mut plan);
+    let mut template_ctx = match template_context(instance, snapshot) {
+        Ok(Step::Done(template_ctx)) => template_ctx,
+        Ok(Step::Wait(why)) => return Ok(plan.waiting(instance, &mut observed, &now, why)),
+        Err(problem) => return Ok(plan.invalid(instance, &mut observed, &now, problem)),
     };
     let owner = instance
         .controller_owner_ref(&())
         .ok_or(Error::MissingField("metadata.uid"))?;
-    let mut template_ctx = match settings {
-        Step::Done(settings) => template_context(instance, snapshot, settings),
-        Step::Wait(why) => return Ok(plan.waiting(instance, &mut observed, &now, why)),
-    };
     if let Step::Wait(why) = tls::certificate(instance, snapshot, at, &mut plan, &mut template_ctx)
     {
         return Ok(plan.waiting(instance, &mut observed, &now, why));
@@ -335,30 +333,46 @@ pub fn instance(
 const JOB_POD_LOOK: jiff::SignedDuration = jiff::SignedDuration::from_secs(3);
 
 /// What this reconcile starts from: the last backup's outcome, and a Job of the
-/// instance whose pod the API server refuses.
-fn observed_of(instance: &MySQL, snapshot: &Snapshot) -> Observed {
+/// instance whose pod the API server refuses. While a Job has made no pod, the next
+/// look comes in seconds: a refused pod is said only in an Event.
+fn observed_of(
+    instance: &MySQL,
+    snapshot: &Snapshot,
+    at: jiff::Timestamp,
+    plan: &mut Plan,
+) -> Observed {
     let mut observed = Observed::for_instance(
         instance.metadata.generation,
         &snapshot.names,
         latest_backup_outcome(&snapshot.backups),
     );
     observed.job_refused = snapshot.job_refused.clone();
+    if !snapshot.jobs_without_pods.is_empty() {
+        plan.look_again_by(at + JOB_POD_LOOK);
+    }
     observed
 }
 
 /// What the instance's objects are rendered from: its spec, the options of its
 /// ConfigMap, whether a physical restore holds the server, and whether a class
-/// provisions its backup volume.
+/// provisions its backup volume. The one line that says why not, for a spec (or a
+/// ConfigMap) that cannot be used; a wait while the ConfigMap is missing.
 fn template_context(
     instance: &MySQL,
     snapshot: &Snapshot,
-    settings: ServerSettings,
-) -> InstanceContext {
+) -> std::result::Result<Step<InstanceContext>, String> {
+    if let Some(problem) = instance.spec_problem() {
+        return Err(problem);
+    }
+    let settings = match config_map_settings(snapshot)? {
+        Step::Done(settings) => settings,
+        Step::Wait(why) => return Ok(Step::Wait(why)),
+    };
     let mut template_ctx = InstanceContext::new(instance, &snapshot.names);
     template_ctx.with_config_map_settings(instance, settings);
     template_ctx.server_stopped = restore::holds_server_for_physical_restore(instance, snapshot);
     template_ctx.backup_storage_class = snapshot.volumes.backup_storage_class(instance);
-    template_ctx
+    Ok(Step::Done(template_ctx))
 }
 
 /// The options of the ConfigMap the spec names (none without one): a wait while it
