@@ -1,8 +1,9 @@
 //! Physical backups on the real node: mariadb-backup's copy of the data directory,
 //! streamed through a pipe, zstd-compressed and checksummed into the real S3 server;
-//! restored on request (the server stopped, the copy unpacked, prepared and swapped in,
-//! the old data directory set aside, never deleted) and on create (a deleted instance's
-//! final backup, a physical one, brings back every row).
+//! verified as it restores; restored on request (the server stopped, the copy unpacked,
+//! prepared and swapped in, the old data directory set aside, never deleted), with the
+//! restore's pod killed half-way and its retry starting over, and on create (a deleted
+//! instance's final backup, a physical one, brings back every row).
 //!
 //! Included from tests/real_node.rs (`#[path = "real_node/physical.rs"] mod physical;`):
 //! the helpers are that file's.
@@ -125,8 +126,10 @@ async fn real_node_physical_backup_and_restore() {
         "a row after the backup",
     );
     assert_eq!(count(&ns), "501");
-    ok(
-        kubectl(&[
+    // The restore's pod is killed while it unpacks the copy: the Job's next pod starts
+    // over (once the first has stopped), and the server starts on the whole copy.
+    let restore = std::process::Command::new("kubectl")
+        .args([
             "mysql",
             "restore",
             INSTANCE,
@@ -138,11 +141,66 @@ async fn real_node_physical_backup_and_restore() {
             "--wait",
             "--timeout",
             "600s",
-        ]),
-        "kubectl mysql restore --from the physical backup",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl mysql restore");
+    let job = format!("restore-{INSTANCE}-job");
+    super::wait_until(
+        std::time::Duration::from_secs(300),
+        "the restore unpacking the copy",
+        || {
+            let logs = text(&kubectl(&[
+                "logs",
+                "-n",
+                &ns,
+                &format!("job/{job}"),
+                "-c",
+                "restore",
+            ]));
+            if logs.contains("restore: unpacking") {
+                Ok(())
+            } else {
+                Err(logs)
+            }
+        },
     );
+    ok(
+        kubectl(&[
+            "delete",
+            "pods",
+            "-n",
+            &ns,
+            "-l",
+            &format!("job-name={job}"),
+            "--grace-period=1",
+        ]),
+        "kill the restore's pod half-way",
+    );
+    let restored = restore.wait_with_output().unwrap();
+    assert!(restored.status.success(), "{}", text(&restored));
+    let attempts = ok(
+        kubectl(&[
+            "get",
+            "job",
+            &job,
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.failed} {.status.succeeded}",
+        ]),
+        "the restore Job's attempts",
+    );
+    assert_eq!(attempts, "1 1", "killed once, then done");
     wait_ready(&ns);
     assert_eq!(count(&ns), "500", "the copy's rows, and not the one after");
+    let staging: Vec<_> = set_aside_dirs(&ns)
+        .iter()
+        .filter_map(|d| d.parent().map(|p| p.join("restore-staging")))
+        .filter(|s| s.exists())
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
     // The data directory it replaced is set aside on the volume, never deleted.
     let aside = set_aside_dirs(&ns);
     assert_eq!(aside.len(), 1, "{aside:?}");

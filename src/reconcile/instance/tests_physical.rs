@@ -80,6 +80,16 @@ fn once_no_pod_is_left_the_job_replaces_the_data_directory() {
         .spec
         .as_ref()
         .unwrap();
+    // A killed run is replaced only once it has stopped: never two on the volume.
+    assert_eq!(
+        jobs[0]
+            .spec
+            .as_ref()
+            .unwrap()
+            .pod_replacement_policy
+            .as_deref(),
+        Some("Failed")
+    );
     let restore = pod.containers.iter().find(|c| c.name == "restore").unwrap();
     let script = &restore.command.as_ref().unwrap()[2];
     for step in [
