@@ -2060,6 +2060,25 @@ async fn pods_are_admitted_under_restricted_and_baseline() {
     backup_now(&baseline, "db");
 }
 
+/// `--templates` overrides of `templates` whose pods ask for the host's network, which
+/// Pod Security's baseline level refuses.
+fn host_network_overrides(templates: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for template in templates {
+        let original = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .join(template),
+        )
+        .unwrap();
+        let host_network =
+            original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
+        assert_ne!(host_network, original, "{template} has a pod spec");
+        std::fs::write(dir.path().join(template), host_network).unwrap();
+    }
+    dir
+}
+
 /// A template override that breaks the namespace's level is refused by the API server,
 /// and the instance's status and an Event say the admission's reason.
 #[tokio::test]
@@ -2067,19 +2086,7 @@ async fn a_refused_server_pod_is_explained_in_the_status() {
     let client = cluster().await;
     install_crds();
     let ns = enforcing_namespace(&client, "refused", "baseline").await;
-    let templates = tempfile::tempdir().unwrap();
-    let original = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/templates/mysql-deployment.yaml.tera"
-    ))
-    .unwrap();
-    let host_network = original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
-    assert_ne!(host_network, original);
-    std::fs::write(
-        templates.path().join("mysql-deployment.yaml.tera"),
-        host_network,
-    )
-    .unwrap();
+    let templates = host_network_overrides(&["mysql-deployment.yaml.tera"]);
     let _operator =
         Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
     let instances: Api<MySQL> = Api::namespaced(client.clone(), &ns);
@@ -2115,26 +2122,7 @@ async fn a_refused_backup_pod_fails_the_backup_with_the_reason() {
     let client = cluster().await;
     install_crds();
     let ns = enforcing_namespace(&client, "refused-job", "baseline").await;
-    let templates = tempfile::tempdir().unwrap();
-    let original = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/templates/backup-job.yaml.tera"
-    ))
-    .unwrap();
-    let host_network = original.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
-    assert_ne!(host_network, original);
-    std::fs::write(templates.path().join("backup-job.yaml.tera"), host_network).unwrap();
-    let password_job = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/templates/password-job.yaml.tera"
-    ))
-    .unwrap()
-    .replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
-    std::fs::write(
-        templates.path().join("password-job.yaml.tera"),
-        password_job,
-    )
-    .unwrap();
+    let templates = host_network_overrides(&["backup-job.yaml.tera", "password-job.yaml.tera"]);
     let _operator =
         Operator::start_with(&["--templates", templates.path().to_str().unwrap()], &[&ns]);
     let instances: Api<MySQL> = Api::namespaced(client.clone(), &ns);
@@ -2245,14 +2233,7 @@ async fn server_restarts_are_announced_and_manual_ones_wait() {
     })
     .await;
     assert!(server_args(&ns).contains("--max_connections=123"));
-    let events = text(&kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "reason=ServerRestarting",
-    ]));
+    let events = common::events_with_reason(&ns, "ServerRestarting");
     assert!(events.contains("spec.mysqlConfig"), "{events}");
 
     // Manual: the change waits, and says so; the Deployment keeps its pod.
@@ -2388,14 +2369,7 @@ async fn server_options_from_a_config_map_are_followed() {
         },
     )
     .await;
-    let events = text(&kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "reason=ServerRestarting",
-    ]));
+    let events = common::events_with_reason(&ns, "ServerRestarting");
     assert!(events.contains("the server's options"), "{events}");
 
     let locked = json!({"data": {"log-bin": "OFF"}});
@@ -2461,14 +2435,7 @@ async fn tls_certificates_are_issued_mounted_verified_and_renewed() {
         common::has_event(&ns, "db", "ServerRestarting").then_some(())
     })
     .await;
-    let events = text(&kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "reason=ServerRestarting",
-    ]));
+    let events = common::events_with_reason(&ns, "ServerRestarting");
     assert!(events.contains("the TLS certificate"), "{events}");
     let again = a.secrets.get("db-tls-ca").await.unwrap().data.unwrap();
     assert_eq!(again["ca.crt"], ca["ca.crt"], "the CA is kept");

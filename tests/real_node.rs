@@ -863,29 +863,7 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
     );
 
     // Verified: loaded into a throwaway server, which counts the rows.
-    let verified = ok(
-        kubectl(&["mysql", "backup", "verify", &record, "-n", &ns]),
-        "kubectl mysql backup verify",
-    );
-    assert!(
-        verified
-            .lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["kept", "500"]),
-        "{verified}"
-    );
-    let recorded = ok(
-        kubectl(&[
-            "get",
-            "mysqlbackup",
-            &record,
-            "-n",
-            &ns,
-            "-o",
-            "jsonpath={.status.verification.result} {.status.verification.tables[0].rows}",
-        ]),
-        "the verification on the record",
-    );
-    assert_eq!(recorded, "Passed 500");
+    verified_with_rows(&ns, &record, 500);
 
     // The object damaged on the server: verifying fails its checksum, and a restore
     // from it fails before the database is touched (the row added since stays).
@@ -1020,6 +998,35 @@ fn as_a_gzip_dump_of_before(s3: &common::S3, namespace: &str, folder: &str) {
 }
 
 /// The table `kept` with `rows` rows (`id` from 0), through the grader's command line.
+/// `kubectl mysql backup verify RECORD`: its report counts `rows` in the table `kept`,
+/// and the record says it passed with them.
+fn verified_with_rows(namespace: &str, record: &str, rows: u32) {
+    let verified = ok(
+        kubectl(&["mysql", "backup", "verify", record, "-n", namespace]),
+        "kubectl mysql backup verify",
+    );
+    let expected = rows.to_string();
+    assert!(
+        verified
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["kept", expected.as_str()]),
+        "{verified}"
+    );
+    let recorded = ok(
+        kubectl(&[
+            "get",
+            "mysqlbackup",
+            record,
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={.status.verification.result} {.status.verification.tables[0].rows}",
+        ]),
+        "the verification on the record",
+    );
+    assert_eq!(recorded, format!("Passed {rows}"));
+}
+
 fn fill_kept(namespace: &str, rows: usize) {
     let values: Vec<String> = (0..rows).map(|i| format!("({i},'row {i}')")).collect();
     ok(

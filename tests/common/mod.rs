@@ -306,6 +306,21 @@ pub fn install_crds() {
 }
 
 /// Whether an Event with `reason` names the object `name` in `namespace`.
+/// The Events of `namespace` with `reason`, as `kubectl get events` prints them (their
+/// messages whole).
+pub fn events_with_reason(namespace: &str, reason: &str) -> String {
+    let selector = format!("reason={reason}");
+    let out = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        &selector,
+    ]);
+    text(&out)
+}
+
 pub fn has_event(namespace: &str, name: &str, reason: &str) -> bool {
     let selector = format!("involvedObject.name={name},reason={reason}");
     let out = kubectl(&[

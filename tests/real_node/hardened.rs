@@ -238,14 +238,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
         }
     });
     super::wait_until(Duration::from_secs(120), "a ServerRestarting Event", || {
-        let events = text(&kubectl(&[
-            "get",
-            "events",
-            "-n",
-            &ns,
-            "--field-selector",
-            "reason=ServerRestarting",
-        ]));
+        let events = common::events_with_reason(&ns, "ServerRestarting");
         if events.contains("restarts to apply: the TLS certificate") {
             Ok(())
         } else {
@@ -288,19 +281,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     wait_ready(&ns);
     assert_eq!(count(&ns), "301");
     assert_eq!(mysqld_uid_on_the_node(&ns), 999);
-    let refused = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "--field-selector",
-        "reason=FailedCreate",
-    ]);
-    assert!(
-        !text(&refused).contains("violates PodSecurity"),
-        "a pod was refused: {}",
-        text(&refused)
-    );
+    no_pod_refused(&ns);
 
     let kept = backups_on_a_provisioned_volume_outlive_the_namespace(&ns, &cr);
 
@@ -315,6 +296,16 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     );
     super::delete_volumes_of(&ns);
     let _ = kubectl(&["delete", "pv", &kept, "--wait=false"]);
+}
+
+/// No pod of `ns` was refused by Pod Security admission (the Job controller's and the
+/// ReplicaSet controller's FailedCreate Events say so when one is).
+fn no_pod_refused(ns: &str) {
+    let refused = common::events_with_reason(ns, "FailedCreate");
+    assert!(
+        !refused.contains("violates PodSecurity"),
+        "a pod was refused: {refused}"
+    );
 }
 
 /// The backup claim's volume and a field of it.
@@ -437,18 +428,6 @@ fn backups_on_a_provisioned_volume_outlive_the_namespace(ns: &str, cr: &str) -> 
     assert_eq!(count(ns), "302");
     assert_eq!(backup_volume_field(ns, "{.metadata.name}").0, kept);
     assert_eq!(mysqld_uid_on_the_node(ns), 999);
-    let refused = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        ns,
-        "--field-selector",
-        "reason=FailedCreate",
-    ]);
-    assert!(
-        !text(&refused).contains("violates PodSecurity"),
-        "a pod was refused: {}",
-        text(&refused)
-    );
+    no_pod_refused(ns);
     kept
 }
