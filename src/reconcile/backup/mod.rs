@@ -45,7 +45,7 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
         return verify::reconcile(backup, request, ctx).await;
     }
     if backup.phase().is_some_and(BackupPhase::is_finished) {
-        release_data_claim(backup, ctx).await?;
+        remove_finished_job(backup, ctx).await?;
         return Ok(Action::await_change());
     }
     if backup.spec.cause == BackupCause::Discovered {
@@ -63,10 +63,10 @@ async fn reconcile_backup(backup: &MySQLBackup, ctx: &Context) -> Result<Action>
     Ok(plan.next.action(&object_key(backup)))
 }
 
-/// A finished physical backup's Job goes: its pod mounts the server's data claim, and
-/// would keep it from going with its instance (a new incarnation would wait for it).
-async fn release_data_claim(backup: &MySQLBackup, ctx: &Context) -> Result<()> {
-    let Some(namespace) = backup.namespace().filter(|_| backup.physical()) else {
+/// A finished backup's Job goes when it must not outlive it (`outlives_its_record`): a
+/// physical backup's, whose pod mounts the server's data claim, and a refused one.
+async fn remove_finished_job(backup: &MySQLBackup, ctx: &Context) -> Result<()> {
+    let Some(namespace) = backup.namespace() else {
         return Ok(());
     };
     let names = InstanceNames::new(backup.spec.instance.clone(), namespace.clone());
@@ -78,7 +78,7 @@ async fn release_data_claim(backup: &MySQLBackup, ctx: &Context) -> Result<()> {
     let Some(job) = cached(&ctx.caches.jobs, Some(&namespace), &name) else {
         return Ok(());
     };
-    if plan::serves(&job, backup) && plan::holds_data_claim(&job) {
+    if plan::serves(&job, backup) && plan::outlives_its_record(&job) {
         delete_if_present(&jobs, &name)
             .await
             .map_err(Error::apply(format!("deleting Job {namespace}/{name}")))?;

@@ -86,7 +86,7 @@ pub fn plan(
             backup_name: &backup.name_any(),
             now,
         }
-        .settle(&mut status, &mut writes),
+        .settle(&mut status),
         // backup-NAME-job still holds the previous backup's run.
         Some(other) => {
             status.phase = Some(BackupPhase::Pending);
@@ -249,6 +249,14 @@ pub fn holds_data_claim(job: &Job) -> bool {
         .is_some_and(|(_, key)| s3::DumpKind::of_key(&key) == Some(s3::DumpKind::Physical))
 }
 
+/// A Job that goes once its record is finished: a physical backup's (its pod holds the
+/// data claim, which would keep it from going with its instance), and one still
+/// running (its pod refused: its controller would go on asking for one for ever, and
+/// hold the Job's name from the next backup).
+pub fn outlives_its_record(job: &Job) -> bool {
+    holds_data_claim(job) || JobState::is_running(job)
+}
+
 /// The backup's own Job and what its pods reported.
 struct Outcome<'a> {
     job: &'a Job,
@@ -260,9 +268,9 @@ struct Outcome<'a> {
 }
 
 impl Outcome<'_> {
-    /// The status of this backup's own Job, and what comes next: a refused Job is
-    /// removed; a finished one that holds the data claim goes at the next look.
-    fn settle(&self, status: &mut MySQLBackupStatus, writes: &mut Vec<BackupWrite>) -> Next {
+    /// The status of this backup's own Job, and what comes next: one that must not
+    /// outlive its finished record goes at the next look.
+    fn settle(&self, status: &mut MySQLBackupStatus) -> Next {
         let job = self.job;
         let job_name = job.name_any();
         status.job_name = Some(job_name.clone());
@@ -273,19 +281,12 @@ impl Outcome<'_> {
                 .and_then(|json| serde_json::from_str(json).ok());
         }
         let next = self.record(status);
-        if status.phase == Some(BackupPhase::Failed) && JobState::is_running(job) {
-            // Refused: its controller would go on asking for a pod for ever, and
-            // hold the Job's name from the next backup.
-            writes.push(BackupWrite::DeleteJob(job_name.clone()));
-        }
         let finished = status.phase.is_some_and(BackupPhase::is_finished);
-        if finished && holds_data_claim(job) {
-            // Its pod mounts the server's data claim, which it would keep from
-            // going with its instance: once this outcome is recorded, the next
-            // look removes the Job (a finished record's reconcile).
-            Next::wait(format!(
-                "removing Job {job_name}, which holds the data claim"
-            ))
+        if finished && outlives_its_record(job) {
+            // Once this outcome is recorded, the next look removes the Job (a
+            // finished record's reconcile): removed now, a reconcile of the record as
+            // the cache still has it (running, no Job) would start it again.
+            Next::wait(format!("removing Job {job_name}"))
         } else {
             next
         }
