@@ -1941,8 +1941,12 @@ async fn replicas_make_members_and_scaling_back_removes_them() {
         (s.get("app").map(String::as_str) == Some("db") && s.len() == 1).then_some(())
     })
     .await;
-    let status = a.instances.get("db").await.unwrap().status.unwrap();
-    assert!(status.members.is_empty(), "{:?}", status.members);
+    // The status follows in the same reconcile, written after the Service.
+    eventually(WAIT, "status.members emptied", || async {
+        let status = a.instances.get("db").await.ok()?.status?;
+        status.members.is_empty().then_some(())
+    })
+    .await;
     assert!(
         deployments.get_opt("db").await.unwrap().is_some(),
         "member 0 stays"
