@@ -166,7 +166,7 @@ async fn invalid_objects_are_rejected_with_their_own_message() {
     // Replication and the binlog archiver keep working where plain connections are
     // refused: required TLS goes with replicas and point-in-time recovery.
     let required = format!(
-        "{GOOD_SPEC}  replicas: 3\n  tls:\n    requireSecureTransport: true\n  backup:\n    storage:\n      s3: {{endpoint: http://s3:9000, bucket: b, credentialsSecret: {{name: k}}}}\n    pointInTime: {{enabled: true}}\n"
+        "{GOOD_SPEC}  replicas: 3\n  tls:\n    requireSecureTransport: true\n  backup:\n    storage:\n      s3: {{endpoint: http://s3:9000, bucket: dumps, credentialsSecret: {{name: k}}}}\n    pointInTime: {{enabled: true}}\n"
     );
     let out = apply(&ns, &cr("tls-replicas", &required));
     assert!(out.status.success(), "{}", text(&out));

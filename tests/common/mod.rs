@@ -305,34 +305,30 @@ pub fn install_crds() {
     assert!(out.status.success(), "install-crd failed: {}", text(&out));
 }
 
-/// Whether an Event with `reason` names the object `name` in `namespace`.
+/// `kubectl get events` in `namespace` whose fields match `selector`, with `more`.
+fn events_where(namespace: &str, selector: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        selector,
+    ];
+    args.extend_from_slice(more);
+    kubectl(&args)
+}
+
 /// The Events of `namespace` with `reason`, as `kubectl get events` prints them (their
 /// messages whole).
 pub fn events_with_reason(namespace: &str, reason: &str) -> String {
-    let selector = format!("reason={reason}");
-    let out = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        namespace,
-        "--field-selector",
-        &selector,
-    ]);
-    text(&out)
+    text(&events_where(namespace, &format!("reason={reason}"), &[]))
 }
 
+/// Whether an Event with `reason` names the object `name` in `namespace`.
 pub fn has_event(namespace: &str, name: &str, reason: &str) -> bool {
     let selector = format!("involvedObject.name={name},reason={reason}");
-    let out = kubectl(&[
-        "get",
-        "events",
-        "-n",
-        namespace,
-        "--field-selector",
-        &selector,
-        "-o",
-        "name",
-    ]);
+    let out = events_where(namespace, &selector, &["-o", "name"]);
     !String::from_utf8_lossy(&out.stdout).trim().is_empty()
 }
 

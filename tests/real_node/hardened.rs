@@ -119,17 +119,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     let cr = course_cr_in_bucket(&s3, "restricted", "")
         .replace("  backup:\n", &format!("{more}  backup:\n"));
     assert!(cr.contains("local-path"), "{cr}");
-    ok(
-        kubectl(&[
-            "create",
-            "configmap",
-            "db-tuning",
-            "-n",
-            &ns,
-            "--from-literal=wait_timeout=321",
-        ]),
-        "a ConfigMap of server options",
-    );
+    tuning_config_map(&ns);
     ok(
         kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
         "the course's CR with a StorageClass, resources and settings",
@@ -298,6 +288,21 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
     let _ = kubectl(&["delete", "pv", &kept, "--wait=false"]);
 }
 
+/// `db-tuning`, the ConfigMap of server options the CR names: `wait_timeout` 321.
+fn tuning_config_map(ns: &str) {
+    ok(
+        kubectl(&[
+            "create",
+            "configmap",
+            "db-tuning",
+            "-n",
+            ns,
+            "--from-literal=wait_timeout=321",
+        ]),
+        "the ConfigMap of server options",
+    );
+}
+
 /// No pod of `ns` was refused by Pod Security admission (the Job controller's and the
 /// ReplicaSet controller's FailedCreate Events say so when one is).
 fn no_pod_refused(ns: &str) {
@@ -407,17 +412,7 @@ fn backups_on_a_provisioned_volume_outlive_the_namespace(ns: &str, cr: &str) -> 
         kubectl(&["label", "namespace", ns, ENFORCE_RESTRICTED]),
         "enforce restricted again",
     );
-    ok(
-        kubectl(&[
-            "create",
-            "configmap",
-            "db-tuning",
-            "-n",
-            ns,
-            "--from-literal=wait_timeout=321",
-        ]),
-        "the ConfigMap again",
-    );
+    tuning_config_map(ns);
     let on_volume = cr.split("  backup:\n").next().unwrap();
     ok(
         kubectl_with_stdin(&["apply", "-n", ns, "-f", "-"], on_volume),
