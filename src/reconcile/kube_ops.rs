@@ -242,9 +242,9 @@ pub async fn job_pods(
         .items)
 }
 
-/// Why the API server refuses the pods of `job`, if it does: the message of its
-/// controller's latest `FailedCreate` Event (Pod Security, a quota, a webhook), the
-/// only place Kubernetes says it.
+/// Why the API server refuses the pods of `job`, if it does, as the status says it:
+/// the message of its controller's latest `FailedCreate` Event (Pod Security, a
+/// quota, a webhook), the only place Kubernetes says it.
 pub async fn refused_pod_reason(
     client: &kube::Client,
     namespace: &str,
@@ -264,7 +264,13 @@ pub async fn refused_pod_reason(
         .items
         .into_iter()
         .filter_map(|e| e.message)
-        .next_back())
+        .next_back()
+        .map(|why| {
+            format!(
+                "the API server refuses the pod of Job {}: {why}",
+                job.name_any()
+            )
+        }))
 }
 
 /// Server-side applies `status` to the status subresource of `name`.

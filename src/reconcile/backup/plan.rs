@@ -296,12 +296,9 @@ impl Outcome<'_> {
     fn record(&self, status: &mut MySQLBackupStatus) -> Next {
         match JobState::of(self.job) {
             JobState::Running => match self.refused {
-                Some(why) => {
+                Some(refused) => {
                     status.phase = Some(BackupPhase::Failed);
-                    status.message = Some(format!(
-                        "the API server refuses the pod of Job {}: {why}",
-                        self.job.name_any()
-                    ));
+                    status.message = Some(refused.to_string());
                 }
                 None => {
                     status.phase = Some(BackupPhase::Running);

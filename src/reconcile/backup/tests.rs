@@ -316,7 +316,7 @@ fn cases() -> Vec<Case> {
                     j
                 }),
                 job_refused: Some(
-                    "Error creating: pods \"backup-db-job-x\" is forbidden: violates PodSecurity \"restricted:latest\"".into(),
+                    "the API server refuses the pod of Job backup-db-job: Error creating: pods \"backup-db-job-x\" is forbidden: violates PodSecurity \"restricted:latest\"".into(),
                 ),
                 ..Default::default()
             },

@@ -70,7 +70,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
             .map(|storage| bucket::list_segments(ctx, ns, &names.name, storage)),
     )
     .await;
-    let (jobs_without_pods, job_refused) = refused_jobs(ctx, &names).await?;
+    let (job_without_pods, job_refused) = refused_jobs(ctx, &names).await?;
     let (service, deployment) = server_objects(ctx, &names).await?;
     let nodes = if reads.nodes {
         Read::Done(caches.nodes.state().iter().map(|n| (**n).clone()).collect())
@@ -83,7 +83,7 @@ pub async fn instance(instance: &MySQL, ctx: &Context) -> Result<Snapshot> {
         credentials_outdated,
         tls_certificate: tls_certificate(instance, caches, &names),
         config_map: referenced_config_map(instance, ctx, ns).await?,
-        jobs_without_pods,
+        job_without_pods,
         job_refused,
         pending_credentials,
         password_job: cached(&caches.jobs, Some(ns), &names.password_job()),
@@ -679,13 +679,10 @@ async fn server_objects(
     Ok((service, deployment))
 }
 
-/// The instance's running Jobs that have made no pod, and the API server's reason
+/// Whether a running Job of the instance has made no pod, and the API server's reason
 /// for refusing the first refused one's pod. The Events are listed only for such Jobs
 /// (normally none, or one for a second after its creation).
-async fn refused_jobs(
-    ctx: &Context,
-    names: &InstanceNames,
-) -> Result<(Vec<String>, Option<String>)> {
+async fn refused_jobs(ctx: &Context, names: &InstanceNames) -> Result<(bool, Option<String>)> {
     let ns = names.namespace.as_str();
     let waiting: Vec<Job> = ctx
         .caches
@@ -704,18 +701,11 @@ async fn refused_jobs(
                 "the FailedCreate Events of Job {}",
                 job.name_any()
             )))?;
-        if let Some(why) = reason {
-            let refused = format!(
-                "the API server refuses the pod of Job {}: {why}",
-                job.name_any()
-            );
-            return Ok((
-                waiting.iter().map(|j| j.name_any()).collect(),
-                Some(refused),
-            ));
+        if reason.is_some() {
+            return Ok((true, reason));
         }
     }
-    Ok((waiting.iter().map(|j| j.name_any()).collect(), None))
+    Ok((!waiting.is_empty(), None))
 }
 
 fn cached_backups_of(caches: &Caches, names: &InstanceNames) -> Vec<MySQLBackup> {

@@ -86,10 +86,10 @@ pub struct Snapshot {
     pub tls_certificate: Option<SecretMeta>,
     /// The ConfigMap of server options `spec.mysqlConfigMapName` names, when it does.
     pub config_map: Option<ReferencedConfigMap>,
-    /// The instance's Jobs that run with no pod yet: their names, and why the API
-    /// server refuses the first one's pod when it does (its FailedCreate Event, read
-    /// only for such Jobs).
-    pub jobs_without_pods: Vec<String>,
+    /// A Job of the instance runs with no pod yet; and why the API server refuses the
+    /// first such Job's pod when it does (its FailedCreate Event, read only for such
+    /// Jobs).
+    pub job_without_pods: bool,
     pub job_refused: Option<String>,
     /// `NAME-credentials-next`, read only while the status is not settled on Synced
     /// (once it is, there is no change in flight to have left one).

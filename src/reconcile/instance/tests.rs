@@ -200,7 +200,7 @@ fn snapshot() -> Snapshot {
         credentials_outdated: false,
         tls_certificate: None,
         config_map: None,
-        jobs_without_pods: Vec::new(),
+        job_without_pods: false,
         job_refused: None,
         pending_credentials: Read::Done(None),
         password_job: None,
@@ -3192,7 +3192,7 @@ fn a_new_claim_is_bound_to_the_backup_volume_an_earlier_incarnation_left() {
 fn a_job_whose_pod_is_refused_is_said_in_the_status_and_an_event_once() {
     let refused = "the API server refuses the pod of Job restore-db-job: pods \"restore-db-job-x\" is forbidden: violates PodSecurity \"restricted:latest\"";
     let s = Snapshot {
-        jobs_without_pods: vec!["restore-db-job".into()],
+        job_without_pods: true,
         job_refused: Some(refused.into()),
         ..snapshot()
     };

@@ -347,7 +347,7 @@ fn observed_of(
         latest_backup_outcome(&snapshot.backups),
     );
     observed.job_refused = snapshot.job_refused.clone();
-    if !snapshot.jobs_without_pods.is_empty() {
+    if snapshot.job_without_pods {
         plan.look_again_by(at + JOB_POD_LOOK);
     }
     observed
