@@ -10,7 +10,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, decompress_dump, install_crd, install_operator,
-    object_store, pause, remove_dump, restart, restore, run_operator, status, switchover, version,
+    object_store, pause, remove_dump, restart, restore, run_operator, status, store_dump,
+    switchover, version,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -90,6 +91,10 @@ pub enum Command {
     /// from the operator's image).
     #[command(name = "remove-dump", hide = true)]
     RemoveDump(remove_dump::Args),
+    /// Compress, checksum and store a physical copy on the backup volume as it streams
+    /// in (what a physical backup Job to the volume runs from the operator's image).
+    #[command(name = "store-dump", hide = true)]
+    StoreDump(store_dump::Args),
     /// Answer kubectl's plugin completion protocol (used by completions/kubectl_complete-mysql).
     #[command(name = "__complete", hide = true)]
     Complete(completion::CompleteArgs),
@@ -131,6 +136,7 @@ impl Cli {
             Command::ObjectStore(args) => object_store::run(args).await,
             Command::RemoveDump(args) => remove_dump::run(args),
             Command::DecompressDump(args) => decompress_dump::run(args).await,
+            Command::StoreDump(args) => store_dump::run(args).await,
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
             Command::Version => version::run(cluster).await,
         }

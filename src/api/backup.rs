@@ -390,11 +390,14 @@ impl MySQLBackup {
         Some((status.bucket.as_deref()?, status.key.as_deref()?))
     }
 
-    /// Whether this is a physical backup (a copy of the data directory), by its key.
+    /// Whether this is a physical backup (a copy of the data directory), by its key or
+    /// its file's name.
     pub fn physical(&self) -> bool {
-        self.object().is_some_and(|(_, key)| {
-            crate::s3::DumpKind::of_key(key) == Some(crate::s3::DumpKind::Physical)
-        })
+        let name = match self.object() {
+            Some((_, key)) => Some(key),
+            None => self.volume_file(),
+        };
+        name.is_some_and(|n| crate::s3::DumpKind::of_key(n) == Some(crate::s3::DumpKind::Physical))
     }
 
     /// Where the dump lies, for people: `s3://BUCKET/KEY` or the file on the volume.
@@ -419,12 +422,13 @@ pub struct ScanReport {
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FoundDump {
-    /// The file name on the volume, `NAME.sql`.
+    /// The file name on the volume, `NAME.sql` (`NAME.xbstream.zst`, a physical copy).
     pub file: String,
     pub size_bytes: i64,
     /// Last modified, in seconds since the epoch.
     pub modified: i64,
-    /// Its last line is mysqldump's `-- Dump completed`.
+    /// Its last line is mysqldump's `-- Dump completed` (a physical copy: it has its
+    /// checksum file, which lands only once the copy finished).
     pub complete: bool,
     /// From its `.sha256` file; none for the course's dumps.
     pub sha256: Option<String>,
@@ -432,9 +436,13 @@ pub struct FoundDump {
 
 impl FoundDump {
     /// The record that indexes this dump, named after its file (the dump of record
-    /// `NAME` is always `NAME.sql`). None for a file whose name is no object name.
+    /// `NAME` is always `NAME.sql`, or `NAME.xbstream.zst`). None for a file whose name
+    /// is no object name.
     pub fn record(&self, namespace: &str, instance: &str) -> Option<MySQLBackup> {
-        let name = self.file.strip_suffix(".sql")?;
+        let name = self.file.strip_suffix(".sql").or_else(|| {
+            self.file
+                .strip_suffix(crate::s3::DumpKind::Physical.suffix())
+        })?;
         let valid = !name.is_empty()
             && name.len() <= 253
             && name

@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.pointInTime) || !self.pointInTime.enabled || (has(self.storage) && has(self.storage.s3))").message("spec.backup.pointInTime needs spec.backup.storage.s3: the binary logs are archived to the bucket"))]
-#[x_kube(validation = Rule::new("!has(self.method) || self.method != 'physical' || (has(self.storage) && has(self.storage.s3))").message("spec.backup.method physical needs spec.backup.storage.s3: physical backups go to a bucket"))]
 pub struct BackupSpec {
     /// How a backup copies the data: `logical` (the default, mysqldump of the
     /// instance's database: portable across versions) or `physical` (mariadb-backup's
-    /// copy of the whole data directory, streamed to the bucket: restores at the
-    /// disk's speed, into the same MariaDB version).
+    /// copy of the whole data directory, streamed compressed to the bucket or the
+    /// backup volume: restores at the disk's speed, into the same MariaDB version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<BackupMethod>,
     /// Where the dumps go; the backup volume when absent.

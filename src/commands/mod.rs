@@ -17,6 +17,7 @@ pub mod restart;
 pub mod restore;
 pub mod run_operator;
 pub mod status;
+pub mod store_dump;
 pub mod switchover;
 pub mod version;
 

@@ -10,7 +10,7 @@ use kubectl_mysql::binlog::archiver::{Archiver, ServerAddress};
 use kubectl_mysql::binlog::fetch::{ReplayFrom, fetch_chain};
 use kubectl_mysql::binlog::{DumpPosition, ReplayTarget};
 use kubectl_mysql::dialect::dump_position;
-use kubectl_mysql::s3::{Finished, S3Credentials, S3Location, Store, Stored};
+use kubectl_mysql::s3::{Finished, S3Credentials, S3Location, Store, Stored, version_in_mark};
 
 /// What an upload prints and leaves in its termination log for the operator.
 #[derive(serde::Serialize)]
@@ -267,11 +267,7 @@ async fn upload(
         .await?;
     // The mark holds the server's version: only that version restores a physical copy.
     let server_version = match dump.done_mark {
-        Some(mark) => tokio::fs::read_to_string(mark)
-            .await
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty()),
+        Some(mark) => version_in_mark(mark).await,
         None => None,
     };
     let binlog_position = timeline.and_then(|timeline| {

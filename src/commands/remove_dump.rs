@@ -1,10 +1,13 @@
 //! `kubectl-mysql remove-dump --file PATH` (hidden): what the prune Job runs from the
 //! operator's image to delete a dump on the backup volume with its checksum file, when
 //! its record is deleted (by retention or by hand). Only a `.sql` file under the
-//! volume's mount is ever removed.
+//! volume's mount (or a physical copy's `.xbstream.zst`) is ever removed.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
+
+/// A physical copy's file on the volume (`NAME.xbstream.zst`).
+const PHYSICAL_SUFFIX: &str = ".xbstream.zst";
 
 /// Where the prune Job mounts the backup volume.
 const BACKUP_MOUNT: &str = "/backup";
@@ -34,7 +37,10 @@ fn remove(under: &Path, file: &Path) -> anyhow::Result<usize> {
     let plain = inside
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
-    if !plain || file.extension().is_none_or(|e| e != "sql") {
+    let ours = file
+        .to_str()
+        .is_some_and(|f| f.ends_with(".sql") || f.ends_with(PHYSICAL_SUFFIX));
+    if !plain || !ours {
         anyhow::bail!("{} is no dump of ours: nothing removed", file.display());
     }
     let dump = under.join(inside);
@@ -58,7 +64,14 @@ mod tests {
     #[test]
     fn removes_a_dump_and_its_checksum_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["db-1.sql", "db-1.sql.sha256", "db-2.sql", "db-2.sql.sha256"] {
+        for name in [
+            "db-1.sql",
+            "db-1.sql.sha256",
+            "db-2.sql",
+            "db-2.sql.sha256",
+            "db-3.xbstream.zst",
+            "db-3.xbstream.zst.sha256",
+        ] {
             std::fs::write(dir.path().join(name), "x").unwrap();
         }
         assert_eq!(
@@ -68,6 +81,10 @@ mod tests {
         assert_eq!(
             remove(dir.path(), Path::new("/backup/db-1.sql")).unwrap(),
             0
+        );
+        assert_eq!(
+            remove(dir.path(), Path::new("/backup/db-3.xbstream.zst")).unwrap(),
+            2
         );
         let mut left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -79,6 +96,7 @@ mod tests {
             "/backup/../etc/passwd.sql",
             "/etc/db-2.sql",
             "/backup/db-2.sql.sha256",
+            "/backup/db-2.zst",
         ] {
             assert!(remove(dir.path(), Path::new(refused)).is_err(), "{refused}");
         }

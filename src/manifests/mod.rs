@@ -609,42 +609,62 @@ pub fn backup_s3_job(
 }
 
 /// backup-NAME-job for a physical backup: mariadb-backup's stream of the server's data
-/// directory to `object_key` in `storage`.
+/// directory to `place` (a key in the bucket, or a file on the backup volume).
 pub fn physical_backup_job(
     renderer: &Renderer,
     ctx: &InstanceContext,
     backup_name: &str,
-    storage: &S3Storage,
-    object_key: &str,
+    place: DumpSource,
 ) -> Result<Job, RenderError> {
-    object_job(
+    physical_job(
         renderer,
         "backup-physical-job.yaml.tera",
         ctx,
         backup_name,
-        storage,
-        (object_key, None),
+        place,
     )
 }
 
 /// restore-NAME-job for a physical backup: with the server stopped, the copy at
-/// `object_key` is unpacked, checked and prepared beside the data directory, which it
-/// then replaces (the old one is set aside, never deleted).
+/// `place` is checked, unpacked and prepared beside the data directory, which it then
+/// replaces (the old one is set aside, never deleted).
 pub fn physical_restore_job(
     renderer: &Renderer,
     ctx: &InstanceContext,
     backup_name: &str,
-    storage: &S3Storage,
-    object_key: &str,
+    place: DumpSource,
 ) -> Result<Job, RenderError> {
-    object_job(
+    physical_job(
         renderer,
         "restore-physical-job.yaml.tera",
         ctx,
         backup_name,
-        storage,
-        (object_key, None),
+        place,
     )
+}
+
+/// A physical copy's Job from `template`, for a copy in the bucket or on the volume.
+fn physical_job(
+    renderer: &Renderer,
+    template: &str,
+    ctx: &InstanceContext,
+    backup_name: &str,
+    place: DumpSource,
+) -> Result<Job, RenderError> {
+    if let DumpSource::Bucket { storage, key, .. } = place {
+        return object_job(renderer, template, ctx, backup_name, storage, (key, None));
+    }
+    let mut job: Job = render(
+        renderer,
+        template,
+        ctx,
+        &WithExtra {
+            instance: ctx,
+            extra: DumpJobExtra::of(backup_name, place),
+        },
+    )?;
+    stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    Ok(job)
 }
 
 /// restore-NAME-job loading the dump at `object_key` in `storage`, then replaying its
@@ -667,7 +687,7 @@ pub fn restore_s3_job(
     )
 }
 
-/// Where a dump to verify lies.
+/// Where a dump lies: one to verify, or a physical copy to take or restore.
 pub enum DumpSource<'a> {
     /// On the instance's backup volume, mounted at /backup: the record's `file`.
     Volume { path: &'a str },
@@ -679,13 +699,45 @@ pub enum DumpSource<'a> {
     },
 }
 
+/// What a Job's template reads of where its dump lies.
 #[derive(Serialize)]
-struct VerifyJobExtra<'a> {
+struct DumpJobExtra<'a> {
     backup_name: &'a str,
     s3: Option<S3Context>,
     object_key: Option<&'a str>,
     dump_path: String,
     replay: Option<ReplayContext>,
+}
+
+impl<'a> DumpJobExtra<'a> {
+    fn of(backup_name: &'a str, source: DumpSource<'a>) -> Self {
+        match source {
+            DumpSource::Volume { path } => Self {
+                backup_name,
+                s3: None,
+                object_key: None,
+                dump_path: path.to_string(),
+                replay: None,
+            },
+            DumpSource::Bucket {
+                storage,
+                key,
+                replay,
+            } => Self {
+                backup_name,
+                s3: Some(S3Context::new(storage)),
+                object_key: Some(key),
+                dump_path: "/work/dump.sql".into(),
+                replay: replay.as_ref().map(ReplayContext::from),
+            },
+        }
+    }
+
+    /// Whether the dump is a physical copy, by its key or its file's name.
+    fn physical(&self) -> bool {
+        let name = self.object_key.unwrap_or(&self.dump_path);
+        crate::s3::DumpKind::of_key(name) == Some(crate::s3::DumpKind::Physical)
+    }
 }
 
 /// verify-NAME-job, loading `backup_name`'s dump into a throwaway server; it says
@@ -697,30 +749,9 @@ pub fn verify_job(
     request: &str,
     source: DumpSource,
 ) -> Result<Job, RenderError> {
-    let extra = match source {
-        DumpSource::Volume { path } => VerifyJobExtra {
-            backup_name,
-            s3: None,
-            object_key: None,
-            dump_path: path.to_string(),
-            replay: None,
-        },
-        DumpSource::Bucket {
-            storage,
-            key,
-            replay,
-        } => VerifyJobExtra {
-            backup_name,
-            s3: Some(S3Context::new(storage)),
-            object_key: Some(key),
-            dump_path: "/work/dump.sql".into(),
-            replay: replay.as_ref().map(ReplayContext::from),
-        },
-    };
+    let extra = DumpJobExtra::of(backup_name, source);
     // A physical copy is proven the way it restores: unpacked, prepared and started.
-    let physical = extra
-        .object_key
-        .is_some_and(|key| crate::s3::DumpKind::of_key(key) == Some(crate::s3::DumpKind::Physical));
+    let physical = extra.physical();
     let template = if physical {
         "verify-physical-job.yaml.tera"
     } else {

@@ -25,12 +25,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod errors;
 pub mod format;
 mod keys;
+mod on_volume;
 
 use errors::store_error;
 pub use format::strip_dump_suffix;
 use format::{Compression, Encoder, SniffingDecoder};
 use keys::{CHECKSUM_SUFFIX, file_name};
 pub use keys::{DumpKind, checksum_key, dump_key, instance_of_key, instance_prefix};
+pub use on_volume::store_on_volume;
 
 /// The line mysqldump ends a complete dump with.
 const DUMP_COMPLETED: &str = "-- Dump completed";
@@ -45,7 +47,7 @@ pub enum StoreError {
     #[error("{0}: {1}")]
     File(PathBuf, std::io::Error),
     #[error(
-        "the dump from {} stopped before its end: {reason}; nothing was uploaded", from.display()
+        "the dump from {} stopped before its end: {reason}; nothing was stored", from.display()
     )]
     IncompleteDump { from: PathBuf, reason: String },
     #[error(
@@ -219,20 +221,9 @@ impl Store {
         finished: Finished<'_>,
     ) -> Result<(Stored, DumpEdges)> {
         let mut pending = self.stream_to(source, key).await?;
-        let complete = match finished {
-            Finished::ByMysqldumpsLastLine => pending.edges.completed(),
-            Finished::ByMark(mark) => tokio::fs::try_exists(mark).await.unwrap_or(false),
-        };
-        if !complete {
+        if let Err(incomplete) = finished.check(&pending.edges, source, dump_errors).await {
             let _ = pending.upload.abort().await;
-            let reason = match dump_errors {
-                Some(path) => last_line(path).await,
-                None => None,
-            };
-            return Err(StoreError::IncompleteDump {
-                from: source.to_path_buf(),
-                reason: reason.unwrap_or_else(|| "no reason given".to_string()),
-            });
+            return Err(incomplete);
         }
         let edges = std::mem::take(&mut pending.edges);
         Ok((self.complete(pending, key).await?, edges))
@@ -265,10 +256,11 @@ impl Store {
             .await
             .map_err(|e| self.error(&e))?;
         let mut upload = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        match self
-            .stream_compressed(input, source, compression, &mut upload)
-            .await
-        {
+        let mut sink = MultipartSink {
+            upload: &mut upload,
+            store: self,
+        };
+        match compress_into(input, source, compression, &mut sink).await {
             Ok((sha256, size_bytes, dump_bytes, edges)) => Ok(Pending {
                 upload,
                 sha256,
@@ -310,44 +302,6 @@ impl Store {
             dump_bytes,
             compression: compression_name(key),
         })
-    }
-
-    /// Compresses `input` into `upload`, hashing the compressed bytes on the way and
-    /// keeping the first and last bytes of the input.
-    async fn stream_compressed(
-        &self,
-        mut input: tokio::fs::File,
-        source: &Path,
-        compression: Compression,
-        upload: &mut WriteMultipart,
-    ) -> Result<(String, u64, u64, DumpEdges)> {
-        let file_error = |e| StoreError::File(source.to_path_buf(), e);
-        let mut encoder = Encoder::new(compression).map_err(file_error)?;
-        let mut hasher = Sha256::new();
-        let mut edges = DumpEdges::default();
-        let mut buffer = vec![0; READ_SIZE];
-        let (mut stored, mut dumped) = (0u64, 0u64);
-        loop {
-            let n = input.read(&mut buffer).await.map_err(file_error)?;
-            if n == 0 {
-                break;
-            }
-            dumped += n as u64;
-            edges.see(&buffer[..n]);
-            let compressed = encoder.write(&buffer[..n]).map_err(file_error)?;
-            hasher.update(&compressed);
-            stored += compressed.len() as u64;
-            upload.write(&compressed);
-            upload
-                .wait_for_capacity(4)
-                .await
-                .map_err(|e| self.error(&e))?;
-        }
-        let rest = encoder.finish().map_err(file_error)?;
-        hasher.update(&rest);
-        stored += rest.len() as u64;
-        upload.write(&rest);
-        Ok((hex(&hasher.finalize()), stored, dumped, edges))
     }
 
     /// Downloads the dump at `key`, checks it against its checksum and decompresses
@@ -557,14 +511,108 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where compressed bytes go as they are made: a multipart upload, or a file on the
+/// backup volume.
+trait CompressedSink {
+    async fn put(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+/// The multipart upload of one object, written part by part as its bytes come.
+struct MultipartSink<'a> {
+    upload: &'a mut WriteMultipart,
+    store: &'a Store,
+}
+
+impl CompressedSink for MultipartSink<'_> {
+    async fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.upload.write(bytes);
+        // At most 4 parts in flight: the dump waits on the bucket, not on memory.
+        self.upload
+            .wait_for_capacity(4)
+            .await
+            .map_err(|e| self.store.error(&e))
+    }
+}
+
+/// Compresses `input` into `sink`, hashing the compressed bytes on the way and keeping
+/// the first and last bytes of the input. Returns the stored bytes' SHA-256 and size,
+/// the input's size and its edges.
+async fn compress_into(
+    mut input: tokio::fs::File,
+    source: &Path,
+    compression: Compression,
+    sink: &mut impl CompressedSink,
+) -> Result<(String, u64, u64, DumpEdges)> {
+    let file_error = |e| StoreError::File(source.to_path_buf(), e);
+    let mut encoder = Encoder::new(compression).map_err(file_error)?;
+    let mut hasher = Sha256::new();
+    let mut edges = DumpEdges::default();
+    let mut buffer = vec![0; READ_SIZE];
+    let (mut stored, mut dumped) = (0u64, 0u64);
+    loop {
+        let n = input.read(&mut buffer).await.map_err(file_error)?;
+        if n == 0 {
+            break;
+        }
+        dumped += n as u64;
+        edges.see(&buffer[..n]);
+        let compressed = encoder.write(&buffer[..n]).map_err(file_error)?;
+        hasher.update(&compressed);
+        stored += compressed.len() as u64;
+        sink.put(&compressed).await?;
+    }
+    let rest = encoder.finish().map_err(file_error)?;
+    hasher.update(&rest);
+    stored += rest.len() as u64;
+    sink.put(&rest).await?;
+    Ok((hex(&hasher.finalize()), stored, dumped, edges))
+}
+
+impl Finished<'_> {
+    /// Whether the dump that streamed from `source` (its edges seen) is whole; if not,
+    /// the refusal, with the reason the dumping side left in `dump_errors`.
+    async fn check(
+        self,
+        edges: &DumpEdges,
+        source: &Path,
+        dump_errors: Option<&Path>,
+    ) -> Result<()> {
+        let complete = match self {
+            Finished::ByMysqldumpsLastLine => edges.completed(),
+            Finished::ByMark(mark) => tokio::fs::try_exists(mark).await.unwrap_or(false),
+        };
+        if complete {
+            return Ok(());
+        }
+        let reason = match dump_errors {
+            Some(path) => last_line(path).await,
+            None => None,
+        };
+        Err(StoreError::IncompleteDump {
+            from: source.to_path_buf(),
+            reason: reason.unwrap_or_else(|| "no reason given".to_string()),
+        })
+    }
+}
+
+/// The server's version that the dumping side wrote in its mark (a physical copy's:
+/// only that version restores it).
+pub async fn version_in_mark(mark: &Path) -> Option<String> {
+    let text = tokio::fs::read_to_string(mark).await.ok()?;
+    Some(text.trim().to_string()).filter(|v| !v.is_empty())
+}
+
 /// Streams the compressed dump at `from` (verified by `download_compressed_dump`)
 /// decompressed into `to`, the pipe the server's client reads. `to` opens first: the
 /// client waits on it, and a failure before would leave it waiting. `done` is written
 /// once the whole dump is in the pipe and before the pipe closes, so the reader can
 /// tell a dump that ended from one whose writer died.
 pub async fn decompress(from: &Path, to: &Path, done: &Path) -> Result<u64> {
+    // A pipe opens as it is (truncation means nothing to one); a file is made.
     let mut output = tokio::fs::OpenOptions::new()
         .write(true)
+        .create(true)
+        .truncate(true)
         .open(to)
         .await
         .map_err(|e| StoreError::File(to.to_path_buf(), e))?;

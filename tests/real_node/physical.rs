@@ -3,7 +3,8 @@
 //! verified as it restores; restored on request (the server stopped, the copy unpacked,
 //! prepared and swapped in, the old data directory set aside, never deleted) over what
 //! a run killed half-way leaves (a copy unpacked in part, thrown away), and on create
-//! (a deleted instance's final backup, a physical one, brings back every row).
+//! (a deleted instance's final backup, a physical one, brings back every row). The
+//! same on the course's backup volume, where a damaged copy is refused by its checksum.
 //!
 //! Included from tests/real_node.rs (`#[path = "real_node/physical.rs"] mod physical;`):
 //! the helpers are that file's.
@@ -196,6 +197,144 @@ async fn real_node_physical_backup_and_restore() {
         "{}",
         text(&kubectl(&["get", "mysql", "-n", &ns, "-o", "yaml"]))
     );
+
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+    let _operator = super::Operator::start(&[&ns]);
+    ok(
+        kubectl(&["delete", "namespace", &ns, "--timeout=120s"]),
+        "delete the namespace",
+    );
+    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
+    delete_volumes_of(&ns);
+}
+
+/// Physical copies on the course's backup volume (no bucket): stored compressed with a
+/// checksum file beside them, verified, restored on request; a damaged copy is refused
+/// before anything is touched, and the server keeps its rows; deleted and created
+/// again, the new incarnation finds the final copy on the volume and restores it.
+#[tokio::test]
+async fn real_node_physical_backup_to_the_volume() {
+    use sha2::Digest;
+    require_real_node();
+    let client = common::cluster().await;
+    let ns = common::namespace(&client, "real-physical-volume").await;
+    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
+    );
+    let operator_ns = format!("{ns}-operator");
+    super::install_operator(&operator_ns, &image, &ns);
+    let cr = format!("{}  backup:\n    method: physical\n", super::course_cr());
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with physical backups to the backup volume",
+    );
+    wait_ready(&ns);
+    fill_kept(&ns, 300);
+
+    ok(
+        kubectl(&["mysql", "backup", INSTANCE, "-n", &ns, "--wait"]),
+        "kubectl mysql backup --wait (physical, to the volume)",
+    );
+    let record = newest_record(&ns, "metadata.name");
+    let file = newest_record(&ns, "status.file");
+    assert_eq!(file, format!("/backup/{record}.xbstream.zst"));
+    assert_eq!(newest_record(&ns, "status.key"), "", "no bucket");
+    // On the node: the copy, zstd, and its checksum file in sha256sum's format; no
+    // partial file left.
+    let backup_dir =
+        std::path::PathBuf::from(format!("/var/lib/kubectl-mysql/{ns}/{INSTANCE}/backup"));
+    let on_node = backup_dir.join(format!("{record}.xbstream.zst"));
+    let copy = std::fs::read(&on_node).unwrap_or_else(|e| panic!("{on_node:?}: {e}"));
+    assert_eq!(&copy[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd");
+    let sum: String = sha2::Sha256::digest(&copy)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let line =
+        std::fs::read_to_string(backup_dir.join(format!("{record}.xbstream.zst.sha256"))).unwrap();
+    assert_eq!(line, format!("{sum}  {record}.xbstream.zst\n"));
+    assert_eq!(newest_record(&ns, "status.sha256"), sum);
+    let hidden: Vec<String> = std::fs::read_dir(&backup_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    super::verified_with_rows(&ns, &record, 300);
+
+    // Restored on request: the copy's rows, not the one after.
+    ok(
+        mysql_exec(
+            &ns,
+            "otuspassword",
+            "INSERT INTO kept VALUES (300, 'after')",
+        ),
+        "a row after the backup",
+    );
+    let restore = || {
+        kubectl(&[
+            "mysql",
+            "restore",
+            INSTANCE,
+            "--from",
+            &record,
+            "-y",
+            "-n",
+            &ns,
+            "--wait",
+            "--timeout",
+            "600s",
+        ])
+    };
+    ok(
+        restore(),
+        "kubectl mysql restore --from the copy on the volume",
+    );
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "300");
+
+    // A damaged copy: refused by its checksum, in one line, and the data directory is
+    // the one it was (a row written after the restore is still there).
+    ok(
+        mysql_exec(&ns, "otuspassword", "INSERT INTO kept VALUES (300, 'kept')"),
+        "a row after the restore",
+    );
+    let mut damaged = copy.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    std::fs::write(&on_node, &damaged).unwrap();
+    let refused = restore();
+    assert!(
+        !refused.status.success(),
+        "a damaged copy restored: {}",
+        text(&refused)
+    );
+    assert!(
+        text(&refused).contains("does not match its checksum"),
+        "{}",
+        text(&refused)
+    );
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "301", "the damaged copy changed nothing");
+    std::fs::write(&on_node, &copy).unwrap();
+
+    // Deleted (its final backup a physical copy on the volume) and created again: the
+    // new incarnation finds it there and restores it, every row.
+    delete_instance(
+        &ns,
+        "delete the instance with physical backups on the volume",
+    );
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the same CR again",
+    );
+    wait_for_job(&ns, &format!("restore-{INSTANCE}-job"));
+    wait_ready(&ns);
+    assert_eq!(count(&ns), "301");
 
     ok(
         kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),

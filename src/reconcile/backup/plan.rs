@@ -10,7 +10,7 @@ use crate::api::{
     BackupPhase, JobState, MySQL, MySQLBackup, MySQLBackupStatus, failure_message,
     terminated_messages, termination_report,
 };
-use crate::manifests;
+use crate::manifests::{self, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::kube_ops::set_owner;
@@ -215,19 +215,34 @@ fn backup_job(
                 .map(|t| t.0)
                 .or_else(|| now.parse().ok())
                 .unwrap_or_default();
-            let job_of = match instance.spec.backup_method() {
-                BackupMethod::Logical => manifests::backup_s3_job,
-                BackupMethod::Physical => manifests::physical_backup_job,
-            };
             let kind = instance.spec.backup_method().dump_kind();
             let key = s3::dump_key(storage.prefix(), &names.namespace, &names.name, taken, kind);
-            let job = job_of(renderer, &template_ctx, &name, storage, &key)?;
+            let job = match instance.spec.backup_method() {
+                BackupMethod::Logical => {
+                    manifests::backup_s3_job(renderer, &template_ctx, &name, storage, &key)?
+                }
+                BackupMethod::Physical => {
+                    let place = DumpSource::Bucket {
+                        storage,
+                        key: &key,
+                        replay: None,
+                    };
+                    manifests::physical_backup_job(renderer, &template_ctx, &name, place)?
+                }
+            };
             status.bucket = Some(storage.bucket.clone());
             status.key = Some(key);
             status.s3 = Some(storage.clone());
             job
         }
-        None => manifests::backup_job(renderer, &template_ctx, &name)?,
+        None => match instance.spec.backup_method() {
+            BackupMethod::Logical => manifests::backup_job(renderer, &template_ctx, &name)?,
+            BackupMethod::Physical => {
+                let path = format!("/backup/{name}{}", s3::DumpKind::Physical.suffix());
+                let place = DumpSource::Volume { path: &path };
+                manifests::physical_backup_job(renderer, &template_ctx, &name, place)?
+            }
+        },
     };
     let owner = backup
         .controller_owner_ref(&())
@@ -243,10 +258,18 @@ fn object_of(job: &Job) -> Option<(String, String)> {
     Some((bucket.to_string(), key.to_string()))
 }
 
-/// Whether the Job's pod mounts the server's data claim: a physical backup's does.
+/// Whether the Job's pod mounts the server's data claim: a physical backup's does (its
+/// templates call that volume `data`, as the server's own pod does).
 pub fn holds_data_claim(job: &Job) -> bool {
-    object_of(job)
-        .is_some_and(|(_, key)| s3::DumpKind::of_key(&key) == Some(s3::DumpKind::Physical))
+    job.spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|pod| pod.volumes.as_ref())
+        .is_some_and(|volumes| {
+            volumes
+                .iter()
+                .any(|v| v.name == "data" && v.persistent_volume_claim.is_some())
+        })
 }
 
 /// A Job that goes once its record is finished: a physical backup's (its pod holds the

@@ -110,6 +110,20 @@ struct Case {
     check: fn(&BackupPlan),
 }
 
+/// `job`, its pod mounting the server's data claim (as a physical backup's does).
+fn holding_data(mut job: Job) -> Job {
+    job.spec = Some(
+        serde_json::from_value(json!({"template": {"spec": {"containers": [],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "db-pvc"}}]}}}))
+        .unwrap(),
+    );
+    job
+}
+
+fn physical_on_volume() -> MySQL {
+    instance(json!({"method": "physical"}))
+}
+
 fn phase(plan: &BackupPlan) -> Option<BackupPhase> {
     plan.status.as_ref()?.phase
 }
@@ -177,6 +191,59 @@ fn cases() -> Vec<Case> {
                 assert_eq!(phase(p), Some(BackupPhase::Running));
                 assert_eq!(events(p), vec![EventReason::BackupStarted]);
                 assert!(matches!(p.next, Next::Running(_)));
+            },
+        },
+        Case {
+            name: "a physical backup to the volume stores the copy there, beside the data",
+            record: new_record(),
+            snapshot: BackupSnapshot {
+                instance: Some(physical_on_volume()),
+                ..Default::default()
+            },
+            check: |p| {
+                let jobs = created(p);
+                assert_eq!(jobs.len(), 1);
+                let pod = jobs[0].spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let store = pod.containers.iter().find(|c| c.name == "store").unwrap();
+                let args = store.command.as_ref().unwrap().join(" ");
+                assert!(
+                    args.contains("store-dump") && args.contains("--to /backup/db-1.xbstream.zst"),
+                    "{args}"
+                );
+                let claims: Vec<&str> = pod
+                    .volumes
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.as_str()))
+                    .collect();
+                assert_eq!(claims, ["db-pvc", "backup-db-pvc"]);
+                assert!(outlives_its_record(&holding_data(job("db-1", State::Complete, &[]))));
+                assert!(super::plan::holds_data_claim(jobs[0]));
+                assert_eq!(p.status.as_ref().unwrap().key, None, "no bucket");
+            },
+        },
+        Case {
+            name: "a physical copy stored on the volume is recorded by its file, and is physical",
+            record: running_record(),
+            snapshot: BackupSnapshot {
+                job: Some(holding_data(job("db-1", State::Complete, &[]))),
+                job_pods: vec![pod(
+                    "Completed",
+                    Some(
+                        r#"{"file":"/backup/db-1.xbstream.zst","sizeBytes":99,"sha256":"def","serverVersion":"10.11.6-MariaDB"}"#,
+                    ),
+                )],
+                ..Default::default()
+            },
+            check: |p| {
+                let status = p.status.as_ref().unwrap();
+                assert_eq!(status.phase, Some(BackupPhase::Succeeded));
+                assert_eq!(status.file.as_deref(), Some("/backup/db-1.xbstream.zst"));
+                assert_eq!(status.server_version.as_deref(), Some("10.11.6-MariaDB"));
+                let mut recorded = record(serde_json::Value::Null);
+                recorded.status = Some(status.clone());
+                assert!(recorded.physical());
+                assert!(matches!(p.next, Next::Wait(_)), "its Job goes next: {:?}", p.next);
             },
         },
         Case {
@@ -385,14 +452,14 @@ fn cases() -> Vec<Case> {
             record: record(json!({"phase": "Running", "bucket": "b",
                                   "key": "p/ns/db/20261203-115900.xbstream.zst"})),
             snapshot: BackupSnapshot {
-                job: Some(job(
+                job: Some(holding_data(job(
                     "db-1",
                     State::Complete,
                     &[(
                         OBJECT_ANNOTATION,
                         "s3://b/p/ns/db/20261203-115900.xbstream.zst",
                     )],
-                )),
+                ))),
                 job_pods: vec![pod(
                     "Completed",
                     Some(r#"{"sizeBytes":99,"sha256":"def","serverVersion":"10.11.6-MariaDB"}"#),

@@ -199,3 +199,134 @@ fn the_spec_refuses_physical_backups_where_they_cannot_run() {
     assert!(replicated.spec_problem().unwrap().contains("single server"));
     assert_eq!(physical_instance().spec_problem(), None);
 }
+
+/// A physical copy of MariaDB `version` on `owner`'s backup volume.
+fn copy_on_volume(owner: &str) -> MySQLBackup {
+    let mut record = backup(
+        "db-1",
+        owner,
+        BackupPhase::Succeeded,
+        "2026-11-24T11:00:00Z",
+    );
+    let status = record.status.as_mut().unwrap();
+    status.file = Some("/backup/db-1.xbstream.zst".into());
+    status.sha256 = Some("ab".repeat(32));
+    status.server_version = Some("10.11.6-MariaDB".into());
+    record
+}
+
+/// A MariaDB instance whose physical copies go to its backup volume.
+fn physical_on_volume(request: &str) -> MySQL {
+    let mut instance = requested(request);
+    instance.spec.backup =
+        Some(serde_json::from_value(serde_json::json!({"method": "physical"})).unwrap());
+    instance
+}
+
+#[test]
+fn a_copy_on_the_volume_is_checked_where_it_lies_then_replaces_the_data_directory() {
+    assert!(copy_on_volume("db").physical());
+    let snapshot = Snapshot {
+        backups: vec![copy_on_volume("db")],
+        restore_source: Read::Done(Some(copy_on_volume("db"))),
+        server_pods: Read::Done(0),
+        ..snapshot()
+    };
+    let plan = plan_for(&physical_on_volume(REQUEST), &snapshot);
+    assert_eq!(server_replicas(&plan), Some(0));
+    let jobs = created_jobs(&plan);
+    assert_eq!(jobs.len(), 1, "{:?}", plan.writes);
+    let pod = jobs[0]
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    let inits: Vec<&str> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        inits,
+        ["check", "pipe"],
+        "no download: the copy is on the volume"
+    );
+    let check = &pod.init_containers.as_ref().unwrap()[0];
+    assert!(check.command.as_ref().unwrap()[2].contains("sha256sum -c"));
+    let decompress = pod
+        .containers
+        .iter()
+        .find(|c| c.name == "decompress")
+        .unwrap();
+    assert!(
+        decompress
+            .command
+            .as_ref()
+            .unwrap()
+            .contains(&"--file=/backup/db-1.xbstream.zst".to_string())
+    );
+    let claims: Vec<(&str, &str)> = pod
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| {
+            Some((
+                v.name.as_str(),
+                v.persistent_volume_claim.as_ref()?.claim_name.as_str(),
+            ))
+        })
+        .collect();
+    assert_eq!(claims, [("data", "db-pvc"), ("backup", "backup-db-pvc")]);
+    let env = format!("{:?}", pod);
+    assert!(!env.contains("AWS_"), "no bucket keys: {env}");
+}
+
+#[test]
+fn a_copy_on_another_instances_volume_is_refused_and_the_server_keeps_running() {
+    let snapshot = Snapshot {
+        backups: vec![copy_on_volume("old-db")],
+        restore_source: Read::Done(Some(copy_on_volume("old-db"))),
+        server_pods: Read::Done(1),
+        ..snapshot()
+    };
+    let plan = plan_for(&physical_on_volume(REQUEST), &snapshot);
+    assert!(created_jobs(&plan).is_empty());
+    assert_eq!(server_replicas(&plan), Some(1));
+    let status = format!("{:?}", plan.status);
+    assert!(
+        status.contains(
+            "is a physical copy on the backup volume of old-db: it restores only into that instance"
+        ),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_physical_copy_found_on_the_volume_is_recorded_only_with_its_checksum() {
+    let sum = "cd".repeat(32);
+    let whole = found(
+        "db-20261124-110000.xbstream.zst",
+        "2026-11-24T11:00:00Z",
+        true,
+        Some(&sum),
+    );
+    let record = whole.record("ns", "db").unwrap();
+    assert_eq!(record.name_any(), "db-20261124-110000");
+    assert_eq!(
+        record.volume_file(),
+        Some("/backup/db-20261124-110000.xbstream.zst")
+    );
+    assert!(record.physical());
+    // The scan says incomplete when the checksum file is missing: not recorded.
+    let unfinished = found("db-1.xbstream.zst", "2026-11-24T11:00:00Z", false, None);
+    assert!(unfinished.record("ns", "db").is_none());
+    assert!(
+        found("db-1.xbstream", "2026-11-24T11:00:00Z", true, None)
+            .record("ns", "db")
+            .is_none()
+    );
+}

@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::binlog::ReplayTarget;
 use crate::dialect::Dialect;
-use crate::manifests::{self, BinlogReplay};
+use crate::manifests::{self, BinlogReplay, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
 use crate::reconcile::instance::snapshot::{LiveVolumes, Read, Snapshot};
@@ -166,11 +166,14 @@ pub(super) fn holds_server_for_physical_restore(instance: &MySQL, snapshot: &Sna
     let RestoreWanted::Run { backup, token } = wanted_restore(instance, &snapshot.backups) else {
         return false;
     };
-    let physical = snapshot
-        .backups
-        .iter()
-        .any(|b| b.name_any() == backup && b.physical());
-    if !physical {
+    // A copy that will be refused never costs the server its pod.
+    let target = token.replay_target(instance);
+    let restorable = snapshot.backups.iter().any(|b| {
+        b.name_any() == backup
+            && b.physical()
+            && physical_restore_refusal(instance, &backup, b, target).is_none()
+    });
+    if !restorable {
         return false;
     }
     let ended = |job: &Job| {
@@ -267,13 +270,7 @@ impl Inputs<'_> {
                 request,
             });
         };
-        if source.physical() && self.server_still_running() {
-            // The Deployment is held at no pod (see holds_server_for_physical_restore);
-            // the Job starts once the server's pod is gone, which no event of ours
-            // says: look again soon.
-            plan.look_again_by(self.now + SERVER_STOP_LOOK);
-            return Ok(RestoreState::Running { backup });
-        }
+        // Decided before the server stops: a refused copy never costs it its pod.
         let mut job = match self.restore_job(&backup, source, &token)? {
             RestoreJob::Ready(job) => *job,
             RestoreJob::Refused(why) => {
@@ -284,6 +281,13 @@ impl Inputs<'_> {
                 });
             }
         };
+        if source.physical() && self.server_still_running() {
+            // The Deployment is held at no pod (see holds_server_for_physical_restore);
+            // the Job starts once the server's pod is gone, which no event of ours
+            // says: look again soon.
+            plan.look_again_by(self.now + SERVER_STOP_LOOK);
+            return Ok(RestoreState::Running { backup });
+        }
         stamp_annotation(
             &mut job.metadata,
             RESTORE_TOKEN_ANNOTATION,
@@ -304,6 +308,9 @@ impl Inputs<'_> {
     ) -> Result<RestoreJob> {
         let target = token.replay_target(self.instance);
         let Some((bucket, key)) = source.object() else {
+            if source.physical() {
+                return self.physical_restore_from_volume(backup, source, target);
+            }
             if target.is_some() {
                 return Ok(RestoreJob::Refused(format!(
                     "MySQLBackup {backup} lies on the backup volume; a restore to a point in time starts from a backup in the bucket"
@@ -329,14 +336,13 @@ impl Inputs<'_> {
             if let Some(why) = physical_restore_refusal(self.instance, backup, source, target) {
                 return Ok(RestoreJob::Refused(why));
             }
+            let place = DumpSource::Bucket {
+                storage,
+                key,
+                replay: None,
+            };
             return Ok(RestoreJob::Ready(Box::new(
-                manifests::physical_restore_job(
-                    self.renderer,
-                    self.template_ctx,
-                    backup,
-                    storage,
-                    key,
-                )?,
+                manifests::physical_restore_job(self.renderer, self.template_ctx, backup, place)?,
             )));
         }
         let position = source
@@ -535,6 +541,23 @@ impl Inputs<'_> {
             None => Ok(RestoreState::NothingToRestore),
         }
     }
+
+    /// The Job that restores a physical copy on a backup volume, or why it cannot run.
+    fn physical_restore_from_volume(
+        &self,
+        backup: &str,
+        source: &MySQLBackup,
+        target: Option<ReplayTarget>,
+    ) -> Result<RestoreJob> {
+        if let Some(why) = physical_restore_refusal(self.instance, backup, source, target) {
+            return Ok(RestoreJob::Refused(why));
+        }
+        let path = source.volume_file().unwrap_or_default();
+        let place = DumpSource::Volume { path };
+        Ok(RestoreJob::Ready(Box::new(
+            manifests::physical_restore_job(self.renderer, self.template_ctx, backup, place)?,
+        )))
+    }
 }
 
 /// Why a physical backup cannot be restored into `instance`, if it cannot: a copy of
@@ -549,6 +572,14 @@ fn physical_restore_refusal(
     if target.is_some() {
         return Some(format!(
             "MySQLBackup {backup} is a physical backup, which restores to the time it was taken; a restore to a point in time starts from a logical backup"
+        ));
+    }
+    // Its Job mounts the data claim and the backup claim at once: the instance's own
+    // two (a hostPath backup volume is pinned to the data's node).
+    if source.object().is_none() && source.spec.instance != instance.name_any() {
+        return Some(format!(
+            "MySQLBackup {backup} is a physical copy on the backup volume of {}: it restores only into that instance (take a logical backup, or a physical one to a bucket, to move its data)",
+            source.spec.instance
         ));
     }
     if let Some(problem) = instance.spec.physical_copy_problem() {
