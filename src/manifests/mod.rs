@@ -786,12 +786,14 @@ pub fn prune_job(
         job_labels: BTreeMap<String, String>,
         names: crate::render::TemplateNames,
         dump_path: &'a str,
+        provisioned: bool,
     }
     let context = Context {
         namespace: &names.namespace,
         job_labels: names.job_labels(),
         names: crate::render::TemplateNames::from(names),
         dump_path,
+        provisioned,
     };
     let mut job: Job = renderer.render("prune-job.yaml.tera", &context)?;
     stamp_instance_labels(&mut job.metadata, &names.name);

@@ -221,6 +221,27 @@ fn with_a_storage_class_the_backup_volume_is_provisioned_and_its_jobs_restricted
     );
     let prune = prune_job(&renderer, &names, "db-1", ("db-1.sql", false)).unwrap();
     assert_eq!(run_as(&prune), None);
+
+    // Our image's own user (65532) can neither add nor remove a file on a hostPath
+    // volume (root's, 0755): the containers of ours that write there run as root, with
+    // no capability; on a provisioned volume they run as the pod does.
+    let container_user = |job: &Job, name: &str| {
+        let pod = job.spec.as_ref()?.template.spec.as_ref()?;
+        let container = pod.containers.iter().find(|c| c.name == name)?;
+        container.security_context.as_ref()?.run_as_user
+    };
+    assert_eq!(container_user(&prune, "remove"), Some(0));
+    let provisioned_prune = prune_job(&renderer, &names, "db-1", ("db-1.sql", true)).unwrap();
+    assert_eq!(container_user(&provisioned_prune, "remove"), None);
+    let place = || DumpSource::Volume {
+        path: "/backup/db-1.xbstream.zst",
+    };
+    let store_on = |ctx: &InstanceContext| {
+        let job = physical_backup_job(&renderer, ctx, "db-1", place()).unwrap();
+        container_user(&job, "store")
+    };
+    assert_eq!(store_on(&legacy), Some(0));
+    assert_eq!(store_on(&ctx), None);
 }
 
 #[test]
@@ -595,7 +616,7 @@ fn a_backup_to_a_bucket_dumps_in_the_server_image_and_uploads_in_ours() {
     let pipe = &spec.init_containers.as_ref().unwrap()[0];
     assert_eq!(
         pipe.command.as_deref().unwrap(),
-        ["mkfifo", "/work/dump.fifo"]
+        ["mkfifo", "-m", "0666", "/work/dump.fifo"]
     );
     let (upload, dump) = (&spec.containers[0], &spec.containers[1]);
     assert_eq!(dump.image.as_deref(), Some("mysql:8.4"));
@@ -727,7 +748,7 @@ fn a_restore_from_a_bucket_verifies_the_download_before_the_server_image_loads_i
     assert!(args.contains(&"--compressed".to_string()), "{args:?}");
     assert_eq!(
         init[1].command.as_deref().unwrap(),
-        ["mkfifo", "/work/dump.fifo"]
+        ["mkfifo", "-m", "0666", "/work/dump.fifo"]
     );
     // Our image streams the verified dump decompressed into the pipe; it needs no keys.
     let decompress = &spec.containers[0];

@@ -43,6 +43,7 @@ def main():
     parser.add_argument("--cmd", action="append", default=[])
     parser.add_argument("--env", action="append", default=[])
     parser.add_argument("--port", action="append", default=[])
+    parser.add_argument("--user", help="the image's user, UID:GID (root when absent)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -64,6 +65,7 @@ def main():
                 "Cmd": args.cmd,
                 "Env": args.env,
                 "ExposedPorts": {port: {} for port in args.port},
+                **({"User": args.user} if args.user else {}),
             },
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + layer_digest]},
         }
