@@ -271,12 +271,34 @@ fn change_password(namespace: &str, password: &str) -> String {
     ok(out, "change the password")
 }
 
+/// The operator's image tests/run built.
+fn operator_image() -> String {
+    std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
+        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
+    )
+}
+
+/// The end of a test: the installed operator goes, a local one removes the instance's
+/// finalizers while the namespace is deleted (within `timeout`), and the volumes on
+/// the node and their PVs go.
+fn tear_down(ns: &str, operator_ns: &str, timeout: &str) {
+    ok(
+        kubectl(&["mysql", "uninstall-operator", "-n", operator_ns]),
+        "kubectl mysql uninstall-operator",
+    );
+    let _operator = Operator::start(&[ns]);
+    ok(
+        kubectl(&["delete", "namespace", ns, &format!("--timeout={timeout}")]),
+        "delete the namespace",
+    );
+    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
+    delete_volumes_of(ns);
+}
+
 /// The operator in the cluster (the image tests/run built) watching `ns`, and the
 /// Secret with the S3 server's keys in `ns`; the operator's namespace.
 fn operator_and_keys(ns: &str, s3: &common::S3) -> String {
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
+    let image = operator_image();
     let operator_ns = format!("{ns}-operator");
     install_operator(&operator_ns, &image, ns);
     // The keys go in through stdin, never argv.
@@ -356,9 +378,7 @@ async fn real_node_course_check_with_real_data() {
 
     // 1. The operator in the cluster, as pods of the image built from the release
     // binary (two replicas, one leading), then the course's CR.
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
+    let image = operator_image();
     let operator_ns = format!("{ns}-operator");
     install_operator(&operator_ns, &image, &ns);
     let cr = course_cr();
@@ -915,17 +935,7 @@ async fn real_node_backup_to_s3_and_restore_real_rows() {
         "{count}"
     );
 
-    ok(
-        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
-        "kubectl mysql uninstall-operator",
-    );
-    let _operator = Operator::start(&[&ns]);
-    ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=60s"]),
-        "delete the namespace",
-    );
-    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
-    delete_volumes_of(&ns);
+    tear_down(&ns, &operator_ns, "60s");
 }
 
 /// Replaces the newest dump under `folder` by the same dump as an earlier version
@@ -1480,17 +1490,7 @@ async fn real_node_point_in_time_recovery() {
         text(&refused)
     );
 
-    ok(
-        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
-        "kubectl mysql uninstall-operator",
-    );
-    let _operator = Operator::start(&[&ns]);
-    ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=120s"]),
-        "delete the namespace",
-    );
-    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
-    delete_volumes_of(&ns);
+    tear_down(&ns, &operator_ns, "120s");
 }
 
 /// `SQL` on member `deployment`'s own server (`-N -B`), with `host` naming where the
@@ -1747,9 +1747,7 @@ async fn real_node_replicas() {
     require_real_node();
     let client = common::cluster().await;
     let ns = common::namespace(&client, "real-replicas").await;
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
+    let image = operator_image();
     install_operator(&format!("{ns}-operator"), &image, &ns);
     // Plain connections refused: replication, seeds, switchover and the members'
     // state all go over TLS or the local socket.

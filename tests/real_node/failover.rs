@@ -56,9 +56,7 @@ const KILL_POINTS: [&str; 4] = [
 async fn setup(prefix: &str) -> String {
     let client = common::cluster().await;
     let ns = common::namespace(&client, prefix).await;
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
+    let image = super::operator_image();
     super::install_operator(&format!("{ns}-operator"), &image, &ns);
     three_members(&ns);
     ns

@@ -275,16 +275,7 @@ async fn real_node_restricted_namespace_with_a_real_provisioner() {
 
     let kept = backups_on_a_provisioned_volume_outlive_the_namespace(&ns, &cr);
 
-    ok(
-        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
-        "kubectl mysql uninstall-operator",
-    );
-    let _operator = super::Operator::start(&[&ns]);
-    ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=180s"]),
-        "delete the namespace",
-    );
-    super::delete_volumes_of(&ns);
+    super::tear_down(&ns, &operator_ns, "180s");
     let _ = kubectl(&["delete", "pv", &kept, "--wait=false"]);
 }
 

@@ -11,8 +11,8 @@
 
 use super::common::{self, kubectl, kubectl_with_stdin, text};
 use super::{
-    INSTANCE, course_cr_in_bucket, delete_instance, delete_volumes_of, fill_kept, mysql_exec, ok,
-    operator_and_keys, require_real_node, wait_for_job, wait_ready,
+    INSTANCE, course_cr_in_bucket, delete_instance, fill_kept, mysql_exec, ok, operator_and_keys,
+    require_real_node, wait_for_job, wait_ready,
 };
 
 fn count(ns: &str) -> String {
@@ -198,17 +198,7 @@ async fn real_node_physical_backup_and_restore() {
         text(&kubectl(&["get", "mysql", "-n", &ns, "-o", "yaml"]))
     );
 
-    ok(
-        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
-        "kubectl mysql uninstall-operator",
-    );
-    let _operator = super::Operator::start(&[&ns]);
-    ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=120s"]),
-        "delete the namespace",
-    );
-    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
-    delete_volumes_of(&ns);
+    super::tear_down(&ns, &operator_ns, "120s");
 }
 
 /// Physical copies on the course's backup volume (no bucket): stored compressed with a
@@ -221,9 +211,7 @@ async fn real_node_physical_backup_to_the_volume() {
     require_real_node();
     let client = common::cluster().await;
     let ns = common::namespace(&client, "real-physical-volume").await;
-    let image = std::env::var("KUBECTL_MYSQL_OPERATOR_IMAGE").expect(
-        "tests/run builds the operator's image and names it in KUBECTL_MYSQL_OPERATOR_IMAGE",
-    );
+    let image = super::operator_image();
     let operator_ns = format!("{ns}-operator");
     super::install_operator(&operator_ns, &image, &ns);
     let cr = format!("{}  backup:\n    method: physical\n", super::course_cr());
@@ -336,15 +324,5 @@ async fn real_node_physical_backup_to_the_volume() {
     wait_ready(&ns);
     assert_eq!(count(&ns), "301");
 
-    ok(
-        kubectl(&["mysql", "uninstall-operator", "-n", &operator_ns]),
-        "kubectl mysql uninstall-operator",
-    );
-    let _operator = super::Operator::start(&[&ns]);
-    ok(
-        kubectl(&["delete", "namespace", &ns, "--timeout=120s"]),
-        "delete the namespace",
-    );
-    let _ = std::fs::remove_dir_all(format!("/var/lib/kubectl-mysql/{ns}"));
-    delete_volumes_of(&ns);
+    super::tear_down(&ns, &operator_ns, "120s");
 }
