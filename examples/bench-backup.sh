@@ -131,8 +131,21 @@ restore_checked() { # record, expected rows: prints the seconds
   end=$(date +%s.%N)
   rows=$(sql "SELECT SUM(c) FROM ($count_union) AS t")
   [ "$rows" = "$2" ] || { echo "bench-backup: restored $rows rows, expected $2" >&2; exit 1; }
+  free_space
+  forget "$1"
   awk "BEGIN { print $end - $start }"
 }
+
+# What the run itself piles up on the node, removed as it goes (a 4G run fills a disk
+# otherwise): the binary logs of the loads (the server keeps them a week), the data
+# directories physical restores set aside, and each backup once restored (deleting its
+# record deletes its object).
+free_space() {
+  sql "PURGE BINARY LOGS BEFORE NOW()" >/dev/null
+  find "/var/lib/kubectl-mysql/$ns" -maxdepth 6 -type d -name 'set-aside-*' -prune \
+    -exec rm -rf {} + 2>/dev/null || true
+}
+forget() { kubectl delete mysqlbackup "$1" -n "$ns" --timeout=300s >/dev/null; }
 
 # The server's address now: a physical restore starts a new pod.
 server_ip() { kubectl get pods -n "$ns" -l app=db -o jsonpath='{.items[0].status.podIP}'; }
@@ -146,6 +159,7 @@ for size in ${sizes//,/ }; do
   echo "== $size: sysbench prepare, $tables tables of $table_rows rows" >&2
   "${sb[@]}" --mysql-host="$(server_ip)" oltp_read_write cleanup >/dev/null
   "${sb[@]}" --mysql-host="$(server_ip)" oltp_read_write prepare >/dev/null
+  free_space
   rows=$((tables * table_rows))
   count_union=$(for i in $(seq "$tables"); do printf 'SELECT COUNT(*) AS c FROM sbtest%s UNION ALL ' "$i"; done | sed 's/ UNION ALL $//')
   db_bytes=$(sql "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = 'bench'")
@@ -160,6 +174,7 @@ for size in ${sizes//,/ }; do
     load_b+=("$(seconds in_pod "mysql $client -e 'DROP DATABASE IF EXISTS bound; CREATE DATABASE bound' && mysql $client bound < /tmp/bound.sql && mysql $client -e 'DROP DATABASE bound'")")
     disk_b+=("$(seconds in_pod "rm -rf /tmp/disk-bound && mkdir /tmp/disk-bound && tar -cf - -C /var/lib/mysql . | tar -xf - -C /tmp/disk-bound && rm -rf /tmp/disk-bound")")
     printf '   bounds %s: dump %.1f s, load %.1f s, disk %.1f s\n' "$sample" "${dump_b[-1]}" "${load_b[-1]}" "${disk_b[-1]}" >&2
+    free_space
   done
   in_pod "rm -f /tmp/bound.sql"
   for method in ${methods//,/ }; do
