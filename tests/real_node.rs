@@ -12,6 +12,8 @@ mod failover;
 mod hardened;
 #[path = "real_node/physical.rs"]
 mod physical;
+#[path = "real_node/under_load.rs"]
+mod under_load;
 
 use std::process::Output;
 use std::sync::Arc;
