@@ -247,6 +247,23 @@ fn on_instance(verb: &str, namespace: &str, args: &[&str]) -> Output {
     kubectl(&all)
 }
 
+/// `kubectl mysql restore --from RECORD -y --wait` on the instance in `namespace`.
+fn restore_from(namespace: &str, record: &str) -> Output {
+    kubectl(&[
+        "mysql",
+        "restore",
+        INSTANCE,
+        "--from",
+        record,
+        "-y",
+        "-n",
+        namespace,
+        "--wait",
+        "--timeout",
+        "600s",
+    ])
+}
+
 /// Deletes the instance and waits until it is gone, which the operator allows only once
 /// its backup on delete has succeeded.
 fn delete_instance(namespace: &str, what: &str) {

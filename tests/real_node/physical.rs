@@ -136,19 +136,7 @@ async fn real_node_physical_backup_and_restore() {
     )
     .unwrap();
     ok(
-        kubectl(&[
-            "mysql",
-            "restore",
-            INSTANCE,
-            "--from",
-            &record,
-            "-y",
-            "-n",
-            &ns,
-            "--wait",
-            "--timeout",
-            "600s",
-        ]),
+        super::restore_from(&ns, &record),
         "kubectl mysql restore --from the physical backup",
     );
     wait_ready(&ns);
@@ -263,23 +251,8 @@ async fn real_node_physical_backup_to_the_volume() {
         ),
         "a row after the backup",
     );
-    let restore = || {
-        kubectl(&[
-            "mysql",
-            "restore",
-            INSTANCE,
-            "--from",
-            &record,
-            "-y",
-            "-n",
-            &ns,
-            "--wait",
-            "--timeout",
-            "600s",
-        ])
-    };
     ok(
-        restore(),
+        super::restore_from(&ns, &record),
         "kubectl mysql restore --from the copy on the volume",
     );
     wait_ready(&ns);
@@ -295,7 +268,7 @@ async fn real_node_physical_backup_to_the_volume() {
     let middle = damaged.len() / 2;
     damaged[middle] ^= 0xff;
     std::fs::write(&on_node, &damaged).unwrap();
-    let refused = restore();
+    let refused = super::restore_from(&ns, &record);
     assert!(
         !refused.status.success(),
         "a damaged copy restored: {}",

@@ -177,19 +177,7 @@ async fn real_node_backups_under_write_load_restore_a_consistent_snapshot() {
         });
         let record = backup_under_load(&ns, method);
         ok(
-            kubectl(&[
-                "mysql",
-                "restore",
-                INSTANCE,
-                "--from",
-                &record,
-                "-y",
-                "-n",
-                &ns,
-                "--wait",
-                "--timeout",
-                "600s",
-            ]),
+            super::restore_from(&ns, &record),
             &format!("kubectl mysql restore --from the {method} backup taken under load"),
         );
         wait_ready(&ns);
