@@ -13,7 +13,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use super::observe::names_of;
-use super::plan::{CertificateRequest, FinalizerChange, Kind, MemberWrite, Plan, Write};
+use super::plan::{
+    CertificateRequest, FinalizerChange, Kind, MemberWrite, Plan, ReleasedVolume, Write,
+};
 use crate::api::keys::FINALIZER;
 use crate::api::{MySQL, MySQLBackup};
 use crate::names::InstanceNames;
@@ -193,8 +195,8 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
                     "deleting {kind:?} {namespace}/{name}"
                 )))
         }
-        Write::FreeReleasedVolume(name) => patch_volume(apis, name, VolumePatch::Free, names).await,
-        Write::KeepVolume(name) => patch_volume(apis, name, VolumePatch::Keep, names).await,
+        Write::FreeReleasedVolume(released) => free_released_volume(ctx, apis, released).await,
+        Write::KeepVolume(name) => keep_provisioned_volume(apis, name, names).await,
         Write::Member(member) => execute_member(member, apis, ctx, names).await,
         Write::FinishPasswordChange(password) => {
             finish_password_change(apis, ctx, names, &password.0).await
@@ -202,40 +204,66 @@ async fn execute(write: &Write, apis: &Apis, ctx: &Context, names: &InstanceName
     }
 }
 
-/// What a patch of one of our PersistentVolumes does.
-#[derive(Clone, Copy)]
-enum VolumePatch {
-    /// A Released volume forgets its old claim's uid; its claim reference keeps the
-    /// claim's name, so the claim of that name binds it.
-    Free,
-    /// A provisioned backup volume becomes Retain and is labelled with its instance.
-    Keep,
+/// Forgets a Released volume's dead claim uid, unless the claim of that uid is back
+/// (the cache was behind) or the volume changed since it was observed: the uid is
+/// tested and replaced in one JSON patch, so a uid the volume controller has just
+/// written for the new claim is never erased. Either way the next look decides again.
+async fn free_released_volume(ctx: &Context, apis: &Apis, released: &ReleasedVolume) -> Result<()> {
+    let (namespace, claim) = &released.claim;
+    let what = || format!("PersistentVolume {}", released.name);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), namespace);
+    let live = claims.get_opt(claim).await.map_err(Error::apply(what()))?;
+    if live.and_then(|c| c.metadata.uid).as_deref() == Some(released.dead_claim_uid.as_str()) {
+        return Ok(());
+    }
+    let patch: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": "/spec/claimRef/uid", "value": released.dead_claim_uid},
+        {"op": "replace", "path": "/spec/claimRef", "value": {
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "namespace": namespace, "name": claim,
+        }},
+    ]))
+    .expect("a JSON patch of literal operations");
+    match apis
+        .pvs
+        .patch(
+            &released.name,
+            &PatchParams::default(),
+            &Patch::<()>::Json(patch),
+        )
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(
+                pv = released.name,
+                "freed a Released volume for its re-created claim"
+            );
+            Ok(())
+        }
+        // 422: the test failed, the volume no longer names the dead claim.
+        Err(kube::Error::Api(e)) if e.code == 422 || e.code == 404 => {
+            tracing::debug!(
+                pv = released.name,
+                reason = e.message,
+                "not freed: the volume changed"
+            );
+            Ok(())
+        }
+        Err(e) => Err(Error::apply(what())(e)),
+    }
 }
 
-async fn patch_volume(
-    apis: &Apis,
-    name: &str,
-    change: VolumePatch,
-    names: &InstanceNames,
-) -> Result<()> {
-    let (patch, done) = match change {
-        VolumePatch::Free => (
-            json!({"spec": {"claimRef": {"uid": null, "resourceVersion": null}}}),
-            "freed a Released volume for its re-created claim",
-        ),
-        VolumePatch::Keep => (
-            json!({
-                "metadata": {"labels": crate::api::keys::operator_labels(&names.name)},
-                "spec": {"persistentVolumeReclaimPolicy": "Retain"}
-            }),
-            "kept the provisioned backup volume (Retain)",
-        ),
-    };
+/// A provisioned backup volume becomes Retain and is labelled with its instance.
+async fn keep_provisioned_volume(apis: &Apis, name: &str, names: &InstanceNames) -> Result<()> {
+    let patch = json!({
+        "metadata": {"labels": crate::api::keys::operator_labels(&names.name)},
+        "spec": {"persistentVolumeReclaimPolicy": "Retain"}
+    });
     apis.pvs
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(Error::apply(format!("PersistentVolume {name}")))?;
-    tracing::info!(pv = name, "{done}");
+    tracing::info!(pv = name, "kept the provisioned backup volume (Retain)");
     Ok(())
 }
 

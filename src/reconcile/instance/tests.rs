@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
 use k8s_openapi::api::core::v1::{
-    Node, NodeCondition, NodeSpec, NodeStatus, PersistentVolume, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeStatus, Service, Taint, VolumeResourceRequirements,
+    Node, NodeCondition, NodeSpec, NodeStatus, ObjectReference, PersistentVolume,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeStatus, Service, Taint,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::ResourceExt;
 
-use super::plan::{self, FinalizerChange, Kind, MemberWrite, Plan, Write};
+use super::plan::{self, FinalizerChange, Kind, MemberWrite, Plan, ReleasedVolume, Write};
 use super::plan::{Reads, RestoreWanted};
 use super::snapshot::{
     DeletionSnapshot, LiveVolumes, MemberPod, Members, Password, PasswordUnreadable, Read, Snapshot,
@@ -188,6 +189,28 @@ fn volume(name: &str, phase: &str) -> PersistentVolume {
         }),
         ..Default::default()
     }
+}
+
+/// A Released volume still naming, by `uid`, the claim `backup-db-pvc` of "ns".
+fn released(name: &str, uid: Option<&str>) -> PersistentVolume {
+    let mut pv = volume(name, "Released");
+    pv.spec.get_or_insert_default().claim_ref = Some(ObjectReference {
+        namespace: Some("ns".into()),
+        name: Some(names().backup_pvc()),
+        uid: uid.map(Into::into),
+        ..Default::default()
+    });
+    pv
+}
+
+fn frees(plan: &Plan) -> Vec<&ReleasedVolume> {
+    plan.writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::FreeReleasedVolume(released) => Some(released),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A running, settled instance's world: every child there and ours, the password in
@@ -1254,16 +1277,19 @@ fn volume_cases() -> Vec<Case> {
             instance: instance(),
             snapshot: Snapshot {
                 volumes: LiveVolumes {
-                    backup_pv: Some(volume("backup-ns-db-pv", "Released")),
+                    backup_pv: Some(released("backup-ns-db-pv", Some("dead-uid"))),
                     ..snapshot().volumes
                 },
                 ..snapshot()
             },
             check: |p| {
-                assert!(
-                    p.writes.iter().any(
-                        |w| matches!(w, Write::FreeReleasedVolume(n) if n == "backup-ns-db-pv")
-                    )
+                assert_eq!(
+                    frees(p),
+                    [&ReleasedVolume {
+                        name: "backup-ns-db-pv".into(),
+                        claim: ("ns".into(), names().backup_pvc()),
+                        dead_claim_uid: "dead-uid".into(),
+                    }]
                 );
                 assert!(p.writes.iter().any(|w| matches!(
                     w,
@@ -3167,11 +3193,15 @@ fn a_new_claim_is_bound_to_the_backup_volume_an_earlier_incarnation_left() {
     s.volumes.backup_pvc = None;
     let pv = s.volumes.provisioned_backup_pv.as_mut().unwrap();
     pv.status.as_mut().unwrap().phase = Some("Released".into());
+    pv.spec.as_mut().unwrap().claim_ref =
+        released("pvc-7", Some("dead-uid")).spec.unwrap().claim_ref;
     let plan = plan_for(&with_class(), &s);
-    assert!(
-        plan.writes
+    assert_eq!(
+        frees(&plan)
             .iter()
-            .any(|w| matches!(w, Write::FreeReleasedVolume(name) if name == "pvc-7"))
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["pvc-7"]
     );
     let claim = plan
         .writes
@@ -3184,6 +3214,40 @@ fn a_new_claim_is_bound_to_the_backup_volume_an_earlier_incarnation_left() {
     let spec = claim.spec.as_ref().unwrap();
     assert_eq!(spec.volume_name.as_deref(), Some("pvc-7"));
     assert_eq!(spec.storage_class_name.as_deref(), Some("local-path"));
+}
+
+/// The volume controller binds a re-created claim by writing its uid first and the
+/// phase after: a volume reading Released with the live claim's uid, or with no uid
+/// (freed already, not yet bound), is left alone; freeing it again would leave the
+/// new claim Lost. Only a uid of a claim that is gone is forgotten.
+#[test]
+fn a_released_volume_is_freed_only_while_it_names_a_claim_that_is_gone() {
+    let with_backup_volume = |pv: PersistentVolume, claim_uid: Option<&str>| {
+        let mut s = snapshot();
+        s.volumes.backup_pv = Some(pv);
+        s.volumes.backup_pvc.as_mut().unwrap().metadata.uid = claim_uid.map(Into::into);
+        plan_for(&settled(instance()), &s)
+    };
+    let bound_to_the_live_claim = with_backup_volume(
+        released("backup-ns-db-pv", Some("new-uid")),
+        Some("new-uid"),
+    );
+    assert!(frees(&bound_to_the_live_claim).is_empty());
+    let freed_already = with_backup_volume(released("backup-ns-db-pv", None), Some("new-uid"));
+    assert!(frees(&freed_already).is_empty());
+    let bound_to_a_dead_claim = with_backup_volume(
+        released("backup-ns-db-pv", Some("old-uid")),
+        Some("new-uid"),
+    );
+    assert_eq!(
+        frees(&bound_to_a_dead_claim)
+            .iter()
+            .map(|r| r.dead_claim_uid.as_str())
+            .collect::<Vec<_>>(),
+        ["old-uid"]
+    );
+    let bound = with_backup_volume(volume("backup-ns-db-pv", "Bound"), Some("new-uid"));
+    assert!(frees(&bound).is_empty());
 }
 
 // ---- a refused Job pod ----

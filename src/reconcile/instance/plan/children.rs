@@ -115,8 +115,8 @@ fn keep_provisioned_backup_volume(
             spec.volume_name = Some(name.clone());
             spec.storage_class_name = pv.spec.as_ref().and_then(|s| s.storage_class_name.clone());
         }
-        if is_released(pv) {
-            plan.writes.push(Write::FreeReleasedVolume(name.clone()));
+        if let Some(released) = ReleasedVolume::of(pv, None) {
+            plan.writes.push(Write::FreeReleasedVolume(released));
         }
     }
     let retained = pv
@@ -230,6 +230,44 @@ fn is_released(pv: &PersistentVolume) -> bool {
     pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released")
 }
 
+/// A volume of ours still bound, by uid, to a claim that is gone. Freeing it (the uid
+/// forgotten, the claim's name kept) lets the claim of that name bind it again.
+///
+/// Only the dead claim's uid may be forgotten: the volume controller binds the new
+/// claim by writing its uid a moment before it writes the phase, so a volume can read
+/// Released while it already holds the live claim's uid. Forgetting that uid would
+/// leave the new claim bound to a volume that no longer names it, which the volume
+/// controller marks Lost for good.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleasedVolume {
+    /// The PersistentVolume.
+    pub name: String,
+    /// The claim it names, `(namespace, name)`.
+    pub claim: (String, String),
+    /// The uid of the claim it was bound to, which must still be there when it is freed.
+    pub dead_claim_uid: String,
+}
+
+impl ReleasedVolume {
+    /// The volume if it is Released and bound to a claim other than `live_claim`: not
+    /// one whose uid was already forgotten, not one bound to the claim that exists.
+    pub fn of(pv: &PersistentVolume, live_claim: Option<&PersistentVolumeClaim>) -> Option<Self> {
+        if !is_released(pv) {
+            return None;
+        }
+        let claim_ref = pv.spec.as_ref()?.claim_ref.as_ref()?;
+        let uid = claim_ref.uid.clone()?;
+        if live_claim.and_then(|c| c.metadata.uid.as_deref()) == Some(uid.as_str()) {
+            return None;
+        }
+        Some(Self {
+            name: pv.name_any(),
+            claim: (claim_ref.namespace.clone()?, claim_ref.name.clone()?),
+            dead_claim_uid: uid,
+        })
+    }
+}
+
 /// Makes the rendered volumes safe to apply against what exists: waits while an
 /// earlier incarnation's PV is still being deleted, frees a Released PV of ours, keeps
 /// the immutable hostPath, capacity and node of an existing PV, and pins a new one.
@@ -239,14 +277,14 @@ fn prepare_volumes(
     node: Option<&str>,
     plan: &mut Plan,
 ) -> Option<String> {
-    let mut volumes: Vec<(&mut PersistentVolume, Option<&PersistentVolume>)> = Vec::new();
+    let mut volumes = Vec::new();
     if let Some(pv) = children.backup_pv.as_mut() {
-        volumes.push((pv, live.backup_pv.as_ref()));
+        volumes.push((pv, live.backup_pv.as_ref(), live.backup_pvc.as_ref()));
     }
     if let Some(pv) = children.data_pv.as_mut() {
-        volumes.push((pv, live.data_pv.as_ref()));
+        volumes.push((pv, live.data_pv.as_ref(), live.data_pvc.as_ref()));
     }
-    for (pv, existing) in volumes {
+    for (pv, existing, claim) in volumes {
         let Some(existing) = existing else {
             if let Some(node) = node {
                 pin(pv, node);
@@ -259,8 +297,8 @@ fn prepare_volumes(
                 "PersistentVolume {name} of an earlier instance is still being deleted"
             ));
         }
-        if is_released(existing) {
-            plan.writes.push(Write::FreeReleasedVolume(name));
+        if let Some(released) = ReleasedVolume::of(existing, claim) {
+            plan.writes.push(Write::FreeReleasedVolume(released));
         }
         if let (Some(spec), Some(existing_spec)) = (pv.spec.as_mut(), existing.spec.as_ref()) {
             spec.host_path = existing_spec.host_path.clone();

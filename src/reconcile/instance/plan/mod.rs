@@ -17,7 +17,7 @@ mod schedule;
 mod tls;
 pub use tls::CertificateRequest;
 
-pub use children::{NODE_LABEL, creates_host_path_volume, pinned_node};
+pub use children::{NODE_LABEL, ReleasedVolume, creates_host_path_volume, pinned_node};
 pub use deletion::deletion;
 pub use password::password_settled;
 pub use restore::{RestoreToken, RestoreWanted, wanted_restore};
@@ -130,7 +130,7 @@ pub enum Write {
     Delete(Kind, String),
     /// A Released PV of ours whose claim was deleted and re-created: forget the old
     /// claim's uid so the new claim binds without anyone deleting the PV by hand.
-    FreeReleasedVolume(String),
+    FreeReleasedVolume(ReleasedVolume),
     /// A backup volume a class provisioned: made Retain and labelled with the
     /// instance, so that it outlives the namespace and a new incarnation finds it.
     KeepVolume(String),
