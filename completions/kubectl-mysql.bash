@@ -73,6 +73,9 @@ _kubectl__mysql() {
             kubectl__mysql,uninstall-operator)
                 cmd="kubectl__mysql__subcmd__uninstall__subcmd__operator"
                 ;;
+            kubectl__mysql,unpack-copy)
+                cmd="kubectl__mysql__subcmd__unpack__subcmd__copy"
+                ;;
             kubectl__mysql,version)
                 cmd="kubectl__mysql__subcmd__version"
                 ;;
@@ -104,7 +107,7 @@ _kubectl__mysql() {
 
     case "${cmd}" in
         kubectl__mysql)
-            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore switchover connect pause resume restart run-operator completion version object-store decompress-dump remove-dump store-dump __complete"
+            opts="-n -v -q -h -V --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version install-crd install-operator uninstall-operator create status backup restore switchover connect pause resume restart run-operator completion version object-store decompress-dump remove-dump store-dump unpack-copy __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -948,7 +951,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__object__subcmd__store__subcmd__upload)
-            opts="-n -v -q -h -V --file --dump-errors --done-mark --key --report --timeline --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --file --dump-errors --done-mark --key --report --timeline --pack-directory --version-file --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -975,6 +978,14 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --timeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pack-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1340,7 +1351,7 @@ _kubectl__mysql() {
             return 0
             ;;
         kubectl__subcmd__mysql__subcmd__store__subcmd__dump)
-            opts="-n -v -q -h -V --file --dump-errors --done-mark --to --report --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            opts="-n -v -q -h -V --file --dump-errors --done-mark --to --report --pack-directory --version-file --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1363,6 +1374,14 @@ _kubectl__mysql() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pack-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1454,6 +1473,52 @@ _kubectl__mysql() {
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__mysql__subcmd__unpack__subcmd__copy)
+            opts="-n -v -q -h -V --from --to --namespace --kubeconfig --context --verbose --quiet --log-format --templates --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -53,6 +53,7 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "object-
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "decompress-dump" -d 'Stream a verified, compressed dump decompressed into a pipe (what the restore Job runs from the operator\'s image beside the server\'s client)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "remove-dump" -d 'Delete a dump on the backup volume with its checksum (what the prune Job runs from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "store-dump" -d 'Compress, checksum and store a physical copy on the backup volume as it streams in (what a physical backup Job to the volume runs from the operator\'s image)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "unpack-copy" -d 'Unpack a checked MySQL clone into a directory (what a physical restore or verification of MySQL runs from the operator\'s image)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_needs_command" -f -a "__complete" -d 'Answer kubectl\'s plugin completion protocol (used by completions/kubectl_complete-mysql)'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -s o -l output -d 'Output format; `yaml` prints the CRDs without applying them' -r -f -a "yaml\t''"
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand install-crd" -l wait -d 'Wait until it is done (the default); --wait=false returns at once' -r -f -a "true\t''
@@ -314,6 +315,8 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l key -d 'The object key' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l report -d 'Also write the JSON here (the container\'s termination log)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l timeline -d 'The server\'s timeline (its incarnation): with the binary log position the dump records, it goes in the report for point-in-time recovery' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l pack-directory -d 'The clone\'s directory on the data volume: packed into `--file` (a pipe), then removed' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l version-file -d 'The server\'s version, which the Job wrote once the clone succeeded' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand object-store; and __fish_seen_subcommand_from upload" -l context -d 'The kubeconfig context to use' -r
@@ -423,6 +426,8 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l done-mark -d 'The file the dumping side writes (with the server\'s version) once its tool succeeded, before the pipe closes' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l to -d 'The dump\'s final path on the backup volume; its name says the compression' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l report -d 'Also write the JSON report here (the container\'s termination log)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l pack-directory -d 'The clone\'s directory on the data volume: packed into `--file` (a pipe), then removed' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l version-file -d 'The server\'s version, which the Job wrote once the clone succeeded' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -l context -d 'The kubeconfig context to use' -r
@@ -433,6 +438,18 @@ complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" 
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -s q -l quiet -d 'Only errors'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -s h -l help -d 'Print help'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand store-dump" -s V -l version -d 'Print version'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l from -d 'The checked, compressed copy (`.clone.tar.zst`)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l to -d 'The directory it is unpacked into; what an earlier run left there goes first' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -l templates -d 'Directory whose *.tera files replace the embedded templates of the same name' -r -F
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -s v -l verbose -d 'More log output (-v debug, -vv trace)'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -s q -l quiet -d 'Only errors'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -s h -l help -d 'Print help'
+complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand unpack-copy" -s V -l version -d 'Print version'
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then `default`); run-operator takes it more than once' -r
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-mysql -n "__fish_kubectl_mysql_using_subcommand __complete" -l context -d 'The kubeconfig context to use' -r

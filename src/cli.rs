@@ -11,7 +11,7 @@ use crate::commands::flags::LogArgs;
 use crate::commands::{
     backup, completion, connect, create, decompress_dump, install_crd, install_operator,
     object_store, pause, remove_dump, restart, restore, run_operator, status, store_dump,
-    switchover, version,
+    switchover, unpack_copy, version,
 };
 use kubectl_mysql::kubeclient::ClusterArgs;
 use kubectl_mysql::render::Renderer;
@@ -95,6 +95,10 @@ pub enum Command {
     /// in (what a physical backup Job to the volume runs from the operator's image).
     #[command(name = "store-dump", hide = true)]
     StoreDump(store_dump::Args),
+    /// Unpack a checked MySQL clone into a directory (what a physical restore or
+    /// verification of MySQL runs from the operator's image).
+    #[command(name = "unpack-copy", hide = true)]
+    UnpackCopy(unpack_copy::Args),
     /// Answer kubectl's plugin completion protocol (used by completions/kubectl_complete-mysql).
     #[command(name = "__complete", hide = true)]
     Complete(completion::CompleteArgs),
@@ -137,6 +141,7 @@ impl Cli {
             Command::RemoveDump(args) => remove_dump::run(args),
             Command::DecompressDump(args) => decompress_dump::run(args).await,
             Command::StoreDump(args) => store_dump::run(args).await,
+            Command::UnpackCopy(args) => unpack_copy::run(args),
             Command::Complete(args) => completion::complete(cluster, args, &Cli::command()).await,
             Command::Version => version::run(cluster).await,
         }

@@ -6,6 +6,7 @@
 //! is covered by the unit tests below only.
 
 pub mod gtid;
+pub mod physical;
 pub mod replication;
 
 /// The server family an image runs, and for MySQL its version where the tag says it.

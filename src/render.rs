@@ -313,6 +313,12 @@ pub struct InstanceContext {
     /// The server's command line after its image's entrypoint: binary logs, GTIDs and
     /// a server id, in the image's dialect.
     pub server_args: Vec<String>,
+    /// How the image's server makes and restores physical copies (its programs, and
+    /// for MySQL the clone plugin's statements).
+    pub physical: crate::dialect::physical::PhysicalTools,
+    /// MySQL with physical backups: where the server's pod also mounts its whole data
+    /// volume, so that the clone plugin writes outside the data directory.
+    pub clone_mount: Option<&'static str>,
     /// mysqldump's flags that record where a dump stands in the binary log.
     pub dump_position_flags: String,
     /// The binlog archiver beside the server, when point-in-time recovery is on and
@@ -521,6 +527,9 @@ impl InstanceContext {
                 .map(crate::names::incarnation)
                 .unwrap_or_default(),
             server_args: member_server_args(&instance.spec, 0, &Default::default()),
+            physical: dialect.physical(),
+            clone_mount: (instance.spec.backup_dump_kind() == crate::s3::DumpKind::Clone)
+                .then_some(crate::dialect::physical::CLONE_VOLUME_MOUNT),
             dump_position_flags: dialect.dump_position_flags().join(" "),
             archiver: archiver_of(instance, names),
             members,

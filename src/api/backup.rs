@@ -397,7 +397,8 @@ impl MySQLBackup {
             Some((_, key)) => Some(key),
             None => self.volume_file(),
         };
-        name.is_some_and(|n| crate::s3::DumpKind::of_key(n) == Some(crate::s3::DumpKind::Physical))
+        name.and_then(crate::s3::DumpKind::of_key)
+            .is_some_and(crate::s3::DumpKind::is_physical)
     }
 
     /// Where the dump lies, for people: `s3://BUCKET/KEY` or the file on the volume.
@@ -422,7 +423,8 @@ pub struct ScanReport {
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FoundDump {
-    /// The file name on the volume, `NAME.sql` (`NAME.xbstream.zst`, a physical copy).
+    /// The file name on the volume, `NAME.sql` (`NAME.xbstream.zst` or
+    /// `NAME.clone.tar.zst`, a physical copy).
     pub file: String,
     pub size_bytes: i64,
     /// Last modified, in seconds since the epoch.
@@ -436,12 +438,13 @@ pub struct FoundDump {
 
 impl FoundDump {
     /// The record that indexes this dump, named after its file (the dump of record
-    /// `NAME` is always `NAME.sql`, or `NAME.xbstream.zst`). None for a file whose name
+    /// `NAME` is always `NAME.sql`, or a physical copy's). None for a file whose name
     /// is no object name.
     pub fn record(&self, namespace: &str, instance: &str) -> Option<MySQLBackup> {
         let name = self.file.strip_suffix(".sql").or_else(|| {
-            self.file
-                .strip_suffix(crate::s3::DumpKind::Physical.suffix())
+            [crate::s3::DumpKind::Physical, crate::s3::DumpKind::Clone]
+                .iter()
+                .find_map(|kind| self.file.strip_suffix(kind.suffix()))
         })?;
         let valid = !name.is_empty()
             && name.len() <= 253

@@ -277,19 +277,24 @@ impl MySQLSpec {
         self.backup.as_ref()?.s3()
     }
 
-    /// Why physical copies (mariadb-backup's, of the data directory) can be neither
-    /// taken nor restored here, if they cannot: they need a single MariaDB server
-    /// (replicated instances and MySQL images back up logically for now).
+    /// Why physical copies of the data directory (mariadb-backup's, or MySQL's clone
+    /// plugin's) can be neither taken nor restored here, if they cannot: they need a
+    /// single server of MariaDB or MySQL 8.0.17 and later (replicated instances back
+    /// up logically for now).
     pub fn physical_copy_problem(&self) -> Option<String> {
-        if crate::dialect::Dialect::of_image(&self.image) != crate::dialect::Dialect::MariaDB {
-            return Some(format!(
-                "needs a MariaDB image (mariadb-backup copies the data directory); {} backs up logically (MySQL's clone plugin is not supported yet)",
-                self.image
-            ));
+        let dialect = crate::dialect::Dialect::of_image(&self.image);
+        if let Some(problem) = dialect.physical_copy_problem(&self.image) {
+            return Some(problem);
         }
         (self.members() > 1).then(|| {
             "is for a single server for now; a replicated instance backs up logically".to_string()
         })
+    }
+
+    /// What this instance's new backups are stored as.
+    pub fn backup_dump_kind(&self) -> crate::s3::DumpKind {
+        self.backup_method()
+            .dump_kind(crate::dialect::Dialect::of_image(&self.image))
     }
 
     /// How this instance's backups copy the data.

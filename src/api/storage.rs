@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 #[x_kube(validation = Rule::new("!has(self.pointInTime) || !self.pointInTime.enabled || (has(self.storage) && has(self.storage.s3))").message("spec.backup.pointInTime needs spec.backup.storage.s3: the binary logs are archived to the bucket"))]
 pub struct BackupSpec {
     /// How a backup copies the data: `logical` (the default, mysqldump of the
-    /// instance's database: portable across versions) or `physical` (mariadb-backup's
-    /// copy of the whole data directory, streamed compressed to the bucket or the
-    /// backup volume: restores at the disk's speed, into the same MariaDB version).
+    /// instance's database: portable across versions) or `physical` (a copy of the
+    /// whole data directory, streamed compressed to the bucket or the backup volume:
+    /// restores at the disk's speed, into the same server version). MariaDB copies with
+    /// mariadb-backup; MySQL 8.0.17 and later with the clone plugin, into its data
+    /// volume first (room for an uncompressed copy needed there while it is stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<BackupMethod>,
     /// Where the dumps go; the backup volume when absent.
@@ -52,11 +54,12 @@ pub enum BackupMethod {
 }
 
 impl BackupMethod {
-    /// What the objects of this method hold.
-    pub fn dump_kind(self) -> crate::s3::DumpKind {
+    /// What the objects of this method hold, taken by a server of `dialect`
+    /// (a physical copy is mariadb-backup's stream or MySQL's clone).
+    pub fn dump_kind(self, dialect: crate::dialect::Dialect) -> crate::s3::DumpKind {
         match self {
             BackupMethod::Logical => crate::s3::DumpKind::Logical,
-            BackupMethod::Physical => crate::s3::DumpKind::Physical,
+            BackupMethod::Physical => dialect.physical().format.dump_kind(),
         }
     }
 }

@@ -44,3 +44,42 @@ pub struct WaitArgs {
     #[arg(long, default_value = "10m", value_parser = super::output::parse_duration)]
     pub timeout: Duration,
 }
+
+/// A MySQL clone to stream (a physical backup of MySQL): the process packs the
+/// clone's directory into the pipe it reads itself, as the dumping side, and removes
+/// the directory after (`kubectl_mysql::s3::pack`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct PackArgs {
+    /// The clone's directory on the data volume: packed into `--file` (a pipe),
+    /// then removed.
+    #[arg(long, requires = "version_file")]
+    pub pack_directory: Option<std::path::PathBuf>,
+    /// The server's version, which the Job wrote once the clone succeeded.
+    #[arg(long, requires = "pack_directory")]
+    pub version_file: Option<std::path::PathBuf>,
+}
+
+impl PackArgs {
+    /// Starts the packer when a directory is given; it needs the mark that says the
+    /// stream finished.
+    pub fn start(
+        &self,
+        fifo: &std::path::Path,
+        done_mark: Option<&std::path::Path>,
+        errors: Option<&std::path::Path>,
+    ) -> anyhow::Result<()> {
+        let (Some(dir), Some(version_file)) = (&self.pack_directory, &self.version_file) else {
+            return Ok(());
+        };
+        let done_mark =
+            done_mark.ok_or_else(|| anyhow::anyhow!("--pack-directory needs --done-mark"))?;
+        kubectl_mysql::s3::pack::spawn_packer(
+            dir.clone(),
+            version_file.clone(),
+            fifo.to_path_buf(),
+            done_mark.to_path_buf(),
+            errors.map(std::path::Path::to_path_buf),
+        );
+        Ok(())
+    }
+}

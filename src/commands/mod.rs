@@ -19,6 +19,7 @@ pub mod run_operator;
 pub mod status;
 pub mod store_dump;
 pub mod switchover;
+pub mod unpack_copy;
 pub mod version;
 
 use std::process::ExitCode;

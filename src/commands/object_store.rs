@@ -89,6 +89,8 @@ pub enum Action {
         /// dump records, it goes in the report for point-in-time recovery.
         #[arg(long)]
         timeline: Option<String>,
+        #[command(flatten)]
+        pack: super::flags::PackArgs,
     },
     /// Download a dump, verify its checksum and decompress it to a file.
     Download {
@@ -195,7 +197,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             key,
             report,
             timeline,
+            pack,
         } => {
+            pack.start(&file, done_mark.as_deref(), dump_errors.as_deref())?;
             let dump = DumpSource {
                 file: &file,
                 errors: dump_errors.as_deref(),

@@ -1,13 +1,15 @@
 //! `kubectl-mysql remove-dump --file PATH` (hidden): what the prune Job runs from the
 //! operator's image to delete a dump on the backup volume with its checksum file, when
 //! its record is deleted (by retention or by hand). Only a `.sql` file under the
-//! volume's mount (or a physical copy's `.xbstream.zst`) is ever removed.
+//! volume's mount (or a physical copy's `.xbstream.zst` or `.clone.tar.zst`) is ever
+//! removed.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
-/// A physical copy's file on the volume (`NAME.xbstream.zst`).
-const PHYSICAL_SUFFIX: &str = ".xbstream.zst";
+/// A physical copy's file on the volume (`NAME.xbstream.zst`, MySQL's
+/// `NAME.clone.tar.zst`).
+const PHYSICAL_SUFFIXES: [&str; 2] = [".xbstream.zst", ".clone.tar.zst"];
 
 /// Where the prune Job mounts the backup volume.
 const BACKUP_MOUNT: &str = "/backup";
@@ -39,7 +41,7 @@ fn remove(under: &Path, file: &Path) -> anyhow::Result<usize> {
         .all(|c| matches!(c, Component::Normal(_)));
     let ours = file
         .to_str()
-        .is_some_and(|f| f.ends_with(".sql") || f.ends_with(PHYSICAL_SUFFIX));
+        .is_some_and(|f| f.ends_with(".sql") || PHYSICAL_SUFFIXES.iter().any(|s| f.ends_with(s)));
     if !plain || !ours {
         anyhow::bail!("{} is no dump of ours: nothing removed", file.display());
     }
@@ -71,6 +73,8 @@ mod tests {
             "db-2.sql.sha256",
             "db-3.xbstream.zst",
             "db-3.xbstream.zst.sha256",
+            "db-4.clone.tar.zst",
+            "db-4.clone.tar.zst.sha256",
         ] {
             std::fs::write(dir.path().join(name), "x").unwrap();
         }
@@ -84,6 +88,10 @@ mod tests {
         );
         assert_eq!(
             remove(dir.path(), Path::new("/backup/db-3.xbstream.zst")).unwrap(),
+            2
+        );
+        assert_eq!(
+            remove(dir.path(), Path::new("/backup/db-4.clone.tar.zst")).unwrap(),
             2
         );
         let mut left: Vec<_> = std::fs::read_dir(dir.path())

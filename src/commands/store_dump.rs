@@ -1,6 +1,6 @@
 //! `kubectl-mysql store-dump --file PIPE --to /backup/NAME.xbstream.zst …` (hidden):
 //! what a physical backup Job to the backup volume runs from the operator's image
-//! beside mariadb-backup. The copy streams through compression and hashing into a
+//! beside mariadb-backup (or, for MySQL, packing the clone itself: `--pack-directory`). The copy streams through compression and hashing into a
 //! hidden file that takes its final name only once the copy finished (the mark says
 //! so), its checksum file first. Needs no bucket and no keys.
 
@@ -27,6 +27,8 @@ pub struct Args {
     /// Also write the JSON report here (the container's termination log).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub pack: super::flags::PackArgs,
 }
 
 /// What the operator records of the stored copy (the backup record's status).
@@ -43,6 +45,11 @@ struct StoreReport {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.pack.start(
+        &args.file,
+        Some(&args.done_mark),
+        args.dump_errors.as_deref(),
+    )?;
     let (stored, _) = store_on_volume(
         &args.file,
         &args.to,

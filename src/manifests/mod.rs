@@ -20,6 +20,7 @@ use crate::api::keys::{
     stamp_annotation, stamp_instance_labels,
 };
 use crate::binlog::ReplayTarget;
+use crate::dialect::physical::{self, CopyFormat};
 use crate::names::InstanceNames;
 use crate::pod_security::PodSecurityLevel;
 use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
@@ -608,7 +609,8 @@ pub fn backup_s3_job(
     )
 }
 
-/// backup-NAME-job for a physical backup: mariadb-backup's stream of the server's data
+/// backup-NAME-job for a physical backup: mariadb-backup's stream (MySQL: the clone
+/// plugin's copy, packed) of the server's data
 /// directory to `place` (a key in the bucket, or a file on the backup volume).
 pub fn physical_backup_job(
     renderer: &Renderer,
@@ -651,9 +653,10 @@ fn physical_job(
     backup_name: &str,
     place: DumpSource,
 ) -> Result<Job, RenderError> {
-    if let DumpSource::Bucket { storage, key, .. } = place {
-        return object_job(renderer, template, ctx, backup_name, storage, (key, None));
-    }
+    let object = match &place {
+        DumpSource::Bucket { storage, key, .. } => Some((*storage, *key)),
+        DumpSource::Volume { .. } => None,
+    };
     let mut job: Job = render(
         renderer,
         template,
@@ -664,6 +667,9 @@ fn physical_job(
         },
     )?;
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    if let Some((storage, key)) = object {
+        stamp_object(&mut job.metadata, storage, key);
+    }
     Ok(job)
 }
 
@@ -707,17 +713,30 @@ struct DumpJobExtra<'a> {
     object_key: Option<&'a str>,
     dump_path: String,
     replay: Option<ReplayContext>,
+    /// A physical copy's format, by its key or file name.
+    copy_format: Option<CopyFormat>,
+    /// MySQL: this backup's clone, as a Job that mounts the data volume at /volume
+    /// sees it, and the statement that makes it (with the server's path).
+    clone_in_job: String,
+    clone_statement: String,
+    /// The file in a clone's archive that holds its server's version.
+    version_file: &'static str,
 }
 
 impl<'a> DumpJobExtra<'a> {
     fn of(backup_name: &'a str, source: DumpSource<'a>) -> Self {
-        match source {
+        let (clone_in_server, clone_in_job) = physical::clone_dirs(backup_name);
+        let mut extra = match source {
             DumpSource::Volume { path } => Self {
                 backup_name,
                 s3: None,
                 object_key: None,
                 dump_path: path.to_string(),
                 replay: None,
+                copy_format: None,
+                clone_in_job,
+                clone_statement: physical::CloneStatements::clone_into(&clone_in_server),
+                version_file: physical::VERSION_FILE,
             },
             DumpSource::Bucket {
                 storage,
@@ -729,14 +748,20 @@ impl<'a> DumpJobExtra<'a> {
                 object_key: Some(key),
                 dump_path: "/work/dump.sql".into(),
                 replay: replay.as_ref().map(ReplayContext::from),
+                copy_format: None,
+                clone_in_job,
+                clone_statement: physical::CloneStatements::clone_into(&clone_in_server),
+                version_file: physical::VERSION_FILE,
             },
-        }
+        };
+        let name = extra.object_key.unwrap_or(&extra.dump_path);
+        extra.copy_format = crate::s3::DumpKind::of_key(name).and_then(CopyFormat::of_dump);
+        extra
     }
 
     /// Whether the dump is a physical copy, by its key or its file's name.
     fn physical(&self) -> bool {
-        let name = self.object_key.unwrap_or(&self.dump_path);
-        crate::s3::DumpKind::of_key(name) == Some(crate::s3::DumpKind::Physical)
+        self.copy_format.is_some()
     }
 }
 
@@ -833,17 +858,22 @@ fn object_job(
         },
     )?;
     stamp_annotation(&mut job.metadata, BACKUP_ANNOTATION, backup_name);
+    stamp_object(&mut job.metadata, storage, object_key);
+    Ok(job)
+}
+
+/// The object a Job reads or writes, and its bucket, in its annotations.
+fn stamp_object(meta: &mut kube::api::ObjectMeta, storage: &S3Storage, object_key: &str) {
     stamp_annotation(
-        &mut job.metadata,
+        meta,
         OBJECT_ANNOTATION,
         format!("s3://{}/{object_key}", storage.bucket),
     );
     stamp_annotation(
-        &mut job.metadata,
+        meta,
         BUCKET_ANNOTATION,
         serde_json::to_string(storage).unwrap_or_default(),
     );
-    Ok(job)
 }
 
 /// A Job that lists the dumps on the instance's backup volume.

@@ -6,8 +6,9 @@
 
 use std::io::Write;
 
-/// The suffixes of dump keys: logical (zstd, then gzip of before) and physical.
-pub const DUMP_SUFFIXES: [&str; 3] = [".sql.zst", ".sql.gz", ".xbstream.zst"];
+/// The suffixes of dump keys: logical (zstd, then gzip of before) and physical
+/// (MariaDB's stream, MySQL's clone).
+pub const DUMP_SUFFIXES: [&str; 4] = [".sql.zst", ".sql.gz", ".xbstream.zst", ".clone.tar.zst"];
 
 /// zstd's level for dumps: its default, which compresses SQL text about as well as
 /// gzip's best at many times its speed.

@@ -8,6 +8,8 @@ pub enum DumpKind {
     Logical,
     /// mariadb-backup's stream of the data directory (`.xbstream.zst`).
     Physical,
+    /// MySQL's clone of the data directory, packed as a tar (`.clone.tar.zst`).
+    Clone,
 }
 
 impl DumpKind {
@@ -16,12 +18,21 @@ impl DumpKind {
         match self {
             DumpKind::Logical => ".sql.zst",
             DumpKind::Physical => ".xbstream.zst",
+            DumpKind::Clone => ".clone.tar.zst",
         }
+    }
+
+    /// Whether objects of this kind are copies of the data directory (restored with
+    /// the server stopped, into the same version).
+    pub fn is_physical(self) -> bool {
+        matches!(self, DumpKind::Physical | DumpKind::Clone)
     }
 
     pub fn of_key(key: &str) -> Option<Self> {
         if key.ends_with(".xbstream.zst") {
             Some(DumpKind::Physical)
+        } else if key.ends_with(".clone.tar.zst") {
+            Some(DumpKind::Clone)
         } else if key.ends_with(".sql.zst") || key.ends_with(".sql.gz") {
             Some(DumpKind::Logical)
         } else {
@@ -101,6 +112,16 @@ mod tests {
             DumpKind::of_key("a/b/t.xbstream.zst"),
             Some(DumpKind::Physical)
         );
+        assert_eq!(
+            DumpKind::of_key("a/b/t.clone.tar.zst"),
+            Some(DumpKind::Clone)
+        );
+        assert_eq!(
+            dump_key("", "shop", "db", at, DumpKind::Clone),
+            "shop/db/20261124-101500.clone.tar.zst"
+        );
+        assert!(DumpKind::Clone.is_physical() && DumpKind::Physical.is_physical());
+        assert!(!DumpKind::Logical.is_physical());
         assert_eq!(DumpKind::of_key("a/b/t.sql.gz"), Some(DumpKind::Logical));
         assert_eq!(DumpKind::of_key("a/b/t.sql"), None);
         assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");

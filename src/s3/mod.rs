@@ -26,6 +26,7 @@ mod errors;
 pub mod format;
 mod keys;
 mod on_volume;
+pub mod pack;
 
 use errors::store_error;
 pub use format::strip_dump_suffix;
@@ -346,7 +347,7 @@ impl Store {
             // once mariadb-backup said it succeeded.
             Ok(streamed)
                 if keep == Keep::Stored
-                    && DumpKind::of_key(key) != Some(DumpKind::Physical)
+                    && !DumpKind::of_key(key).is_some_and(DumpKind::is_physical)
                     && !streamed.edges.completed() =>
             {
                 Err(not_a_dump(format!(

@@ -215,7 +215,7 @@ fn backup_job(
                 .map(|t| t.0)
                 .or_else(|| now.parse().ok())
                 .unwrap_or_default();
-            let kind = instance.spec.backup_method().dump_kind();
+            let kind = instance.spec.backup_dump_kind();
             let key = s3::dump_key(storage.prefix(), &names.namespace, &names.name, taken, kind);
             let job = match instance.spec.backup_method() {
                 BackupMethod::Logical => {
@@ -238,7 +238,10 @@ fn backup_job(
         None => match instance.spec.backup_method() {
             BackupMethod::Logical => manifests::backup_job(renderer, &template_ctx, &name)?,
             BackupMethod::Physical => {
-                let path = format!("/backup/{name}{}", s3::DumpKind::Physical.suffix());
+                let path = format!(
+                    "/backup/{name}{}",
+                    instance.spec.backup_dump_kind().suffix()
+                );
                 let place = DumpSource::Volume { path: &path };
                 manifests::physical_backup_job(renderer, &template_ctx, &name, place)?
             }

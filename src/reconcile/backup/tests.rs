@@ -589,3 +589,145 @@ fn a_refused_or_physical_job_goes_with_its_finished_record_and_a_done_one_stays(
     assert!(!outlives_its_record(&job("db-1", State::Complete, &[])));
     assert!(!outlives_its_record(&job("db-1", State::Failed, &[])));
 }
+
+// ---- MySQL's physical backups: the clone plugin (only unit-tested: no MySQL here) ----
+
+fn mysql_physical(backup: serde_json::Value) -> MySQL {
+    let mut instance = instance(backup);
+    instance.spec.image = "mysql:8.4".into();
+    instance
+}
+
+fn pod_of(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
+    job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+}
+
+fn container<'a>(
+    containers: Option<&'a Vec<k8s_openapi::api::core::v1::Container>>,
+    name: &str,
+) -> &'a k8s_openapi::api::core::v1::Container {
+    containers
+        .into_iter()
+        .flatten()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+/// The server clones into the data volume, outside its data directory; our image packs
+/// that directory into the pipe it uploads from itself and removes it; no
+/// mariadb-backup container runs.
+#[test]
+fn a_mysql_physical_backup_clones_then_packs_the_clone_into_the_bucket() {
+    let snapshot = BackupSnapshot {
+        instance: Some(mysql_physical(
+            json!({"method": "physical", "storage": {"s3": {
+            "endpoint": "http://s3:7070", "bucket": "b", "prefix": "p",
+            "credentialsSecret": {"name": "keys"}}}}),
+        )),
+        ..Default::default()
+    };
+    let planned = plan(&new_record(), &snapshot, &Renderer::embedded(), NOW).unwrap();
+    let key = planned.status.as_ref().unwrap().key.clone().unwrap();
+    assert!(key.ends_with(".clone.tar.zst"), "{key}");
+    let jobs = created(&planned);
+    let pod = pod_of(jobs[0]);
+    let inits: Vec<&str> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(inits, ["clone", "pipe"]);
+    let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["upload"], "no mariadb-backup beside it");
+    let clone = container(pod.init_containers.as_ref(), "clone");
+    assert_eq!(clone.image.as_deref(), Some("mysql:8.4"));
+    let script = clone.command.as_ref().unwrap()[2].clone();
+    assert!(
+        script.contains("CLONE LOCAL DATA DIRECTORY = '/kubectl-mysql/data-volume/clones/db-1'"),
+        "{script}"
+    );
+    assert!(script.contains("INSTALL PLUGIN clone SONAME 'mysql_clone.so'"));
+    assert!(
+        script.contains("#status_in_progress"),
+        "an unfinished clone is refused"
+    );
+    assert!(script.contains("> /work/server.version"));
+    let upload = container(Some(&pod.containers), "upload");
+    let args = upload.command.as_ref().unwrap();
+    for wanted in [
+        "--pack-directory=/volume/clones/db-1",
+        "--version-file=/work/server.version",
+        "--done-mark=/work/dump.done",
+    ] {
+        assert!(args.contains(&wanted.to_string()), "{wanted} in {args:?}");
+    }
+    let mounts: Vec<(&str, &str)> = upload
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+        .collect();
+    assert!(mounts.contains(&("data", "/volume")), "{mounts:?}");
+    // On a hostPath volume the clone is the server's user's: read and removed as root
+    // with only DAC_OVERRIDE.
+    let security = upload.security_context.as_ref().unwrap();
+    assert_eq!(security.run_as_user, Some(0));
+    let capabilities = security.capabilities.as_ref().unwrap();
+    assert_eq!(
+        capabilities.add.as_deref(),
+        Some(&["DAC_OVERRIDE".to_string()][..])
+    );
+    assert_eq!(capabilities.drop.as_deref(), Some(&["ALL".to_string()][..]));
+}
+
+#[test]
+fn a_mysql_physical_backup_to_the_volume_stores_the_packed_clone_there() {
+    let snapshot = BackupSnapshot {
+        instance: Some(mysql_physical(json!({"method": "physical"}))),
+        ..Default::default()
+    };
+    let planned = plan(&new_record(), &snapshot, &Renderer::embedded(), NOW).unwrap();
+    let pod = pod_of(created(&planned)[0]);
+    let store = container(Some(&pod.containers), "store");
+    let args = store.command.as_ref().unwrap().join(" ");
+    assert!(args.contains("--to /backup/db-1.clone.tar.zst"), "{args}");
+    assert!(
+        args.contains("--pack-directory=/volume/clones/db-1"),
+        "{args}"
+    );
+    let security = store.security_context.as_ref().unwrap();
+    assert_eq!(security.run_as_user, Some(0));
+}
+
+#[test]
+fn a_mariadb_physical_backup_is_unchanged_by_the_clone() {
+    let planned = plan(
+        &new_record(),
+        &BackupSnapshot {
+            instance: Some(physical_on_volume()),
+            ..Default::default()
+        },
+        &Renderer::embedded(),
+        NOW,
+    )
+    .unwrap();
+    let pod = pod_of(created(&planned)[0]);
+    let inits: Vec<&str> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(inits, ["pipe"]);
+    let store = container(Some(&pod.containers), "store");
+    assert!(
+        !store
+            .command
+            .as_ref()
+            .unwrap()
+            .join(" ")
+            .contains("--pack-directory")
+    );
+    container(Some(&pod.containers), "dump");
+}

@@ -384,6 +384,56 @@ mod tests {
         assert_eq!(verification(&plan).result, VerificationResult::Running);
     }
 
+    /// A MySQL clone (only unit-tested): downloaded as stored, unpacked by our image,
+    /// started by the image's mysqld (it recovers the clone as it starts) and counted
+    /// with its mysql client; no mariadb-backup.
+    #[test]
+    fn a_mysql_clone_is_verified_as_it_restores() {
+        let clone = backup(json!({
+            "phase": "Succeeded", "bucket": "b", "key": "p/ns/db/20261203-120000.clone.tar.zst",
+            "serverVersion": "8.4.3",
+            "s3": {"endpoint": "http://s3:7070", "bucket": "b", "forcePathStyle": true,
+                   "credentialsSecret": {"name": "keys"}},
+        }));
+        let mut mysql = instance();
+        mysql.spec.image = "mysql:8.4".into();
+        let snapshot = VerifySnapshot {
+            instance: Some(mysql),
+            ..Default::default()
+        };
+        let plan = plan(&clone, "r1", &snapshot, &Renderer::embedded(), NOW).unwrap();
+        let [BackupWrite::CreateJob(job)] = plan.writes.as_slice() else {
+            panic!("expected the Job: {:?}", plan.writes);
+        };
+        let pod = job.spec.clone().unwrap().template.spec.unwrap();
+        let inits = pod.init_containers.unwrap();
+        let names: Vec<&str> = inits.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["download", "unpack"]);
+        let download = inits[0].command.clone().unwrap().join(" ");
+        assert!(
+            download.contains("--to=/work/copy.compressed --compressed"),
+            "{download}"
+        );
+        let unpack = inits[1].command.clone().unwrap().join(" ");
+        assert!(
+            unpack.ends_with("unpack-copy --from=/work/copy.compressed --to=/work/copy"),
+            "{unpack}"
+        );
+        let script = pod.containers[0].command.clone().unwrap().join(" ");
+        for step in [
+            "kubectl-mysql-server-version",
+            "mysqld $as_mysql --datadir=\"$staging\" --skip-grant-tables --skip-networking",
+            "mysqladmin --socket",
+            "mysql --socket=\"$socket\" --user=root",
+            "echo verified",
+        ] {
+            assert!(script.contains(step), "{step}: {script}");
+        }
+        for absent in ["mbstream", "mariadb-backup", "mariadbd"] {
+            assert!(!script.contains(absent), "{absent}: {script}");
+        }
+    }
+
     #[test]
     fn the_report_becomes_tables_and_rows() {
         let snapshot = ended("r1", "Complete", "verified\norders 1500\nusers 20\n");

@@ -186,14 +186,17 @@ fn logical_restores_never_stop_the_server() {
 
 #[test]
 fn the_spec_refuses_physical_backups_where_they_cannot_run() {
-    let mut on_mysql = physical_instance();
-    on_mysql.spec.image = "mysql:8.4".into();
+    let mut before_clone = physical_instance();
+    before_clone.spec.image = "mysql:5.7".into();
     assert!(
-        on_mysql
+        before_clone
             .spec_problem()
             .unwrap()
-            .contains("needs a MariaDB image")
+            .contains("MySQL 8.0.17 or later (the clone plugin)")
     );
+    let mut on_mysql = physical_instance();
+    on_mysql.spec.image = "mysql:8.4".into();
+    assert_eq!(on_mysql.spec_problem(), None);
     let mut replicated = physical_instance();
     replicated.spec.replicas = Some(3);
     assert!(replicated.spec_problem().unwrap().contains("single server"));
@@ -328,5 +331,172 @@ fn a_physical_copy_found_on_the_volume_is_recorded_only_with_its_checksum() {
         found("db-1.xbstream", "2026-11-24T11:00:00Z", true, None)
             .record("ns", "db")
             .is_none()
+    );
+    // MySQL's clone, packed.
+    let clone = found(
+        "db-2.clone.tar.zst",
+        "2026-11-24T11:00:00Z",
+        true,
+        Some(&sum),
+    )
+    .record("ns", "db")
+    .unwrap();
+    assert_eq!(clone.name_any(), "db-2");
+    assert!(clone.physical());
+}
+
+// ---- MySQL's clones (only unit-tested: no MySQL server runs here) ----
+
+/// A MySQL 8.4 instance whose physical backups (clones) go to the bucket.
+fn mysql_clone_instance(request: &str) -> MySQL {
+    let mut instance = requested(request);
+    instance.spec.image = "mysql:8.4".into();
+    instance
+}
+
+/// A clone of MySQL `version` in the bucket.
+fn clone_copy(version: &str) -> MySQLBackup {
+    let mut record = copy(version);
+    record.status.as_mut().unwrap().key = Some("ns/db/20261124-110000.clone.tar.zst".into());
+    record
+}
+
+fn with_clone(version: &str, server_pods: usize) -> Snapshot {
+    Snapshot {
+        backups: vec![clone_copy(version)],
+        restore_source: Read::Done(Some(clone_copy(version))),
+        server_pods: Read::Done(server_pods),
+        ..snapshot()
+    }
+}
+
+fn server_deployment(plan: &Plan) -> &Deployment {
+    plan.writes
+        .iter()
+        .find_map(|w| match w {
+            Write::ApplyDeployment(d, _) if d.name_any() == "db" => Some(d),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn mounts_of_server(plan: &Plan) -> Vec<(String, Option<String>)> {
+    let pod = server_deployment(plan)
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .clone()
+        .unwrap();
+    pod.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .filter(|m| m.name == "data")
+        .map(|m| (m.mount_path.clone(), m.sub_path.clone()))
+        .collect()
+}
+
+/// The clone plugin writes only outside the data directory: a MySQL server that takes
+/// physical backups also mounts its whole data volume, at a path that shares no prefix
+/// with the data directory. A MariaDB server, or a MySQL one backing up logically,
+/// mounts only its data directory.
+#[test]
+fn a_mysql_server_taking_physical_backups_mounts_its_whole_volume_for_the_clone() {
+    let plan = plan_for(&mysql_clone_instance("none@1"), &snapshot());
+    assert_eq!(
+        mounts_of_server(&plan),
+        [
+            ("/var/lib/mysql".to_string(), Some("mysql".to_string())),
+            ("/kubectl-mysql/data-volume".to_string(), None),
+        ]
+    );
+    let mariadb = plan_for(&physical_instance(), &snapshot());
+    assert_eq!(mounts_of_server(&mariadb).len(), 1);
+    let mut logical = settled(instance());
+    logical.spec.image = "mysql:8.4".into();
+    assert_eq!(mounts_of_server(&plan_for(&logical, &snapshot())).len(), 1);
+}
+
+/// A clone is unpacked by our image before the server's container starts (no pipe,
+/// no prepare); the server's programs are MySQL's; the version comes from our file.
+#[test]
+fn a_mysql_clone_is_unpacked_beside_the_data_directory_then_started_by_mysqld() {
+    let plan = plan_for(&mysql_clone_instance(REQUEST), &with_clone("8.4.3", 0));
+    let jobs = created_jobs(&plan);
+    assert_eq!(jobs.len(), 1, "{:?}", plan.writes);
+    let pod = jobs[0]
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    let inits: Vec<&str> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(inits, ["download", "unpack"]);
+    let unpack = &pod.init_containers.as_ref().unwrap()[1];
+    assert_eq!(
+        unpack.command.as_ref().unwrap()[1..],
+        [
+            "unpack-copy",
+            "--from=/work/dump.compressed",
+            "--to=/volume/restore-staging"
+        ]
+    );
+    let download = pod.init_containers.as_ref().unwrap()[0]
+        .command
+        .as_ref()
+        .unwrap()
+        .join(" ");
+    assert!(download.contains("--compressed"), "{download}");
+    let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["restore"], "no decompression into a pipe");
+    let script = &pod.containers[0].command.as_ref().unwrap()[2];
+    for wanted in [
+        "kubectl-mysql-server-version",
+        "mysqld $as_mysql --datadir=\"$staging\" --skip-grant-tables",
+        "mysqladmin --socket",
+        "| mysql --socket",
+        "physical copy of MySQL $copied",
+        "mkdir -p \"$staging/mysql\"",
+    ] {
+        assert!(script.contains(wanted), "{wanted} in {script}");
+    }
+    for unwanted in ["mbstream", "mariadb-backup", "mariadbd", "dump.fifo"] {
+        assert!(!script.contains(unwanted), "{unwanted} in {script}");
+    }
+}
+
+#[test]
+fn a_copy_restores_only_into_its_own_family_and_version() {
+    // A MariaDB copy into MySQL, a clone into MariaDB: refused before the server stops.
+    let plan = plan_for(
+        &mysql_clone_instance(REQUEST),
+        &with_copy("10.11.6-MariaDB", 1),
+    );
+    assert!(created_jobs(&plan).is_empty());
+    assert_eq!(server_replicas(&plan), Some(1));
+    let status = format!("{:?}", plan.status);
+    assert!(
+        status.contains("is a physical copy of a MariaDB server; the image mysql:8.4 runs MySQL"),
+        "{status}"
+    );
+    let plan = plan_for(&requested(REQUEST), &with_clone("8.4.3", 1));
+    assert!(created_jobs(&plan).is_empty());
+    assert!(format!("{:?}", plan.status).contains("is a physical copy of a MySQL server"));
+    // MySQL 8.0's clone into 8.4.
+    let plan = plan_for(&mysql_clone_instance(REQUEST), &with_clone("8.0.39", 1));
+    assert!(created_jobs(&plan).is_empty());
+    let status = format!("{:?}", plan.status);
+    assert!(
+        status.contains("is a physical copy of MySQL 8.0.39; the image mysql:8.4 runs 8.4"),
+        "{status}"
     );
 }

@@ -13,6 +13,7 @@ use crate::api::{
 };
 use crate::binlog::ReplayTarget;
 use crate::dialect::Dialect;
+use crate::dialect::physical::CopyFormat;
 use crate::manifests::{self, BinlogReplay, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
@@ -587,12 +588,30 @@ fn physical_restore_refusal(
             "MySQLBackup {backup} is a physical backup, which cannot be restored here: a physical copy {problem}"
         ));
     }
+    let ours = Dialect::of_image(&instance.spec.image).physical().format;
+    let copy_format = source
+        .object()
+        .map(|(_, key)| key)
+        .or_else(|| source.volume_file())
+        .and_then(crate::s3::DumpKind::of_key)
+        .and_then(CopyFormat::of_dump)?;
+    if copy_format != ours {
+        return Some(format!(
+            "MySQLBackup {backup} is a physical copy of a {} server; the image {} runs {}, and a physical copy restores only into its own server: restore a logical backup",
+            copy_format.family(),
+            instance.spec.image,
+            ours.family()
+        ));
+    }
     let copied = source.status.as_ref()?.server_version.as_deref()?;
-    let image_version = crate::dialect::mariadb_version_of_image(&instance.spec.image)?;
+    let image_version = Dialect::version_of_image(&instance.spec.image)?;
     (major_minor(copied) != Some(image_version)).then(|| {
         format!(
-            "MySQLBackup {backup} is a physical copy of MariaDB {copied}; the image {} runs {}.{}, and a physical backup restores into the same version (major.minor): restore a logical backup, or use an image of {copied}",
-            instance.spec.image, image_version.0, image_version.1
+            "MySQLBackup {backup} is a physical copy of {} {copied}; the image {} runs {}.{}, and a physical backup restores into the same version (major.minor): restore a logical backup, or use an image of {copied}",
+            copy_format.family(),
+            instance.spec.image,
+            image_version.0,
+            image_version.1
         )
     })
 }
