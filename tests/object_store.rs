@@ -398,3 +398,139 @@ fn a_compressed_download_streams_into_a_pipe_whole_and_marks_its_end() {
     assert!(line.contains("does not match its checksum"), "{line}");
     assert!(!compressed.exists());
 }
+
+/// A directory as the clone plugin leaves one: data files, a schema folder, its
+/// `#clone` state.
+fn make_clone(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let files = vec![
+        ("ibdata1".to_string(), vec![3u8; 2_000_000]),
+        ("shop/orders.ibd".to_string(), b"orders".repeat(50_000)),
+        ("#clone/#status_fix".to_string(), Vec::new()),
+    ];
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    files
+}
+
+/// MySQL's physical backup path (the clone plugin is only unit-tested, no MySQL server
+/// runs here; this is the rest of it, for real): the upload packs the clone's
+/// directory into the pipe it reads itself, stores it in the real S3 server with the
+/// server's version, and removes the clone; the copy comes back checked and unpacks
+/// byte for byte, with the version file the restore reads.
+#[test]
+fn a_clone_is_packed_through_the_pipe_stored_and_unpacks_whole() {
+    let s3 = S3::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let clone = dir.path().join("clones").join("db-1");
+    let files = make_clone(&clone);
+    let version = dir.path().join("server.version");
+    std::fs::write(&version, "8.4.3\n").unwrap();
+    let fifo = dir.path().join("dump.fifo");
+    make_fifo(&fifo);
+    let key = format!(
+        "{}/shop/db/20261206-090000.clone.tar.zst",
+        unique_prefix("clone")
+    );
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let stored: serde_json::Value = serde_json::from_str(&ok(
+        &s3,
+        &[
+            "upload",
+            "--file",
+            &path(&fifo),
+            "--done-mark",
+            &path(&dir.path().join("dump.done")),
+            "--dump-errors",
+            &path(&dir.path().join("dump.errors")),
+            "--key",
+            &key,
+            "--pack-directory",
+            &path(&clone),
+            "--version-file",
+            &path(&version),
+        ],
+    ))
+    .unwrap();
+    assert_eq!(stored["serverVersion"], "8.4.3");
+    assert_eq!(stored["compression"], "zstd");
+    assert!(!clone.exists(), "the clone goes once stored");
+
+    let compressed = dir.path().join("copy.compressed");
+    ok(
+        &s3,
+        &[
+            "download",
+            "--key",
+            &key,
+            "--to",
+            &path(&compressed),
+            "--compressed",
+        ],
+    );
+    let staging = dir.path().join("restore-staging");
+    let out = common::plugin()
+        .args([
+            "unpack-copy",
+            "--from",
+            &path(&compressed),
+            "--to",
+            &path(&staging),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (name, bytes) in &files {
+        assert_eq!(&std::fs::read(staging.join(name)).unwrap(), bytes, "{name}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(staging.join("kubectl-mysql-server-version")).unwrap(),
+        "8.4.3\n"
+    );
+}
+
+/// A clone that cannot be packed (its directory is gone: the server's clone failed
+/// after the Job's check) stores nothing, says why in one line, and leaves no object.
+#[test]
+fn a_clone_that_cannot_be_packed_stores_nothing_and_says_why() {
+    let s3 = S3::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let version = dir.path().join("server.version");
+    std::fs::write(&version, "8.4.3\n").unwrap();
+    let fifo = dir.path().join("dump.fifo");
+    make_fifo(&fifo);
+    let key = format!(
+        "{}/shop/db/20261206-090000.clone.tar.zst",
+        unique_prefix("clone-gone")
+    );
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let line = fails(object_store(
+        &s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &[
+            "upload",
+            "--file",
+            &path(&fifo),
+            "--done-mark",
+            &path(&dir.path().join("dump.done")),
+            "--dump-errors",
+            &path(&dir.path().join("dump.errors")),
+            "--key",
+            &key,
+            "--pack-directory",
+            &path(&dir.path().join("clones/db-1")),
+            "--version-file",
+            &path(&version),
+        ],
+    ));
+    assert!(line.contains("packing "), "{line}");
+    assert!(!s3.object_file(&key).exists());
+    assert!(!s3.object_file(&format!("{key}.sha256")).exists());
+}

@@ -73,23 +73,34 @@ pub fn spawn_packer(
     errors: Option<PathBuf>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let packed = (|| -> io::Result<String> {
+        // The pipe opens first, whatever follows: the reader waits on it.
+        let pipe = File::options().write(true).open(&fifo);
+        let packed = pipe.and_then(|pipe| {
             let version = std::fs::read_to_string(&version_file)?.trim().to_string();
-            let pipe = File::options().write(true).open(&fifo)?;
             let mut writer = io::BufWriter::with_capacity(1 << 20, pipe);
             pack_directory(&dir, &version, &mut writer)?;
             writer.flush()?;
-            // The mark lands before the pipe closes (the writer drops below).
-            std::fs::write(&done_mark, format!("{version}\n"))?;
-            Ok(version)
-        })();
-        if let Err(e) = &packed
-            && let Some(errors) = &errors
-        {
-            let _ = std::fs::write(errors, format!("packing {}: {e}\n", dir.display()));
+            Ok((version, writer))
+        });
+        // The mark, or the reason, lands before the pipe closes (the writer drops
+        // after), so the reader finds it when it sees the end.
+        match &packed {
+            Ok((version, _)) => {
+                if let Err(e) = std::fs::write(&done_mark, format!("{version}\n")) {
+                    report(errors.as_deref(), &dir, &e);
+                }
+            }
+            Err(e) => report(errors.as_deref(), &dir, e),
         }
+        drop(packed);
         let _ = std::fs::remove_dir_all(&dir);
     })
+}
+
+fn report(errors: Option<&Path>, dir: &Path, e: &io::Error) {
+    if let Some(errors) = errors {
+        let _ = std::fs::write(errors, format!("packing {}: {e}\n", dir.display()));
+    }
 }
 
 /// Unpacks the stored copy at `from` (compressed, its format read from its first
@@ -299,10 +310,12 @@ mod tests {
         let dir = clone_dir(root.path());
         let errors = root.path().join("dump.errors");
         let mark = root.path().join("dump.done");
+        let fifo = root.path().join("dump.fifo");
+        std::fs::write(&fifo, b"").unwrap();
         spawn_packer(
             dir.clone(),
             root.path().join("no-version"),
-            root.path().join("dump.fifo"),
+            fifo,
             mark.clone(),
             Some(errors.clone()),
         )
