@@ -534,3 +534,121 @@ fn a_clone_that_cannot_be_packed_stores_nothing_and_says_why() {
     assert!(!s3.object_file(&key).exists());
     assert!(!s3.object_file(&format!("{key}.sha256")).exists());
 }
+
+/// An S3 server of its own whose disk is a 1 MiB tmpfs; stopped and unmounted on drop.
+struct FullServer {
+    dir: tempfile::TempDir,
+    s3: S3,
+}
+
+impl FullServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(
+            mounted.success(),
+            "mounting a 1 MiB tmpfs needs root (tests/run runs as root)"
+        );
+        let up =
+            std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cluster/s3/up"))
+                .arg(dir.path().join("s3"))
+                .output()
+                .unwrap();
+        assert!(
+            up.status.success(),
+            "{}",
+            String::from_utf8_lossy(&up.stderr)
+        );
+        let env: std::collections::HashMap<String, String> = String::from_utf8(up.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("export KUBECTL_MYSQL_S3_")?.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let s3 = S3 {
+            endpoint: env["ENDPOINT"].clone(),
+            bucket: env["BUCKET"].clone(),
+            access_key: env["ACCESS_KEY"].clone(),
+            secret_key: env["SECRET_KEY"].clone(),
+            data: env["DATA"].clone().into(),
+        };
+        Self { dir, s3 }
+    }
+}
+
+impl Drop for FullServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/cluster/s3/down"
+        ))
+        .arg(self.dir.path().join("s3"))
+        .status();
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A bucket whose disk fills up mid-upload fails the backup in one line with the S3
+/// server's reason, leaves nothing under the key (nor a checksum), and the backup
+/// before it stays restorable.
+#[test]
+fn a_full_bucket_fails_the_upload_with_the_servers_reason_and_stores_nothing() {
+    let server = FullServer::start();
+    let s3 = &server.s3;
+    let dir = tempfile::tempdir().unwrap();
+    // 3 MB that zstd cannot shrink, ended as mysqldump ends a dump.
+    let mut dump = vec![0u8; 3_000_000];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").unwrap(), &mut dump)
+        .unwrap();
+    dump.extend_from_slice(b"\n-- Dump completed on 2026-12-06  9:00:00\n");
+    let source = dir.path().join("dump.sql");
+    std::fs::write(&source, &dump).unwrap();
+    // The backup before it, small enough to fit.
+    let earlier = dir.path().join("earlier.sql");
+    let earlier_text = write_dump(&earlier, 100);
+    let earlier_key = "shop/db/20261206-080000.sql.zst";
+    let upload = |file: &Path, key: &str| {
+        object_store(
+            s3,
+            &s3.bucket,
+            &s3.secret_key,
+            &["upload", "--file", file.to_str().unwrap(), "--key", key],
+        )
+    };
+    assert!(upload(&earlier, earlier_key).status.success());
+    let key = "shop/db/20261206-090000.sql.zst";
+    let line = fails(object_store(
+        s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &["upload", "--file", source.to_str().unwrap(), "--key", key],
+    ));
+    assert!(
+        line.contains("s3://kubectl-mysql-tests") && line.contains("No space left on device"),
+        "{line}"
+    );
+    assert!(!s3.object_file(key).exists());
+    assert!(!s3.object_file(&format!("{key}.sha256")).exists());
+    // The backup before it still comes back whole and verified.
+    let back = dir.path().join("back.sql");
+    let download = object_store(
+        s3,
+        &s3.bucket,
+        &s3.secret_key,
+        &[
+            "download",
+            "--key",
+            earlier_key,
+            "--to",
+            back.to_str().unwrap(),
+        ],
+    );
+    assert!(download.status.success());
+    assert_eq!(std::fs::read(back).unwrap(), earlier_text);
+}

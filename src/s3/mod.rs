@@ -232,8 +232,8 @@ impl Store {
 
     /// Compresses `file` (in the format `key` names) and stores it under `key` with its
     /// checksum, as one multipart upload that shows under `key` only once complete: a
-    /// failed or interrupted upload leaves nothing under `key` (at most a checksum,
-    /// which a new upload replaces).
+    /// failed upload leaves nothing under `key` nor its checksum (an interrupted one at
+    /// most a checksum, which a new upload replaces).
     pub async fn upload_file(&self, file: &Path, key: &str) -> Result<Stored> {
         let pending = self.stream_to(file, key).await?;
         self.complete(pending, key).await
@@ -295,7 +295,12 @@ impl Store {
             let _ = upload.abort().await;
             return Err(self.error(&e));
         }
-        upload.finish().await.map_err(|e| self.error(&e))?;
+        // A completion the server refuses (its disk full as it joins the parts) takes
+        // the checksum with it: nothing is left under either name.
+        if let Err(e) = upload.finish().await {
+            let _ = self.inner.delete(&self.key(&checksum_key(key))?).await;
+            return Err(self.error(&e));
+        }
         Ok(Stored {
             key: key.to_string(),
             size_bytes,
