@@ -415,6 +415,21 @@ fn make_clone(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// `upload` of a MySQL clone: the upload packs `clone` into the pipe at `DIR/dump.fifo`
+/// itself, with the version at `DIR/server.version`, as the backup Job runs it.
+fn clone_upload_args(dir: &Path, clone: &Path, key: &str) -> Vec<String> {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    vec![
+        "upload".into(),
+        format!("--file={}", path("dump.fifo")),
+        format!("--done-mark={}", path("dump.done")),
+        format!("--dump-errors={}", path("dump.errors")),
+        format!("--key={key}"),
+        format!("--pack-directory={}", clone.to_str().unwrap()),
+        format!("--version-file={}", path("server.version")),
+    ]
+}
+
 /// MySQL's physical backup path (the clone plugin is only unit-tested, no MySQL server
 /// runs here; this is the rest of it, for real): the upload packs the clone's
 /// directory into the pipe it reads itself, stores it in the real S3 server with the
@@ -435,25 +450,9 @@ fn a_clone_is_packed_through_the_pipe_stored_and_unpacks_whole() {
         unique_prefix("clone")
     );
     let path = |p: &Path| p.to_str().unwrap().to_string();
-    let stored: serde_json::Value = serde_json::from_str(&ok(
-        &s3,
-        &[
-            "upload",
-            "--file",
-            &path(&fifo),
-            "--done-mark",
-            &path(&dir.path().join("dump.done")),
-            "--dump-errors",
-            &path(&dir.path().join("dump.errors")),
-            "--key",
-            &key,
-            "--pack-directory",
-            &path(&clone),
-            "--version-file",
-            &path(&version),
-        ],
-    ))
-    .unwrap();
+    let args = clone_upload_args(dir.path(), &clone, &key);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let stored: serde_json::Value = serde_json::from_str(&ok(&s3, &args)).unwrap();
     assert_eq!(stored["serverVersion"], "8.4.3");
     assert_eq!(stored["compression"], "zstd");
     assert!(!clone.exists(), "the clone goes once stored");
@@ -509,27 +508,9 @@ fn a_clone_that_cannot_be_packed_stores_nothing_and_says_why() {
         "{}/shop/db/20261206-090000.clone.tar.zst",
         unique_prefix("clone-gone")
     );
-    let path = |p: &Path| p.to_str().unwrap().to_string();
-    let line = fails(object_store(
-        &s3,
-        &s3.bucket,
-        &s3.secret_key,
-        &[
-            "upload",
-            "--file",
-            &path(&fifo),
-            "--done-mark",
-            &path(&dir.path().join("dump.done")),
-            "--dump-errors",
-            &path(&dir.path().join("dump.errors")),
-            "--key",
-            &key,
-            "--pack-directory",
-            &path(&dir.path().join("clones/db-1")),
-            "--version-file",
-            &path(&version),
-        ],
-    ));
+    let args = clone_upload_args(dir.path(), &dir.path().join("clones/db-1"), &key);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let line = fails(object_store(&s3, &s3.bucket, &s3.secret_key, &args));
     assert!(line.contains("packing "), "{line}");
     assert!(!s3.object_file(&key).exists());
     assert!(!s3.object_file(&format!("{key}.sha256")).exists());

@@ -602,6 +602,14 @@ fn pod_of(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
     job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
 }
 
+fn init_names(pod: &k8s_openapi::api::core::v1::PodSpec) -> Vec<&str> {
+    pod.init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 fn container<'a>(
     containers: Option<&'a Vec<k8s_openapi::api::core::v1::Container>>,
     name: &str,
@@ -631,13 +639,7 @@ fn a_mysql_physical_backup_clones_then_packs_the_clone_into_the_bucket() {
     assert!(key.ends_with(".clone.tar.zst"), "{key}");
     let jobs = created(&planned);
     let pod = pod_of(jobs[0]);
-    let inits: Vec<&str> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(inits, ["clone", "pipe"]);
+    assert_eq!(init_names(pod), ["clone", "pipe"]);
     let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["upload"], "no mariadb-backup beside it");
     let clone = container(pod.init_containers.as_ref(), "clone");
@@ -713,13 +715,7 @@ fn a_mariadb_physical_backup_is_unchanged_by_the_clone() {
     )
     .unwrap();
     let pod = pod_of(created(&planned)[0]);
-    let inits: Vec<&str> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(inits, ["pipe"]);
+    assert_eq!(init_names(pod), ["pipe"]);
     let store = container(Some(&pod.containers), "store");
     assert!(
         !store

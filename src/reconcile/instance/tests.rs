@@ -503,6 +503,20 @@ fn plan_for(instance: &MySQL, snapshot: &Snapshot) -> Plan {
     plan::instance(instance, &observed, &Renderer::embedded(), at(NOW)).unwrap()
 }
 
+/// A Job's pod spec.
+fn pod_spec(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
+    job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+}
+
+/// The names of a pod's init containers, in order.
+fn init_names(pod: &k8s_openapi::api::core::v1::PodSpec) -> Vec<&str> {
+    pod.init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 fn created_jobs(plan: &Plan) -> Vec<&Job> {
     plan.writes
         .iter()
@@ -866,14 +880,7 @@ fn restore_cases() -> Vec<Case> {
             check: |p| {
                 let jobs = created_jobs(p);
                 assert_eq!(jobs.len(), 1);
-                let spec = jobs[0]
-                    .spec
-                    .as_ref()
-                    .unwrap()
-                    .template
-                    .spec
-                    .as_ref()
-                    .unwrap();
+                let spec = pod_spec(jobs[0]);
                 let volumes = spec.volumes.as_ref().unwrap();
                 let claim = volumes[0].persistent_volume_claim.as_ref().unwrap();
                 assert_eq!(claim.claim_name, "backup-shop-pvc");
@@ -1736,14 +1743,7 @@ fn point_in_time_cases() -> Vec<Case> {
             check: |p| {
                 let jobs = created_jobs(p);
                 assert_eq!(jobs.len(), 1);
-                let pod = jobs[0]
-                    .spec
-                    .as_ref()
-                    .unwrap()
-                    .template
-                    .spec
-                    .as_ref()
-                    .unwrap();
+                let pod = pod_spec(jobs[0]);
                 let fetch = &pod.init_containers.as_ref().unwrap()[1];
                 assert_eq!(fetch.name, "fetch-binlogs");
                 let args = fetch.command.as_ref().unwrap();
@@ -2513,15 +2513,7 @@ pub(super) mod members {
         assert!(script.contains("--set-gtid-purged=ON"), "mysql:8.4's seed");
         assert!(script.contains("SOURCE_AUTO_POSITION = 1"));
         assert!(!script.contains(PASSWORD), "no password in the Job");
-        let shell = jobs[0]
-            .spec
-            .as_ref()
-            .unwrap()
-            .template
-            .spec
-            .as_ref()
-            .unwrap()
-            .containers[0]
+        let shell = pod_spec(jobs[0]).containers[0]
             .command
             .as_ref()
             .unwrap()

@@ -72,14 +72,7 @@ fn once_no_pod_is_left_the_job_replaces_the_data_directory() {
         jobs[0].annotations().get(RESTORE_TOKEN_ANNOTATION),
         Some(&"db-1@42".to_string())
     );
-    let pod = jobs[0]
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap();
+    let pod = pod_spec(jobs[0]);
     // A killed run is replaced only once it has stopped: never two on the volume.
     assert_eq!(
         jobs[0]
@@ -239,22 +232,9 @@ fn a_copy_on_the_volume_is_checked_where_it_lies_then_replaces_the_data_director
     assert_eq!(server_replicas(&plan), Some(0));
     let jobs = created_jobs(&plan);
     assert_eq!(jobs.len(), 1, "{:?}", plan.writes);
-    let pod = jobs[0]
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap();
-    let inits: Vec<&str> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect();
+    let pod = pod_spec(jobs[0]);
     assert_eq!(
-        inits,
+        init_names(pod),
         ["check", "pipe"],
         "no download: the copy is on the volume"
     );
@@ -426,21 +406,8 @@ fn a_mysql_clone_is_unpacked_beside_the_data_directory_then_started_by_mysqld() 
     let plan = plan_for(&mysql_clone_instance(REQUEST), &with_clone("8.4.3", 0));
     let jobs = created_jobs(&plan);
     assert_eq!(jobs.len(), 1, "{:?}", plan.writes);
-    let pod = jobs[0]
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap();
-    let inits: Vec<&str> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(inits, ["download", "unpack"]);
+    let pod = pod_spec(jobs[0]);
+    assert_eq!(init_names(pod), ["download", "unpack"]);
     let unpack = &pod.init_containers.as_ref().unwrap()[1];
     assert_eq!(
         unpack.command.as_ref().unwrap()[1..],
