@@ -900,6 +900,12 @@ async fn leader_election_fails_over_without_duplicate_jobs() {
     })
     .await;
     let _second = start(&second_addr);
+    // The standby is up and standing by before anything happens: what it did not
+    // reconcile below is then a decision, not a late start.
+    eventually(WAIT, "the second replica to stand by", || async {
+        (leader_of(second_addr.clone()).await == Some(0)).then_some(())
+    })
+    .await;
     create_ready(&a.instances, "db").await;
     let reconciles = |addr: String| async move {
         let scraped = common::http_get(&addr, "/metrics").await?;
