@@ -332,6 +332,38 @@ fn operator_and_keys(ns: &str, s3: &common::S3) -> String {
     operator_ns
 }
 
+/// The course's instance backing up to the bucket, Ready in a namespace of its own.
+struct BucketInstance {
+    s3: common::S3,
+    ns: String,
+    operator_ns: String,
+    /// The CR as applied (a test applies it again after a deletion).
+    cr: String,
+}
+
+/// A fresh namespace named from `namespace`, the operator installed for it, and the
+/// course's CR applied there with its backups in the bucket under `prefix` (and
+/// `more` lines of `spec.backup`), Ready.
+async fn course_instance_in_bucket(namespace: &str, prefix: &str, more: &str) -> BucketInstance {
+    require_real_node();
+    let s3 = common::S3::from_env();
+    let client = common::cluster().await;
+    let ns = common::namespace(&client, namespace).await;
+    let operator_ns = operator_and_keys(&ns, &s3);
+    let cr = course_cr_in_bucket(&s3, prefix, more);
+    ok(
+        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
+        "the course's CR with backups to the bucket",
+    );
+    wait_ready(&ns);
+    BucketInstance {
+        s3,
+        ns,
+        operator_ns,
+        cr,
+    }
+}
+
 /// The course's CR with its backups in the S3 server's bucket under `prefix`, and
 /// `more` lines of `spec.backup`.
 fn course_cr_in_bucket(s3: &common::S3, prefix: &str, more: &str) -> String {
@@ -736,17 +768,12 @@ async fn real_node_course_check_with_real_data() {
 /// instance deleted and created again restores real rows from the bucket.
 #[tokio::test]
 async fn real_node_backup_to_s3_and_restore_real_rows() {
-    require_real_node();
-    let s3 = common::S3::from_env();
-    let client = common::cluster().await;
-    let ns = common::namespace(&client, "real-s3").await;
-    let operator_ns = operator_and_keys(&ns, &s3);
-    let cr = course_cr_in_bucket(&s3, "real-node", "");
-    ok(
-        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
-        "the course's CR with backups to the bucket",
-    );
-    wait_ready(&ns);
+    let BucketInstance {
+        s3,
+        ns,
+        operator_ns,
+        cr,
+    } = course_instance_in_bucket("real-s3", "real-node", "").await;
     let rows = 500;
     fill_kept(&ns, rows);
 

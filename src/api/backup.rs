@@ -397,8 +397,8 @@ impl MySQLBackup {
             Some((_, key)) => Some(key),
             None => self.volume_file(),
         };
-        name.and_then(crate::s3::DumpKind::of_key)
-            .is_some_and(crate::s3::DumpKind::is_physical)
+        name.and_then(crate::s3::DumpKind::physical_of_key)
+            .is_some()
     }
 
     /// Where the dump lies, for people: `s3://BUCKET/KEY` or the file on the volume.
@@ -442,9 +442,8 @@ impl FoundDump {
     /// is no object name.
     pub fn record(&self, namespace: &str, instance: &str) -> Option<MySQLBackup> {
         let name = self.file.strip_suffix(".sql").or_else(|| {
-            [crate::s3::DumpKind::Physical, crate::s3::DumpKind::Clone]
-                .iter()
-                .find_map(|kind| self.file.strip_suffix(kind.suffix()))
+            let kind = crate::s3::DumpKind::physical_of_key(&self.file)?;
+            self.file.strip_suffix(kind.suffix())
         })?;
         let valid = !name.is_empty()
             && name.len() <= 253

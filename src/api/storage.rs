@@ -59,7 +59,7 @@ impl BackupMethod {
     pub fn dump_kind(self, dialect: crate::dialect::Dialect) -> crate::s3::DumpKind {
         match self {
             BackupMethod::Logical => crate::s3::DumpKind::Logical,
-            BackupMethod::Physical => dialect.physical().format.dump_kind(),
+            BackupMethod::Physical => dialect.physical().kind,
         }
     }
 }

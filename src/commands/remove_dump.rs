@@ -7,10 +7,6 @@
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
-/// A physical copy's file on the volume (`NAME.xbstream.zst`, MySQL's
-/// `NAME.clone.tar.zst`).
-const PHYSICAL_SUFFIXES: [&str; 2] = [".xbstream.zst", ".clone.tar.zst"];
-
 /// Where the prune Job mounts the backup volume.
 const BACKUP_MOUNT: &str = "/backup";
 
@@ -39,9 +35,10 @@ fn remove(under: &Path, file: &Path) -> anyhow::Result<usize> {
     let plain = inside
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
-    let ours = file
-        .to_str()
-        .is_some_and(|f| f.ends_with(".sql") || PHYSICAL_SUFFIXES.iter().any(|s| f.ends_with(s)));
+    let ours = file.to_str().is_some_and(|f| {
+        // A physical copy's file: `NAME.xbstream.zst`, MySQL's `NAME.clone.tar.zst`.
+        f.ends_with(".sql") || kubectl_mysql::s3::DumpKind::physical_of_key(f).is_some()
+    });
     if !plain || !ours {
         anyhow::bail!("{} is no dump of ours: nothing removed", file.display());
     }

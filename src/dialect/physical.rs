@@ -32,49 +32,14 @@ pub const VERSION_FILE: &str = "kubectl-mysql-server-version";
 /// The first MySQL with the clone plugin.
 const CLONE_SINCE: (u32, u32, u32) = (8, 0, 17);
 
-/// How a physical copy is made and stored.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum CopyFormat {
-    /// mariadb-backup's stream (`.xbstream.zst`).
-    Xbstream,
-    /// The clone plugin's directory, packed by our image (`.clone.tar.zst`).
-    CloneTar,
-}
-
-impl CopyFormat {
-    /// The kind of object a copy of this format is stored as.
-    pub fn dump_kind(self) -> DumpKind {
-        match self {
-            CopyFormat::Xbstream => DumpKind::Physical,
-            CopyFormat::CloneTar => DumpKind::Clone,
-        }
-    }
-
-    /// The format of a stored copy, by its key or file name; None for a logical dump.
-    pub fn of_dump(kind: DumpKind) -> Option<Self> {
-        match kind {
-            DumpKind::Physical => Some(CopyFormat::Xbstream),
-            DumpKind::Clone => Some(CopyFormat::CloneTar),
-            DumpKind::Logical => None,
-        }
-    }
-
-    /// Which server family makes and restores copies of this format.
-    pub fn family(self) -> &'static str {
-        match self {
-            CopyFormat::Xbstream => "MariaDB",
-            CopyFormat::CloneTar => "MySQL",
-        }
-    }
-}
-
 /// What the physical Jobs' scripts run, in one dialect: the templates read these
 /// instead of naming a server's programs.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct PhysicalTools {
-    pub format: CopyFormat,
-    /// "MariaDB" or "MySQL", for messages.
+    /// What its copies are stored as: `physical` (mariadb-backup's stream) or
+    /// `clone` (the clone plugin's directory, packed by our image).
+    pub kind: DumpKind,
+    /// "MariaDB" or "MySQL", for messages (the kind's family).
     pub family: &'static str,
     /// The server program, started on a restored copy (no network) to set root's
     /// password and, for a clone, to recover it.
@@ -109,16 +74,16 @@ impl Dialect {
     pub fn physical(self) -> PhysicalTools {
         match self {
             Dialect::MariaDB => PhysicalTools {
-                format: CopyFormat::Xbstream,
-                family: "MariaDB",
+                kind: DumpKind::Physical,
+                family: DumpKind::Physical.family().unwrap_or_default(),
                 server: "mariadbd",
                 admin: "mariadb-admin",
                 client: "mariadb",
                 clone: None,
             },
             Dialect::MySQL(_) => PhysicalTools {
-                format: CopyFormat::CloneTar,
-                family: "MySQL",
+                kind: DumpKind::Clone,
+                family: DumpKind::Clone.family().unwrap_or_default(),
                 server: "mysqld",
                 admin: "mysqladmin",
                 client: "mysql",
@@ -166,14 +131,17 @@ mod tests {
     #[test]
     fn each_family_names_its_own_programs_and_format() {
         let mariadb = Dialect::MariaDB.physical();
-        assert_eq!(mariadb.format, CopyFormat::Xbstream);
+        assert_eq!(
+            (mariadb.kind, mariadb.family),
+            (DumpKind::Physical, "MariaDB")
+        );
         assert_eq!(
             (mariadb.server, mariadb.admin, mariadb.client),
             ("mariadbd", "mariadb-admin", "mariadb")
         );
         assert!(mariadb.clone.is_none());
         let mysql = Dialect::of_image("mysql:8.4").physical();
-        assert_eq!(mysql.format, CopyFormat::CloneTar);
+        assert_eq!((mysql.kind, mysql.family), (DumpKind::Clone, "MySQL"));
         assert_eq!(
             (mysql.server, mysql.admin, mysql.client),
             ("mysqld", "mysqladmin", "mysql")
@@ -228,14 +196,5 @@ mod tests {
             Some((10, 11))
         );
         assert_eq!(Dialect::version_of_image("mysql:latest"), None);
-    }
-
-    #[test]
-    fn a_copy_format_is_the_kind_its_object_says() {
-        for format in [CopyFormat::Xbstream, CopyFormat::CloneTar] {
-            assert_eq!(CopyFormat::of_dump(format.dump_kind()), Some(format));
-        }
-        assert_eq!(CopyFormat::of_dump(DumpKind::Logical), None);
-        assert_eq!(CopyFormat::CloneTar.family(), "MySQL");
     }
 }

@@ -20,7 +20,7 @@ use crate::api::keys::{
     stamp_annotation, stamp_instance_labels,
 };
 use crate::binlog::ReplayTarget;
-use crate::dialect::physical::{self, CopyFormat};
+use crate::dialect::physical;
 use crate::names::InstanceNames;
 use crate::pod_security::PodSecurityLevel;
 use crate::render::{InstanceContext, RenderError, Renderer, S3Context, WithExtra};
@@ -713,8 +713,8 @@ struct DumpJobExtra<'a> {
     object_key: Option<&'a str>,
     dump_path: String,
     replay: Option<ReplayContext>,
-    /// A physical copy's format, by its key or file name.
-    copy_format: Option<CopyFormat>,
+    /// A physical copy's kind, by its key or file name.
+    copy_kind: Option<crate::s3::DumpKind>,
     /// MySQL: this backup's clone, as a Job that mounts the data volume at /volume
     /// sees it, and the statement that makes it (with the server's path).
     clone_in_job: String,
@@ -733,7 +733,7 @@ impl<'a> DumpJobExtra<'a> {
                 object_key: None,
                 dump_path: path.to_string(),
                 replay: None,
-                copy_format: None,
+                copy_kind: None,
                 clone_in_job,
                 clone_statement: physical::CloneStatements::clone_into(&clone_in_server),
                 version_file: physical::VERSION_FILE,
@@ -748,20 +748,20 @@ impl<'a> DumpJobExtra<'a> {
                 object_key: Some(key),
                 dump_path: "/work/dump.sql".into(),
                 replay: replay.as_ref().map(ReplayContext::from),
-                copy_format: None,
+                copy_kind: None,
                 clone_in_job,
                 clone_statement: physical::CloneStatements::clone_into(&clone_in_server),
                 version_file: physical::VERSION_FILE,
             },
         };
         let name = extra.object_key.unwrap_or(&extra.dump_path);
-        extra.copy_format = crate::s3::DumpKind::of_key(name).and_then(CopyFormat::of_dump);
+        extra.copy_kind = crate::s3::DumpKind::physical_of_key(name);
         extra
     }
 
     /// Whether the dump is a physical copy, by its key or its file's name.
     fn physical(&self) -> bool {
-        self.copy_format.is_some()
+        self.copy_kind.is_some()
     }
 }
 

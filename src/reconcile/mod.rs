@@ -23,6 +23,8 @@ pub mod memos;
 pub mod metrics;
 pub mod shutdown;
 pub mod step;
+#[cfg(test)]
+mod test_support;
 
 pub use caches::{Caches, ForeignNames, cached, lookup};
 pub use context::{Context, MANAGER, Notice, SharedContext, error_policy_for, object_key};

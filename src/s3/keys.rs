@@ -1,8 +1,10 @@
 //! Where dumps lie in a bucket: keys a person can read (prefix, namespace, instance,
 //! time). Pure: no client.
 
-/// What a backup object holds, as its key says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a backup object holds, as its key says (for the templates: `logical`,
+/// `physical`, `clone`).
+#[derive(serde::Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 pub enum DumpKind {
     /// mysqldump's SQL (`.sql.zst`; `.sql.gz` before zstd).
     Logical,
@@ -25,7 +27,21 @@ impl DumpKind {
     /// Whether objects of this kind are copies of the data directory (restored with
     /// the server stopped, into the same version).
     pub fn is_physical(self) -> bool {
-        matches!(self, DumpKind::Physical | DumpKind::Clone)
+        self.family().is_some()
+    }
+
+    /// The server family a physical copy of this kind is made by and restores into.
+    pub fn family(self) -> Option<&'static str> {
+        match self {
+            DumpKind::Logical => None,
+            DumpKind::Physical => Some("MariaDB"),
+            DumpKind::Clone => Some("MySQL"),
+        }
+    }
+
+    /// The kind of a physical copy, by its key or file name; None for anything else.
+    pub fn physical_of_key(key: &str) -> Option<Self> {
+        Self::of_key(key).filter(|kind| kind.is_physical())
     }
 
     pub fn of_key(key: &str) -> Option<Self> {
@@ -122,6 +138,13 @@ mod tests {
         );
         assert!(DumpKind::Clone.is_physical() && DumpKind::Physical.is_physical());
         assert!(!DumpKind::Logical.is_physical());
+        assert_eq!(DumpKind::Physical.family(), Some("MariaDB"));
+        assert_eq!(DumpKind::Clone.family(), Some("MySQL"));
+        assert_eq!(
+            DumpKind::physical_of_key("a/t.clone.tar.zst"),
+            Some(DumpKind::Clone)
+        );
+        assert_eq!(DumpKind::physical_of_key("a/t.sql.zst"), None);
         assert_eq!(DumpKind::of_key("a/b/t.sql.gz"), Some(DumpKind::Logical));
         assert_eq!(DumpKind::of_key("a/b/t.sql"), None);
         assert_eq!(instance_prefix("a/b", "shop", "db"), "a/b/shop/db/");

@@ -352,7 +352,7 @@ impl Store {
             // once mariadb-backup said it succeeded.
             Ok(streamed)
                 if keep == Keep::Stored
-                    && !DumpKind::of_key(key).is_some_and(DumpKind::is_physical)
+                    && DumpKind::physical_of_key(key).is_none()
                     && !streamed.edges.completed() =>
             {
                 Err(not_a_dump(format!(

@@ -11,8 +11,8 @@
 
 use super::common::{self, kubectl, kubectl_with_stdin, text};
 use super::{
-    INSTANCE, course_cr_in_bucket, delete_instance, fill_kept, mysql_exec, ok, operator_and_keys,
-    require_real_node, wait_for_job, wait_ready,
+    BucketInstance, INSTANCE, course_instance_in_bucket, delete_instance, fill_kept, mysql_exec,
+    ok, require_real_node, wait_for_job, wait_ready,
 };
 
 fn count(ns: &str) -> String {
@@ -86,17 +86,12 @@ fn data_volume_root(ns: &str) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn real_node_physical_backup_and_restore() {
-    require_real_node();
-    let s3 = common::S3::from_env();
-    let client = common::cluster().await;
-    let ns = common::namespace(&client, "real-physical").await;
-    let operator_ns = operator_and_keys(&ns, &s3);
-    let cr = course_cr_in_bucket(&s3, "physical", "    method: physical\n");
-    ok(
-        kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
-        "the course's CR with physical backups to the bucket",
-    );
-    wait_ready(&ns);
+    let BucketInstance {
+        s3,
+        ns,
+        operator_ns,
+        cr,
+    } = course_instance_in_bucket("real-physical", "physical", "    method: physical\n").await;
     fill_kept(&ns, 500);
 
     // The copy: its object is zstd, under a key that says physical, and the record

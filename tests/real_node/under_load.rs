@@ -9,10 +9,10 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::common::{self, kubectl};
+use super::common::kubectl;
 use super::{
-    DATABASE, INSTANCE, course_cr_in_bucket, ok, on_instance, operator_and_keys, require_real_node,
-    server_value, wait_ready, wait_until,
+    BucketInstance, DATABASE, INSTANCE, course_instance_in_bucket, ok, on_instance, server_value,
+    wait_ready, wait_until,
 };
 
 const TABLES: u32 = 2;
@@ -134,17 +134,9 @@ fn table_counts(ns: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn real_node_backups_under_write_load_restore_a_consistent_snapshot() {
-    require_real_node();
-    let s3 = common::S3::from_env();
-    let client = common::cluster().await;
-    let ns = common::namespace(&client, "real-load").await;
-    let operator_ns = operator_and_keys(&ns, &s3);
-    let cr = course_cr_in_bucket(&s3, "load", "");
-    ok(
-        common::kubectl_with_stdin(&["apply", "-n", &ns, "-f", "-"], &cr),
-        "the course's CR with backups to the bucket",
-    );
-    wait_ready(&ns);
+    let BucketInstance {
+        ns, operator_ns, ..
+    } = course_instance_in_bucket("real-load", "load", "").await;
     let prepared = sysbench(&ns, &["oltp_write_only", "prepare"], None)
         .status()
         .expect("sysbench (Debian's) runs from the node");

@@ -10,6 +10,7 @@ use super::plan::{BackupPlan, BackupSnapshot, BackupWrite, outlives_its_record, 
 use crate::api::keys::{BACKUP_ANNOTATION, OBJECT_ANNOTATION, annotation};
 use crate::api::{BackupPhase, EventReason, MySQL, MySQLBackup};
 use crate::reconcile::Next;
+use crate::reconcile::test_support::{init_names, pod_spec};
 use crate::render::Renderer;
 
 const NOW: &str = "2026-12-03T12:00:00Z";
@@ -598,18 +599,6 @@ fn mysql_physical(backup: serde_json::Value) -> MySQL {
     instance
 }
 
-fn pod_of(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
-    job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
-}
-
-fn init_names(pod: &k8s_openapi::api::core::v1::PodSpec) -> Vec<&str> {
-    pod.init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect()
-}
-
 fn container<'a>(
     containers: Option<&'a Vec<k8s_openapi::api::core::v1::Container>>,
     name: &str,
@@ -638,7 +627,7 @@ fn a_mysql_physical_backup_clones_then_packs_the_clone_into_the_bucket() {
     let key = planned.status.as_ref().unwrap().key.clone().unwrap();
     assert!(key.ends_with(".clone.tar.zst"), "{key}");
     let jobs = created(&planned);
-    let pod = pod_of(jobs[0]);
+    let pod = pod_spec(jobs[0]);
     assert_eq!(init_names(pod), ["clone", "pipe"]);
     let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["upload"], "no mariadb-backup beside it");
@@ -690,7 +679,7 @@ fn a_mysql_physical_backup_to_the_volume_stores_the_packed_clone_there() {
         ..Default::default()
     };
     let planned = plan(&new_record(), &snapshot, &Renderer::embedded(), NOW).unwrap();
-    let pod = pod_of(created(&planned)[0]);
+    let pod = pod_spec(created(&planned)[0]);
     let store = container(Some(&pod.containers), "store");
     let args = store.command.as_ref().unwrap().join(" ");
     assert!(args.contains("--to /backup/db-1.clone.tar.zst"), "{args}");
@@ -714,7 +703,7 @@ fn a_mariadb_physical_backup_is_unchanged_by_the_clone() {
         NOW,
     )
     .unwrap();
-    let pod = pod_of(created(&planned)[0]);
+    let pod = pod_spec(created(&planned)[0]);
     assert_eq!(init_names(pod), ["pipe"]);
     let store = container(Some(&pod.containers), "store");
     assert!(

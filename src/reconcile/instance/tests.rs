@@ -34,6 +34,7 @@ use crate::manifests::password_fingerprint;
 use crate::names::InstanceNames;
 use crate::reconcile::Next;
 use crate::reconcile::instance::snapshot::ListingFailed;
+use crate::reconcile::test_support::{init_names, pod_spec};
 use crate::render::Renderer;
 
 const UID: &str = "uid-1";
@@ -501,20 +502,6 @@ fn pinned_volumes(plan: &Plan) -> Vec<(String, Option<String>)> {
 fn plan_for(instance: &MySQL, snapshot: &Snapshot) -> Plan {
     let observed = as_observed(instance, snapshot.clone());
     plan::instance(instance, &observed, &Renderer::embedded(), at(NOW)).unwrap()
-}
-
-/// A Job's pod spec.
-fn pod_spec(job: &Job) -> &k8s_openapi::api::core::v1::PodSpec {
-    job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
-}
-
-/// The names of a pod's init containers, in order.
-fn init_names(pod: &k8s_openapi::api::core::v1::PodSpec) -> Vec<&str> {
-    pod.init_containers
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect()
 }
 
 fn created_jobs(plan: &Plan) -> Vec<&Job> {

@@ -13,7 +13,6 @@ use crate::api::{
 };
 use crate::binlog::ReplayTarget;
 use crate::dialect::Dialect;
-use crate::dialect::physical::CopyFormat;
 use crate::manifests::{self, BinlogReplay, DumpSource};
 use crate::names::InstanceNames;
 use crate::reconcile::Notice;
@@ -588,27 +587,24 @@ fn physical_restore_refusal(
             "MySQLBackup {backup} is a physical backup, which cannot be restored here: a physical copy {problem}"
         ));
     }
-    let ours = Dialect::of_image(&instance.spec.image).physical().format;
-    let copy_format = source
+    let ours = Dialect::of_image(&instance.spec.image).physical();
+    let copy = source
         .object()
         .map(|(_, key)| key)
         .or_else(|| source.volume_file())
-        .and_then(crate::s3::DumpKind::of_key)
-        .and_then(CopyFormat::of_dump)?;
-    if copy_format != ours {
+        .and_then(crate::s3::DumpKind::physical_of_key)?;
+    let family = copy.family()?;
+    if copy != ours.kind {
         return Some(format!(
-            "MySQLBackup {backup} is a physical copy of a {} server; the image {} runs {}, and a physical copy restores only into its own server: restore a logical backup",
-            copy_format.family(),
-            instance.spec.image,
-            ours.family()
+            "MySQLBackup {backup} is a physical copy of a {family} server; the image {} runs {}, and a physical copy restores only into its own server: restore a logical backup",
+            instance.spec.image, ours.family
         ));
     }
     let copied = source.status.as_ref()?.server_version.as_deref()?;
     let image_version = Dialect::version_of_image(&instance.spec.image)?;
     (major_minor(copied) != Some(image_version)).then(|| {
         format!(
-            "MySQLBackup {backup} is a physical copy of {} {copied}; the image {} runs {}.{}, and a physical backup restores into the same version (major.minor): restore a logical backup, or use an image of {copied}",
-            copy_format.family(),
+            "MySQLBackup {backup} is a physical copy of {family} {copied}; the image {} runs {}.{}, and a physical backup restores into the same version (major.minor): restore a logical backup, or use an image of {copied}",
             instance.spec.image,
             image_version.0,
             image_version.1
